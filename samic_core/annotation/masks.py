@@ -1,0 +1,31 @@
+"""Instance and semantic masks from per-object binary masks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from samic_core.annotation.models import AnnotatedObject
+
+
+def instances_from_masks(
+    masks: Iterable[tuple[int, np.ndarray]], shape: tuple[int, int]
+) -> np.ndarray:
+    """Paint (id, bool mask) pairs into a uint16 (H, W) instance map; later pairs win overlaps."""
+    out = np.zeros(shape, np.uint16)
+    for obj_id, mask in masks:
+        out[np.asarray(mask, bool)] = obj_id
+    return out
+
+
+def semantic_from_instances(
+    instances: np.ndarray, objects: Sequence[AnnotatedObject], classes: Sequence[str]
+) -> np.ndarray:
+    """uint8 (H, W) map: 0 background, k = 1-based index of the object's class in `classes`."""
+    lut = np.zeros(int(instances.max(initial=0)) + 1, np.uint8)
+    index = {name: i + 1 for i, name in enumerate(classes)}
+    for o in objects:
+        if o.id < len(lut):
+            lut[o.id] = index[o.label]
+    return lut[instances]

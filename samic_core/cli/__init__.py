@@ -1,0 +1,1 @@
+"""The `samic` command line: thin subcommands that call library functions."""

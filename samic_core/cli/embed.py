@@ -1,0 +1,46 @@
+"""`samic embed FOLDER`: precompute SAM embeddings for every image in a folder."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from samic_core.cli.options import add_sam_options, engine_from_args
+from samic_core.embed import embed_folder
+from samic_core.errors import SamicError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "embed",
+        help="precompute SAM embeddings of a folder into the cache",
+        description="Skips images already cached; safe to interrupt and run again.",
+    )
+    p.add_argument("folder", type=Path)
+    add_sam_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.no_cache:
+        raise SamicError("--no-cache makes `samic embed` pointless: it only fills the cache")
+    engine = engine_from_args(args)
+    with tqdm(unit="img", desc="embedding") as bar:
+
+        def progress(done: int, total: int, name: str, cached: bool) -> None:
+            bar.total = total
+            bar.n = done
+            bar.set_postfix_str(f"{name} ({'cached' if cached else 'encoded'})")
+            bar.refresh()
+
+        report = embed_folder(engine, args.folder, progress)
+    sys.stdout.write(
+        f"{report.encoded} encoded, {report.cached} already cached, {len(report.failed)} failed "
+        f"-> {engine.cache.root if engine.cache else ''}\n"
+    )
+    for name, err in report.failed:
+        sys.stderr.write(f"  {name}: {err}\n")
+    return 1 if report.failed else 0

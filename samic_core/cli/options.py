@@ -1,0 +1,64 @@
+"""Options shared by several subcommands, and turning them into library objects."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from samic_core.device import DEVICE_CHOICES
+from samic_core.errors import SamicError
+from samic_core.sam.cache import EmbeddingCache
+from samic_core.sam.engine import SamEngine
+from samic_core.sam.loading import MODEL_TYPES
+from samic_core.sam.weights import KNOWN_CHECKPOINTS, find_checkpoint, manual_download_hint
+
+
+def add_device_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--device", default="auto", choices=DEVICE_CHOICES, help="auto = cuda when available"
+    )
+
+
+def add_sam_options(parser: argparse.ArgumentParser) -> None:
+    """--checkpoint, --model-type, --device, --cache-dir, --cache-dtype."""
+    g = parser.add_argument_group("SAM")
+    g.add_argument(
+        "--checkpoint",
+        type=Path,
+        help="SAM checkpoint file (default: the downloaded one for --model-type)",
+    )
+    g.add_argument("--model-type", default="vit_b", choices=(*MODEL_TYPES, "auto"))
+    g.add_argument(
+        "--device", default="auto", choices=DEVICE_CHOICES, help="auto = cuda when available"
+    )
+    g.add_argument("--cache-dir", type=Path, help="embedding cache folder (default: user cache)")
+    g.add_argument(
+        "--cache-dtype",
+        default="float32",
+        choices=("float32", "float16"),
+        help="float16 halves the cache size; float32 keeps masks identical to SamPredictor",
+    )
+    g.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+
+
+def resolve_checkpoint(checkpoint: Path | None, model_type: str) -> Path:
+    """The checkpoint path to use, or a SamicError that says how to get one."""
+    if checkpoint is not None:
+        if not checkpoint.is_file():
+            raise SamicError(f"{checkpoint}: checkpoint file does not exist")
+        return checkpoint
+    found = find_checkpoint(model_type)
+    if found is not None:
+        return found
+    info = KNOWN_CHECKPOINTS.get(model_type if model_type != "auto" else "vit_b")
+    assert info is not None
+    raise SamicError(
+        f"no SAM checkpoint for {info.model_type}: run `samic weights download "
+        f"{info.model_type}`. {manual_download_hint(info)}"
+    )
+
+
+def engine_from_args(args: argparse.Namespace) -> SamEngine:
+    checkpoint = resolve_checkpoint(args.checkpoint, args.model_type)
+    cache = None if args.no_cache else EmbeddingCache(args.cache_dir, dtype=args.cache_dtype)
+    return SamEngine(checkpoint, args.model_type, args.device, cache)

@@ -1,0 +1,1 @@
+"""Segment Anything: checkpoints, model loading, the encode/decode engine, the embedding cache."""

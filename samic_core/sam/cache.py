@@ -1,0 +1,173 @@
+"""On-disk SAM embedding cache with a small in-memory LRU in front.
+
+Entries are keyed by the image file's content hash and the model id (checkpoint hash), so a
+renamed image hits and an edited image or another checkpoint misses. Each entry is one file:
+
+    magic b"SAMICEMB" | u32 header length | JSON header | payload (256 x 64 x 64, fp32 or fp16)
+
+The header holds the sizes, the key and a CRC-32 of the payload, so a truncated or corrupt file
+is detected on read, logged at debug level and treated as a miss (then overwritten by the
+recomputed entry). Writes are atomic.
+
+fp32 (4 MiB an image) keeps decodes bit-identical to segment_anything's SamPredictor; fp16
+(2 MiB) halves the disk use, and then the engine rounds fresh embeddings the same way so a
+mask never depends on whether its embedding came from the cache.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import struct
+import threading
+import zlib
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from samic_core.fileio import atomic_write_bytes
+from samic_core.paths import embeddings_dir
+from samic_core.sam.types import ImageEmbedding
+
+log = logging.getLogger(__name__)
+
+MAGIC = b"SAMICEMB"
+FORMAT_VERSION = 1
+_LEN = struct.Struct("<I")
+_DTYPES = {"float32": ("<f4", torch.float32), "float16": ("<f2", torch.float16)}
+
+
+class EmbeddingCache:
+    """Disk cache of image embeddings under `root` (default: the user cache dir)."""
+
+    def __init__(
+        self,
+        root: str | Path | None = None,
+        memory_entries: int = 8,
+        dtype: str = "float32",
+    ) -> None:
+        if dtype not in _DTYPES:
+            raise ValueError(f"cache dtype must be one of {list(_DTYPES)}, got {dtype!r}")
+        self.root = Path(root) if root is not None else embeddings_dir()
+        self.dtype = dtype
+        self._memory: OrderedDict[tuple[str, str], ImageEmbedding] = OrderedDict()
+        self._memory_entries = memory_entries
+        self._lock = threading.Lock()
+
+    def path_for(self, image_sha256: str, model_id: str) -> Path:
+        return self.root / model_id / image_sha256[:2] / f"{image_sha256}.emb"
+
+    def contains(self, image_sha256: str, model_id: str) -> bool:
+        """True when an entry file exists (not validated; `get` validates)."""
+        with self._lock:
+            if (model_id, image_sha256) in self._memory:
+                return True
+        return self.path_for(image_sha256, model_id).is_file()
+
+    # ---- read --------------------------------------------------------------------------------
+    def get(
+        self, image_sha256: str, model_id: str, device: torch.device | str = "cpu"
+    ) -> ImageEmbedding | None:
+        """The cached embedding, or None when missing or unreadable (a corrupt file is a miss)."""
+        key = (model_id, image_sha256)
+        with self._lock:
+            hit = self._memory.get(key)
+            if hit is not None:
+                self._memory.move_to_end(key)
+                if hit.features.device != torch.device(device):
+                    hit = ImageEmbedding(
+                        hit.features.to(device),
+                        hit.original_size,
+                        hit.input_size,
+                        hit.model_id,
+                        hit.image_sha256,
+                    )
+                return hit
+        path = self.path_for(image_sha256, model_id)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            log.debug("embedding cache: cannot read %s (%s); recomputing", path, e)
+            return None
+        try:
+            emb = self._decode(data, image_sha256, model_id, device)
+        except ValueError as e:
+            log.debug("embedding cache: corrupt entry %s (%s); recomputing", path, e)
+            return None
+        self._remember(key, emb)
+        return emb
+
+    @staticmethod
+    def _decode(
+        data: bytes, image_sha256: str, model_id: str, device: torch.device | str
+    ) -> ImageEmbedding:
+        if len(data) < len(MAGIC) + _LEN.size or not data.startswith(MAGIC):
+            raise ValueError("bad magic")
+        (hlen,) = _LEN.unpack_from(data, len(MAGIC))
+        start = len(MAGIC) + _LEN.size
+        try:
+            header = json.loads(data[start : start + hlen].decode("utf-8"))
+            shape = tuple(int(s) for s in header["shape"])
+            original_size = (int(header["original_size"][0]), int(header["original_size"][1]))
+            input_size = (int(header["input_size"][0]), int(header["input_size"][1]))
+            crc = int(header["crc32"])
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, IndexError) as e:
+            raise ValueError(f"bad header ({e})") from e
+        if header.get("version") != FORMAT_VERSION:
+            raise ValueError(f"unknown version {header.get('version')}")
+        if header.get("model_id") != model_id or header.get("image_sha256") != image_sha256:
+            raise ValueError("key mismatch")
+        if header.get("dtype") not in _DTYPES:
+            raise ValueError(f"unknown dtype {header.get('dtype')!r}")
+        np_dtype = np.dtype(_DTYPES[header["dtype"]][0])
+        payload = memoryview(data)[start + hlen :]
+        expected = int(np.prod(shape)) * np_dtype.itemsize
+        if len(payload) != expected:
+            raise ValueError(f"payload is {len(payload)} bytes, expected {expected}")
+        if zlib.crc32(payload) != crc:
+            raise ValueError("checksum mismatch")
+        array = np.frombuffer(payload, dtype=np_dtype).reshape(shape)
+        features = torch.from_numpy(array.astype(np.float32)).to(device)
+        return ImageEmbedding(features, original_size, input_size, model_id, image_sha256)
+
+    # ---- write -------------------------------------------------------------------------------
+    def put(self, emb: ImageEmbedding) -> Path:
+        """Store `emb` atomically in the cache's dtype; `emb.image_sha256` must be set."""
+        if emb.image_sha256 is None:
+            raise ValueError("embedding has no image hash; cannot cache it")
+        np_dtype, torch_dtype = _DTYPES[self.dtype]
+        array = emb.features.detach().to("cpu", torch_dtype).numpy()
+        payload = array.astype(np_dtype, copy=False).tobytes()
+        header = json.dumps(
+            {
+                "version": FORMAT_VERSION,
+                "model_id": emb.model_id,
+                "image_sha256": emb.image_sha256,
+                "dtype": self.dtype,
+                "shape": list(array.shape),
+                "original_size": list(emb.original_size),
+                "input_size": list(emb.input_size),
+                "crc32": zlib.crc32(payload),
+            }
+        ).encode("utf-8")
+        path = self.path_for(emb.image_sha256, emb.model_id)
+        atomic_write_bytes(path, MAGIC + _LEN.pack(len(header)) + header + payload)
+        self._remember((emb.model_id, emb.image_sha256), emb)
+        return path
+
+    def _remember(self, key: tuple[str, str], emb: ImageEmbedding) -> None:
+        if self._memory_entries <= 0:
+            return
+        with self._lock:
+            self._memory[key] = emb
+            self._memory.move_to_end(key)
+            while len(self._memory) > self._memory_entries:
+                self._memory.popitem(last=False)
+
+    def clear_memory(self) -> None:
+        with self._lock:
+            self._memory.clear()

@@ -1,0 +1,175 @@
+"""SamEngine: encode an image once, decode any prompt set from its embedding.
+
+Decoding follows segment_anything's SamPredictor.predict step for step (same transforms, prompt
+encoder, mask decoder and post-processing), so masks are identical to SamPredictor's; it only
+post-processes the one mask it returns, which keeps a click close to the bare decoder's cost.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from segment_anything import SamPredictor
+
+from samic_core.device import resolve_device
+from samic_core.fileio import FileHasher, read_image_rgb
+from samic_core.sam.cache import EmbeddingCache
+from samic_core.sam.checkpoint_id import checkpoint_id
+from samic_core.sam.loading import load_sam
+from samic_core.sam.types import ImageEmbedding, MaskResult, Prompt
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ObjectsResult:
+    """Per-object decodes and their union (H, W) bool, for several separately prompted objects."""
+
+    union: np.ndarray
+    objects: list[MaskResult]
+
+
+class SamEngine:
+    """A loaded SAM model with an embedding cache; thread-safe (one model call at a time)."""
+
+    def __init__(
+        self,
+        checkpoint: str | Path,
+        model_type: str = "auto",
+        device: str | torch.device = "auto",
+        cache: EmbeddingCache | None = None,
+    ) -> None:
+        self.checkpoint = Path(checkpoint)
+        self.device = device if isinstance(device, torch.device) else resolve_device(device)
+        sam, self.model_type = load_sam(self.checkpoint, model_type)
+        self.sam = sam.to(self.device)
+        self.model_id = f"{self.model_type}-{checkpoint_id(self.checkpoint)}"
+        self.cache = cache
+        self._predictor = SamPredictor(self.sam)
+        self._lock = threading.RLock()
+        self._hasher = FileHasher()
+
+    # ---- encoding ----------------------------------------------------------------------------
+    @torch.no_grad()
+    def encode(self, image: np.ndarray, image_sha256: str | None = None) -> ImageEmbedding:
+        """Run the image encoder on an RGB uint8 (H, W, 3) image (as SamPredictor.set_image)."""
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(
+                f"expected an RGB uint8 (H, W, 3) image, got {image.shape} {image.dtype}"
+            )
+        with self._lock:
+            self._predictor.set_image(image, image_format="RGB")
+            features = self._predictor.features
+            input_size = tuple(self._predictor.input_size)
+            self._predictor.reset_image()
+        if self.cache is not None and self.cache.dtype == "float16":
+            features = features.half().float()  # same values a cache read gives back
+        return ImageEmbedding(
+            features=features,
+            original_size=(int(image.shape[0]), int(image.shape[1])),
+            input_size=(int(input_size[0]), int(input_size[1])),
+            model_id=self.model_id,
+            image_sha256=image_sha256,
+        )
+
+    def image_sha256(self, path: str | Path) -> str:
+        return self._hasher(path)
+
+    def is_cached(self, path: str | Path) -> bool:
+        return self.cache is not None and self.cache.contains(
+            self.image_sha256(path), self.model_id
+        )
+
+    def embed_file(self, path: str | Path) -> tuple[ImageEmbedding, bool]:
+        """Embedding of an image file, from the cache if possible; returns (embedding, was_cached).
+
+        A corrupt cache entry counts as a miss and is overwritten by the recomputed one.
+        """
+        digest = self.image_sha256(path)
+        if self.cache is not None:
+            emb = self.cache.get(digest, self.model_id, self.device)
+            if emb is not None:
+                return emb, True
+        emb = self.encode(read_image_rgb(path), image_sha256=digest)
+        if self.cache is not None:
+            try:
+                self.cache.put(emb)
+            except OSError as e:  # a full or read-only disk must not stop annotation
+                log.warning("could not write embedding cache entry for %s: %s", path, e)
+        return emb, False
+
+    # ---- decoding ----------------------------------------------------------------------------
+    @torch.no_grad()
+    def decode(
+        self,
+        emb: ImageEmbedding,
+        prompt: Prompt,
+        multimask: bool | None = None,
+        candidate: int | None = None,
+    ) -> MaskResult:
+        """Mask, predicted IoU and low-res logits for one object's prompts.
+
+        multimask: None follows SAM's advice (3 candidates for a lone click, else the single
+        output); candidate: pick that multimask output (0-2) instead of the highest-scoring one.
+        """
+        if emb.model_id != self.model_id:
+            raise ValueError(f"embedding is from model {emb.model_id}, engine is {self.model_id}")
+        if prompt.is_empty:
+            raise ValueError("a prompt needs at least one point or a box")
+        if candidate is not None:
+            multimask = True
+        elif multimask is None:
+            multimask = len(prompt.points) == 1 and prompt.box is None
+        transform = self._predictor.transform
+        with self._lock:
+            coords = labels = box = mask_in = None
+            if len(prompt.points):
+                c = transform.apply_coords(prompt.points.astype(np.float64), emb.original_size)
+                coords = torch.as_tensor(c, dtype=torch.float, device=self.device)[None]
+                labels = torch.as_tensor(prompt.labels, dtype=torch.int, device=self.device)[None]
+            if prompt.box is not None:
+                b = transform.apply_boxes(prompt.box[None].astype(np.float64), emb.original_size)
+                box = torch.as_tensor(b, dtype=torch.float, device=self.device)
+            if prompt.mask_input is not None:
+                m = np.asarray(prompt.mask_input, np.float32).reshape(1, 256, 256)
+                mask_in = torch.as_tensor(m, dtype=torch.float, device=self.device)[None]
+            points = (coords, labels) if coords is not None else None
+            sparse, dense = self.sam.prompt_encoder(points=points, boxes=box, masks=mask_in)
+            low_res, iou = self.sam.mask_decoder(
+                image_embeddings=emb.features,
+                image_pe=self.sam.prompt_encoder.get_dense_pe(),
+                sparse_prompt_embeddings=sparse,
+                dense_prompt_embeddings=dense,
+                multimask_output=multimask,
+            )
+            scores = iou[0].float().cpu().numpy()  # (C,)
+            index = int(np.argmax(scores)) if candidate is None else candidate
+            if index >= len(scores):
+                raise ValueError(f"candidate {candidate} out of range for {len(scores)} masks")
+            chosen = low_res[:, index : index + 1]  # (1, 1, 256, 256)
+            full = self.sam.postprocess_masks(chosen, emb.input_size, emb.original_size)
+            mask = (full[0, 0] > self.sam.mask_threshold).cpu().numpy()
+        return MaskResult(
+            mask=mask,
+            score=float(scores[index]),
+            low_res_logits=chosen[0].float().cpu().numpy(),
+            candidate=index if multimask else None,
+            candidate_scores=scores,
+        )
+
+    def decode_objects(self, emb: ImageEmbedding, prompts: Sequence[Prompt]) -> ObjectsResult:
+        """Decode each object's prompts separately and union the masks (paper section 3.1)."""
+        h, w = emb.original_size
+        union = np.zeros((h, w), bool)
+        results = []
+        for prompt in prompts:
+            r = self.decode(emb, prompt)
+            union |= r.mask
+            results.append(r)
+        return ObjectsResult(union, results)

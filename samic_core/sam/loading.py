@@ -1,0 +1,112 @@
+"""Load a SAM checkpoint into segment_anything's own `Sam` module.
+
+The encoder configuration is read off the state dict (width, depth, heads, global-attention
+blocks), so the official vit_b / vit_l / vit_h files and the tiny random checkpoints the tests
+make go through the same code. A file whose shapes say vit_h is refused when vit_b was asked for.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from segment_anything.build_sam import _build_sam
+from segment_anything.modeling import Sam
+
+from samic_core.errors import CheckpointError
+
+log = logging.getLogger(__name__)
+
+MODEL_TYPES = ("vit_b", "vit_l", "vit_h")
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    """The ViT image-encoder hyper-parameters that differ between SAM sizes."""
+
+    embed_dim: int
+    depth: int
+    num_heads: int
+    global_attn_indexes: tuple[int, ...]
+
+
+REGISTRY_CONFIGS: dict[str, EncoderConfig] = {
+    "vit_b": EncoderConfig(768, 12, 12, (2, 5, 8, 11)),
+    "vit_l": EncoderConfig(1024, 24, 16, (5, 11, 17, 23)),
+    "vit_h": EncoderConfig(1280, 32, 16, (7, 15, 23, 31)),
+}
+
+
+def infer_encoder_config(state: dict[str, torch.Tensor]) -> EncoderConfig:
+    """Read the encoder configuration from parameter shapes.
+
+    Windowed blocks have relative-position tables of 2*14-1 rows, global ones 2*64-1.
+    """
+    embed_dim = state["image_encoder.patch_embed.proj.weight"].shape[0]
+    block_ids = sorted(
+        {int(m.group(1)) for k in state if (m := re.match(r"image_encoder\.blocks\.(\d+)\.", k))}
+    )
+    depth = len(block_ids)
+    head_dim = state["image_encoder.blocks.0.attn.rel_pos_h"].shape[1]
+    global_ids = tuple(
+        i for i in block_ids if state[f"image_encoder.blocks.{i}.attn.rel_pos_h"].shape[0] > 27
+    )
+    return EncoderConfig(embed_dim, depth, embed_dim // head_dim, global_ids)
+
+
+def registry_name(config: EncoderConfig) -> str | None:
+    """'vit_b' / 'vit_l' / 'vit_h' when `config` is an official size, else None."""
+    return next((n for n, c in REGISTRY_CONFIGS.items() if c == config), None)
+
+
+def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """Read a checkpoint file (plain state dict, weights only) onto the CPU."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(path, "checkpoint file does not exist")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises many types for corrupt / truncated files
+        raise CheckpointError(path, f"not a readable PyTorch checkpoint ({e})") from e
+    if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
+        state = state["model"]
+    if not isinstance(state, dict) or "image_encoder.patch_embed.proj.weight" not in state:
+        raise CheckpointError(path, "not a Segment Anything checkpoint (no image_encoder weights)")
+    return state
+
+
+def load_sam(path: str | Path, model_type: str = "auto") -> tuple[Sam, str]:
+    """Build segment_anything's `Sam` and load the checkpoint at `path` into it (eval mode).
+
+    Returns the model and its type name ('vit_b', ..., or 'custom' for other sizes). Raises
+    CheckpointError when the file is unreadable, its shapes do not fit, or it is another size
+    than `model_type` asks for.
+    """
+    if model_type not in (*MODEL_TYPES, "auto"):
+        raise CheckpointError(path, f"unknown model type {model_type!r}; use {MODEL_TYPES}")
+    state = load_state_dict(path)
+    try:
+        config = infer_encoder_config(state)
+    except (KeyError, IndexError) as e:
+        raise CheckpointError(path, f"unexpected SAM checkpoint layout (missing {e})") from e
+    found = registry_name(config)
+    if model_type != "auto" and found is not None and found != model_type:
+        raise CheckpointError(path, f"this is a {found} checkpoint, but --model-type {model_type}")
+    if found is None:
+        log.warning("%s: non-standard SAM encoder %s; loading it as 'custom'", path, config)
+    sam = _build_sam(
+        encoder_embed_dim=config.embed_dim,
+        encoder_depth=config.depth,
+        encoder_num_heads=config.num_heads,
+        encoder_global_attn_indexes=list(config.global_attn_indexes),
+        checkpoint=None,
+    )
+    try:
+        sam.load_state_dict(state, strict=True)
+    except RuntimeError as e:
+        raise CheckpointError(path, f"weights do not fit the SAM architecture: {e}") from e
+    sam.eval()
+    return sam, found or "custom"

@@ -1,0 +1,160 @@
+"""Known SAM checkpoints and their download: progress bar, sha256 check, atomic rename."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from samic_core.errors import DownloadError
+from samic_core.paths import checkpoints_dir
+
+log = logging.getLogger(__name__)
+
+BASE_URL = "https://dl.fbaipublicfiles.com/segment_anything/"
+
+ProgressFn = Callable[[int, int | None], None]  # (bytes done, total or None)
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """An official SAM checkpoint: registry name, file name, size in bytes and sha256."""
+
+    model_type: str
+    filename: str
+    size: int
+    sha256: str
+
+    @property
+    def url(self) -> str:
+        return BASE_URL + self.filename
+
+    def default_path(self) -> Path:
+        return checkpoints_dir() / self.filename
+
+
+KNOWN_CHECKPOINTS: dict[str, CheckpointInfo] = {
+    "vit_b": CheckpointInfo(
+        "vit_b",
+        "sam_vit_b_01ec64.pth",
+        375_042_383,
+        "ec2df62732614e57411cdcf32a23ffdf28910380d03139ee0f4fcbe91eb8c912",
+    ),
+    "vit_l": CheckpointInfo(
+        "vit_l",
+        "sam_vit_l_0b3195.pth",
+        1_249_524_607,
+        "3adcc4315b642a4d2101128f611684e8734c41232a17c648ed1693702a49a622",
+    ),
+    "vit_h": CheckpointInfo(
+        "vit_h",
+        "sam_vit_h_4b8939.pth",
+        2_564_550_879,
+        "a7bf3b02f3ebf1267aba913ff637d9a2d5c33d3173bb679e46d9f338c26f262e",
+    ),
+}
+
+
+def checkpoint_info(model_type: str) -> CheckpointInfo:
+    try:
+        return KNOWN_CHECKPOINTS[model_type]
+    except KeyError:
+        known = ", ".join(KNOWN_CHECKPOINTS)
+        raise DownloadError(f"unknown SAM model type {model_type!r}; known: {known}") from None
+
+
+def find_checkpoint(model_type: str) -> Path | None:
+    """The downloaded checkpoint for `model_type` in the user cache, or None."""
+    info = KNOWN_CHECKPOINTS.get(model_type)
+    if info is None:
+        return None
+    path = info.default_path()
+    return path if path.is_file() else None
+
+
+def manual_download_hint(info: CheckpointInfo) -> str:
+    return (
+        f"Download {info.url} on a machine with internet access and put it at "
+        f"{info.default_path()}, or pass --checkpoint PATH to any command."
+    )
+
+
+def download_file(
+    url: str,
+    dest: str | Path,
+    sha256: str | None,
+    progress: ProgressFn | None = None,
+    timeout: float = 60.0,
+    chunk: int = 1 << 20,
+) -> Path:
+    """Stream `url` to `dest`, verifying sha256; the file appears at `dest` only when complete.
+
+    Data goes to `dest.part` first, is hashed while it arrives, and is renamed over `dest` only
+    after the hash matches. Any failure (network, short read, mismatch) deletes the partial file
+    and raises DownloadError with a message that says what to do instead.
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    h = hashlib.sha256()
+    done = 0
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp, open(part, "wb") as out:
+            length = resp.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else None
+            if progress:
+                progress(0, total)
+            while block := resp.read(chunk):
+                out.write(block)
+                h.update(block)
+                done += len(block)
+                if progress:
+                    progress(done, total)
+            out.flush()
+            os.fsync(out.fileno())
+        if total is not None and done != total:
+            raise DownloadError(f"download of {url} stopped after {done} of {total} bytes")
+        digest = h.hexdigest()
+        if sha256 is not None and digest != sha256.lower():
+            raise DownloadError(
+                f"checksum mismatch for {url}: expected sha256 {sha256}, got {digest}; "
+                "the file was discarded"
+            )
+        os.replace(part, dest)
+        return dest
+    except DownloadError:
+        part.unlink(missing_ok=True)
+        raise
+    except (TimeoutError, urllib.error.URLError, OSError, ConnectionError) as e:
+        part.unlink(missing_ok=True)
+        reason = getattr(e, "reason", None) or e
+        raise DownloadError(f"could not download {url}: {reason}") from e
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+
+
+def download_checkpoint(
+    model_type: str,
+    dest_dir: str | Path | None = None,
+    progress: ProgressFn | None = None,
+    url: str | None = None,
+) -> Path:
+    """Download the official checkpoint of `model_type` into the checkpoints dir (or `dest_dir`).
+
+    `url` overrides the official address (a mirror, or a local server in tests).
+    """
+    info = checkpoint_info(model_type)
+    dest = (Path(dest_dir) if dest_dir else checkpoints_dir()) / info.filename
+    if dest.is_file():
+        log.info("%s already present at %s", info.filename, dest)
+        return dest
+    try:
+        return download_file(url or info.url, dest, info.sha256, progress)
+    except DownloadError as e:
+        raise DownloadError(f"{e}\n{manual_download_hint(info)}") from e

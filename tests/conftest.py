@@ -1,0 +1,46 @@
+"""Shared fixtures: an isolated user cache, a tiny random SAM checkpoint, sample images."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from samic_core.testing import make_blob_image, make_tiny_sam_checkpoint  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def isolated_user_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Every test gets its own SAMIC_HOME so nothing touches the real user cache."""
+    home = tmp_path_factory.mktemp("samic_home")
+    monkeypatch.setenv("SAMIC_HOME", str(home))
+    monkeypatch.delenv("SAMIC_CACHE_DIR", raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def tiny_sam_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny randomly initialised SAM saved in the official checkpoint format."""
+    return make_tiny_sam_checkpoint(tmp_path_factory.mktemp("sam") / "tiny_sam.pth", seed=0)
+
+
+def write_image(path: Path, image: np.ndarray) -> Path:
+    """Save an RGB array as an image file (format from the suffix)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    assert cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    return path
+
+
+@pytest.fixture
+def image_folder(tmp_path: Path) -> Path:
+    """A folder with three small PNG images of blobs (one non-square, portrait)."""
+    folder = tmp_path / "images"
+    write_image(folder / "a.png", make_blob_image(240, 320, [(80, 120, 30), (230, 110, 25)], 1))
+    write_image(folder / "b.png", make_blob_image(240, 320, [(160, 100, 40)], 2))
+    write_image(folder / "c.png", make_blob_image(300, 200, [(100, 150, 35)], 3))
+    return folder
