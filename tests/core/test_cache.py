@@ -1,0 +1,129 @@
+"""EmbeddingCache: keys, atomic entries, corruption detection."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from samic_core.sam.cache import EmbeddingCache
+from samic_core.sam.engine import SamEngine
+from samic_core.sam.types import ImageEmbedding
+
+
+def _emb(sha: str = "ab" * 32, model: str = "m1", seed: int = 0) -> ImageEmbedding:
+    g = torch.Generator().manual_seed(seed)
+    return ImageEmbedding(
+        torch.randn(1, 256, 64, 64, generator=g), (120, 200), (614, 1024), model, sha
+    )
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_round_trip(tmp_path: Path, dtype: str):
+    cache = EmbeddingCache(tmp_path, memory_entries=0, dtype=dtype)
+    emb = _emb()
+    path = cache.put(emb)
+    assert path.stat().st_size == pytest.approx(
+        256 * 64 * 64 * (4 if dtype == "float32" else 2), rel=0.01
+    )
+    got = cache.get(emb.image_sha256, "m1")
+    assert got is not None
+    assert got.original_size == (120, 200) and got.input_size == (614, 1024)
+    expected = emb.features if dtype == "float32" else emb.features.half().float()
+    assert torch.equal(got.features, expected)
+
+
+def test_keyed_by_image_hash_and_model(tmp_path: Path):
+    cache = EmbeddingCache(tmp_path, memory_entries=0)
+    cache.put(_emb("aa" * 32, "m1"))
+    assert cache.get("aa" * 32, "m1") is not None
+    assert cache.get("bb" * 32, "m1") is None
+    assert cache.get("aa" * 32, "m2") is None
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["truncate", "flip_payload", "garbage", "empty", "bad_header"],
+)
+def test_corrupt_entry_is_a_miss_and_logged(tmp_path: Path, caplog, damage: str):
+    cache = EmbeddingCache(tmp_path, memory_entries=0)
+    emb = _emb()
+    path = cache.put(emb)
+    data = bytearray(path.read_bytes())
+    if damage == "truncate":
+        data = data[: len(data) // 2]
+    elif damage == "flip_payload":
+        data[-100] ^= 0xFF
+    elif damage == "garbage":
+        data = bytearray(b"x" * 1000)
+    elif damage == "empty":
+        data = bytearray()
+    elif damage == "bad_header":
+        data[14] = ord("}")
+    path.write_bytes(bytes(data))
+    with caplog.at_level(logging.DEBUG, logger="samic_core.sam.cache"):
+        assert cache.get(emb.image_sha256, "m1") is None
+    assert any("recomputing" in r.message for r in caplog.records)
+
+
+def test_entry_under_another_key_is_rejected(tmp_path: Path):
+    cache = EmbeddingCache(tmp_path, memory_entries=0)
+    a = cache.put(_emb("aa" * 32))
+    b = cache.path_for("bb" * 32, "m1")
+    b.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(a, b)  # right format, wrong key: must not be returned for bb
+    assert cache.get("bb" * 32, "m1") is None
+
+
+def test_memory_lru_evicts(tmp_path: Path):
+    cache = EmbeddingCache(tmp_path, memory_entries=2)
+    for i in range(3):
+        cache.put(_emb(f"{i:02d}" * 32, seed=i))
+    assert len(cache._memory) == 2
+    shutil.rmtree(tmp_path / "m1")
+    assert cache.get("00" * 32, "m1") is None  # evicted from memory and gone from disk
+    assert cache.get("02" * 32, "m1") is not None
+
+
+def test_no_temp_files_left(tmp_path: Path):
+    cache = EmbeddingCache(tmp_path)
+    cache.put(_emb())
+    leftovers = [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".emb"]
+    assert leftovers == []
+
+
+def test_renamed_image_hits_edited_image_misses(tiny_sam_checkpoint, image_folder, tmp_path):
+    cache = EmbeddingCache(tmp_path / "cache")
+    engine = SamEngine(tiny_sam_checkpoint, "auto", "cpu", cache=cache)
+    engine.embed_file(image_folder / "a.png")
+    renamed = image_folder / "renamed.png"
+    shutil.copy(image_folder / "a.png", renamed)
+    assert engine.is_cached(renamed)
+    _, cached = engine.embed_file(renamed)
+    assert cached
+    edited = image_folder / "edited.png"
+    import cv2
+
+    img = cv2.imread(str(image_folder / "a.png"))
+    img[0, 0] = (img[0, 0].astype(int) + 50) % 256
+    cv2.imwrite(str(edited), img)
+    assert not engine.is_cached(edited)
+    _, cached = engine.embed_file(edited)
+    assert not cached
+
+
+def test_corrupt_entry_is_recomputed_and_rewritten(tiny_sam_checkpoint, image_folder, tmp_path):
+    cache = EmbeddingCache(tmp_path / "cache", memory_entries=0)
+    engine = SamEngine(tiny_sam_checkpoint, "auto", "cpu", cache=cache)
+    first, _ = engine.embed_file(image_folder / "b.png")
+    path = cache.path_for(first.image_sha256, engine.model_id)
+    path.write_bytes(path.read_bytes()[:5000])
+    again, cached = engine.embed_file(image_folder / "b.png")
+    assert not cached
+    assert torch.equal(again.features, first.features)
+    assert cache.get(first.image_sha256, engine.model_id) is not None  # rewritten
+    np.testing.assert_array_equal(again.original_size, first.original_size)
