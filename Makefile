@@ -2,7 +2,6 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-export QT_QPA_PLATFORM ?= offscreen
 
 .PHONY: setup test lint bench screenshots run clean
 
@@ -16,7 +15,7 @@ $(BIN)/python:
 test:
 	$(BIN)/lint-imports
 	$(BIN)/ruff check samic_core sambox tests scripts
-	$(BIN)/python -m pytest
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 lint:
 	$(BIN)/ruff check samic_core sambox tests scripts
@@ -26,10 +25,10 @@ bench:
 	$(BIN)/python scripts/bench.py
 
 screenshots:
-	$(BIN)/python scripts/screenshots.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python scripts/screenshots.py
 
 run:
-	QT_QPA_PLATFORM= $(BIN)/sambox $(FOLDER)
+	$(BIN)/sambox $(FOLDER)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
