@@ -36,7 +36,11 @@ class ObjectsResult:
 
 
 class SamEngine:
-    """A loaded SAM model with an embedding cache; thread-safe (one model call at a time)."""
+    """A loaded SAM model with an embedding cache; thread-safe.
+
+    Encoding and decoding hold separate locks: decoding reads only stateless modules, so a
+    click can be decoded on one thread while another thread encodes the next image.
+    """
 
     def __init__(
         self,
@@ -52,7 +56,8 @@ class SamEngine:
         self.model_id = f"{self.model_type}-{checkpoint_id(self.checkpoint)}"
         self.cache = cache
         self._predictor = SamPredictor(self.sam)
-        self._lock = threading.RLock()
+        self._encode_lock = threading.Lock()
+        self._decode_lock = threading.Lock()
         self._hasher = FileHasher()
 
     # ---- encoding ----------------------------------------------------------------------------
@@ -63,7 +68,7 @@ class SamEngine:
             raise ValueError(
                 f"expected an RGB uint8 (H, W, 3) image, got {image.shape} {image.dtype}"
             )
-        with self._lock:
+        with self._encode_lock:
             self._predictor.set_image(image, image_format="RGB")
             features = self._predictor.features
             input_size = tuple(self._predictor.input_size)
@@ -127,7 +132,7 @@ class SamEngine:
         elif multimask is None:
             multimask = len(prompt.points) == 1 and prompt.box is None
         transform = self._predictor.transform
-        with self._lock:
+        with self._decode_lock:
             coords = labels = box = mask_in = None
             if len(prompt.points):
                 c = transform.apply_coords(prompt.points.astype(np.float64), emb.original_size)

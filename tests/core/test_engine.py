@@ -187,3 +187,30 @@ def test_encoder_config_is_inferred_for_official_sizes():
     with torch.device("meta"):
         sam = _build_sam(cfg.embed_dim, cfg.depth, cfg.num_heads, list(cfg.global_attn_indexes))
     assert infer_encoder_config(sam.state_dict()) == cfg
+
+
+def test_decode_runs_while_another_thread_encodes(tiny_sam_checkpoint, image):
+    """A click must not wait for the encoder working on the next image."""
+    import threading
+
+    engine = SamEngine(tiny_sam_checkpoint, "auto", "cpu", cache=None)
+    emb = engine.encode(image)
+    entered, release = threading.Event(), threading.Event()
+    original = engine.sam.image_encoder.forward
+
+    def slow_forward(x):
+        entered.set()
+        assert release.wait(30)
+        return original(x)
+
+    engine.sam.image_encoder.forward = slow_forward
+    worker = threading.Thread(target=engine.encode, args=(image,))
+    worker.start()
+    try:
+        assert entered.wait(30)
+        result = engine.decode(emb, Prompt.from_points([(70, 90)]))  # would deadlock if serialised
+        assert result.mask.shape == image.shape[:2]
+    finally:
+        release.set()
+        worker.join(30)
+    assert not worker.is_alive()
