@@ -10,10 +10,12 @@ from types import ModuleType
 
 from samic_core import __version__
 from samic_core.cli import embed, segment, weights
+from samic_core.cli import export as export_cmd
+from samic_core.cli import import_ as import_cmd
 from samic_core.errors import SamicError
 
 # Each module has `register(subparsers)`, which adds its parser and sets `func`.
-SUBCOMMANDS: list[ModuleType] = [weights, embed, segment]
+SUBCOMMANDS: list[ModuleType] = [weights, embed, segment, export_cmd, import_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

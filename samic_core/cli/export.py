@@ -1,0 +1,70 @@
+"""`samic export FOLDER --format F --out OUT`: annotations to COCO, VOC, YOLO or LabelMe."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from samic_core.export import EXPORT_FORMATS, export_folder
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export",
+        help="export a folder's annotations as COCO, Pascal VOC, YOLO segmentation or LabelMe",
+        description=(
+            "Writes OUT all at once: on any error nothing is left in OUT. Images are copied in. "
+            "coco: OUT/instances.json + OUT/images/. voc: JPEGImages/, SegmentationClass/, "
+            "SegmentationObject/ (palette PNGs), class_names.txt, labelmap.txt. yolo: images/, "
+            "labels/*.txt, data.yaml. labelme: one JSON beside each image. See docs/export.md."
+        ),
+    )
+    p.add_argument("folder", type=Path, help="image folder annotated with SAMBOX")
+    p.add_argument("--format", required=True, choices=EXPORT_FORMATS, dest="fmt")
+    p.add_argument("--out", type=Path, required=True, help="output folder (new or empty)")
+    p.add_argument(
+        "--include-unreviewed",
+        action="store_true",
+        help="also export predicted objects nobody has reviewed (left out by default)",
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace a non-empty OUT")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    with tqdm(unit="img", desc=f"export {args.fmt}") as bar:
+
+        def progress(done: int, total: int, name: str) -> None:
+            bar.total = total
+            bar.n = done
+            bar.set_postfix_str(name)
+            bar.refresh()
+
+        report = export_folder(
+            args.folder,
+            args.fmt,
+            args.out,
+            include_unreviewed=args.include_unreviewed,
+            overwrite=args.overwrite,
+            progress=progress,
+        )
+    sys.stdout.write(f"{report.images} images, {report.objects} objects -> {report.out}\n")
+    if report.rle_objects:
+        sys.stdout.write(f"  {report.rle_objects} objects with holes written as RLE\n")
+    if report.excluded_unreviewed:
+        sys.stdout.write(
+            f"  {report.excluded_unreviewed} unreviewed predicted objects left out "
+            "(--include-unreviewed keeps them)\n"
+        )
+    if report.skipped_images:
+        sys.stdout.write(
+            f"  {len(report.skipped_images)} images skipped: only unreviewed predictions\n"
+        )
+    if report.unannotated_images:
+        sys.stdout.write(f"  {report.unannotated_images} images have no annotation\n")
+    for name in report.empty_objects:
+        sys.stderr.write(f"  {name}: object has no pixels; left out\n")
+    return 0

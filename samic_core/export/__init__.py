@@ -1,0 +1,18 @@
+"""Export annotations as COCO, Pascal VOC, YOLO segmentation or LabelMe; import COCO, LabelMe."""
+
+from samic_core.export.api import (
+    EXPORT_FORMATS,
+    IMPORT_FORMATS,
+    export_folder,
+    import_folder,
+)
+from samic_core.export.common import ExportReport, ImportReport
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "IMPORT_FORMATS",
+    "ExportReport",
+    "ImportReport",
+    "export_folder",
+    "import_folder",
+]

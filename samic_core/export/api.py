@@ -1,0 +1,111 @@
+"""The two entry points the CLI and the app call: `export_folder` and `import_folder`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from samic_core.annotation import AnnotationStore
+from samic_core.errors import SamicError
+from samic_core.export.coco import CocoWriter, coco_source
+from samic_core.export.common import (
+    Cancelled,
+    ExportItem,
+    ExportReport,
+    ImportReport,
+    Progress,
+    ShouldStop,
+    annotation_files,
+    load_item,
+    staged_output,
+)
+from samic_core.export.importing import write_source
+from samic_core.export.labelme import LabelmeWriter, labelme_source
+from samic_core.export.voc import VocWriter
+from samic_core.export.yolo import YoloWriter
+
+
+class Writer(Protocol):
+    def add(self, item: ExportItem) -> None: ...
+    def finish(self) -> None: ...
+
+
+WRITERS = {"coco": CocoWriter, "voc": VocWriter, "yolo": YoloWriter, "labelme": LabelmeWriter}
+READERS = {"coco": coco_source, "labelme": labelme_source}
+EXPORT_FORMATS = tuple(WRITERS)
+IMPORT_FORMATS = tuple(READERS)
+
+
+def export_folder(
+    folder: str | Path,
+    fmt: str,
+    out: str | Path,
+    include_unreviewed: bool = False,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+) -> ExportReport:
+    """Export the annotations of image folder `folder` as `fmt` into the folder `out`.
+
+    All or nothing: OUT is built in a hidden sibling folder and renamed into place at the end,
+    so an error (named file and problem) or a stop request leaves OUT as it was. Predicted
+    objects nobody reviewed are left out unless `include_unreviewed`. `progress(done, total,
+    image name)` is called after each image; `should_stop()` is polled before each image and a
+    stop returns a report with `cancelled` set.
+    """
+    if fmt not in WRITERS:
+        raise SamicError(f"unknown export format {fmt!r}; choose one of {', '.join(WRITERS)}")
+    folder = Path(folder)
+    store = AnnotationStore(folder)
+    files = annotation_files(store)
+    classes = store.load_classes()
+    report = ExportReport(format=fmt, out=Path(out))
+    try:
+        with staged_output(Path(out), overwrite=overwrite, protect=(folder, store.dir)) as stage:
+            writer: Writer = WRITERS[fmt](stage, classes, report)
+            for i, path in enumerate(files):
+                if should_stop is not None and should_stop():
+                    raise Cancelled
+                item = load_item(store, path, include_unreviewed, report)
+                if item is not None:
+                    writer.add(item)
+                    report.images += 1
+                    report.objects += len(item.objects)
+                if progress is not None:
+                    progress(i + 1, len(files), path.stem)
+            writer.finish()
+    except Cancelled:
+        report.cancelled = True
+        return report
+    annotated = {p.stem for p in files}
+    report.unannotated_images = sum(1 for p in store.images() if p.stem not in annotated)
+    return report
+
+
+def import_folder(
+    src: str | Path,
+    fmt: str,
+    folder: str | Path,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+) -> ImportReport:
+    """Bring the labels of `src` (a COCO JSON, or a LabelMe folder / file) into `folder`.
+
+    Each object becomes a manual, reviewed object with its mask and no prompts, saved with
+    AnnotationStore. The whole source is checked first (its images must be in `folder` with the
+    stated size), so bad input writes nothing. An image that already has an annotation is
+    skipped and listed in `skipped_existing` unless `overwrite`.
+    """
+    if fmt not in READERS:
+        raise SamicError(f"unknown import format {fmt!r}; choose one of {', '.join(READERS)}")
+    src, folder = Path(src), Path(folder)
+    if not folder.is_dir():
+        raise SamicError(f"{folder}: image folder does not exist")
+    source = READERS[fmt](src)
+    report = ImportReport(format=fmt, folder=folder)
+    try:
+        write_source(source, src, AnnotationStore(folder), report, overwrite, progress, should_stop)
+    except Cancelled:
+        report.cancelled = True
+    return report

@@ -1,0 +1,196 @@
+"""What every export format shares: the objects to export, reports, and all-or-nothing output.
+
+`iter_items` yields each annotated image with one bool mask per exported object (taken from
+the instance PNG, `instances == obj.id`); `staged_output` builds OUT in a hidden sibling folder
+and renames it into place only when everything succeeded.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from samic_core.annotation import AnnotatedObject, AnnotationStore, ImageAnnotation
+from samic_core.annotation.store import CLASSES_FILENAME
+from samic_core.errors import AnnotationError, ImageReadError, SamicError
+
+# (done, total, image name)
+Progress = Callable[[int, int, str], None]
+ShouldStop = Callable[[], bool]
+
+
+class Cancelled(Exception):
+    """Raised inside a job when `should_stop()` said yes; the job cleans up and reports it."""
+
+
+@dataclass
+class ExportObject:
+    """One exported object: its annotation entry and its bool (H, W) mask."""
+
+    obj: AnnotatedObject
+    mask: np.ndarray
+
+
+@dataclass
+class ExportItem:
+    """One annotated image ready for a format writer."""
+
+    image_path: Path
+    annotation: ImageAnnotation
+    objects: list[ExportObject]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(H, W) of the image."""
+        return self.annotation.height, self.annotation.width
+
+
+@dataclass
+class ExportReport:
+    """What an export wrote and what it left out (and why)."""
+
+    format: str
+    out: Path
+    images: int = 0
+    objects: int = 0
+    excluded_unreviewed: int = 0  # predicted objects nobody reviewed (kept with include_unreviewed)
+    skipped_images: list[str] = field(default_factory=list)  # every object was unreviewed
+    unannotated_images: int = 0  # images of the folder without an annotation file
+    empty_objects: list[str] = field(default_factory=list)  # "image#id": no pixel left
+    rle_objects: int = 0  # COCO: objects written as RLE because a polygon would lose holes
+    cancelled: bool = False
+
+
+@dataclass
+class ImportReport:
+    """What an import wrote, what it refused to overwrite, and what it could not represent."""
+
+    format: str
+    folder: Path
+    images: int = 0
+    objects: int = 0
+    skipped_existing: list[str] = field(default_factory=list)  # had an annotation already
+    warnings: list[str] = field(default_factory=list)
+    cancelled: bool = False
+
+
+@dataclass
+class SourceImage:
+    """One image of an import source: its size as the source states it, and its objects."""
+
+    height: int
+    width: int
+    load: Callable[[], list[tuple[str, np.ndarray]]]  # -> [(label, bool (H, W) mask)]
+
+
+@dataclass
+class ImportSource:
+    """A parsed import source: class names in source order, images by file name."""
+
+    classes: list[str]
+    images: dict[str, SourceImage]
+    warnings: list[str] = field(default_factory=list)
+
+
+def annotation_files(store: AnnotationStore) -> list[Path]:
+    """The per-image annotation JSONs of a store, sorted by name."""
+    if not store.dir.is_dir():
+        raise SamicError(f"{store.dir}: no annotations folder; annotate some images first")
+    return sorted(
+        (p for p in store.dir.glob("*.json") if p.name != CLASSES_FILENAME),
+        key=lambda p: p.name.lower(),
+    )
+
+
+def load_item(
+    store: AnnotationStore, json_path: Path, include_unreviewed: bool, report: ExportReport
+) -> ExportItem | None:
+    """Load and check one annotation; None when nothing of it is exported (all unreviewed).
+
+    Raises AnnotationError naming the file for a missing or changed image, a mask of the
+    wrong size, an unknown class or stray instance ids (the checks of `AnnotationStore.load`).
+    """
+    ann = store.load_json(json_path.stem)
+    if store.json_path(ann.image) != json_path:
+        raise AnnotationError(
+            json_path, f"names image {ann.image!r}, whose annotation is elsewhere"
+        )
+    image_path = store.image_folder / ann.image
+    if not image_path.is_file():
+        raise ImageReadError(image_path, f"image of {json_path} does not exist")
+    loaded = store.load(ann.image, verify_image=True)
+    kept = []
+    for obj in loaded.annotation.objects:
+        if obj.source == "predicted" and not obj.reviewed and not include_unreviewed:
+            report.excluded_unreviewed += 1
+            continue
+        kept.append(obj)
+    if loaded.annotation.objects and not kept:
+        report.skipped_images.append(ann.image)
+        return None
+    objects = []
+    for obj in kept:
+        mask = loaded.instances == obj.id
+        if not mask.any():
+            report.empty_objects.append(f"{ann.image}#{obj.id}")
+            continue
+        objects.append(ExportObject(obj, mask))
+    return ExportItem(image_path, loaded.annotation, objects)
+
+
+def copy_image(src: Path, dest_dir: Path) -> str:
+    """Copy an image into `dest_dir` (created) and return its file name."""
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(src, dest_dir / src.name)
+    return src.name
+
+
+@contextmanager
+def staged_output(
+    out: Path, overwrite: bool = False, protect: tuple[Path, ...] = ()
+) -> Iterator[Path]:
+    """Yield an empty staging folder beside `out`; on success it becomes `out`, else it is deleted.
+
+    `out` may not exist or be an empty folder; a non-empty one is replaced only with
+    `overwrite`, and never when it is or contains a `protect` folder (images, annotations).
+    """
+    out = Path(out).absolute()
+    if out.exists() and not out.is_dir():
+        raise SamicError(f"{out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()):
+        if not overwrite:
+            raise SamicError(f"{out}: folder is not empty; choose another or pass --overwrite")
+        for p in (Path(x).resolve() for x in protect):
+            if p == out.resolve() or out.resolve() in p.parents:
+                raise SamicError(f"{out}: refusing to overwrite a folder that holds {p}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        yield stage
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    old = None
+    if out.is_dir():
+        if any(out.iterdir()):
+            old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+            os.replace(out, old)
+        else:
+            out.rmdir()
+    try:
+        os.replace(stage, out)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        if old is not None:
+            os.replace(old, out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

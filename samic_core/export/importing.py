@@ -1,0 +1,107 @@
+"""Write an import source into a folder's AnnotationStore as manual objects with masks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from samic_core.annotation import AnnotatedObject, AnnotationStore, ImageAnnotation
+from samic_core.annotation.masks import instances_from_masks
+from samic_core.errors import FileProblem, ImageReadError
+from samic_core.export.common import (
+    Cancelled,
+    ImportReport,
+    ImportSource,
+    Progress,
+    ShouldStop,
+)
+
+
+def image_size(path: Path) -> tuple[int, int]:
+    """(H, W) from the image header, without decoding the pixels."""
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+    except (OSError, ValueError) as e:
+        raise ImageReadError(path, f"not a readable image ({e})") from e
+    return h, w
+
+
+def check_source_images(source: ImportSource, src: Path, folder: Path) -> None:
+    """Every image of the source must be in `folder` with the size the source states."""
+    missing = [name for name in source.images if not (folder / name).is_file()]
+    if missing:
+        shown = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
+        raise FileProblem(src, f"{len(missing)} image(s) not found in {folder}: {shown}")
+    for name, im in source.images.items():
+        h, w = image_size(folder / name)
+        if (h, w) != (im.height, im.width):
+            raise FileProblem(
+                src,
+                f"says {name} is {im.width}x{im.height} but {folder / name} is {w}x{h}",
+            )
+
+
+def write_source(
+    source: ImportSource,
+    src: Path,
+    store: AnnotationStore,
+    report: ImportReport,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+) -> None:
+    """Save each source image's objects with `store` (never replacing one without `overwrite`).
+
+    Larger objects are painted first so a smaller object on top of a larger one stays visible;
+    an object left without pixels is dropped with a warning. Prompts stay empty.
+    """
+    check_source_images(source, src, store.image_folder)
+    report.warnings.extend(source.warnings)
+    if source.classes:
+        store.ensure_classes(source.classes)
+    total = len(source.images)
+    for i, (name, im) in enumerate(source.images.items()):
+        if should_stop is not None and should_stop():
+            raise Cancelled
+        if store.exists(name) and not overwrite:
+            report.skipped_existing.append(name)
+        else:
+            _write_image(name, im.height, im.width, im.load(), store, report)
+        if progress is not None:
+            progress(i + 1, total, name)
+
+
+def _write_image(
+    name: str,
+    h: int,
+    w: int,
+    labelled: list[tuple[str, np.ndarray]],
+    store: AnnotationStore,
+    report: ImportReport,
+) -> None:
+    order = sorted(range(len(labelled)), key=lambda k: -int(labelled[k][1].sum()))
+    masks = [(k + 1, labelled[k][1]) for k in order]
+    instances = instances_from_masks(masks, (h, w))
+    present = set(np.unique(instances).tolist())
+    objects = []
+    for k, (label, mask) in enumerate(labelled):
+        if k + 1 not in present:
+            why = "is empty" if not mask.any() else "is hidden under other objects"
+            report.warnings.append(f"{name}: object {k + 1} ({label}) {why}; dropped")
+            continue
+        objects.append(AnnotatedObject(id=k + 1, label=label, source="manual", reviewed=True))
+    ann = ImageAnnotation(
+        image=name,
+        image_sha256=store.image_sha256(store.image_folder / name),
+        width=w,
+        height=h,
+        objects=objects,
+    )
+    store.save(ann, instances)
+    report.images += 1
+    report.objects += len(objects)

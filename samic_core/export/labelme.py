@@ -1,0 +1,181 @@
+"""LabelMe JSON per image: export (one polygon per object) and import (polygon, rectangle,
+circle and mask shapes; shapes sharing a group_id and label form one object)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from samic_core.errors import FileProblem
+from samic_core.export.common import (
+    ExportItem,
+    ExportReport,
+    ImportSource,
+    SourceImage,
+    copy_image,
+)
+from samic_core.export.geometry import bridge_rings, mask_to_rings, polygon_to_mask
+
+LABELME_VERSION = "5.4.1"
+AREA_SHAPES = ("polygon", "rectangle", "circle", "mask")
+
+
+def labelme_shape(label: str, mask: np.ndarray) -> dict[str, Any]:
+    """A LabelMe polygon shape tracing `mask` along pixel edges (holes and parts bridged)."""
+    poly = bridge_rings(mask_to_rings(mask))
+    return {
+        "label": label,
+        "points": poly.tolist(),
+        "group_id": None,
+        "description": "",
+        "shape_type": "polygon",
+        "flags": {},
+        "mask": None,
+    }
+
+
+class LabelmeWriter:
+    """OUT/<image file> and OUT/<stem>.json side by side, as LabelMe saves them."""
+
+    def __init__(self, out: Path, classes: list[str], report: ExportReport) -> None:
+        self.out = out
+
+    def add(self, item: ExportItem) -> None:
+        name = copy_image(item.image_path, self.out)
+        h, w = item.size
+        data = {
+            "version": LABELME_VERSION,
+            "flags": {},
+            "shapes": [labelme_shape(eo.obj.label, eo.mask) for eo in item.objects],
+            "imagePath": name,
+            "imageData": None,
+            "imageHeight": h,
+            "imageWidth": w,
+        }
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        (self.out / f"{item.image_path.stem}.json").write_text(text, encoding="utf-8")
+
+    def finish(self) -> None:
+        pass
+
+
+# ---- import ------------------------------------------------------------------------------------
+
+
+def labelme_files(src: Path) -> list[Path]:
+    """The LabelMe JSONs of `src`: the file itself, or the *.json directly inside the folder."""
+    src = Path(src)
+    if src.is_file():
+        return [src]
+    if not src.is_dir():
+        raise FileProblem(src, "does not exist")
+    files = sorted(src.glob("*.json"), key=lambda p: p.name.lower())
+    if not files:
+        raise FileProblem(src, "holds no LabelMe .json files")
+    return files
+
+
+def labelme_source(src: Path) -> ImportSource:
+    """Parse and check every LabelMe file of `src`; masks are rasterised lazily per image."""
+    source = ImportSource(classes=[], images={})
+    for path in labelme_files(src):
+        data = _read_json(path)
+        name = Path(str(data["imagePath"]).replace("\\", "/")).name
+        if name in source.images:
+            raise FileProblem(path, f"a second LabelMe file for image {name!r}")
+        h, w = int(data["imageHeight"]), int(data["imageWidth"])
+        shapes = []
+        for k, shape in enumerate(data["shapes"]):
+            kind = shape.get("shape_type") or "polygon"
+            if kind not in AREA_SHAPES:
+                source.warnings.append(f"{path.name}: shape {k} ({kind}) has no area; skipped")
+                continue
+            _check_shape(path, k, shape, kind)
+            shapes.append(shape)
+            if shape["label"] not in source.classes:
+                source.classes.append(shape["label"])
+        source.images[name] = SourceImage(h, w, _labelme_loader(path, shapes, h, w))
+    return source
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise FileProblem(path, f"not a readable JSON file ({e})") from e
+    if not isinstance(data, dict) or not isinstance(data.get("shapes"), list):
+        raise FileProblem(path, "not a LabelMe file: no 'shapes' list")
+    for key in ("imagePath", "imageHeight", "imageWidth"):
+        if data.get(key) in (None, ""):
+            raise FileProblem(path, f"LabelMe file without {key!r}")
+    return data
+
+
+def _check_shape(path: Path, k: int, shape: Any, kind: str) -> None:
+    if not isinstance(shape, dict) or not isinstance(shape.get("label"), str) or not shape["label"]:
+        raise FileProblem(path, f"shape {k}: needs a non-empty label")
+    try:
+        pts = np.asarray(shape.get("points"), np.float64).reshape(-1, 2)
+    except (TypeError, ValueError):
+        raise FileProblem(
+            path, f"shape {k} ({shape['label']}): points must be [x, y] pairs"
+        ) from None
+    need = 3 if kind == "polygon" else 2
+    if len(pts) < need or not np.isfinite(pts).all():
+        raise FileProblem(path, f"shape {k} ({shape['label']}): a {kind} needs {need}+ points")
+    if kind == "mask" and not isinstance(shape.get("mask"), str):
+        raise FileProblem(path, f"shape {k} ({shape['label']}): mask shape without base64 'mask'")
+
+
+def shape_to_mask(shape: dict[str, Any], size: tuple[int, int]) -> np.ndarray:
+    """bool (H, W) mask of one LabelMe area shape (pixel-centre rule, even-odd fill)."""
+    h, w = size
+    kind = shape.get("shape_type") or "polygon"
+    pts = np.asarray(shape["points"], np.float64).reshape(-1, 2)
+    if kind == "polygon":
+        return polygon_to_mask([pts], size)
+    if kind == "rectangle":
+        (x0, y0), (x1, y1) = pts.min(0), pts.max(0)
+        return polygon_to_mask([np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])], size)
+    if kind == "circle":
+        (cx, cy), (px, py) = pts[0], pts[1]
+        yy, xx = np.mgrid[0:h, 0:w] + 0.5
+        return (xx - cx) ** 2 + (yy - cy) ** 2 <= (px - cx) ** 2 + (py - cy) ** 2
+    # "mask": a base64 PNG of the box points[0]..points[1] (inclusive), as LabelMe 5.3+ writes
+    with Image.open(io.BytesIO(base64.b64decode(shape["mask"]))) as im:
+        crop = np.asarray(im.convert("L")) > 0
+    out = np.zeros(size, bool)
+    x0, y0 = int(pts[0][0]), int(pts[0][1])
+    ys, xs = np.nonzero(crop)
+    ys, xs = ys + y0, xs + x0
+    inside = (ys >= 0) & (ys < h) & (xs >= 0) & (xs < w)  # a box may stick out of the image
+    out[ys[inside], xs[inside]] = True
+    return out
+
+
+def _labelme_loader(
+    path: Path, shapes: list[dict[str, Any]], h: int, w: int
+) -> Callable[[], list[tuple[str, np.ndarray]]]:
+    def load() -> list[tuple[str, np.ndarray]]:
+        objects: dict[Any, tuple[str, np.ndarray]] = {}
+        for k, shape in enumerate(shapes):
+            gid = shape.get("group_id")
+            key = (shape["label"], gid) if gid is not None else k
+            try:
+                mask = shape_to_mask(shape, (h, w))
+            except (ValueError, OSError) as e:  # undecodable base64 / PNG of a mask shape
+                raise FileProblem(path, f"shape {k} ({shape['label']}): {e}") from e
+            if key in objects:
+                objects[key] = (shape["label"], objects[key][1] | mask)
+            else:
+                objects[key] = (shape["label"], mask)
+        return list(objects.values())
+
+    return load
