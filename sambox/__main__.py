@@ -1,13 +1,41 @@
-"""`sambox` entry point (the app itself arrives with the SAMBOX issue)."""
+"""`sambox [FOLDER]`: open the annotation app (on a folder of images)."""
 
 from __future__ import annotations
 
+import argparse
+import logging
 import sys
+from pathlib import Path
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="sambox", description="SAM-assisted image annotation.")
+    p.add_argument("folder", nargs="?", type=Path, help="folder of images to annotate")
+    p.add_argument("--settings", type=Path, help="use this ini file instead of the user settings")
+    p.add_argument("--checkpoint", type=Path, help="SAM checkpoint (remembered in the settings)")
+    return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    sys.stderr.write("sambox: the desktop app is not built yet; use the `samic` CLI for now.\n")
-    return 1
+    args = parse_args(argv)
+    if args.folder is not None and not args.folder.is_dir():
+        sys.stderr.write(f"sambox: {args.folder}: not a folder\n")
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from PySide6.QtWidgets import QApplication
+
+    from sambox.app import build_window, start
+    from sambox.settings import AppSettings
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("SAMBOX")
+    settings = AppSettings.from_file(args.settings) if args.settings else AppSettings()
+    if args.checkpoint is not None:
+        settings.checkpoint = args.checkpoint
+    window = build_window(settings)
+    window.show()
+    start(window, args.folder)
+    return app.exec()
 
 
 if __name__ == "__main__":

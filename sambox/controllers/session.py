@@ -1,0 +1,198 @@
+"""Moving through a folder: open images, autosave on switch and close, the engine lifecycle."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Signal
+
+from sambox.controllers.editor import EditorController
+from sambox.controllers.project import ProjectController
+from sambox.model.decoding import EngineConfig
+from sambox.model.document import Document
+from sambox.model.status import ImageStatus
+from sambox.settings import AppSettings
+from samic_core.errors import SamicError
+from samic_core.sam.weights import KNOWN_CHECKPOINTS, find_checkpoint
+
+# Answer of the "save changes?" question when autosave is off.
+SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
+
+
+class Session(QObject):
+    image_opened = Signal(object, object)  # Document | None, (H, W, 3) uint8 RGB | None
+    engine_state = Signal(str, str)  # "missing" | "loading" | "ready" | "failed", plain words
+    error = Signal(str)
+    message = Signal(str)
+
+    def __init__(
+        self,
+        settings: AppSettings,
+        service: Any,
+        project: ProjectController,
+        editor: EditorController,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.service = service
+        self.project = project
+        self.editor = editor
+        self.current: str | None = None
+        self.ask_save: Callable[[str], str] = lambda name: SAVE
+        service.engine_ready.connect(self._engine_ready)
+        service.engine_failed.connect(lambda msg: self.engine_state.emit("failed", msg))
+        service.embedding_failed.connect(lambda path, msg: self.error.emit(msg))
+        editor.settled.connect(self._settled)
+
+    # ---- engine ------------------------------------------------------------------------------
+    def checkpoint(self) -> Path | None:
+        """The configured checkpoint, else a downloaded official one, else None."""
+        ckpt = self.settings.checkpoint
+        if ckpt is not None:
+            return ckpt
+        mt = self.settings.model_type
+        return find_checkpoint(mt if mt in KNOWN_CHECKPOINTS else "vit_b")
+
+    def start_engine(self) -> None:
+        ckpt = self.checkpoint()
+        if ckpt is None:
+            self.engine_state.emit(
+                "missing",
+                "No SAM model is set up yet, so images can be browsed but not annotated. "
+                "Download the official SAM checkpoint, or choose a checkpoint file you have.",
+            )
+            return
+        if not ckpt.is_file():
+            self.engine_state.emit(
+                "missing", f"The SAM checkpoint {ckpt} does not exist. Choose another file."
+            )
+            return
+        s = self.settings
+        self.engine_state.emit("loading", f"Loading SAM from {ckpt.name}…")
+        self.service.load_engine(
+            EngineConfig(ckpt, s.model_type, s.device, s.cache_dir, s.cache_dtype)
+        )
+
+    def _engine_ready(self, model_id: str) -> None:
+        self.engine_state.emit("ready", f"SAM {model_id} on {self.service.device}")
+        self._start_embedding()
+        self.editor.resync()
+
+    def _start_embedding(self) -> None:
+        if not self.service.ready or self.project.folder is None:
+            return
+        first = self.project.path_of(self.current) if self.current else None
+        if first is not None:
+            self.service.request_embedding(first)
+        self.service.embed_folder(self.project.images, first=first)
+
+    # ---- folder and images ---------------------------------------------------------------
+    def open_folder(self, folder: Path) -> bool:
+        if not self.flush():
+            return False
+        self.editor.set_document(None)
+        self.current = None
+        if not self.project.open_folder(folder):
+            return False
+        self.settings.last_folder = Path(folder)
+        self._start_embedding()
+        if self.project.images:
+            self.open_image(self.project.images[0].name)
+        else:
+            self.image_opened.emit(None, None)
+            self.message.emit(f"No images in {folder}.")
+        return True
+
+    def open_image(self, name: str) -> bool:
+        """Save the current image as needed, then show `name` (never waits for embeddings)."""
+        if name == self.current:
+            return True
+        if not self.flush():
+            return False
+        try:
+            doc, rgb = self.project.load(name)
+        except (SamicError, OSError) as e:
+            self.project._set_status(name, ImageStatus.ERROR)
+            self.error.emit(f"{e}\nThe image cannot be shown; the other images still can.")
+            return False
+        doc.sam_model = doc.sam_model or self.service.model_id
+        self.current = name
+        self.editor.set_document(doc)
+        self.image_opened.emit(doc, rgb)
+        path = self.project.path_of(name)
+        if self.service.ready:
+            self.service.prioritize(path)
+            self.service.request_embedding(path)
+        return True
+
+    def step(self, delta: int, only_unfinished: bool = False) -> bool:
+        names = [p.name for p in self.project.images]
+        if not names:
+            return False
+        i = names.index(self.current) if self.current in names else -1
+        for k in range(1, len(names) + 1):
+            j = i + delta * k
+            if not 0 <= j < len(names):
+                return False
+            if not only_unfinished or self.project.statuses.get(names[j]) != ImageStatus.DONE:
+                return self.open_image(names[j])
+        return False
+
+    # ---- saving ------------------------------------------------------------------------------
+    def save(self) -> bool:
+        doc = self.editor.doc
+        if doc is None:
+            return False
+        if doc.locked:
+            self.error.emit(f"{doc.name} is read-only because its annotation file is damaged.")
+            return False
+        ok = self.project.save(doc, self.service.model_id)
+        if ok:
+            self.message.emit(f"Saved {doc.name}.")
+        return ok
+
+    def flush(self) -> bool:
+        """Before leaving an image: autosave, or ask. False = the user cancelled."""
+        doc = self.editor.doc
+        if doc is None or not doc.dirty or doc.locked:
+            return True
+        if self.settings.autosave:
+            return self.project.save(doc, self.service.model_id)  # failed: stay, nothing lost
+        answer = self.ask_save(doc.name)
+        if answer == CANCEL:
+            return False
+        if answer == SAVE:
+            return self.project.save(doc, self.service.model_id)
+        else:
+            doc.dirty = False
+        return True
+
+    def _settled(self, doc: Document) -> None:
+        """A document left behind received its pending masks: store them too."""
+        if self.settings.autosave and not doc.locked:
+            self.project.save(doc, self.service.model_id)
+
+    def wait_pending(self, timeout_s: float = 10.0) -> bool:
+        """Let decodes in flight land (the event loop keeps running); False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        while self.editor.pending_count and time.monotonic() < deadline:
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+            time.sleep(0.005)
+        return not self.editor.pending_count
+
+    def close(self) -> bool:
+        """On window close: let pending masks land, save what needs saving, stop workers."""
+        self.wait_pending()
+        if not self.flush():
+            return False
+        self.service.shutdown()
+        return True
+
+    def mark_done_and_next(self) -> None:
+        self.editor.set_done(True)
+        self.save()
+        self.step(+1, only_unfinished=True)

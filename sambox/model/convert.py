@@ -1,0 +1,84 @@
+"""Document <-> the foundation's annotation format (ImageAnnotation + uint16 instance map)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sambox.model.document import Document, ObjectState, PromptKey, Snapshot
+from samic_core.annotation import AnnotatedObject, ImageAnnotation, LoadedAnnotation, Point
+
+
+def to_annotation(doc: Document) -> tuple[ImageAnnotation, np.ndarray]:
+    """The saved form: objects with prompts (empty ones are left out) and the instance map.
+
+    Each object's mask is SAM's full-resolution mask, holes included; later objects win overlaps.
+    """
+    kept = [o for o in doc.objects if o.has_prompts or o.mask is not None]
+    objects = [
+        AnnotatedObject(
+            id=o.id,
+            label=o.label,
+            points=[Point(x=x, y=y, positive=p) for x, y, p in o.points],
+            box=list(o.box) if o.box is not None else None,
+            score=o.score,
+            source=o.source,  # type: ignore[arg-type]
+            reviewed=o.reviewed,
+            candidate=o.result_candidate,
+        )
+        for o in kept
+    ]
+    ann = ImageAnnotation(
+        image=doc.name,
+        image_sha256=doc.image_sha256,
+        width=doc.width,
+        height=doc.height,
+        sam_model=doc.sam_model,
+        objects=objects,
+        done=doc.state.done,
+    )
+    instances = np.zeros(doc.shape, np.uint16)
+    for o in kept:
+        if o.mask is not None:
+            instances[o.mask] = o.id
+    return ann, instances
+
+
+def from_loaded(image_path: Path, loaded: LoadedAnnotation) -> Document:
+    """A document restored from disk: prompts as saved, masks cut from the saved instance map.
+
+    The mask counts as decoded from the saved prompts, so nothing is re-decoded on reopen.
+    """
+    ann = loaded.annotation
+    objects = []
+    for a in ann.objects:
+        points = tuple((p.x, p.y, p.positive) for p in a.points)
+        box = tuple(a.box) if a.box is not None else None
+        forced = a.candidate if len(points) == 1 and box is None else None
+        key = PromptKey(points, box, forced)  # type: ignore[arg-type]
+        objects.append(
+            ObjectState(
+                id=a.id,
+                label=a.label,
+                points=points,
+                box=box,  # type: ignore[arg-type]
+                candidate=forced,
+                mask=loaded.instances == a.id,
+                mask_key=key,
+                score=a.score,
+                result_candidate=a.candidate,
+                history=(a.score,) if a.score is not None else (),
+                source=a.source,
+                reviewed=a.reviewed,
+            )
+        )
+    current = objects[-1].id if objects else None
+    return Document(
+        image_path=image_path,
+        image_sha256=ann.image_sha256,
+        width=ann.width,
+        height=ann.height,
+        state=Snapshot(tuple(objects), current, ann.done),
+        sam_model=ann.sam_model,
+    )

@@ -1,0 +1,189 @@
+"""One image's annotation state as immutable values, so undo/redo is a matter of swapping states.
+
+An ObjectState carries its prompts and the SAM result for the prompts it was decoded from
+(`mask_key`); when the prompts change, the old mask stays on screen until the new decode lands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+PointXY = tuple[float, float, bool]  # (x, y, positive) in original-image pixels
+Box = tuple[float, float, float, float]  # XYXY in original-image pixels
+
+
+@dataclass(frozen=True)
+class PromptKey:
+    """Everything a decode depends on besides the image: points, box and a forced candidate."""
+
+    points: tuple[PointXY, ...]
+    box: Box | None
+    candidate: int | None
+
+    @property
+    def count(self) -> int:
+        """Number of prompts (points + box): the x-axis of the confidence history."""
+        return len(self.points) + (self.box is not None)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.count == 0
+
+    @property
+    def is_single_click(self) -> bool:
+        """A lone point without a box: the case where SAM returns 3 candidate masks."""
+        return len(self.points) == 1 and self.box is None
+
+
+@dataclass(frozen=True, eq=False)
+class ObjectState:
+    """One object instance: prompts, class, and the mask SAM gave for `mask_key`.
+
+    mask: (H, W) bool at full image resolution, or None; low_res: (1, 256, 256) float32 logits
+    fed back as SAM's mask input on the next prompt; history: confidence after 1, 2, ... prompts.
+    """
+
+    id: int
+    label: str
+    points: tuple[PointXY, ...] = ()
+    box: Box | None = None
+    candidate: int | None = None  # a candidate the annotator forced (single click only)
+    mask: np.ndarray | None = None
+    mask_key: PromptKey | None = None
+    score: float | None = None
+    low_res: np.ndarray | None = None
+    result_candidate: int | None = None  # the multimask output SAM's mask came from
+    candidate_scores: tuple[float, ...] = ()
+    history: tuple[float, ...] = ()
+    source: str = "manual"
+    reviewed: bool = True
+
+    @property
+    def key(self) -> PromptKey:
+        return PromptKey(self.points, self.box, self.candidate)
+
+    @property
+    def has_prompts(self) -> bool:
+        return not self.key.is_empty
+
+    @property
+    def needs_decode(self) -> bool:
+        """True when the prompts changed since the mask was decoded (or never decoded)."""
+        return self.has_prompts and self.mask_key != self.key
+
+    @property
+    def area(self) -> int:
+        return 0 if self.mask is None else int(self.mask.sum())
+
+    def with_prompts(
+        self, points: tuple[PointXY, ...], box: Box | None, candidate: int | None = None
+    ) -> ObjectState:
+        """New prompts; the old mask stays until the new decode replaces it."""
+        if not points and box is None:
+            return replace(
+                self,
+                points=(),
+                box=None,
+                candidate=None,
+                mask=None,
+                mask_key=None,
+                score=None,
+                low_res=None,
+                result_candidate=None,
+                candidate_scores=(),
+                history=(),
+            )
+        return replace(self, points=points, box=box, candidate=candidate)
+
+    def with_result(
+        self,
+        key: PromptKey,
+        mask: np.ndarray,
+        score: float,
+        low_res: np.ndarray | None,
+        result_candidate: int | None,
+        candidate_scores: tuple[float, ...],
+    ) -> ObjectState:
+        """The decode of `key` landed: store it and extend the confidence history."""
+        history = (*self.history[: key.count - 1], score)
+        return replace(
+            self,
+            mask=mask,
+            mask_key=key,
+            score=score,
+            low_res=low_res,
+            result_candidate=result_candidate,
+            candidate_scores=candidate_scores,
+            history=history,
+            reviewed=True,
+        )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What undo/redo swaps: the objects, which one is being prompted, and the done flag."""
+
+    objects: tuple[ObjectState, ...]
+    current_id: int | None
+    done: bool
+
+
+@dataclass(eq=False)
+class Document:
+    """The annotation of one image while it is open (mutable holder of an immutable Snapshot).
+
+    locked: why this image must not be saved (its annotation file is corrupt), or None.
+    """
+
+    image_path: Path
+    image_sha256: str
+    width: int
+    height: int
+    state: Snapshot = field(default_factory=lambda: Snapshot((), None, False))
+    sam_model: str | None = None
+    dirty: bool = False
+    locked: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.image_path.name
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.height, self.width)
+
+    @property
+    def objects(self) -> tuple[ObjectState, ...]:
+        return self.state.objects
+
+    @property
+    def current(self) -> ObjectState | None:
+        return self.get(self.state.current_id)
+
+    def get(self, object_id: int | None) -> ObjectState | None:
+        return next((o for o in self.state.objects if o.id == object_id), None)
+
+    def next_id(self) -> int:
+        return max((o.id for o in self.state.objects), default=0) + 1
+
+    def replace_object(self, obj: ObjectState) -> Snapshot:
+        """The current state with `obj` swapped in (appended when its id is new)."""
+        objs = list(self.state.objects)
+        for i, o in enumerate(objs):
+            if o.id == obj.id:
+                objs[i] = obj
+                break
+        else:
+            objs.append(obj)
+        return replace(self.state, objects=tuple(objs))
+
+    def instances(self) -> np.ndarray:
+        """uint16 (H, W) instance map: each object's mask painted with its id, in list order."""
+        out = np.zeros(self.shape, np.uint16)
+        for o in self.state.objects:
+            if o.mask is not None:
+                out[o.mask] = o.id
+        return out

@@ -1,0 +1,57 @@
+"""Render the objects' masks as RGBA images for the canvas (numpy only, no Qt).
+
+Colours are per object id so neighbouring instances stay distinguishable; the fill is drawn
+translucent by the canvas and the outline opaque, so holes and boundaries stay visible.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Distinct, saturated colours that read on both light and dark images (RGB).
+PALETTE: tuple[tuple[int, int, int], ...] = (
+    (0, 190, 255),
+    (255, 80, 80),
+    (80, 220, 100),
+    (255, 200, 0),
+    (200, 90, 255),
+    (255, 140, 40),
+    (0, 220, 200),
+    (255, 90, 200),
+    (160, 200, 40),
+    (120, 140, 255),
+)
+
+
+def object_colour(object_id: int) -> tuple[int, int, int]:
+    return PALETTE[(object_id - 1) % len(PALETTE)]
+
+
+def _lut(max_id: int) -> np.ndarray:
+    lut = np.zeros((max_id + 1, 4), np.uint8)
+    for i in range(1, max_id + 1):
+        lut[i, :3] = object_colour(i)
+        lut[i, 3] = 255
+    return lut
+
+
+def render_fill(instances: np.ndarray) -> np.ndarray:
+    """(H, W) uint16 ids -> (H, W, 4) uint8 RGBA, transparent background."""
+    return _lut(int(instances.max(initial=0)))[instances]
+
+
+def boundary(instances: np.ndarray) -> np.ndarray:
+    """(H, W) bool: pixels whose 4-neighbourhood holds another id (object edges and holes)."""
+    edge = np.zeros(instances.shape, bool)
+    edge[:-1] |= instances[:-1] != instances[1:]
+    edge[1:] |= instances[1:] != instances[:-1]
+    edge[:, :-1] |= instances[:, :-1] != instances[:, 1:]
+    edge[:, 1:] |= instances[:, 1:] != instances[:, :-1]
+    return edge & (instances > 0)
+
+
+def render_outline(instances: np.ndarray) -> np.ndarray:
+    """(H, W, 4) uint8 RGBA: each object's boundary in its colour, opaque."""
+    out = render_fill(instances)
+    out[~boundary(instances)] = 0
+    return out

@@ -1,0 +1,58 @@
+"""Download an official SAM checkpoint in a worker, with progress and cancel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThreadPool, Signal
+
+from sambox.services.workers import Cancelled, JobContext, Worker
+
+
+class CheckpointDownloader(QObject):
+    """One download at a time on its own thread (network, not the model thread)."""
+
+    progress = Signal(int, int)  # bytes done, total (0 = unknown)
+    finished = Signal(str)  # path of the checkpoint
+    failed = Signal(str)  # plain-words message
+    cancelled = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self._worker: Worker | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._worker is not None
+
+    def start(self, model_type: str, dest_dir: Path | None = None, url: str | None = None) -> None:
+        if self._worker is not None:
+            return
+
+        def job(ctx: JobContext) -> str:
+            from samic_core.sam.weights import download_checkpoint
+
+            def report(done: int, total: int | None) -> None:
+                if ctx.cancelled:
+                    raise Cancelled()
+                ctx.progress((done, total or 0))
+
+            return str(download_checkpoint(model_type, dest_dir, progress=report, url=url))
+
+        worker = Worker(job, f"download {model_type}")
+        worker.signals.progress.connect(lambda v: self.progress.emit(int(v[0]), int(v[1])))
+        worker.signals.result.connect(self.finished.emit)
+        worker.signals.error.connect(lambda e: self.failed.emit(f"The download failed: {e}"))
+        worker.signals.cancelled.connect(self.cancelled.emit)
+        worker.signals.finished.connect(self._done)
+        self._worker = worker
+        self.pool.start(worker)
+
+    def cancel(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+
+    def _done(self) -> None:
+        self._worker = None

@@ -1,0 +1,99 @@
+"""One worker pattern for every slow job: Worker(QRunnable) + WorkerSignals(QObject).
+
+A job is `fn(ctx) -> result`; it may be a generator, whose yielded values become progress
+signals and whose return value becomes the result. Cancelling sets a flag that generator jobs
+see between steps and callback jobs see through `ctx.check()`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, Signal
+
+log = logging.getLogger(__name__)
+
+
+class Cancelled(Exception):
+    """Raised inside a job when its cancel flag is set."""
+
+
+class WorkerSignals(QObject):
+    """Signals of one job; emitted from the pool thread, delivered queued to the GUI thread."""
+
+    progress = Signal(object)
+    result = Signal(object)
+    error = Signal(object)  # the exception
+    cancelled = Signal()
+    finished = Signal()  # always last
+
+
+class JobContext:
+    """What a running job may use: report progress, see whether it was cancelled."""
+
+    def __init__(self, signals: WorkerSignals, cancel: threading.Event) -> None:
+        self._signals = signals
+        self._cancel = cancel
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def check(self) -> None:
+        if self._cancel.is_set():
+            raise Cancelled()
+
+    def progress(self, value: Any) -> None:
+        self.check()
+        self._signals.progress.emit(value)
+
+
+class Worker(QRunnable):
+    """Runs `fn(ctx)` on a QThreadPool; connect to `.signals` before starting it."""
+
+    def __init__(self, fn: Callable[[JobContext], Any], name: str = "job") -> None:
+        super().__init__()
+        self.fn = fn
+        self.name = name
+        self.signals = WorkerSignals()
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def run(self) -> None:
+        ctx = JobContext(self.signals, self._cancel)
+        try:
+            if self._cancel.is_set():
+                raise Cancelled()
+            out = self.fn(ctx)
+            if inspect.isgenerator(out):
+                out = self._drive(out, ctx)
+        except Cancelled:
+            self.signals.cancelled.emit()
+        except BaseException as e:  # reported to the GUI, never lost in a thread
+            log.debug("%s failed", self.name, exc_info=True)
+            self.signals.error.emit(e)
+        else:
+            self.signals.result.emit(out)
+        finally:
+            self.signals.finished.emit()
+
+    @staticmethod
+    def _drive(gen: Any, ctx: JobContext) -> Any:
+        try:
+            while True:
+                ctx.check()
+                ctx.progress(next(gen))
+        except StopIteration as stop:
+            return stop.value
+        finally:
+            gen.close()

@@ -1,0 +1,110 @@
+"""User settings in QSettings, behind typed properties (tests pass their own ini file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+MODEL_TYPES = ("auto", "vit_b", "vit_l", "vit_h")
+DEVICES = ("auto", "cpu", "cuda")
+CACHE_DTYPES = ("float32", "float16")
+
+
+class AppSettings:
+    """SAM checkpoint, model type, device, cache, autosave and view preferences."""
+
+    def __init__(self, qsettings: QSettings | None = None) -> None:
+        self.q = qsettings if qsettings is not None else QSettings("samic", "sambox")
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> AppSettings:
+        """Settings kept in an ini file (tests, portable installs)."""
+        return cls(QSettings(str(path), QSettings.Format.IniFormat))
+
+    def _str(self, key: str, default: str = "") -> str:
+        v = self.q.value(key, default)
+        return default if v is None else str(v)
+
+    def _bool(self, key: str, default: bool) -> bool:
+        v = self.q.value(key, default)
+        return v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes")
+
+    def _choice(self, key: str, choices: tuple[str, ...]) -> str:
+        v = self._str(key, choices[0])
+        return v if v in choices else choices[0]
+
+    # ---- SAM ---------------------------------------------------------------------------------
+    @property
+    def checkpoint(self) -> Path | None:
+        v = self._str("sam/checkpoint")
+        return Path(v) if v else None
+
+    @checkpoint.setter
+    def checkpoint(self, path: Path | None) -> None:
+        self.q.setValue("sam/checkpoint", str(path) if path else "")
+
+    @property
+    def model_type(self) -> str:
+        return self._choice("sam/model_type", MODEL_TYPES)
+
+    @model_type.setter
+    def model_type(self, v: str) -> None:
+        self.q.setValue("sam/model_type", v)
+
+    @property
+    def device(self) -> str:
+        return self._choice("sam/device", DEVICES)
+
+    @device.setter
+    def device(self, v: str) -> None:
+        self.q.setValue("sam/device", v)
+
+    @property
+    def cache_dir(self) -> Path | None:
+        v = self._str("sam/cache_dir")
+        return Path(v) if v else None
+
+    @cache_dir.setter
+    def cache_dir(self, path: Path | None) -> None:
+        self.q.setValue("sam/cache_dir", str(path) if path else "")
+
+    @property
+    def cache_dtype(self) -> str:
+        return self._choice("sam/cache_dtype", CACHE_DTYPES)
+
+    @cache_dtype.setter
+    def cache_dtype(self, v: str) -> None:
+        self.q.setValue("sam/cache_dtype", v)
+
+    # ---- behaviour and view ------------------------------------------------------------------
+    @property
+    def autosave(self) -> bool:
+        return self._bool("app/autosave", True)
+
+    @autosave.setter
+    def autosave(self, v: bool) -> None:
+        self.q.setValue("app/autosave", bool(v))
+
+    @property
+    def last_folder(self) -> Path | None:
+        v = self._str("app/last_folder")
+        return Path(v) if v else None
+
+    @last_folder.setter
+    def last_folder(self, path: Path | None) -> None:
+        self.q.setValue("app/last_folder", str(path) if path else "")
+
+    @property
+    def overlay_opacity(self) -> float:
+        try:
+            return min(1.0, max(0.0, float(self._str("view/overlay_opacity", "0.45"))))
+        except ValueError:
+            return 0.45
+
+    @overlay_opacity.setter
+    def overlay_opacity(self, v: float) -> None:
+        self.q.setValue("view/overlay_opacity", f"{min(1.0, max(0.0, v)):.2f}")
+
+    def sync(self) -> None:
+        self.q.sync()

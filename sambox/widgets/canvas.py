@@ -1,0 +1,263 @@
+"""The image canvas: full-resolution image, mask overlay, prompt markers; zoom and pan.
+
+It only draws what it is given and turns mouse gestures into signals in image pixels:
+left click = positive point, right or Shift+left click = negative point, Ctrl+left drag
+(or any left drag with the box tool) = box; wheel zooms, middle drag or Space+drag pans.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPen,
+    QPixmap,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPixmapItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
+
+POSITIVE = QColor(46, 204, 113)
+NEGATIVE = QColor(231, 76, 60)
+CLICK_SLOP = 4  # screen px a click may move and still be a click
+ZOOM_STEP = 1.25
+
+
+def qimage_from_array(array: np.ndarray) -> QImage:
+    """(H, W, 3) RGB or (H, W, 4) RGBA uint8 -> a QImage that owns a copy of the pixels."""
+    array = np.ascontiguousarray(array)
+    h, w = array.shape[:2]
+    fmt = QImage.Format.Format_RGB888 if array.shape[2] == 3 else QImage.Format.Format_RGBA8888
+    return QImage(array.data, w, h, array.strides[0], fmt).copy()
+
+
+class PromptMarker(QGraphicsItem):
+    """A point prompt: a filled disc with + or −, the same size on screen at any zoom."""
+
+    def __init__(self, positive: bool, current: bool) -> None:
+        super().__init__()
+        self.positive = positive
+        self.radius = 7.0 if current else 5.0
+        self.current = current
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.setZValue(10 if current else 5)
+
+    def boundingRect(self) -> QRectF:
+        r = self.radius + 2
+        return QRectF(-r, -r, 2 * r, 2 * r)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        colour = QColor(POSITIVE if self.positive else NEGATIVE)
+        if not self.current:
+            colour.setAlpha(170)
+        painter.setPen(QPen(QColor("white"), 1.6 if self.current else 1.0))
+        painter.setBrush(QBrush(colour))
+        r = self.radius
+        painter.drawEllipse(QPointF(0, 0), r, r)
+        painter.setPen(QPen(QColor("white"), 1.8 if self.current else 1.2))
+        a = r * 0.5
+        painter.drawLine(QPointF(-a, 0), QPointF(a, 0))
+        if self.positive:
+            painter.drawLine(QPointF(0, -a), QPointF(0, a))
+
+
+class Canvas(QGraphicsView):
+    point_clicked = Signal(float, float, bool)  # x, y in image px, positive
+    box_drawn = Signal(float, float, float, float)  # x0, y0, x1, y1 in image px
+    overlay_updated = Signal()  # the mask pixmap on screen was replaced
+    zoom_changed = Signal(float)  # screen px per image px
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.setBackgroundBrush(QColor(38, 40, 44))
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setDragMode(QGraphicsView.DragMode.NoDrag)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.viewport().setCursor(Qt.CursorShape.CrossCursor)
+        self._image = QGraphicsPixmapItem()
+        self._image.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self._fill = QGraphicsPixmapItem()
+        self._outline = QGraphicsPixmapItem()
+        self._fill.setZValue(1)
+        self._outline.setZValue(2)
+        for item in (self._image, self._fill, self._outline):
+            self.scene().addItem(item)
+        self._prompt_items: list[QGraphicsItem] = []
+        self._rubber: QGraphicsRectItem | None = None
+        self._press: tuple[QPointF, QPointF, Qt.MouseButton] | None = None  # view, scene, button
+        self._pan_from: QPointF | None = None
+        self._space = False
+        self.box_mode = False
+        self.image_size: tuple[int, int] | None = None  # (H, W)
+
+    # ---- content -----------------------------------------------------------------------------
+    def set_image(self, rgb: np.ndarray | None) -> None:
+        """Show an (H, W, 3) RGB image at full resolution and fit it to the window."""
+        self.set_overlay(None, None)
+        self.set_prompts([], [])
+        if rgb is None:
+            self._image.setPixmap(QPixmap())
+            self.image_size = None
+            return
+        self._image.setPixmap(QPixmap.fromImage(qimage_from_array(rgb)))
+        self.image_size = (int(rgb.shape[0]), int(rgb.shape[1]))
+        self.scene().setSceneRect(QRectF(0, 0, rgb.shape[1], rgb.shape[0]))
+        self.fit()
+
+    def set_overlay(self, fill: np.ndarray | None, outline: np.ndarray | None) -> None:
+        """fill / outline: (H, W, 4) RGBA uint8; the fill's opacity is the overlay opacity."""
+        self._fill.setPixmap(
+            QPixmap() if fill is None else QPixmap.fromImage(qimage_from_array(fill))
+        )
+        self._outline.setPixmap(
+            QPixmap() if outline is None else QPixmap.fromImage(qimage_from_array(outline))
+        )
+        self.overlay_updated.emit()
+
+    def set_prompts(
+        self,
+        points: list[tuple[float, float, bool, bool]],
+        boxes: list[tuple[tuple[float, float, float, float], QColor, bool]],
+    ) -> None:
+        """points: (x, y, positive, current object); boxes: (xyxy, colour, current object)."""
+        for item in self._prompt_items:
+            self.scene().removeItem(item)
+        self._prompt_items = []
+        for (x0, y0, x1, y1), colour, current in boxes:
+            pen = QPen(colour, 2.5 if current else 1.5)
+            pen.setCosmetic(True)
+            if not current:
+                pen.setStyle(Qt.PenStyle.DashLine)
+            rect = self.scene().addRect(QRectF(x0, y0, x1 - x0, y1 - y0), pen)
+            rect.setZValue(4)
+            self._prompt_items.append(rect)
+        for x, y, positive, current in points:
+            marker = PromptMarker(positive, current)
+            marker.setPos(x, y)
+            self.scene().addItem(marker)
+            self._prompt_items.append(marker)
+
+    def set_overlay_opacity(self, opacity: float) -> None:
+        self._fill.setOpacity(opacity)
+
+    def set_overlay_visible(self, visible: bool) -> None:
+        self._fill.setVisible(visible)
+        self._outline.setVisible(visible)
+
+    # ---- zoom --------------------------------------------------------------------------------
+    @property
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def fit(self) -> None:
+        if self.image_size is not None:
+            self.fitInView(self.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+            self.zoom_changed.emit(self.zoom)
+
+    def zoom_by(self, factor: float) -> None:
+        new = self.zoom * factor
+        if 0.02 <= new <= 64:
+            self.scale(factor, factor)
+            self.zoom_changed.emit(self.zoom)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        steps = event.angleDelta().y() / 120
+        if steps:
+            self.zoom_by(ZOOM_STEP**steps)
+
+    # ---- mouse -------------------------------------------------------------------------------
+    def _inside(self, p: QPointF) -> bool:
+        if self.image_size is None:
+            return False
+        h, w = self.image_size
+        return 0 <= p.x() < w and 0 <= p.y() < h
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        button = event.button()
+        if button == Qt.MouseButton.MiddleButton or (
+            self._space and button == Qt.MouseButton.LeftButton
+        ):
+            self._pan_from = event.position()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            return
+        if button in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
+            scene = self.mapToScene(event.position().toPoint())
+            self._press = (event.position(), scene, button)
+            ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+            if button == Qt.MouseButton.LeftButton and (self.box_mode or ctrl):
+                pen = QPen(QColor(255, 255, 255), 1.5, Qt.PenStyle.DashLine)
+                pen.setCosmetic(True)
+                self._rubber = self.scene().addRect(QRectF(scene, scene), pen)
+                self._rubber.setZValue(20)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            delta = event.position() - self._pan_from
+            self._pan_from = event.position()
+            h, v = self.horizontalScrollBar(), self.verticalScrollBar()
+            h.setValue(h.value() - int(delta.x()))
+            v.setValue(v.value() - int(delta.y()))
+            return
+        if self._rubber is not None and self._press is not None:
+            scene = self.mapToScene(event.position().toPoint())
+            self._rubber.setRect(QRectF(self._press[1], scene).normalized())
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            self._pan_from = None
+            self.viewport().setCursor(
+                Qt.CursorShape.OpenHandCursor if self._space else Qt.CursorShape.CrossCursor
+            )
+            return
+        press, self._press = self._press, None
+        rubber, self._rubber = self._rubber, None
+        if rubber is not None:
+            self.scene().removeItem(rubber)
+        if press is None or event.button() != press[2]:
+            return
+        moved = (event.position() - press[0]).manhattanLength()
+        if rubber is not None and moved > CLICK_SLOP:
+            end = self.mapToScene(event.position().toPoint())
+            r = QRectF(press[1], end).normalized()
+            self.box_drawn.emit(r.left(), r.top(), r.right(), r.bottom())
+            return
+        if moved <= CLICK_SLOP and self._inside(press[1]):
+            shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            positive = press[2] == Qt.MouseButton.LeftButton and not shift
+            self.point_clicked.emit(press[1].x(), press[1].y(), positive)
+
+    def contextMenuEvent(self, event: object) -> None:
+        pass  # right click is a negative point, not a menu
+
+    # ---- keys --------------------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self.viewport().setCursor(Qt.CursorShape.CrossCursor)
+            return
+        super().keyReleaseEvent(event)

@@ -1,0 +1,141 @@
+"""The current object's SAM confidence, its history, saturation, and the 3 candidate masks.
+
+Paper section 3.1 / appendix B: annotators add points until SAM's predicted IoU saturates;
+this bar says when that happened, and lets a single click pick among SAM's candidates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QPointF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
+from PySide6.QtWidgets import QButtonGroup, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from sambox.model.confidence import SATURATED_SCORE, is_saturated, trend
+from sambox.model.document import ObjectState
+from sambox.model.overlay import object_colour
+
+
+class Sparkline(QWidget):
+    """Confidence after each prompt, on a 0..1 scale with the saturation line dashed."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.values: tuple[float, ...] = ()
+        self.setFixedSize(QSize(120, 30))
+
+    def sizeHint(self) -> QSize:
+        return QSize(120, 30)
+
+    def set_values(self, values: Sequence[float]) -> None:
+        self.values = tuple(values)
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        w, h = self.width() - 6, self.height() - 6
+        p.fillRect(self.rect(), QColor(30, 32, 36))
+
+        def y(v: float) -> float:
+            return 3 + h * (1 - max(0.0, min(1.05, v)) / 1.05)
+
+        p.setPen(QPen(QColor(90, 200, 120), 1, Qt.PenStyle.DashLine))
+        p.drawLine(QPointF(3, y(SATURATED_SCORE)), QPointF(3 + w, y(SATURATED_SCORE)))
+        if not self.values:
+            return
+        n = max(len(self.values) - 1, 1)
+        pts = [QPointF(3 + w * i / n, y(v)) for i, v in enumerate(self.values)]
+        p.setPen(QPen(QColor(0, 190, 255), 2))
+        p.drawPolyline(QPolygonF(pts))
+        p.setBrush(QColor(0, 190, 255))
+        p.drawEllipse(pts[-1], 3, 3)
+
+
+class ConfidenceBar(QFrame):
+    candidate_chosen = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.object_label = QLabel()
+        self.score_label = QLabel()
+        self.score_label.setTextFormat(Qt.TextFormat.RichText)
+        self.score_label.setMinimumWidth(190)
+        self.object_label.setMinimumWidth(150)
+        self.sparkline = Sparkline()
+        self.hint = QLabel()
+        self.hint.setMinimumWidth(120)
+        self.hint.setWordWrap(True)
+        self.candidates: list[QPushButton] = []
+        group = QButtonGroup(self)
+        group.setExclusive(True)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.addWidget(self.object_label)
+        layout.addSpacing(12)
+        layout.addWidget(self.score_label)
+        layout.addWidget(self.sparkline)
+        layout.addSpacing(8)
+        layout.addWidget(self.hint, 1)
+        self.candidates_label = QLabel("Masks (Tab):")
+        layout.addWidget(self.candidates_label)
+        for i in range(3):
+            b = QPushButton(f"{i + 1}")
+            b.setMaximumWidth(70)
+            b.setCheckable(True)
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            b.clicked.connect(lambda _=False, k=i: self.candidate_chosen.emit(k))
+            group.addButton(b)
+            layout.addWidget(b)
+            self.candidates.append(b)
+        self.show_object(None)
+
+    def show_object(self, obj: ObjectState | None, busy: bool = False) -> None:
+        single = obj is not None and obj.key.is_single_click and len(obj.candidate_scores) == 3
+        for i, b in enumerate(self.candidates):
+            b.setVisible(single)
+            if single and obj is not None:
+                b.setText(f"{i + 1}: {obj.candidate_scores[i]:.2f}")
+                b.setChecked(obj.result_candidate == i)
+        self.candidates_label.setVisible(single)
+        if obj is None or not obj.has_prompts:
+            who = "" if obj is None else f"Object #{obj.id} · {obj.label}: "
+            self.object_label.setText(f"<b>{who}</b>")
+            self.score_label.setText("Confidence <b>—</b>")
+            self.sparkline.set_values(())
+            self.hint.setText("Click the object to segment (right click: not the object).")
+            self._hint_style(None)
+            return
+        r, g, b_ = object_colour(obj.id)
+        self.object_label.setText(
+            f"<span style='color:rgb({r},{g},{b_})'>■</span> <b>Object #{obj.id}</b> · {obj.label}"
+        )
+        score = "—" if obj.score is None else f"{obj.score:.3f}"
+        delta = trend(obj.history)
+        arrow = ""
+        if delta is not None:
+            arrow = f" <span style='color:{'#5c5' if delta >= 0 else '#e66'}'>{delta:+.3f}</span>"
+        self.score_label.setText(f"Confidence <b style='font-size:15px'>{score}</b>{arrow}")
+        self.sparkline.set_values(obj.history)
+        if busy or obj.needs_decode:
+            self.hint.setText("SAM is updating the mask…")
+            self._hint_style(None)
+        elif is_saturated(obj.history):
+            self.hint.setText("✓ Saturated: more points will not help. N starts the next object.")
+            self._hint_style("#2e7d32")
+        elif single:
+            self.hint.setText("Ambiguous single click: add points, or Tab through SAM's 3 masks.")
+            self._hint_style("#8a6d00")
+        else:
+            self.hint.setText("Still rising: add a point on a part the mask misses or overshoots.")
+            self._hint_style("#8a6d00")
+
+    def _hint_style(self, colour: str | None) -> None:
+        self.hint.setStyleSheet(
+            ""
+            if colour is None
+            else f"color:white; background:{colour}; padding:3px 8px;"
+            "border-radius:4px; font-weight:bold"
+        )

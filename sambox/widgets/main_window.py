@@ -1,0 +1,404 @@
+"""The main window: composition and wiring only; behaviour lives in the controllers.
+
+Later features add a toolbar action with `add_tool_action` and a dock with `add_panel`
+(e.g. a Train SAMIC dialog, auto-annotation, a review panel) without touching this file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent, QColor
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sambox.controllers.session import CANCEL, DISCARD, SAVE, Session
+from sambox.model.document import Document
+from sambox.model.overlay import object_colour, render_fill, render_outline
+from sambox.widgets.actions import make_actions
+from sambox.widgets.canvas import Canvas
+from sambox.widgets.classes_panel import ClassesPanel
+from sambox.widgets.confidence_bar import ConfidenceBar
+from sambox.widgets.dialogs import SettingsDialog, ShortcutsDialog, show_error
+from sambox.widgets.image_list import ImageList
+from sambox.widgets.model_banner import ModelBanner
+from sambox.widgets.objects_panel import ObjectsPanel
+
+MENUS = {
+    "&File": ["open_folder", "save", None, "settings", None, "quit"],
+    "&Edit": [
+        "undo",
+        "redo",
+        None,
+        "new_object",
+        "delete_object",
+        "clear_object",
+        "delete_point",
+        None,
+        "box_tool",
+        "next_candidate",
+        "prev_candidate",
+    ],
+    "&Image": ["next_image", "prev_image", "done_next", "toggle_done"],
+    "&View": ["zoom_in", "zoom_out", "fit", None, "toggle_masks", "opacity_down", "opacity_up"],
+    "&Help": ["shortcuts"],
+}
+RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
+TOOLBAR = [
+    "open_folder",
+    "save",
+    None,
+    "prev_image",
+    "next_image",
+    "done_next",
+    None,
+    "box_tool",
+    "new_object",
+    "undo",
+    "redo",
+    None,
+    "fit",
+    "toggle_masks",
+]
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, session: Session, downloader: Any = None) -> None:
+        super().__init__()
+        self.session, self.settings = session, session.settings
+        self.project, self.editor, self.service = session.project, session.editor, session.service
+        self.downloader = downloader
+        self.errors: list[str] = []  # every error shown, newest last (tests read it)
+        self._overlay_key: tuple | None = None
+        self.setWindowTitle("SAMBOX")
+        self.resize(1440, 900)
+        self._build()
+        self._wire()
+        session.ask_save = self._ask_save
+
+    # ---- layout ------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.actions = make_actions(self)
+        self.canvas = Canvas()
+        self.banner = ModelBanner()
+        self.confidence = ConfidenceBar()
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.confidence)
+        self.setCentralWidget(central)
+        self.image_list = ImageList()
+        self.objects_panel = ObjectsPanel()
+        self.classes_panel = ClassesPanel()
+        self.add_panel("Images", self.image_list, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.add_panel("Objects", self.objects_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.add_panel("Classes", self.classes_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.menus = {}
+        for title, ids in MENUS.items():
+            menu = self.menus[title] = self.menuBar().addMenu(title)
+            for i in ids:
+                menu.addSeparator() if i is None else menu.addAction(self.actions[i])
+        self.toolbar = QToolBar("Tools")
+        self.toolbar.setObjectName("tools")
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.addToolBar(self.toolbar)
+        for i in TOOLBAR:
+            self.toolbar.addSeparator() if i is None else self.toolbar.addAction(self.actions[i])
+        self.opacity = QSlider(Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.setFixedWidth(110)
+        self.opacity.setValue(round(self.settings.overlay_opacity * 100))
+        self.opacity.setToolTip("Mask overlay opacity ([ and ])")
+        self.toolbar.addWidget(QLabel("  Opacity "))
+        self.toolbar.addWidget(self.opacity)
+        self.canvas.set_overlay_opacity(self.settings.overlay_opacity)
+        self.status_text = QLabel()
+        self.embed_progress = QProgressBar()
+        self.embed_progress.setMaximumWidth(260)
+        self.embed_progress.setFormat("Embedding %v / %m")
+        self.embed_cancel = QPushButton("Stop")
+        self.embed_cancel.setToolTip("Stop pre-computing embeddings (images still embed on demand)")
+        self.model_label = QLabel("SAM: not loaded")
+        self.zoom_label = QLabel()
+        bar = self.statusBar()
+        bar.addWidget(self.status_text, 1)
+        for w in (self.embed_progress, self.embed_cancel, self.zoom_label, self.model_label):
+            bar.addPermanentWidget(w)
+        self.embed_progress.hide()
+        self.embed_cancel.hide()
+
+    def add_panel(
+        self,
+        title: str,
+        widget: QWidget,
+        area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea,
+    ) -> QDockWidget:
+        """Dock `widget` under `title` (used by later features such as review / training)."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title.lower()}")
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(area, dock)
+        return dock
+
+    def add_tool_action(self, action: QAction, menu: str | None = None) -> None:
+        """Put `action` on the toolbar (and in the menu named `menu`, created when missing)."""
+        self.addAction(action)
+        self.toolbar.addAction(action)
+        if menu is not None:
+            if menu not in self.menus:
+                self.menus[menu] = self.menuBar().addMenu(menu)
+            self.menus[menu].addAction(action)
+
+    # ---- wiring ------------------------------------------------------------------------------
+    def _wire(self) -> None:
+        a, ed, s = self.actions, self.editor, self.session
+        self.canvas.point_clicked.connect(ed.add_point)
+        self.canvas.box_drawn.connect(lambda x0, y0, x1, y1: ed.set_box((x0, y0, x1, y1)))
+        self.canvas.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
+        triggers = {
+            "open_folder": self.choose_folder,
+            "save": s.save,
+            "settings": self.open_settings,
+            "quit": self.close,
+            "undo": ed.undo,
+            "redo": ed.redo,
+            "new_object": ed.new_object,
+            "delete_object": ed.delete_object,
+            "clear_object": ed.clear_object,
+            "delete_point": ed.delete_last_point,
+            "next_candidate": lambda: ed.cycle_candidate(1),
+            "prev_candidate": lambda: ed.cycle_candidate(-1),
+            "next_image": lambda: s.step(+1),
+            "prev_image": lambda: s.step(-1),
+            "done_next": s.mark_done_and_next,
+            "toggle_done": lambda: ed.set_done(not (ed.doc and ed.doc.state.done)),
+            "zoom_in": lambda: self.canvas.zoom_by(1.25),
+            "zoom_out": lambda: self.canvas.zoom_by(0.8),
+            "fit": self.canvas.fit,
+            "opacity_down": lambda: self._nudge_opacity(-10),
+            "opacity_up": lambda: self._nudge_opacity(+10),
+            "shortcuts": self.show_shortcuts,
+        }
+        for name, fn in triggers.items():
+            a[name].triggered.connect(lambda _=False, f=fn: f())
+        a["box_tool"].toggled.connect(lambda on: setattr(self.canvas, "box_mode", on))
+        a["toggle_masks"].toggled.connect(self.canvas.set_overlay_visible)
+        for k in range(1, 10):
+            a[f"class_{k}"].triggered.connect(lambda _=False, k=k: self._pick_class_key(k))
+        self.opacity.valueChanged.connect(self._set_opacity)
+        self.image_list.image_activated.connect(s.open_image)
+        self.objects_panel.object_selected.connect(ed.select_object)
+        self.objects_panel.new_requested.connect(ed.new_object)
+        self.objects_panel.delete_requested.connect(ed.delete_object)
+        self.confidence.candidate_chosen.connect(self._choose_candidate)
+        self.classes_panel.class_chosen.connect(ed.set_label)
+        self.classes_panel.add_requested.connect(self.project.add_class)
+        self.classes_panel.rename_requested.connect(self._rename_class)
+        self.classes_panel.remove_requested.connect(lambda c: self.project.remove_class(c, ed.doc))
+        ed.changed.connect(self.render)
+        ed.message.connect(self.show_message)
+        s.message.connect(self.show_message)
+        for src in (ed.error, s.error, self.project.error):
+            src.connect(self.report_error)
+        s.image_opened.connect(self._image_opened)
+        s.engine_state.connect(self._engine_state)
+        self.project.folder_opened.connect(self._folder_opened)
+        self.project.status_changed.connect(self.image_list.set_status)
+        self.project.classes_changed.connect(self._classes_changed)
+        self.service.folder_progress.connect(self._embed_progress)
+        self.service.folder_finished.connect(self._embed_finished)
+        self.service.embedding_ready.connect(
+            lambda path, _cached: self.image_list.set_embedded(Path(path).name)
+        )
+        self.embed_cancel.clicked.connect(self.service.cancel_folder)
+        self.banner.choose_requested.connect(self.choose_checkpoint)
+        self.banner.settings_requested.connect(self.open_settings)
+        if self.downloader is not None:
+            self.banner.download_requested.connect(self.start_download)
+            self.banner.cancel_requested.connect(self.downloader.cancel)
+            self.downloader.progress.connect(self.banner.show_progress)
+            self.downloader.finished.connect(self._downloaded)
+            self.downloader.failed.connect(self._download_failed)
+            self.downloader.cancelled.connect(s.start_engine)
+
+    # ---- reactions ---------------------------------------------------------------------------
+    def render(self) -> None:
+        """Redraw everything that depends on the open document."""
+        doc = self.editor.doc
+        objs = doc.objects if doc else ()
+        current = doc.state.current_id if doc else None
+        self.objects_panel.set_objects(objs, current)
+        self.confidence.show_object(doc.current if doc else None)
+        self.classes_panel.set_active(self.editor.active_label)
+        self.actions["toggle_done"].setText(
+            "Mark Not Done" if doc and doc.state.done else "Mark Done"
+        )
+        self._render_overlay(doc)
+        points, boxes = [], []
+        for o in objs:
+            cur = o.id == current
+            points += [(x, y, p, cur) for x, y, p in o.points]
+            if o.box is not None:
+                boxes.append((o.box, QColor(*object_colour(o.id)), cur))
+        self.canvas.set_prompts(points, boxes)
+        self.actions["undo"].setEnabled(self.editor.history.undo_label is not None)
+        self.actions["redo"].setEnabled(self.editor.history.redo_label is not None)
+
+    def _render_overlay(self, doc: Document | None) -> None:
+        key = None if doc is None else tuple((o.id, id(o.mask)) for o in doc.objects)
+        if key == self._overlay_key:
+            return
+        self._overlay_key = key
+        if doc is None or not any(o.mask is not None for o in doc.objects):
+            self.canvas.set_overlay(None, None)
+            return
+        instances: np.ndarray = doc.instances()
+        self.canvas.set_overlay(render_fill(instances), render_outline(instances))
+
+    def _image_opened(self, doc: Document | None, rgb: np.ndarray | None) -> None:
+        self._overlay_key = ()
+        self.canvas.set_image(rgb)
+        self.image_list.set_current(doc.name if doc else None)
+        folder = self.project.folder.name if self.project.folder else ""
+        self.setWindowTitle(f"{doc.name} — {folder} — SAMBOX" if doc else "SAMBOX")
+        if doc is not None:
+            lock = f"  (read-only: {doc.locked})" if doc.locked else ""
+            self.show_message(f"{doc.name}: {doc.width}×{doc.height}{lock}")
+        self.render()
+
+    def _folder_opened(self, folder: Path) -> None:
+        self.image_list.set_images(self.project.statuses)
+        for p in self.project.images:
+            if self.service.is_embedded(p):
+                self.image_list.set_embedded(p.name)
+
+    def _classes_changed(self, classes: list[str]) -> None:
+        self.classes_panel.set_classes(classes)
+        if self.editor.active_label not in classes and classes:
+            self.editor.active_label = classes[0]
+        self.render()
+
+    def _engine_state(self, state: str, text: str) -> None:
+        self.model_label.setText(text if state == "ready" else f"SAM: {state}")
+        if state in ("missing", "failed"):
+            self.banner.show_message(text, offer_download=self.downloader is not None)
+        else:
+            self.banner.show_message("")
+
+    def _embed_progress(self, done: int, total: int, name: str) -> None:
+        self.embed_progress.setRange(0, total)
+        self.embed_progress.setValue(done)
+        self.embed_progress.setVisible(done < total)
+        self.embed_cancel.setVisible(done < total)
+        self.image_list.set_embedded(name)
+
+    def _embed_finished(self, done: int, total: int) -> None:
+        self.embed_progress.hide()
+        self.embed_cancel.hide()
+
+    def _choose_candidate(self, k: int) -> None:
+        obj = self.editor.current
+        if obj is not None:
+            base = obj.candidate if obj.candidate is not None else (obj.result_candidate or 0)
+            if k != base:
+                self.editor.cycle_candidate(k - base)
+
+    def _pick_class_key(self, k: int) -> None:
+        label = self.classes_panel.class_for_key(k)
+        if label is not None:
+            self.editor.set_label(label)
+
+    def _rename_class(self, old: str, new: str) -> None:
+        if self.project.rename_class(old, new) and self.editor.doc is not None:
+            self.editor.rename_label(old, new)
+
+    def _set_opacity(self, value: int) -> None:
+        self.settings.overlay_opacity = value / 100
+        self.canvas.set_overlay_opacity(value / 100)
+
+    def _nudge_opacity(self, delta: int) -> None:
+        self.opacity.setValue(max(0, min(100, self.opacity.value() + delta)))
+
+    # ---- dialogs -----------------------------------------------------------------------------
+    def show_message(self, text: str) -> None:
+        self.status_text.setText(text)
+
+    def report_error(self, text: str) -> None:
+        self.errors.append(text)
+        show_error(self, text)
+
+    def show_shortcuts(self) -> None:
+        ShortcutsDialog(self).open()
+
+    def choose_folder(self) -> None:
+        start = str(self.project.folder or self.settings.last_folder or Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Open image folder", start)
+        if folder:
+            self.session.open_folder(Path(folder))
+
+    def choose_checkpoint(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "SAM checkpoint", "", "Checkpoints (*.pth *.pt)"
+        )
+        if path:
+            self.settings.checkpoint = Path(path)
+            self.session.start_engine()
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.settings, self)
+        if dialog.exec() and dialog.apply(self.settings):
+            self.session.start_engine()
+
+    def start_download(self) -> None:
+        mt = self.settings.model_type
+        self.downloader.start(mt if mt.startswith("vit_") else "vit_b")
+        self.banner.show_progress(0, 0)
+
+    def _downloaded(self, path: str) -> None:
+        self.settings.checkpoint = Path(path)
+        self.session.start_engine()
+
+    def _download_failed(self, text: str) -> None:
+        self.banner.show_message(
+            f"{text}\nYou can keep browsing images; choose a checkpoint file you already have.",
+        )
+        self.report_error(text)
+
+    def _ask_save(self, name: str) -> str:
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            f"Save the changes to {name}?",
+            buttons.Save | buttons.Discard | buttons.Cancel,
+            buttons.Save,
+        )
+        return {buttons.Save: SAVE, buttons.Discard: DISCARD}.get(answer, CANCEL)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.session.close():
+            self.settings.sync()
+            event.accept()
+        else:
+            event.ignore()

@@ -1,0 +1,168 @@
+"""Saving, reopening, autosave on switch, and damaged files (with the real tiny SAM)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from gui_helpers import (
+    click,
+    dismiss_errors,
+    key,
+    make_window,
+    open_folder,
+    points_of,
+    start_engine,
+    view_pos,
+)
+from PySide6.QtCore import Qt
+
+from sambox.controllers.session import CANCEL, DISCARD
+from sambox.model.status import ImageStatus
+from samic_core.annotation import AnnotationStore
+
+
+def test_save_then_reopen_restores_everything(qtbot, settings, image_folder):
+    w = make_window(qtbot, settings)
+    start_engine(qtbot, w)
+    open_folder(qtbot, w, image_folder)
+    first = click(qtbot, w, 80, 120)
+    click(qtbot, w, 200, 200, modifier=Qt.KeyboardModifier.ShiftModifier)
+    key(qtbot, w, "N")
+    w.project.add_class("blob")
+    key(qtbot, w, "2")
+    second = click(qtbot, w, 230, 110)
+    before = w.editor.doc
+    key(qtbot, w, "Ctrl+S")
+    assert not before.dirty
+    store = AnnotationStore(image_folder)
+    saved = store.load("a.png")
+    assert [o.label for o in saved.annotation.objects] == ["object", "blob"]
+    assert saved.annotation.objects[0].candidate is None  # 2 points: single-mask output
+    assert saved.annotation.sam_model == w.service.model_id
+    assert np.array_equal(saved.instances, before.instances())
+    assert first.mask.any() and second.mask.any()
+    w.close()
+
+    w2 = make_window(qtbot, settings)  # reopen: no engine needed to get masks back
+    w2.session.open_folder(image_folder)
+    doc = w2.editor.doc
+    assert doc.name == "a.png" and not doc.dirty and doc.locked is None
+    assert [o.id for o in doc.objects] == [1, 2]
+    for old, new in zip(before.objects, doc.objects, strict=True):
+        assert points_of(new) == points_of(old) and new.label == old.label
+        assert new.score == old.score and not new.needs_decode
+    assert np.array_equal(doc.instances(), before.instances())
+    assert w2.editor.pending_count == 0
+    assert w2.image_list.status("a.png") == ImageStatus.IN_PROGRESS
+    w2.close()
+
+
+def test_switching_images_autosaves(qtbot, window, image_folder):
+    click(qtbot, window, 80, 120)
+    store = AnnotationStore(image_folder)
+    assert not store.exists("a.png")
+    key(qtbot, window, "D")
+    assert window.session.current == "b.png"
+    assert store.exists("a.png")
+    assert len(store.load("a.png").annotation.objects) == 1
+    assert window.image_list.status("a.png") == ImageStatus.IN_PROGRESS
+    key(qtbot, window, "A")
+    assert window.session.current == "a.png"
+    assert len(window.editor.doc.objects) == 1
+    key(qtbot, window, "Right")
+    assert window.session.current == "b.png"
+    key(qtbot, window, "Left")
+    assert window.session.current == "a.png"
+
+
+def test_mark_done_and_next(qtbot, window, image_folder):
+    click(qtbot, window, 80, 120)
+    key(qtbot, window, "Ctrl+Return")
+    assert window.session.current == "b.png"
+    assert AnnotationStore(image_folder).load_json("a.png").done
+    assert window.image_list.status("a.png") == ImageStatus.DONE
+    window.image_list.status_filter.setCurrentIndex(
+        window.image_list.status_filter.findData(ImageStatus.DONE)
+    )
+    assert window.image_list.visible_names() == ["a.png"]
+    window.image_list.status_filter.setCurrentIndex(0)
+    window.image_list.search.setText("c")
+    assert window.image_list.visible_names() == ["c.png"]
+
+
+def test_close_waits_for_the_pending_mask_and_saves(qtbot, settings, image_folder):
+    w = make_window(qtbot, settings)
+    start_engine(qtbot, w)
+    open_folder(qtbot, w, image_folder)
+    qtbot.mouseClick(w.canvas.viewport(), Qt.MouseButton.LeftButton, pos=view_pos(w, 80, 120))
+    w.close()  # the decode is still in flight
+    saved = AnnotationStore(image_folder).load("a.png")
+    assert saved.annotation.objects[0].score is not None
+    assert (saved.instances == 1).any()
+
+
+def test_autosave_off_asks_before_leaving(qtbot, window, image_folder):
+    window.settings.autosave = False
+    asked = []
+    window.session.ask_save = lambda name: asked.append(name) or CANCEL
+    click(qtbot, window, 80, 120)
+    key(qtbot, window, "D")
+    assert asked == ["a.png"] and window.session.current == "a.png"  # cancelled: stay
+    window.session.ask_save = lambda name: DISCARD
+    key(qtbot, window, "D")
+    assert window.session.current == "b.png"
+    assert not AnnotationStore(image_folder).exists("a.png")
+
+
+def test_corrupt_annotation_is_reported_and_never_overwritten(qtbot, window, image_folder):
+    bad = image_folder / "annotations" / "b.json"
+    bad.parent.mkdir(exist_ok=True)
+    bad.write_text('{"schema_version": 1, "image": "b.png", "objects": [', encoding="utf-8")
+    original = bad.read_bytes()
+    key(qtbot, window, "D")
+    assert window.session.current == "b.png"
+    assert window.errors and str(bad) in window.errors[-1]
+    assert dismiss_errors(window) == 1  # shown in a dialog
+    doc = window.editor.doc
+    assert doc.locked
+    qtbot.mouseClick(window.canvas.viewport(), Qt.MouseButton.LeftButton)
+    assert doc.objects == ()  # read-only: prompts are refused
+    key(qtbot, window, "Ctrl+S")
+    assert "read-only" in window.errors[-1] and dismiss_errors(window) == 1
+    key(qtbot, window, "D")
+    assert window.session.current == "c.png"  # the app keeps running
+    window.close()
+    assert bad.read_bytes() == original
+    assert window.image_list.status("b.png") == ImageStatus.ERROR
+
+
+def test_unreadable_image_shows_an_error_naming_it(qtbot, window, image_folder):
+    broken = image_folder / "b.png"
+    broken.write_bytes(b"not an image at all")
+    key(qtbot, window, "D")
+    assert window.session.current == "a.png"  # stays on a readable image
+    assert str(broken) in window.errors[-1]
+    assert dismiss_errors(window) == 1
+    assert window.image_list.status("b.png") == ImageStatus.ERROR
+    window.session.open_image("c.png")
+    assert window.session.current == "c.png"
+    click(qtbot, window, 100, 150)  # annotation goes on
+
+
+def test_class_rename_and_remove_update_saved_files(qtbot, window, image_folder):
+    click(qtbot, window, 80, 120)
+    key(qtbot, window, "Ctrl+S")
+    project = window.project
+    assert project.add_class("spare")
+    assert project.rename_class("object", "blob")
+    window.editor.rename_label("object", "blob")  # what the panel's rename does next
+    store = AnnotationStore(image_folder)
+    assert store.load_classes() == ["blob", "spare"]
+    assert store.load_json("a.png").objects[0].label == "blob"
+    assert window.editor.current.label == "blob"
+    assert not project.remove_class("blob", window.editor.doc)  # in use: refused
+    assert "blob" in window.errors[-1]
+    assert project.remove_class("spare", window.editor.doc)
+    assert json.loads(store.classes_path.read_text()) == ["blob"]
+    assert window.classes_panel.list.count() == 1
