@@ -9,13 +9,22 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from samic_core import __version__
-from samic_core.cli import embed, segment, weights
+from samic_core.cli import embed, model_info, predict, segment, train, weights
 from samic_core.cli import export as export_cmd
 from samic_core.cli import import_ as import_cmd
 from samic_core.errors import SamicError
 
 # Each module has `register(subparsers)`, which adds its parser and sets `func`.
-SUBCOMMANDS: list[ModuleType] = [weights, embed, segment, export_cmd, import_cmd]
+SUBCOMMANDS: list[ModuleType] = [
+    weights,
+    embed,
+    segment,
+    export_cmd,
+    import_cmd,
+    train,
+    predict,
+    model_info,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,50 @@
+"""`samic model-info`: learnable parameters per block, and a model file's metadata."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from samic_core.model.backbone import BACKBONES
+from samic_core.model.build import build_learner
+from samic_core.train.checkpoint import read_model_meta
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("model-info", help="parameter count of the SAMIC network, model metadata")
+    p.add_argument("--model", type=Path, help="a model file written by `samic train`")
+    p.add_argument(
+        "--backbone", choices=BACKBONES, help="count for this backbone (default: the model's, "
+        "else resnet50)"
+    )  # fmt: skip
+    p.set_defaults(func=run)
+
+
+def parameter_report(backbone: str) -> str:
+    learner = build_learner(backbone)
+    rows = learner.parameter_breakdown()
+    width = max(len(k) for k in rows)
+    lines = [f"learnable parameters (HSNet learner, {backbone} backbone frozen):"]
+    lines += [f"  {name:<{width}}  {n:>10,}" for name, n in rows.items()]
+    lines.append(f"  {'total':<{width}}  {sum(rows.values()):>10,}")
+    return "\n".join(lines) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    backbone = args.backbone
+    if args.model is not None:
+        meta = read_model_meta(args.model)
+        backbone = backbone or meta.backbone
+        loss = lambda v: "-" if v is None else f"{v:.4f}"  # noqa: E731
+        sys.stdout.write(
+            f"model {args.model}\n"
+            f"  classes: {', '.join(meta.classes)}\n"
+            f"  backbone: {meta.backbone} (weights {meta.backbone_weights}, "
+            f"sha256 {meta.backbone_sha256[:12]}...)\n"
+            f"  input size: {meta.image_size} x {meta.image_size}; head: {meta.output}\n"
+            f"  created {meta.created}; {meta.epochs_run} epochs, best epoch {meta.best_epoch}; "
+            f"train loss {loss(meta.train_loss)}, val loss {loss(meta.val_loss)}\n"
+        )
+    sys.stdout.write(parameter_report(backbone or "resnet50"))
+    return 0

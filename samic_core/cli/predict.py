@@ -1,0 +1,91 @@
+"""`samic predict`: auto-annotate a folder with a trained SAMIC model and SAM."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from samic_core.annotation import AnnotationStore
+from samic_core.cli.options import add_sam_options, engine_from_args
+from samic_core.errors import SamicError
+from samic_core.fileio import list_images, read_image_rgb
+from samic_core.heatmap import THRESHOLD
+from samic_core.predict.autoannotate import auto_annotate
+from samic_core.predict.predictor import SamicPredictor
+from samic_core.predict.references import select_references
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "predict",
+        help="auto-annotate images: SAMIC point prompts from references, masks from SAM",
+        description=(
+            "Writes SAMBOX annotations (source 'predicted', not reviewed) for every image of "
+            "--images. Images with any manual or reviewed object are skipped, never changed."
+        ),
+    )
+    p.add_argument("--model", type=Path, required=True, help="model file from `samic train`")
+    p.add_argument(
+        "--refs", type=Path, required=True, help="annotated folder to take references from"
+    )
+    p.add_argument("--images", type=Path, required=True, help="folder of images to annotate")
+    p.add_argument("--shots", type=int, default=5, help="K references per class (default 5)")
+    p.add_argument(
+        "--class", dest="class_name", metavar="NAME", help="only this class (default: all the "
+        "model's classes)"
+    )  # fmt: skip
+    p.add_argument("--out", type=Path, help="annotation folder (default: IMAGES/annotations)")
+    p.add_argument("--threshold", type=float, default=THRESHOLD, help="heat-map peak threshold")
+    p.add_argument("--one-prompt", action="store_true", help="send all peaks to SAM as one object")
+    add_sam_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.shots < 1:
+        raise SamicError("--shots must be at least 1")
+    if not args.images.is_dir():
+        raise SamicError(f"{args.images}: not a folder")
+    predictor = SamicPredictor.from_file(args.model, args.device)
+    model_classes = list(predictor.meta.classes) if predictor.meta is not None else []
+    classes = [args.class_name] if args.class_name else model_classes
+    ref_store = AnnotationStore(args.refs)
+    references = {}
+    for c in classes:
+        refs = select_references(ref_store, c, args.shots)
+        if not refs:
+            raise SamicError(
+                f"{args.refs}: no manual or reviewed annotations of class {c!r} to use as "
+                f"references"
+            )
+        references[c] = refs
+    engine = engine_from_args(args)
+    store = AnnotationStore(args.images, args.out)
+    images = list_images(args.images)
+    failed = 0
+    for c, refs in references.items():
+        predictor.set_references([read_image_rgb(p) for p, _ in refs], [pts for _, pts in refs])
+        with tqdm(total=len(images), unit="img", desc=f"predicting {c}") as bar:
+
+            def progress(done: int, total: int, name: str) -> None:
+                bar.n = done
+                bar.set_postfix_str(name)
+                bar.refresh()
+
+            report = auto_annotate(
+                predictor, engine, images, store, c, progress,
+                one_prompt=args.one_prompt, threshold=args.threshold,
+            )  # fmt: skip
+        sys.stdout.write(
+            f"{c}: {len(refs)} references; {len(report.written)} images annotated "
+            f"({report.objects} objects), {len(report.empty)} with nothing found, "
+            f"{len(report.skipped_protected)} skipped (manual or reviewed), "
+            f"{len(report.failed)} failed -> {store.dir}\n"
+        )
+        for name, err in report.failed:
+            sys.stderr.write(f"  {name}: {err}\n")
+        failed += len(report.failed)
+    return 1 if failed else 0

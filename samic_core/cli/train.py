@@ -1,0 +1,107 @@
+"""`samic train FOLDER --out MODEL`: train the SAMIC prompt predictor on an annotated folder."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from samic_core.cli.options import add_device_option
+from samic_core.model.backbone import BACKBONES
+from samic_core.model.correlation import SUPPORT_RESIZE_MODES
+from samic_core.model.samic_net import OUTPUTS
+from samic_core.train.checkpoint import last_path_for
+from samic_core.train.trainer import TrainConfig, TrainProgress, train
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    d = TrainConfig("", "")
+    p = sub.add_parser(
+        "train",
+        help="train the in-context prompt predictor on a SAMBOX-annotated folder",
+        description=(
+            "Writes MODEL (the best epoch: lowest validation loss, or training loss when the "
+            "folder is too small to hold images out) and MODEL's '.last' sibling (e.g. "
+            "model.last.pt: the last epoch with its optimizer state, for --resume)."
+        ),
+    )
+    p.add_argument("folder", type=Path, help="image folder annotated with SAMBOX")
+    p.add_argument("--out", type=Path, required=True, help="model file to write, e.g. model.pt")
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument(
+        "--patience", type=int, default=d.patience, help="stop after this many epochs "
+        "without a lower training loss"
+    )  # fmt: skip
+    p.add_argument("--image-size", type=int, default=d.image_size, help="S of the S x S input")
+    add_device_option(p)
+    p.add_argument("--backbone", choices=BACKBONES, default=d.backbone)
+    p.add_argument(
+        "--backbone-weights",
+        default=d.backbone_weights,
+        metavar="imagenet|none|PATH",
+        help="imagenet (torchvision, downloaded once), a state-dict file, or none (random; tests)",
+    )
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--resume", type=Path, help="continue from a MODEL.last file")
+    p.add_argument("--classes", nargs="+", metavar="NAME", help="train on these classes only")
+    p.add_argument("--val-fraction", type=float, default=d.val_fraction)
+    p.add_argument("--flips", action="store_true", help="random horizontal and vertical flips")
+    p.add_argument("--output", choices=OUTPUTS, default=d.output, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--support-resize", choices=SUPPORT_RESIZE_MODES, default=d.support_resize,
+        help=argparse.SUPPRESS,
+    )  # fmt: skip
+    p.add_argument("--no-feature-cache", action="store_true", help="recompute backbone features")
+    p.add_argument("--overwrite", action="store_true", help="replace existing --out files")
+    p.set_defaults(func=run)
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    return TrainConfig(
+        folder=args.folder,
+        out=args.out,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        patience=args.patience,
+        image_size=args.image_size,
+        device=args.device,
+        backbone=args.backbone,
+        backbone_weights=args.backbone_weights,
+        seed=args.seed,
+        resume=args.resume,
+        classes=tuple(args.classes) if args.classes else None,
+        val_fraction=args.val_fraction,
+        flips=args.flips,
+        output=args.output,
+        support_resize=args.support_resize,
+        feature_cache=not args.no_feature_cache,
+        overwrite=args.overwrite,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    with tqdm(total=config.epochs, unit="epoch", desc="training") as bar:
+
+        def progress(p: TrainProgress) -> None:
+            bar.n = p.epoch - 1 + p.step / p.steps
+            post = f"loss {p.train_loss:.3f}"
+            if p.val_loss is not None:
+                post += f" val {p.val_loss:.3f}"
+            if p.best_loss is not None:
+                post += f" best {p.best_loss:.3f}"
+            bar.set_postfix_str(post)
+            bar.refresh()
+
+        result = train(config, progress)
+    best = f"{result.best_val_loss:.4f}" if result.best_val_loss is not None else "-"
+    sys.stdout.write(
+        f"{result.epochs_run} epochs, best loss {best}: {result.best_path}\n"
+        f"last epoch (for --resume): {result.last_path or last_path_for(config.out)}\n"
+    )
+    return 0

@@ -1,0 +1,82 @@
+"""Builder functions and a registry for SamicNet (the segment-anything build_sam pattern)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from samic_core.errors import SamicError
+from samic_core.model.backbone import BackboneIdentity, load_backbone
+from samic_core.model.learner import HPNLearner
+from samic_core.model.samic_net import SamicNet
+
+# Bottlenecks in (layer2, layer3, layer4) of each torchvision ResNet.
+STAGE_SIZES: dict[str, tuple[int, int, int]] = {"resnet50": (4, 6, 3), "resnet101": (4, 23, 3)}
+
+
+def build_learner(backbone: str = "resnet50") -> HPNLearner:
+    """The trainable part alone (no backbone weights needed), e.g. to count parameters."""
+    if backbone not in STAGE_SIZES:
+        raise SamicError(f"unknown backbone {backbone!r}; use one of {', '.join(STAGE_SIZES)}")
+    n2, n3, n4 = STAGE_SIZES[backbone]
+    return HPNLearner((n4, n3, n2))
+
+
+def _build_samic(
+    backbone: str,
+    weights: str | Path,
+    image_size: int,
+    output: str,
+    support_resize: str,
+    expected_sha256: str | None,
+) -> tuple[SamicNet, BackboneIdentity]:
+    features, identity = load_backbone(backbone, weights, expected_sha256)
+    if features.stage_sizes != STAGE_SIZES[backbone]:
+        raise SamicError(
+            f"{backbone} has stages {features.stage_sizes}, expected {STAGE_SIZES[backbone]}"
+        )
+    net = SamicNet(
+        features,
+        build_learner(backbone),
+        image_size=image_size,
+        output=output,
+        support_resize=support_resize,
+    )
+    return net, identity
+
+
+def build_samic_resnet50(
+    weights: str | Path = "imagenet",
+    *,
+    image_size: int = 224,
+    output: str = "sigmoid",
+    support_resize: str = "max",
+    expected_sha256: str | None = None,
+) -> tuple[SamicNet, BackboneIdentity]:
+    """SAMIC as in the paper: frozen ResNet-50, 2,573,217 learnable parameters."""
+    return _build_samic("resnet50", weights, image_size, output, support_resize, expected_sha256)
+
+
+def build_samic_resnet101(
+    weights: str | Path = "imagenet",
+    *,
+    image_size: int = 224,
+    output: str = "sigmoid",
+    support_resize: str = "max",
+    expected_sha256: str | None = None,
+) -> tuple[SamicNet, BackboneIdentity]:
+    """SAMIC with a frozen ResNet-101 (23 layer3 bottlenecks feed the layer3 squeeze)."""
+    return _build_samic("resnet101", weights, image_size, output, support_resize, expected_sha256)
+
+
+MODEL_REGISTRY: dict[str, Callable[..., tuple[SamicNet, BackboneIdentity]]] = {
+    "resnet50": build_samic_resnet50,
+    "resnet101": build_samic_resnet101,
+}
+
+
+def build_samic(backbone: str = "resnet50", **kwargs: object) -> tuple[SamicNet, BackboneIdentity]:
+    """Look the backbone up in MODEL_REGISTRY and build; SamicError for an unknown name."""
+    if backbone not in MODEL_REGISTRY:
+        raise SamicError(f"unknown backbone {backbone!r}; use one of {', '.join(MODEL_REGISTRY)}")
+    return MODEL_REGISTRY[backbone](**kwargs)

@@ -1,0 +1,96 @@
+"""HSNet's learnable part: 4D squeezing blocks, top-down mixing, and a 2D decoder.
+
+Input: the hypercorrelation pyramid, deepest first, e.g. at S = 224 with ResNet-50
+[(B, 3, 7, 7, 7, 7), (B, 6, 14, 14, 14, 14), (B, 4, 28, 28, 28, 28)].
+Output: one-channel logits (B, 1, S/4, S/4); the composition root resizes them to S x S.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from samic_core.model.conv4d import CenterPivotConv4d
+
+GROUPS = 4  # GroupNorm groups after every 4D conv
+
+
+class Conv4dBlock(nn.Sequential):
+    """Three (or more) x [CenterPivotConv4d -> GroupNorm(4) -> ReLU] (paper table 5: depth 3)."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: Sequence[int],
+        kernel_sizes: Sequence[int],
+        strides: Sequence[int],
+    ) -> None:
+        if not len(out_channels) == len(kernel_sizes) == len(strides):
+            raise ValueError("out_channels, kernel_sizes and strides must have the same length")
+        layers: list[nn.Module] = []
+        cin = in_channels
+        for cout, k, s in zip(out_channels, kernel_sizes, strides, strict=True):
+            layers += [CenterPivotConv4d(cin, cout, k, s), nn.GroupNorm(GROUPS, cout), nn.ReLU()]
+            cin = cout
+        super().__init__(*layers)
+
+
+def upsample_query(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Bilinearly resize the query dims of (B, C, Hq, Wq, Hs, Ws) to `size`, support kept."""
+    b, c, _, _, hs, ws = x.shape
+    y = x.permute(0, 1, 4, 5, 2, 3).reshape(b, c * hs * ws, *x.shape[2:4])
+    y = F.interpolate(y, size, mode="bilinear", align_corners=True)
+    return y.reshape(b, c, hs, ws, *size).permute(0, 1, 4, 5, 2, 3).contiguous()
+
+
+class HPNLearner(nn.Module):
+    """Squeeze each pyramid level, merge top-down with mixing blocks, pool support, decode.
+
+    Arguments:
+      in_channels: layers per stage, deepest first: (3, 6, 4) for ResNet-50, (3, 23, 4) for 101.
+      width: channels of the squeezed and mixed 4D features (128 in HSNet).
+    """
+
+    def __init__(self, in_channels: Sequence[int] = (3, 6, 4), *, width: int = 128) -> None:
+        super().__init__()
+        c4, c3, c2 = in_channels
+        chans = (16, 64, width)
+        self.encoder_layer4 = Conv4dBlock(c4, chans, (3, 3, 3), (2, 2, 2))
+        self.encoder_layer3 = Conv4dBlock(c3, chans, (5, 3, 3), (4, 2, 2))
+        self.encoder_layer2 = Conv4dBlock(c2, chans, (5, 5, 3), (4, 4, 2))
+        self.encoder_layer4to3 = Conv4dBlock(width, (width,) * 3, (3, 3, 3), (1, 1, 1))
+        self.encoder_layer3to2 = Conv4dBlock(width, (width,) * 3, (3, 3, 3), (1, 1, 1))
+        self.decoder1 = nn.Sequential(
+            nn.Conv2d(width, width, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(width, 64, 3, padding=1),
+            nn.ReLU(),
+        )
+        self.decoder2 = nn.Sequential(
+            nn.Conv2d(64, 64, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(64, 1, 3, padding=1),  # one-channel head: logits of the heat map
+        )
+
+    def forward(self, pyramid: Sequence[torch.Tensor]) -> torch.Tensor:
+        """[corr_l4, corr_l3, corr_l2] -> logits (B, 1, 2 * H2, 2 * W2)."""
+        corr4, corr3, corr2 = pyramid
+        sq4 = self.encoder_layer4(corr4)  # (B, 128, h4, w4, 1, 1) at 224
+        sq3 = self.encoder_layer3(corr3)  # (B, 128, h3, w3, 1, 1)
+        sq2 = self.encoder_layer2(corr2)  # (B, 128, h2, w2, 1, 1)
+        mix43 = self.encoder_layer4to3(upsample_query(sq4, sq3.shape[2:4]) + sq3)
+        mix432 = self.encoder_layer3to2(upsample_query(mix43, sq2.shape[2:4]) + sq2)
+        z = mix432.flatten(-2).mean(-1)  # pool over support dims: (B, 128, h2, w2)
+        z = self.decoder1(z)  # (B, 64, h2, w2)
+        z = F.interpolate(z, scale_factor=2, mode="bilinear", align_corners=True)
+        return self.decoder2(z)  # (B, 1, 2 h2, 2 w2)
+
+    def parameter_breakdown(self) -> dict[str, int]:
+        """Learnable parameters per block, in forward order."""
+        return {
+            name: sum(p.numel() for p in child.parameters() if p.requires_grad)
+            for name, child in self.named_children()
+        }

@@ -1,0 +1,116 @@
+"""SamicNet: the in-context heat-map predictor, composed of a frozen backbone and a learner.
+
+Given a reference image with its heat map and a target image (all at S x S), it predicts the
+target's heat map (paper section 3.3). `forward` returns logits; `to_heatmap` turns them into the
+normalised map the losses and the predictor use.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from samic_core.errors import SamicError
+from samic_core.model.backbone import FrozenResNetFeatures
+from samic_core.model.correlation import SUPPORT_RESIZE_MODES, hypercorrelation
+from samic_core.model.learner import HPNLearner
+
+OUTPUTS = ("softmax", "sigmoid")
+SIZE_MULTIPLE = 32  # the ResNet's total stride: the pyramid levels must tile S exactly
+
+
+def check_image_size(size: int) -> int:
+    """S must be a multiple of 32 and at least 64, so every pyramid level is at least 2 x 2."""
+    if size < 64 or size % SIZE_MULTIPLE:
+        raise SamicError(f"image size must be a multiple of {SIZE_MULTIPLE} >= 64, got {size}")
+    return size
+
+
+class SamicNet(nn.Module):
+    """Reference image + heat map + target image -> target heat-map logits.
+
+    Arguments:
+      backbone: the frozen feature extractor.
+      learner: the trainable 4D/2D network.
+      image_size: S; inputs must be (B, 3, S, S).
+      output: "sigmoid" (per pixel; the default, see docs/model.md) or "softmax" (spatial
+        softmax over the S*S pixels).
+      support_resize: how the reference heat map is brought to each feature size ("max" or
+        "bilinear", see correlation.resize_heatmap).
+    """
+
+    def __init__(
+        self,
+        backbone: FrozenResNetFeatures,
+        learner: HPNLearner,
+        *,
+        image_size: int = 224,
+        output: str = "sigmoid",
+        support_resize: str = "max",
+    ) -> None:
+        super().__init__()
+        if output not in OUTPUTS:
+            raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
+        if support_resize not in SUPPORT_RESIZE_MODES:
+            raise ValueError(f"support_resize must be one of {SUPPORT_RESIZE_MODES}")
+        self.backbone = backbone
+        self.learner = learner
+        self.image_size = check_image_size(image_size)
+        self.output = output
+        self.support_resize = support_resize
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.learner.parameters()).device
+
+    def _check_input(self, images: torch.Tensor) -> None:
+        s = self.image_size
+        if images.ndim != 4 or images.shape[1] != 3 or tuple(images.shape[2:]) != (s, s):
+            raise SamicError(
+                f"this model was trained at {s}x{s} input and needs images of shape "
+                f"(B, 3, {s}, {s}), got {tuple(images.shape)}; resize the images to {s}x{s} "
+                f"or train a model with --image-size {images.shape[-1]}"
+            )
+
+    def extract(self, images: torch.Tensor) -> list[torch.Tensor]:
+        """(B, 3, S, S) RGB in [0, 1] -> the backbone's per-bottleneck features (no gradient)."""
+        self._check_input(images)
+        return self.backbone(images)
+
+    def forward_features(
+        self,
+        target_feats: list[torch.Tensor],
+        reference_feats: list[torch.Tensor],
+        reference_heat: torch.Tensor,
+    ) -> torch.Tensor:
+        """Logits (B, S, S) from precomputed features and the reference heat map (B, S, S)."""
+        s = self.image_size
+        if tuple(reference_heat.shape[1:]) != (s, s):
+            raise SamicError(
+                f"reference heat map must be (B, {s}, {s}), got {tuple(reference_heat.shape)}"
+            )
+        with torch.no_grad():
+            pyramid = hypercorrelation(
+                target_feats,
+                reference_feats,
+                reference_heat,
+                self.backbone.stage_sizes,
+                self.support_resize,
+            )
+        logits = self.learner(pyramid)  # (B, 1, S/4, S/4)
+        logits = F.interpolate(logits, (s, s), mode="bilinear", align_corners=True)
+        return logits[:, 0]
+
+    def forward(
+        self, target: torch.Tensor, reference: torch.Tensor, reference_heat: torch.Tensor
+    ) -> torch.Tensor:
+        """target, reference: (B, 3, S, S) in [0, 1]; reference_heat: (B, S, S) -> logits."""
+        return self.forward_features(self.extract(target), self.extract(reference), reference_heat)
+
+    def to_heatmap(self, logits: torch.Tensor) -> torch.Tensor:
+        """Logits (B, S, S) -> non-negative map (B, S, S): a distribution or per-pixel values."""
+        if self.output == "softmax":
+            b = logits.shape[0]
+            return torch.softmax(logits.reshape(b, -1), dim=1).reshape(logits.shape)
+        return torch.sigmoid(logits)

@@ -1,0 +1,177 @@
+"""Auto-annotation: SAMIC's point prompts -> SAM masks -> SAMBOX annotations (source "predicted").
+
+Each peak is its own object, prompted separately (or all peaks as one prompt). An image that has
+any manual or reviewed object is never touched; earlier unreviewed predictions of the same label
+are replaced, those of other labels kept.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from samic_core.annotation import AnnotatedObject, AnnotationStore, ImageAnnotation, Point
+from samic_core.annotation.masks import instances_from_masks
+from samic_core.errors import SamicError
+from samic_core.fileio import read_image_rgb
+from samic_core.heatmap import THRESHOLD
+from samic_core.predict.predictor import SamicPredictor
+from samic_core.sam.engine import SamEngine
+from samic_core.sam.types import MaskResult, Prompt
+
+log = logging.getLogger(__name__)
+
+
+def suggest_objects(
+    predictor: SamicPredictor,
+    engine: SamEngine,
+    image_path: str | Path,
+    label: str,
+    one_prompt: bool = False,
+    threshold: float = THRESHOLD,
+) -> list[tuple[np.ndarray, MaskResult]]:
+    """[(points (N, 2) xy, SAM's mask for them)] for one image; empty when no peak was found.
+
+    `label` names the class being suggested (for logging; the predictor's references decide
+    what is found). one_prompt: send all peaks to SAM as a single object.
+    """
+    image = read_image_rgb(image_path)
+    peaks = predictor.peaks(image, threshold)
+    log.debug("%s: %d %s peaks", Path(image_path).name, len(peaks), label)
+    if not peaks:
+        return []
+    points = np.array([[p.x, p.y] for p in peaks], np.float64)
+    emb, _ = engine.embed_file(image_path)
+    groups = [points] if one_prompt else [points[i : i + 1] for i in range(len(points))]
+    out = []
+    for pts in groups:
+        result = engine.decode(emb, Prompt.from_points(pts))
+        if result.mask.any():
+            out.append((pts, result))
+    return out
+
+
+@dataclass
+class AutoAnnotateReport:
+    """What happened to each image of an auto-annotation run."""
+
+    written: list[str] = field(default_factory=list)  # annotations written (with objects)
+    objects: int = 0  # objects written in total
+    skipped_protected: list[str] = field(default_factory=list)  # had manual/reviewed objects
+    empty: list[str] = field(default_factory=list)  # no peak above the threshold; nothing written
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (image name, error)
+    cancelled: bool = False
+
+
+def _protected(ann: ImageAnnotation) -> bool:
+    return any(o.source == "manual" or o.reviewed for o in ann.objects)
+
+
+def _merge(
+    store: AnnotationStore,
+    image_path: Path,
+    label: str,
+    found: list[tuple[np.ndarray, MaskResult]],
+    engine: SamEngine,
+) -> tuple[ImageAnnotation, np.ndarray]:
+    """The new annotation: kept objects of other labels plus the found ones, masks painted."""
+    name = image_path.name
+    kept: list[AnnotatedObject] = []
+    masks: list[tuple[int, np.ndarray]] = []
+    sha = store.image_sha256(image_path)
+    if store.exists(name):
+        old = store.load(name, verify_image=True)
+        kept = [o for o in old.annotation.objects if o.label != label]
+        masks = [(o.id, old.instances == o.id) for o in kept]
+        h, w = old.instances.shape
+    else:
+        h, w = found[0][1].mask.shape if found else read_image_rgb(image_path).shape[:2]
+    next_id = max((o.id for o in kept), default=0) + 1
+    new: list[AnnotatedObject] = []
+    for pts, result in sorted(found, key=lambda f: f[1].score):  # best mask painted last
+        new.append(
+            AnnotatedObject(
+                id=next_id,
+                label=label,
+                points=[Point(x=float(x), y=float(y), positive=True) for x, y in pts],
+                score=float(result.score),
+                source="predicted",
+                reviewed=False,
+                candidate=result.candidate,
+            )
+        )
+        masks.append((next_id, result.mask))
+        next_id += 1
+    instances = instances_from_masks(masks, (h, w))
+    visible = set(np.unique(instances).tolist())
+    objects = [o for o in kept + new if o.id in visible]  # drop objects painted over entirely
+    ann = ImageAnnotation(
+        image=name,
+        image_sha256=sha,
+        width=w,
+        height=h,
+        sam_model=engine.model_id,
+        objects=sorted(objects, key=lambda o: o.id),
+    )
+    return ann, instances
+
+
+def _drop_stale(store: AnnotationStore, path: Path, label: str, engine: SamEngine) -> None:
+    """Nothing found now: remove earlier unreviewed predictions of `label` for this image."""
+    if not store.exists(path.name):
+        return
+    if not any(o.label == label for o in store.load_json(path.name).objects):
+        return
+    ann, instances = _merge(store, path, label, [], engine)
+    if ann.objects:
+        store.save(ann, instances)
+    else:
+        store.delete(path.name)
+
+
+def auto_annotate(
+    predictor: SamicPredictor,
+    engine: SamEngine,
+    image_paths: Sequence[str | Path],
+    store: AnnotationStore,
+    label: str,
+    progress: Callable[[int, int, str], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    one_prompt: bool = False,
+    threshold: float = THRESHOLD,
+) -> AutoAnnotateReport:
+    """Predict and save annotations for every image; never overwrites manual or reviewed work.
+
+    progress(done, total, image name) is called after each image; should_stop is polled before
+    each image. Every save is atomic (AnnotationStore.save).
+    """
+    report = AutoAnnotateReport()
+    total = len(image_paths)
+    for i, raw in enumerate(image_paths):
+        path = Path(raw)
+        if should_stop is not None and should_stop():
+            report.cancelled = True
+            break
+        try:
+            if store.exists(path.name) and _protected(store.load_json(path.name)):
+                report.skipped_protected.append(path.name)
+            else:
+                found = suggest_objects(predictor, engine, path, label, one_prompt, threshold)
+                if found:
+                    ann, instances = _merge(store, path, label, found, engine)
+                    store.save(ann, instances)
+                    report.written.append(path.name)
+                    report.objects += sum(o.label == label for o in ann.objects)
+                else:
+                    report.empty.append(path.name)
+                    _drop_stale(store, path, label, engine)
+        except (SamicError, OSError, ValueError) as e:
+            log.warning("%s: %s", path.name, e)
+            report.failed.append((path.name, str(e)))
+        if progress is not None:
+            progress(i + 1, total, path.name)
+    return report

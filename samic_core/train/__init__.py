@@ -1,0 +1,1 @@
+"""SAMIC training: episodes from annotated folders, the paper's loss, the loop, model files."""

@@ -1,0 +1,225 @@
+"""Training data from an annotated SAMBOX folder: per-class point sets, split, and episodes.
+
+An episode pairs a reference image of a class (with the heat map of all its positive points of
+that class) with another image of the same class as the target (paper sections 3.2 and 4.2).
+Objects count as training data when annotated by hand, or predicted and then reviewed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from samic_core.annotation import AnnotationStore
+from samic_core.annotation.models import AnnotatedObject
+from samic_core.errors import SamicError
+
+log = logging.getLogger(__name__)
+
+# Every class needs a reference and a different target image to make even one episode.
+MIN_IMAGES_PER_CLASS = 2
+
+
+def is_training_object(obj: AnnotatedObject) -> bool:
+    """Manual objects, and predicted objects a person has reviewed, with a positive point."""
+    trusted = obj.source == "manual" or (obj.source == "predicted" and obj.reviewed)
+    return trusted and bool(obj.positive_points)
+
+
+@dataclass(frozen=True)
+class AnnotatedImage:
+    """One image's training points: class -> (N, 2) positive xy points in original pixels."""
+
+    name: str
+    path: Path
+    size: tuple[int, int]  # (H, W) of the original image
+    points: dict[str, np.ndarray]
+    objects: dict[str, int]  # class -> number of training objects
+
+
+def scan_folder(
+    folder: str | Path, classes: list[str] | None = None, out_dir: str | Path | None = None
+) -> list[AnnotatedImage]:
+    """Read every annotation of `folder` and keep the images with training objects.
+
+    classes: keep only these classes (None = all). Raises AnnotationError naming a bad file.
+    """
+    store = AnnotationStore(folder, out_dir)
+    wanted = set(classes) if classes else None
+    images: list[AnnotatedImage] = []
+    for path in store.images():
+        if not store.exists(path.name):
+            continue
+        ann = store.load(path.name, verify_image=True).annotation
+        pts: dict[str, list[tuple[float, float]]] = {}
+        counts: dict[str, int] = {}
+        for obj in ann.objects:
+            if not is_training_object(obj) or (wanted is not None and obj.label not in wanted):
+                continue
+            pts.setdefault(obj.label, []).extend((p.x, p.y) for p in obj.positive_points)
+            counts[obj.label] = counts.get(obj.label, 0) + 1
+        if pts:
+            images.append(
+                AnnotatedImage(
+                    name=path.name,
+                    path=path,
+                    size=(ann.height, ann.width),
+                    points={c: np.asarray(v, np.float64).reshape(-1, 2) for c, v in pts.items()},
+                    objects=counts,
+                )
+            )
+    return images
+
+
+def filter_classes(images: list[AnnotatedImage], classes: list[str]) -> list[AnnotatedImage]:
+    """Keep only `classes` (SamicError naming any class that has no training objects)."""
+    present = {c for im in images for c in im.points}
+    missing = sorted(set(classes) - present)
+    if missing:
+        raise SamicError(
+            f"no training objects of classes {missing}; the folder has {sorted(present)}"
+        )
+    out = []
+    for im in images:
+        pts = {c: v for c, v in im.points.items() if c in classes}
+        if pts:
+            objects = {c: n for c, n in im.objects.items() if c in classes}
+            out.append(AnnotatedImage(im.name, im.path, im.size, pts, objects))
+    return out
+
+
+def count_training_data(
+    folder: str | Path, out_dir: str | Path | None = None
+) -> dict[str, tuple[int, int]]:
+    """class -> (images, objects) that training would use, for the app's train dialog."""
+    out: dict[str, tuple[int, int]] = {}
+    for image in scan_folder(folder, out_dir=out_dir):
+        for c, n in image.objects.items():
+            i, o = out.get(c, (0, 0))
+            out[c] = (i + 1, o + n)
+    return dict(sorted(out.items()))
+
+
+def check_enough(images: list[AnnotatedImage], folder: str | Path) -> list[str]:
+    """The classes to train on (sorted); SamicError when a class or the folder has too few."""
+    per_class: dict[str, int] = {}
+    for image in images:
+        for c in image.points:
+            per_class[c] = per_class.get(c, 0) + 1
+    if not per_class:
+        raise SamicError(
+            f"{folder}: no annotated objects to train on; annotate at least "
+            f"{MIN_IMAGES_PER_CLASS} images per class with SAMBOX (manual objects, or reviewed "
+            f"predictions, with positive points)"
+        )
+    few = {c: n for c, n in per_class.items() if n < MIN_IMAGES_PER_CLASS}
+    if few:
+        listed = ", ".join(f"{c!r} has {n}" for c, n in sorted(few.items()))
+        raise SamicError(
+            f"{folder}: too few annotated images: {listed}; every class needs at least "
+            f"{MIN_IMAGES_PER_CLASS} annotated images (a reference and a target)"
+        )
+    return sorted(per_class)
+
+
+@dataclass(frozen=True)
+class Split:
+    """Train and validation images; split by image so no image is in both."""
+
+    train: list[AnnotatedImage]
+    val: list[AnnotatedImage]
+
+
+def split_by_image(images: list[AnnotatedImage], val_fraction: float, seed: int) -> Split:
+    """Move a seeded random `val_fraction` of the images to validation.
+
+    An image goes back to training when taking it would leave one of its classes with fewer
+    than MIN_IMAGES_PER_CLASS training images, so small folders may get no validation at all.
+    """
+    if not 0.0 <= val_fraction < 1.0:
+        raise SamicError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    order = np.random.default_rng(seed).permutation(len(images))
+    n_val = int(round(val_fraction * len(images)))
+    train_count: dict[str, int] = {}
+    for image in images:
+        for c in image.points:
+            train_count[c] = train_count.get(c, 0) + 1
+    val_idx: set[int] = set()
+    for i in order:
+        if len(val_idx) >= n_val:
+            break
+        classes = images[i].points
+        if all(train_count[c] - 1 >= MIN_IMAGES_PER_CLASS for c in classes):
+            val_idx.add(int(i))
+            for c in classes:
+                train_count[c] -= 1
+    train = [im for i, im in enumerate(images) if i not in val_idx]
+    val = [im for i, im in enumerate(images) if i in val_idx]
+    return Split(train, val)
+
+
+@dataclass(frozen=True)
+class Episode:
+    """Indices into the image list of one target and one reference of `class_name`.
+
+    flips are (horizontal, vertical) for the target and the reference image.
+    """
+
+    target: int
+    reference: int
+    class_name: str
+    target_flip: tuple[bool, bool] = (False, False)
+    reference_flip: tuple[bool, bool] = (False, False)
+
+
+def _by_class(indices: list[int], images: list[AnnotatedImage]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for i in indices:
+        for c in images[i].points:
+            out.setdefault(c, []).append(i)
+    return out
+
+
+def make_episodes(
+    images: list[AnnotatedImage],
+    targets: list[int],
+    references: list[int],
+    rng: np.random.Generator,
+    flips: bool = False,
+) -> list[Episode]:
+    """One episode per (target image, class): a random other reference image of that class."""
+    refs = _by_class(references, images)
+    episodes: list[Episode] = []
+    for t in targets:
+        for c in sorted(images[t].points):
+            pool = [r for r in refs.get(c, []) if r != t]
+            if not pool:
+                continue
+            r = pool[int(rng.integers(len(pool)))]
+            tf = (bool(rng.integers(2)), bool(rng.integers(2))) if flips else (False, False)
+            rf = (bool(rng.integers(2)), bool(rng.integers(2))) if flips else (False, False)
+            episodes.append(Episode(t, r, c, tf, rf))
+    return episodes
+
+
+def train_episodes(
+    images: list[AnnotatedImage], split: Split, seed: int, epoch: int, flips: bool
+) -> list[Episode]:
+    """The shuffled episodes of one epoch; a function of (seed, epoch) so resuming repeats it."""
+    index = {im.name: i for i, im in enumerate(images)}
+    train = [index[im.name] for im in split.train]
+    rng = np.random.default_rng([seed, epoch])
+    episodes = make_episodes(images, train, train, rng, flips)
+    order = rng.permutation(len(episodes))
+    return [episodes[i] for i in order]
+
+
+def val_episodes(images: list[AnnotatedImage], split: Split, seed: int) -> list[Episode]:
+    """Fixed validation episodes: validation targets with references from any other image."""
+    index = {im.name: i for i, im in enumerate(images)}
+    val = [index[im.name] for im in split.val]
+    rng = np.random.default_rng([seed, 1_000_003])
+    return make_episodes(images, val, list(range(len(images))), rng, flips=False)

@@ -1,0 +1,125 @@
+"""Episode tensors in memory and a backbone-feature cache.
+
+The backbone is frozen and flips are a fixed set of four pixel transforms, so the features of each
+(image, flip) pair are the same every epoch: they are computed once per run and reused. Both the
+cached and the uncached path compute features one image at a time with the same call, so the loss
+is the same with or without the cache.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+import torch
+
+from samic_core.fileio import read_image_rgb
+from samic_core.model.samic_net import SamicNet
+from samic_core.model.transforms import image_to_tensor, points_heatmap
+from samic_core.train.episodes import AnnotatedImage, Episode
+
+log = logging.getLogger(__name__)
+
+Flip = tuple[bool, bool]  # (horizontal, vertical)
+
+
+def apply_flip(x: torch.Tensor, flip: Flip) -> torch.Tensor:
+    """Flip the last two dims of (..., H, W): horizontal = W, vertical = H."""
+    dims = [d for d, on in ((-1, flip[0]), (-2, flip[1])) if on]
+    return torch.flip(x, dims) if dims else x
+
+
+class EpisodeTensors:
+    """Every training image at S x S (3, S, S) in [0, 1] and its heat map per class (S, S)."""
+
+    def __init__(
+        self,
+        images: Sequence[AnnotatedImage],
+        size: int,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> None:
+        self.size = size
+        self.pixels: list[torch.Tensor] = []
+        self.heat: dict[tuple[int, str], torch.Tensor] = {}
+        for i, image in enumerate(images):
+            if should_stop is not None and should_stop():
+                break
+            self.pixels.append(image_to_tensor(read_image_rgb(image.path), size))
+            for c, pts in image.points.items():
+                self.heat[(i, c)] = points_heatmap(pts, image.size, size)
+
+    def image(self, index: int, flip: Flip) -> torch.Tensor:
+        return apply_flip(self.pixels[index], flip)
+
+    def heatmap(self, index: int, class_name: str, flip: Flip) -> torch.Tensor:
+        return apply_flip(self.heat[(index, class_name)], flip)
+
+
+class FeatureBank:
+    """Backbone features of (image, flip) pairs, computed once when `enabled`.
+
+    max_bytes caps the memory used: once full, further pairs are computed on every use.
+    """
+
+    def __init__(
+        self,
+        net: SamicNet,
+        tensors: EpisodeTensors,
+        device: torch.device,
+        enabled: bool = True,
+        max_bytes: int = 4 << 30,
+    ) -> None:
+        self.net = net
+        self.tensors = tensors
+        self.device = device
+        self.enabled = enabled
+        self.max_bytes = max_bytes
+        self.nbytes = 0
+        self.hits = 0
+        self.misses = 0
+        self._store: dict[tuple[int, Flip], list[torch.Tensor]] = {}
+        self._full_warned = False
+
+    def _compute(self, index: int, flip: Flip) -> list[torch.Tensor]:
+        image = self.tensors.image(index, flip)[None].to(self.device)
+        return self.net.extract(image)  # per layer (1, C, h, w)
+
+    def get(self, index: int, flip: Flip) -> list[torch.Tensor]:
+        key = (index, flip)
+        if key in self._store:
+            self.hits += 1
+            return self._store[key]
+        self.misses += 1
+        feats = self._compute(index, flip)
+        if self.enabled:
+            size = sum(f.numel() * f.element_size() for f in feats)
+            if self.nbytes + size <= self.max_bytes:
+                self._store[key] = feats
+                self.nbytes += size
+            elif not self._full_warned:
+                self._full_warned = True
+                log.warning(
+                    "feature cache full at %.1f GiB; the rest is recomputed every epoch",
+                    self.nbytes / 2**30,
+                )
+        return feats
+
+    def batch(self, keys: Sequence[tuple[int, Flip]]) -> list[torch.Tensor]:
+        """Per-layer features of several images, concatenated: (B, C, h, w) per layer."""
+        per_image = [self.get(i, f) for i, f in keys]
+        return [torch.cat(layer, 0) for layer in zip(*per_image, strict=True)]
+
+
+def episode_batch(
+    episodes: Sequence[Episode], tensors: EpisodeTensors, bank: FeatureBank
+) -> tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor, torch.Tensor]:
+    """(target feats, reference feats, reference heat (B, S, S), target heat (B, S, S))."""
+    target_feats = bank.batch([(e.target, e.target_flip) for e in episodes])
+    reference_feats = bank.batch([(e.reference, e.reference_flip) for e in episodes])
+    ref_heat = torch.stack(
+        [tensors.heatmap(e.reference, e.class_name, e.reference_flip) for e in episodes]
+    ).to(bank.device)
+    target_heat = torch.stack(
+        [tensors.heatmap(e.target, e.class_name, e.target_flip) for e in episodes]
+    ).to(bank.device)
+    return target_feats, reference_feats, ref_heat, target_heat

@@ -1,0 +1,390 @@
+"""Training loop: Adam on the learner, early stopping on the training loss, best + last files.
+
+The same `train` function serves the CLI (tqdm through `progress`) and the app (progress bar and
+Cancel through `progress` and `should_stop`). Paper section 4.2: Adam, lr 1e-3, batch 4, up to
+300 epochs, stop when the training loss has not improved for 10 epochs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from samic_core.device import resolve_device
+from samic_core.errors import SamicError
+from samic_core.model.build import build_samic
+from samic_core.model.samic_net import SamicNet, check_image_size
+from samic_core.train.checkpoint import (
+    ModelMeta,
+    last_path_for,
+    read_model_meta,
+    read_train_state,
+    save_model_file,
+)
+from samic_core.train.episodes import (
+    MIN_IMAGES_PER_CLASS,
+    Episode,
+    check_enough,
+    count_training_data,
+    filter_classes,
+    scan_folder,
+    split_by_image,
+    train_episodes,
+    val_episodes,
+)
+from samic_core.train.features import EpisodeTensors, FeatureBank, episode_batch
+from samic_core.train.losses import cc_loss, kld_loss, nss_loss
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "MIN_IMAGES_PER_CLASS",
+    "TrainConfig",
+    "TrainProgress",
+    "TrainResult",
+    "batch_loss",
+    "count_training_data",
+    "train",
+]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run needs; the CLI and the app fill it."""
+
+    folder: str | Path
+    out: str | Path
+    epochs: int = 300
+    batch_size: int = 4
+    lr: float = 1e-3
+    patience: int = 10
+    image_size: int = 224
+    device: str = "auto"
+    backbone: str = "resnet50"
+    backbone_weights: str = "imagenet"
+    seed: int = 0
+    resume: str | Path | None = None
+    classes: Sequence[str] | None = None
+    val_fraction: float = 0.2
+    flips: bool = False
+    output: str = "sigmoid"  # head normalisation, measured against softmax in docs/model.md
+    support_resize: str = "max"  # reference heat map -> feature size, see docs/model.md
+    feature_cache: bool = True
+    cache_max_gb: float = 4.0
+    overwrite: bool = False  # replace existing --out files (never needed with --resume)
+    annotations: str | Path | None = None  # annotation folder (default FOLDER/annotations)
+
+    def as_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        return {
+            k: (str(v) if isinstance(v, Path) else list(v) if isinstance(v, tuple) else v)
+            for k, v in d.items()
+        }
+
+
+@dataclass(frozen=True)
+class TrainProgress:
+    """Sent after every step and at the end of every epoch (step == steps, val_loss set)."""
+
+    epoch: int
+    epochs: int
+    step: int
+    steps: int
+    train_loss: float  # running mean of this epoch so far
+    val_loss: float | None
+    best_loss: float | None
+    elapsed_s: float
+    eta_s: float | None  # to the epoch limit; early stopping may end sooner
+
+
+@dataclass
+class TrainResult:
+    best_path: Path | None  # None only when cancelled before the first epoch ended
+    last_path: Path | None
+    epochs_run: int
+    best_val_loss: float | None  # the loss that chose the best epoch (training loss if no val)
+    train_loss: float | None  # of the last completed epoch
+    history: list[dict[str, Any]] = field(default_factory=list)
+    cancelled: bool = False
+
+
+def batch_loss(
+    net: SamicNet,
+    episodes: Sequence[Episode],
+    tensors: EpisodeTensors,
+    bank: FeatureBank,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """Mean loss over a batch of episodes, and the mean of each term (for the history)."""
+    target_feats, ref_feats, ref_heat, target_heat = episode_batch(episodes, tensors, bank)
+    pred = net.to_heatmap(net.forward_features(target_feats, ref_feats, ref_heat))
+    kld, cc, nss = (
+        kld_loss(pred, target_heat),
+        cc_loss(pred, target_heat),
+        nss_loss(pred, target_heat),
+    )
+    loss = (kld + cc + nss).mean()
+    terms = {k: float(v.detach().mean()) for k, v in (("kld", kld), ("cc", cc), ("nss", nss))}
+    return loss, terms
+
+
+def _batches(items: Sequence[Episode], size: int) -> Iterator[Sequence[Episode]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+@contextlib.contextmanager
+def _deterministic() -> Iterator[None]:
+    old = torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = old
+
+
+def _check_config(config: TrainConfig) -> None:
+    if config.epochs < 1 or config.batch_size < 1 or config.patience < 1:
+        raise SamicError("epochs, batch size and patience must be at least 1")
+    if not config.lr > 0:
+        raise SamicError(f"learning rate must be positive, got {config.lr}")
+    check_image_size(config.image_size)
+
+
+def _check_outputs(config: TrainConfig, best: Path, last: Path) -> None:
+    if config.resume is not None or config.overwrite:
+        return
+    for p in (best, last):
+        if p.exists():
+            raise SamicError(
+                f"{p}: already exists; choose another --out, resume with --resume {last}, "
+                f"or pass --overwrite"
+            )
+
+
+def _resume_state(config: TrainConfig) -> tuple[ModelMeta, dict[str, Any], dict[str, Any]]:
+    path = Path(config.resume)  # type: ignore[arg-type]
+    meta = read_model_meta(path)
+    state = read_train_state(path)
+    if state is None:
+        raise SamicError(
+            f"{path}: has no training state (a best-model file); resume from "
+            f"{last_path_for(path)} instead"
+        )
+    for key, want in (
+        ("backbone", config.backbone),
+        ("image_size", config.image_size),
+        ("output", config.output),
+        ("support_resize", config.support_resize),
+    ):
+        if getattr(meta, key) != want:
+            raise SamicError(
+                f"{path}: was trained with {key} = {getattr(meta, key)!r}; cannot resume "
+                f"with {want!r}"
+            )
+    weights = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+    return meta, state, weights
+
+
+class _Trainer:
+    """One run's state; `train` below is the public entry point."""
+
+    def __init__(self, config: TrainConfig) -> None:
+        _check_config(config)
+        self.config = config
+        self.best_path = Path(config.out)
+        self.last_path = last_path_for(self.best_path)
+        _check_outputs(config, self.best_path, self.last_path)
+        self.device = resolve_device(config.device)
+        images = scan_folder(config.folder, None, config.annotations)
+        if config.classes:
+            images = filter_classes(images, list(config.classes))
+        self.classes = check_enough(images, config.folder)
+        self.images = images
+        self.split = split_by_image(images, config.val_fraction, config.seed)
+        self.val = val_episodes(images, self.split, config.seed)
+
+        resume = _resume_state(config) if config.resume is not None else None
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)  # learner init depends on the seed only
+            self.net, self.identity = build_samic(
+                config.backbone,
+                weights=config.backbone_weights,
+                image_size=config.image_size,
+                output=config.output,
+                support_resize=config.support_resize,
+                expected_sha256=resume[0].backbone_sha256 if resume else None,
+            )
+        self.net.to(self.device)
+        self.optimizer = torch.optim.Adam(self.net.learner.parameters(), lr=config.lr)
+        self.start_epoch = 1
+        self.history: list[dict[str, Any]] = []
+        self.best_loss: float | None = None
+        self.best_epoch: int | None = None
+        self.best_train: float = math.inf
+        self.bad_epochs = 0
+        if resume is not None:
+            _, state, weights = resume
+            self.net.learner.load_state_dict(weights)
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.start_epoch = int(state["epoch"]) + 1
+            self.history = list(state["history"])
+            self.best_loss = state["best_loss"]
+            self.best_epoch = state["best_epoch"]
+            self.best_train = float(state["best_train_loss"])
+            self.bad_epochs = int(state["bad_epochs"])
+
+    def meta(self, epoch: int, train_loss: float | None, val_loss: float | None) -> ModelMeta:
+        return ModelMeta(
+            classes=tuple(self.classes),
+            backbone=self.identity.name,
+            backbone_weights=self.identity.weights,
+            backbone_sha256=self.identity.sha256,
+            image_size=self.config.image_size,
+            output=self.config.output,
+            support_resize=self.config.support_resize,
+            learnable_params=sum(p.numel() for p in self.net.learner.parameters()),
+            epochs_run=epoch,
+            train_loss=train_loss,
+            val_loss=val_loss,
+            best_epoch=self.best_epoch,
+            config=self.config.as_dict(),
+        )
+
+    def validate(self, tensors: EpisodeTensors, bank: FeatureBank) -> float | None:
+        if not self.val:
+            return None
+        self.net.eval()
+        total = 0.0
+        with torch.no_grad():
+            for batch in _batches(self.val, self.config.batch_size):
+                loss, _ = batch_loss(self.net, batch, tensors, bank)
+                total += float(loss) * len(batch)
+        return total / len(self.val)
+
+    def run(
+        self,
+        progress: Callable[[TrainProgress], None] | None,
+        should_stop: Callable[[], bool] | None,
+    ) -> TrainResult:
+        cfg = self.config
+        stop = should_stop or (lambda: False)
+        t0 = time.perf_counter()
+        tensors = EpisodeTensors(self.images, cfg.image_size, stop)
+        bank = FeatureBank(
+            self.net, tensors, self.device, cfg.feature_cache, int(cfg.cache_max_gb * 2**30)
+        )
+        cancelled = stop()
+        epochs_run = self.start_epoch - 1
+        last_train: float | None = self.history[-1]["train_loss"] if self.history else None
+        steps_done = 0
+        epoch = self.start_epoch
+        while not cancelled and epoch <= cfg.epochs:
+            episodes = train_episodes(self.images, self.split, cfg.seed, epoch, cfg.flips)
+            if not episodes:
+                raise SamicError(f"{cfg.folder}: no training episodes could be formed")
+            steps = math.ceil(len(episodes) / cfg.batch_size)
+            self.net.train()
+            sums = {"loss": 0.0, "kld": 0.0, "cc": 0.0, "nss": 0.0}
+            seen = 0
+            for step, batch in enumerate(_batches(episodes, cfg.batch_size), start=1):
+                if stop():
+                    cancelled = True
+                    break
+                loss, terms = batch_loss(self.net, batch, tensors, bank)
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                self.optimizer.step()
+                n = len(batch)
+                seen += n
+                sums["loss"] += float(loss.detach()) * n
+                for k, v in terms.items():
+                    sums[k] += v * n
+                steps_done += 1
+                if progress is not None:
+                    elapsed = time.perf_counter() - t0
+                    remaining = (cfg.epochs - epoch) * steps + (steps - step)
+                    progress(
+                        TrainProgress(
+                            epoch, cfg.epochs, step, steps, sums["loss"] / seen,
+                            self.history[-1]["val_loss"] if self.history else None,
+                            self.best_loss, elapsed, elapsed / steps_done * remaining,
+                        )
+                    )  # fmt: skip
+            if cancelled:
+                break
+            train_loss = sums["loss"] / seen
+            val_loss = self.validate(tensors, bank)
+            epochs_run = last_train_epoch = epoch
+            last_train = train_loss
+            self.history.append(
+                {
+                    "epoch": epoch,
+                    "train_loss": train_loss,
+                    "val_loss": val_loss,
+                    **{k: sums[k] / seen for k in ("kld", "cc", "nss")},
+                    "elapsed_s": time.perf_counter() - t0,
+                }
+            )
+            chosen = val_loss if val_loss is not None else train_loss
+            if self.best_loss is None or chosen < self.best_loss:
+                self.best_loss, self.best_epoch = chosen, epoch
+                save_model_file(self.best_path, self.net, self.meta(epoch, train_loss, val_loss))
+            if train_loss < self.best_train:
+                self.best_train, self.bad_epochs = train_loss, 0
+            else:
+                self.bad_epochs += 1
+            state = {
+                "optimizer": self.optimizer.state_dict(),
+                "epoch": last_train_epoch,
+                "history": self.history,
+                "best_loss": self.best_loss,
+                "best_epoch": self.best_epoch,
+                "best_train_loss": self.best_train,
+                "bad_epochs": self.bad_epochs,
+            }
+            save_model_file(self.last_path, self.net, self.meta(epoch, train_loss, val_loss), state)
+            if progress is not None:
+                elapsed = time.perf_counter() - t0
+                progress(
+                    TrainProgress(
+                        epoch, cfg.epochs, steps, steps, train_loss, val_loss, self.best_loss,
+                        elapsed, elapsed / max(steps_done, 1) * (cfg.epochs - epoch) * steps,
+                    )
+                )  # fmt: skip
+            if self.bad_epochs >= cfg.patience:
+                log.info("early stop: training loss flat for %d epochs", cfg.patience)
+                break
+            epoch += 1
+        log.info("feature cache: %d hits, %d misses", bank.hits, bank.misses)
+        return TrainResult(
+            best_path=self.best_path if self.best_path.is_file() else None,
+            last_path=self.last_path if self.last_path.is_file() else None,
+            epochs_run=epochs_run,
+            best_val_loss=self.best_loss,
+            train_loss=last_train,
+            history=list(self.history),
+            cancelled=cancelled,
+        )
+
+
+def train(
+    config: TrainConfig,
+    progress: Callable[[TrainProgress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> TrainResult:
+    """Train a SAMIC model on an annotated folder; see TrainConfig and docs/model.md.
+
+    `progress` is called after every step; `should_stop` is polled between steps, and a stop
+    keeps the best and last files of the epochs completed so far.
+    """
+    with _deterministic():
+        return _Trainer(config).run(progress, should_stop)

@@ -1,0 +1,119 @@
+"""Training runs: files, progress, repeatability, resume, cancel, the feature cache, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from samic_core.errors import SamicError
+from samic_core.model.build import build_samic
+from samic_core.train.checkpoint import (
+    last_path_for,
+    load_model_file,
+    read_model_meta,
+    read_train_state,
+)
+from samic_core.train.episodes import scan_folder, split_by_image, train_episodes
+from samic_core.train.features import EpisodeTensors, FeatureBank
+from samic_core.train.trainer import TrainProgress, batch_loss, train
+
+
+def test_training_writes_best_and_last_with_metadata(trained_model: Path) -> None:
+    last = last_path_for(trained_model)
+    assert last.name == "model.last.pt" and last.is_file()
+    meta = read_model_meta(trained_model)
+    assert meta.classes == ("disc",)
+    assert (meta.backbone, meta.backbone_weights, meta.image_size) == ("resnet50", "none", 64)
+    assert len(meta.backbone_sha256) == 64 and meta.learnable_params == 2_573_217
+    assert meta.config["backbone_weights"] == "none" and meta.created
+    assert meta.train_loss is not None and meta.val_loss is not None
+    assert read_train_state(trained_model) is None  # the best file holds no optimizer state
+    state = read_train_state(last)
+    assert state is not None and state["epoch"] == 2 and len(state["history"]) == 2
+    net, meta2 = load_model_file(trained_model, "cpu")
+    assert meta2 == meta and not net.training and net.image_size == 64
+
+
+def test_progress_reaches_every_step_and_epoch(synthetic_folder, tiny_train_config, tmp_path):
+    events: list[TrainProgress] = []
+    result = train(tiny_train_config(synthetic_folder, tmp_path / "m.pt", epochs=2), events.append)
+    assert {(e.epoch, e.step) for e in events} == {(ep, s) for ep in (1, 2) for s in (1, 2)}
+    assert events[-1].val_loss == result.history[-1]["val_loss"] is not None
+    assert all(e.epochs == 2 and e.elapsed_s >= 0 for e in events)
+    assert events[-1].best_loss == result.best_val_loss
+    assert result.epochs_run == 2 and not result.cancelled
+    assert [h["epoch"] for h in result.history] == [1, 2]
+
+
+def test_fixed_seed_repeats_and_resume_continues_exactly(
+    synthetic_folder, tiny_train_config, tmp_path
+) -> None:
+    full = train(tiny_train_config(synthetic_folder, tmp_path / "a.pt", epochs=3))
+    again = train(tiny_train_config(synthetic_folder, tmp_path / "b.pt", epochs=3))
+    assert [h["train_loss"] for h in full.history] == [h["train_loss"] for h in again.history]
+    first = train(tiny_train_config(synthetic_folder, tmp_path / "c.pt", epochs=1))
+    resumed = train(
+        tiny_train_config(synthetic_folder, tmp_path / "c.pt", epochs=3, resume=first.last_path)
+    )
+    assert resumed.epochs_run == 3
+    for h1, h2 in zip(full.history, resumed.history, strict=True):
+        assert h1["train_loss"] == pytest.approx(h2["train_loss"], rel=1e-5)
+        assert h1["val_loss"] == pytest.approx(h2["val_loss"], rel=1e-5)
+    a = torch.load(full.last_path, weights_only=True)["state_dict"]
+    c = torch.load(resumed.last_path, weights_only=True)["state_dict"]
+    for k in a:
+        torch.testing.assert_close(a[k], c[k], rtol=1e-4, atol=1e-6)
+    with pytest.raises(SamicError, match="image_size"):
+        train(tiny_train_config(synthetic_folder, tmp_path / "d.pt", image_size=96,
+                                resume=first.last_path))  # fmt: skip
+    with pytest.raises(SamicError, match="no training state"):
+        train(tiny_train_config(synthetic_folder, tmp_path / "e.pt", resume=first.best_path))
+
+
+def test_cancel_keeps_the_best_so_far(synthetic_folder, tiny_train_config, tmp_path) -> None:
+    epochs_done: list[int] = []
+
+    def progress(p: TrainProgress) -> None:
+        if p.step == p.steps:
+            epochs_done.append(p.epoch)
+
+    result = train(
+        tiny_train_config(synthetic_folder, tmp_path / "m.pt", epochs=50),
+        progress,
+        should_stop=lambda: len(epochs_done) >= 1,
+    )
+    assert result.cancelled and result.epochs_run == 1
+    assert result.best_path is not None and result.best_path.is_file()
+    assert read_model_meta(result.best_path).epochs_run == 1
+
+
+def test_feature_cache_gives_the_same_loss(synthetic_folder) -> None:
+    images = scan_folder(synthetic_folder)
+    split = split_by_image(images, 0.0, seed=0)
+    net, _ = build_samic("resnet50", weights="none", image_size=64)
+    tensors = EpisodeTensors(images, 64)
+    cached = FeatureBank(net, tensors, torch.device("cpu"), enabled=True)
+    uncached = FeatureBank(net, tensors, torch.device("cpu"), enabled=False)
+    for flips in (False, True):
+        episodes = train_episodes(images, split, seed=0, epoch=1, flips=flips)[:4]
+        for _ in range(2):  # the second pass reads the cache
+            with torch.no_grad():
+                a, terms_a = batch_loss(net, episodes, tensors, cached)
+                b, terms_b = batch_loss(net, episodes, tensors, uncached)
+            assert a.item() == b.item() and terms_a == terms_b
+    assert cached.hits > 0 and uncached.hits == 0 and cached.nbytes > 0
+
+
+def test_clear_errors(synthetic_folder, tiny_train_config, tmp_path, save_annotation) -> None:
+    out = tmp_path / "m.pt"
+    out.write_bytes(b"x")
+    with pytest.raises(SamicError, match="already exists"):
+        train(tiny_train_config(synthetic_folder, out))
+    few = tmp_path / "few"
+    save_annotation(few, "a.png", [("cell", [(20, 20)], "manual", True)])
+    with pytest.raises(SamicError, match="at least 2 annotated images"):
+        train(tiny_train_config(few, tmp_path / "n.pt"))
+    with pytest.raises(SamicError, match="no training objects of classes"):
+        train(tiny_train_config(synthetic_folder, tmp_path / "k.pt", classes=("nope",)))
