@@ -6,11 +6,16 @@ from pathlib import Path
 
 from sambox.controllers.editor import EditorController
 from sambox.controllers.project import ProjectController
+from sambox.controllers.review import ReviewController
 from sambox.controllers.session import Session
 from sambox.services.downloads import CheckpointDownloader
 from sambox.services.sam_service import SamService
+from sambox.services.samic_service import SamicService
+from sambox.services.transfer_service import TransferService
 from sambox.settings import AppSettings
 from sambox.widgets.main_window import MainWindow
+from sambox.widgets.samic_ui import SamicUI
+from sambox.widgets.transfer_ui import TransferUI
 
 
 def build_window(settings: AppSettings) -> MainWindow:
@@ -20,10 +25,13 @@ def build_window(settings: AppSettings) -> MainWindow:
     editor = EditorController(service)
     session = Session(settings, service, project, editor)
     window = MainWindow(session, CheckpointDownloader())
-    service.setParent(window)
-    project.setParent(window)
-    editor.setParent(window)
-    session.setParent(window)
+    samic = SamicService(lambda: service.engine)
+    review = ReviewController(session, samic)
+    transfer = TransferService()
+    for obj in (service, project, editor, session, samic, review, transfer):
+        obj.setParent(window)
+    window.samic = SamicUI(window, samic, review)
+    window.transfer = TransferUI(window, transfer)
     return window
 
 

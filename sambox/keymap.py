@@ -22,6 +22,8 @@ BINDINGS: tuple[Binding, ...] = (
     # File
     Binding("open_folder", "&Open Folder…", ("Ctrl+O",), "File"),
     Binding("save", "&Save", ("Ctrl+S",), "File", "write JSON + PNG masks now"),
+    Binding("import_labels", "&Import Annotations…", ("Ctrl+I",), "File", "COCO or LabelMe"),
+    Binding("export", "&Export Annotations…", ("Ctrl+E",), "File", "COCO, VOC, YOLO, LabelMe"),
     Binding("settings", "Se&ttings…", ("Ctrl+,",), "File"),
     Binding("quit", "&Quit", ("Ctrl+Q",), "File", "saves first (autosave)"),
     # Prompts and objects

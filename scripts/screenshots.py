@@ -106,6 +106,8 @@ def spin(app: QApplication, cond, timeout: float = 30.0) -> None:
 
 
 def main() -> int:
+    from screenshots_samic import render_samic
+
     from sambox.app import build_window
     from sambox.settings import AppSettings
     from sambox.widgets.dialogs import ShortcutsDialog
@@ -144,6 +146,8 @@ def main() -> int:
         dialog.grab().save(str(OUT / "shortcuts.png"))
         dialog.close()
         win.close()
+
+        render_samic(app, tmp_path, settings.checkpoint, OUT, sample_scene)
 
         bare = build_window(AppSettings.from_file(tmp_path / "bare.ini"))
         bare.resize(1200, 760)

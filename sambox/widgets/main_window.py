@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
 from sambox.controllers.session import CANCEL, DISCARD, SAVE, Session
 from sambox.model.document import Document
 from sambox.model.overlay import object_colour, render_fill, render_outline
+from sambox.model.review import is_unreviewed
+from sambox.model.review_overlay import style_predicted
 from sambox.widgets.actions import make_actions
 from sambox.widgets.canvas import Canvas
 from sambox.widgets.classes_panel import ClassesPanel
@@ -39,7 +41,17 @@ from sambox.widgets.model_banner import ModelBanner
 from sambox.widgets.objects_panel import ObjectsPanel
 
 MENUS = {
-    "&File": ["open_folder", "save", None, "settings", None, "quit"],
+    "&File": [
+        "open_folder",
+        "save",
+        None,
+        "import_labels",
+        "export",
+        None,
+        "settings",
+        None,
+        "quit",
+    ],
     "&Edit": [
         "undo",
         "redo",
@@ -266,7 +278,8 @@ class MainWindow(QMainWindow):
         self.actions["redo"].setEnabled(self.editor.history.redo_label is not None)
 
     def _render_overlay(self, doc: Document | None) -> None:
-        key = None if doc is None else tuple((o.id, id(o.mask)) for o in doc.objects)
+        objs = doc.objects if doc is not None else ()
+        key = None if doc is None else tuple((o.id, id(o.mask), is_unreviewed(o)) for o in objs)
         if key == self._overlay_key:
             return
         self._overlay_key = key
@@ -274,7 +287,9 @@ class MainWindow(QMainWindow):
             self.canvas.set_overlay(None, None)
             return
         instances: np.ndarray = doc.instances()
-        self.canvas.set_overlay(render_fill(instances), render_outline(instances))
+        fill, outline = render_fill(instances), render_outline(instances)
+        predicted = [o.id for o in doc.objects if is_unreviewed(o)]  # hatched, dashed
+        self.canvas.set_overlay(*style_predicted(fill, outline, instances, predicted))
 
     def _image_opened(self, doc: Document | None, rgb: np.ndarray | None) -> None:
         self._overlay_key = ()

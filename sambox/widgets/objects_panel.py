@@ -75,7 +75,14 @@ class ObjectsPanel(QWidget):
                 score += " ✓"
             n_neg = sum(1 for p in o.points if not p[2])
             prompts = f"{len(o.points) - n_neg}+ {n_neg}−" + (" □" if o.box else "")
-            cells = [swatch, QTableWidgetItem(str(o.id)), QTableWidgetItem(o.label)]
+            label = QTableWidgetItem(o.label)
+            if o.source == "predicted" and not o.reviewed:  # review: italic blue, as in the list
+                font = label.font()
+                font.setItalic(True)
+                label.setFont(font)
+                label.setForeground(QColor(80, 140, 230))
+                label.setToolTip("predicted by SAMIC, not reviewed yet")
+            cells = [swatch, QTableWidgetItem(str(o.id)), label]
             cells += [QTableWidgetItem(score), QTableWidgetItem(prompts)]
             for col, cell in enumerate(cells):
                 if col in (1, 3):

@@ -1,0 +1,211 @@
+"""Plain values the app passes around for SAMIC: training options, model files, job reports.
+
+Qt-free and torch-free: widgets fill these, the SAMIC service turns them into core configs.
+Trained models live next to the annotations, in `F/annotations/models/<name>.samic`; training
+also writes `<name>.last.samic` (the resumable last epoch), which is not listed as a model.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+MODELS_DIRNAME = "models"
+MODEL_SUFFIX = ".samic"
+LAST_SUFFIX = ".last" + MODEL_SUFFIX
+DEVICES = ("auto", "cpu", "cuda")
+BACKBONE_WEIGHTS = ("imagenet", "none")  # or a path to a ResNet state dict
+IMAGE_SIZES = (64, 96, 128, 160, 192, 224, 256, 320, 384, 448, 512)
+_NAME_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]*$")
+
+
+def models_dir(annotations_dir: Path) -> Path:
+    return Path(annotations_dir) / MODELS_DIRNAME
+
+
+def is_model_file(path: Path) -> bool:
+    """A best-model file (`x.samic`), not the `x.last.samic` kept for resuming."""
+    name = Path(path).name
+    return name.endswith(MODEL_SUFFIX) and not name.endswith(LAST_SUFFIX)
+
+
+def model_files(annotations_dir: Path) -> list[Path]:
+    """The folder's trained models, newest file first."""
+    d = models_dir(annotations_dir)
+    if not d.is_dir():
+        return []
+    files = [p for p in d.iterdir() if p.is_file() and is_model_file(p)]
+    return sorted(files, key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
+
+
+def check_model_name(name: str) -> str | None:
+    """Why `name` cannot name a model file, or None when it can."""
+    if not name.strip():
+        return "Give the model a name."
+    if not _NAME_OK.match(name.strip()) or name.strip().endswith(".last"):
+        return "Use letters, digits, spaces, '.', '_' or '-' (not starting with a symbol)."
+    return None
+
+
+def model_path(annotations_dir: Path, name: str) -> Path:
+    return models_dir(annotations_dir) / f"{name.strip()}{MODEL_SUFFIX}"
+
+
+def default_model_name(annotations_dir: Path, now: datetime | None = None) -> str:
+    """`samic-YYYYmmdd-HHMM`, with -2, -3 ... appended when that file already exists."""
+    base = f"samic-{(now or datetime.now()).strftime('%Y%m%d-%H%M')}"
+    name, n = base, 1
+    while model_path(annotations_dir, name).exists():
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """What the train dialog asks; backbone_weights: "imagenet", "none" or a file path."""
+
+    folder: Path
+    name: str
+    classes: tuple[str, ...]
+    epochs: int = 300
+    patience: int = 10
+    image_size: int = 224
+    device: str = "auto"
+    backbone_weights: str = "imagenet"
+    batch_size: int = 4
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One trained model as listed in the app (read from the file's metadata)."""
+
+    path: Path
+    created: str  # ISO 8601, UTC
+    classes: tuple[str, ...]
+    epochs_run: int
+    best_epoch: int | None
+    train_loss: float | None
+    val_loss: float | None
+    image_size: int
+    backbone: str
+    backbone_weights: str
+
+    @property
+    def name(self) -> str:
+        return self.path.name[: -len(MODEL_SUFFIX)]
+
+    @property
+    def created_local(self) -> str:
+        """`YYYY-mm-dd HH:MM` in local time (the raw value when it does not parse)."""
+        try:
+            return datetime.fromisoformat(self.created).astimezone().strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            return self.created
+
+
+@dataclass(frozen=True)
+class TrainOutcome:
+    """How a training run ended; `model` is None when no epoch completed."""
+
+    model: ModelInfo | None
+    cancelled: bool
+    epochs_run: int
+    history: tuple[tuple[int, float, float | None], ...] = ()  # (epoch, train, val)
+
+
+@dataclass(frozen=True)
+class AutoAnnotateRequest:
+    """Which images to annotate with which model, class and references.
+
+    references: image names in the project folder whose objects of `label` show the model what
+    to look for; target_folder: where the images are (the project folder, or another one).
+    """
+
+    model: Path
+    label: str
+    images: tuple[Path, ...]
+    target_folder: Path
+    reference_folder: Path
+    references: tuple[str, ...]
+    device: str = "auto"
+    one_prompt: bool = False
+
+
+@dataclass(frozen=True)
+class AutoAnnotateOutcome:
+    """Per-image results of a batch: names written, skipped (manual) and without objects."""
+
+    written: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+    empty: tuple[str, ...] = ()
+    failed: tuple[tuple[str, str], ...] = ()  # (image, message)
+    cancelled: bool = False
+    objects: int = 0  # objects written in total
+
+    def summary(self) -> str:
+        parts = [f"{len(self.written)} images annotated ({self.objects} objects)"]
+        if self.empty:
+            parts.append(f"{len(self.empty)} with nothing found")
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped (already annotated by hand)")
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed")
+        return ", ".join(parts) + (" — cancelled" if self.cancelled else "")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One suggested object: its prompt points and SAM's mask for them.
+
+    points: ((x, y), ...) positive clicks in original pixels; mask (H, W) bool; low_res
+    (1, 256, 256) float32 logits; candidate: SAM's multimask output index, or None.
+    """
+
+    points: tuple[tuple[float, float], ...]
+    mask: object
+    score: float
+    low_res: object | None = None
+    candidate: int | None = None
+
+
+def training_problems(
+    counts: dict[str, tuple[int, int]], selected: list[str], min_images: int
+) -> list[str]:
+    """Why training cannot start with these classes (empty when it can), in plain words.
+
+    counts: class -> (annotated images, objects) as training would use them.
+    """
+    if not counts:
+        return [
+            f"No annotated images to train on yet. Annotate at least {min_images} images of "
+            "each class by hand (or review predicted ones), then train."
+        ]
+    if not selected:
+        return ["Choose at least one class to train on."]
+    problems = []
+    for c in selected:
+        n = counts.get(c, (0, 0))[0]
+        if n < min_images:
+            image_s = "image" if n == 1 else "images"
+            problems.append(
+                f"Class {c!r} has {n} annotated {image_s}; at least {min_images} are needed "
+                f"(one as the reference, one as the target). Annotate {min_images - n} more."
+            )
+    return problems
+
+
+def format_duration(seconds: float | None) -> str:
+    """'about 2 min 05 s' style; 'estimating…' when unknown."""
+    if seconds is None or seconds != seconds:  # None or NaN
+        return "estimating…"
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"about {s} s"
+    m, s = divmod(s, 60)
+    if m < 60:
+        return f"about {m} min {s:02d} s"
+    h, m = divmod(m, 60)
+    return f"about {h} h {m:02d} min"

@@ -1,0 +1,388 @@
+"""SamicService: the app's door to SAMIC (train, list models, suggest prompts, auto-annotate).
+
+Values in, values out: the widgets pass TrainOptions / AutoAnnotateRequest and receive plain
+dataclasses through signals. Training runs on its own one-thread pool so annotating (and SAM)
+stays usable meanwhile; prediction jobs share a second one-thread pool, which serialises use of
+the loaded predictor. The SAM engine is thread-safe, so suggestions and batches call it from
+there while the SAM service keeps decoding clicks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QThreadPool, Signal
+
+from sambox.model.samic_info import (
+    AutoAnnotateOutcome,
+    AutoAnnotateRequest,
+    ModelInfo,
+    Suggestion,
+    TrainOptions,
+    TrainOutcome,
+    model_files,
+    model_path,
+)
+from sambox.services.errors import describe_error
+from sambox.services.workers import Cancelled, JobContext, Worker
+from samic_core.annotation import AnnotationStore
+from samic_core.train.episodes import MIN_IMAGES_PER_CLASS, count_training_data
+
+log = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL_S = 0.1  # at most ~10 training updates a second reach the UI
+DEFAULT_SHOTS = 5  # references used when none are chosen (paper section 3.3: K-shot)
+ALL_REFS = 1_000_000
+
+
+def _emit(ctx: JobContext, value: Any) -> None:
+    """Report progress unless the job was cancelled (the core then stops by itself)."""
+    if ctx.cancelled:
+        return
+    with contextlib.suppress(Cancelled):
+        ctx.progress(value)
+
+
+def model_info(path: Path) -> ModelInfo:
+    """Read a model file's metadata (memory-mapped; the weights are not loaded)."""
+    from samic_core.train.checkpoint import read_model_meta
+
+    meta = read_model_meta(path)
+    return ModelInfo(
+        path=Path(path),
+        created=meta.created,
+        classes=tuple(meta.classes),
+        epochs_run=meta.epochs_run,
+        best_epoch=meta.best_epoch,
+        train_loss=meta.train_loss,
+        val_loss=meta.val_loss,
+        image_size=meta.image_size,
+        backbone=meta.backbone,
+        backbone_weights=meta.backbone_weights,
+    )
+
+
+class SamicService(QObject):
+    counts_ready = Signal(object, object)  # folder Path, {class: (images, objects)}
+    counts_failed = Signal(str)
+    train_progress = Signal(object)  # samic_core TrainProgress (epoch, losses, eta_s, ...)
+    train_finished = Signal(object)  # TrainOutcome (also after cancel)
+    train_failed = Signal(str)
+    suggest_ready = Signal(object, str, object)  # image Path, label, list[Suggestion]
+    suggest_failed = Signal(str)
+    annotate_progress = Signal(int, int, str)  # done, total, image name
+    annotate_finished = Signal(object)  # AutoAnnotateOutcome
+    annotate_failed = Signal(str)
+    models_changed = Signal()  # a model file was written
+
+    min_images_per_class = MIN_IMAGES_PER_CLASS
+
+    def __init__(self, engine: Callable[[], Any | None], parent: QObject | None = None) -> None:
+        """engine: returns the loaded SamEngine, or None while SAM is not ready."""
+        super().__init__(parent)
+        self._engine = engine
+        self.train_pool = QThreadPool(self)
+        self.train_pool.setMaxThreadCount(1)
+        self.predict_pool = QThreadPool(self)
+        self.predict_pool.setMaxThreadCount(1)
+        self.io_pool = QThreadPool(self)  # reading annotations, beside both of the above
+        self.io_pool.setMaxThreadCount(1)
+        self._running: set[Worker] = set()
+        self._train_job: Worker | None = None
+        self._annotate_job: Worker | None = None
+        self._predictor: tuple[tuple[Any, ...], Any] | None = None  # (key, SamicPredictor)
+        self._refs_key: tuple[Any, ...] | None = None
+
+    # ---- models ------------------------------------------------------------------------------
+    def list_models(self, annotations_dir: Path) -> tuple[list[ModelInfo], list[str]]:
+        """The folder's models, newest first, and one message per file that cannot be read."""
+        infos, problems = [], []
+        for path in model_files(annotations_dir):
+            try:
+                infos.append(model_info(path))
+            except Exception as e:  # a damaged file must not hide the others
+                problems.append(describe_error(e, f"reading {path.name}"))
+        return infos, problems
+
+    # ---- folders -----------------------------------------------------------------------------
+    @staticmethod
+    def images_in(folder: Path) -> list[Path]:
+        """The images of `folder`, as the annotation store lists them."""
+        return AnnotationStore(folder).images()
+
+    # ---- training data -----------------------------------------------------------------------
+    def request_counts(self, folder: Path) -> None:
+        """Count annotated images and objects per class (hashes images, so in a worker)."""
+        folder = Path(folder)
+
+        def job(ctx: JobContext) -> dict[str, tuple[int, int]]:
+            return count_training_data(folder)
+
+        self._start(
+            Worker(job, "count training data"),
+            self.io_pool,
+            lambda counts: self.counts_ready.emit(folder, counts),
+            lambda e: self.counts_failed.emit(describe_error(e, "reading the annotations")),
+        )
+
+    # ---- training ----------------------------------------------------------------------------
+    @property
+    def training(self) -> bool:
+        return self._train_job is not None
+
+    def start_training(self, options: TrainOptions, annotations_dir: Path | None = None) -> Path:
+        """Train in the background; returns the model file the run will write."""
+        if self._train_job is not None:
+            raise RuntimeError("a training run is already in progress")
+        folder = Path(options.folder)
+        out = model_path(annotations_dir or AnnotationStore(folder).dir, options.name)
+
+        def job(ctx: JobContext) -> TrainOutcome:
+            from samic_core.train.trainer import TrainConfig, train
+
+            config = TrainConfig(
+                folder=folder,
+                out=out,
+                epochs=options.epochs,
+                batch_size=options.batch_size,
+                patience=options.patience,
+                image_size=options.image_size,
+                device=options.device,
+                backbone_weights=options.backbone_weights,
+                classes=list(options.classes) or None,
+                annotations=annotations_dir,
+            )
+            last = [0.0]
+
+            def progress(p: Any) -> None:
+                now = time.monotonic()
+                if p.step == p.steps or now - last[0] >= PROGRESS_INTERVAL_S:
+                    last[0] = now
+                    _emit(ctx, p)
+
+            result = train(config, progress=progress, should_stop=lambda: ctx.cancelled)
+            history = tuple((h["epoch"], h["train_loss"], h["val_loss"]) for h in result.history)
+            best = model_info(result.best_path) if result.best_path is not None else None
+            return TrainOutcome(best, result.cancelled, result.epochs_run, history)
+
+        def finished(outcome: TrainOutcome) -> None:
+            self._train_job = None
+            if outcome.model is not None:
+                self.models_changed.emit()
+            self.train_finished.emit(outcome)
+
+        def cancelled() -> None:
+            self._train_job = None
+            self.train_finished.emit(TrainOutcome(None, True, 0))
+
+        def failed(e: BaseException) -> None:
+            self._train_job = None
+            if out.is_file():
+                self.models_changed.emit()
+            self.train_failed.emit(describe_error(e, "training SAMIC"))
+
+        worker = Worker(job, f"train {options.name}")
+        worker.signals.progress.connect(self.train_progress.emit)
+        worker.signals.cancelled.connect(cancelled)
+        self._train_job = worker
+        self._start(worker, self.train_pool, finished, failed)
+        return out
+
+    def cancel_training(self) -> None:
+        """Stop after the current step; the best epoch so far stays saved."""
+        if self._train_job is not None:
+            self._train_job.cancel()
+
+    # ---- prediction --------------------------------------------------------------------------
+    def _sam(self) -> Any:
+        engine = self._engine()
+        if engine is None:
+            raise RuntimeError("no SAM model is loaded yet; set one up in Settings first")
+        return engine
+
+    def _load_predictor(self, model: Path, device: str) -> Any:
+        """The predictor for `model` (cached while the file is unchanged); model thread only."""
+        from samic_core.predict.predictor import SamicPredictor
+
+        model = Path(model)
+        key = (model.resolve(), model.stat().st_mtime_ns, device)
+        if self._predictor is None or self._predictor[0] != key:
+            self._predictor = (key, SamicPredictor.from_file(model, device))
+            self._refs_key = None
+        return self._predictor[1]
+
+    def _set_references(
+        self, predictor: Any, folder: Path, label: str, names: tuple[str, ...] | None
+    ) -> None:
+        """Give the predictor reference images of `label`: `names`, or the default choice."""
+        from samic_core.fileio import read_image_rgb
+
+        chosen = reference_choice(folder, label, names)
+        key = (id(predictor), Path(folder).resolve(), label, tuple(p.name for p, _ in chosen))
+        if key != self._refs_key:
+            predictor.set_references([read_image_rgb(p) for p, _ in chosen], [q for _, q in chosen])
+            self._refs_key = key
+
+    def reference_candidates(self, folder: Path, label: str) -> list[str]:
+        """Images usable as references for `label` (trusted objects with points), best first."""
+        from samic_core.predict.references import select_references
+
+        return [p.name for p, _ in select_references(AnnotationStore(folder), label, k=ALL_REFS)]
+
+    def suggest(
+        self,
+        model: Path,
+        image_path: Path,
+        label: str,
+        reference_folder: Path,
+        references: tuple[str, ...] | None = None,
+        device: str = "auto",
+        one_prompt: bool = False,
+    ) -> None:
+        """Predict prompts for one image and segment them; suggest_ready or suggest_failed."""
+        image_path = Path(image_path)
+
+        def job(ctx: JobContext) -> list[Suggestion]:
+            from samic_core.predict.autoannotate import suggest_objects
+
+            engine = self._sam()
+            predictor = self._load_predictor(model, device)
+            self._set_references(predictor, Path(reference_folder), label, references)
+            found = suggest_objects(predictor, engine, image_path, label, one_prompt=one_prompt)
+            return [
+                Suggestion(
+                    points=tuple((float(x), float(y)) for x, y in points),
+                    mask=r.mask,
+                    score=float(r.score),
+                    low_res=r.low_res_logits,
+                    candidate=r.candidate,
+                )
+                for points, r in found
+            ]
+
+        self._start(
+            Worker(job, f"suggest {image_path.name}"),
+            self.predict_pool,
+            lambda out: self.suggest_ready.emit(image_path, label, out),
+            lambda e: self.suggest_failed.emit(
+                describe_error(e, f"suggesting prompts for {image_path.name}")
+            ),
+        )
+
+    @property
+    def annotating(self) -> bool:
+        return self._annotate_job is not None
+
+    def auto_annotate(self, request: AutoAnnotateRequest) -> None:
+        """Write predicted annotations for request.images; never touches manual ones."""
+        if self._annotate_job is not None:
+            raise RuntimeError("an auto-annotation is already in progress")
+
+        def job(ctx: JobContext) -> AutoAnnotateOutcome:
+            from samic_core.predict.autoannotate import auto_annotate
+
+            engine = self._sam()
+            predictor = self._load_predictor(request.model, request.device)
+            self._set_references(
+                predictor, request.reference_folder, request.label, request.references or None
+            )
+            store = AnnotationStore(request.target_folder)
+            report = auto_annotate(
+                predictor,
+                engine,
+                list(request.images),
+                store,
+                request.label,
+                progress=lambda done, total, name: _emit(ctx, (done, total, name)),
+                should_stop=lambda: ctx.cancelled,
+                one_prompt=request.one_prompt,
+            )
+            return _outcome(report)
+
+        def finished(outcome: AutoAnnotateOutcome) -> None:
+            self._annotate_job = None
+            self.annotate_finished.emit(outcome)
+
+        def cancelled() -> None:
+            self._annotate_job = None
+            self.annotate_finished.emit(AutoAnnotateOutcome(cancelled=True))
+
+        def failed(e: BaseException) -> None:
+            self._annotate_job = None
+            self.annotate_failed.emit(describe_error(e, "auto-annotating"))
+
+        worker = Worker(job, "auto-annotate")
+        worker.signals.progress.connect(lambda v: self.annotate_progress.emit(*v))
+        worker.signals.cancelled.connect(cancelled)
+        self._annotate_job = worker
+        self._start(worker, self.predict_pool, finished, failed)
+
+    def cancel_auto_annotate(self) -> None:
+        if self._annotate_job is not None:
+            self._annotate_job.cancel()
+
+    # ---- plumbing ----------------------------------------------------------------------------
+    def shutdown(self, timeout_ms: int = 30_000) -> None:
+        """Cancel running jobs and wait for them (on window close)."""
+        self.cancel_training()
+        self.cancel_auto_annotate()
+        for pool in (self.train_pool, self.predict_pool, self.io_pool):
+            pool.clear()
+            pool.waitForDone(timeout_ms)
+
+    def _start(
+        self,
+        worker: Worker,
+        pool: QThreadPool,
+        on_result: Callable[[Any], None],
+        on_error: Callable[[BaseException], None],
+    ) -> None:
+        worker.signals.result.connect(on_result)
+        worker.signals.error.connect(on_error)
+        self._running.add(worker)
+        worker.signals.finished.connect(lambda: self._running.discard(worker))
+        pool.start(worker)
+
+
+def reference_choice(
+    folder: Path, label: str, names: tuple[str, ...] | None
+) -> list[tuple[Path, Any]]:
+    """[(image path, (N, 2) points)] of the chosen references (default: the first 5 trusted)."""
+    from samic_core.errors import SamicError
+    from samic_core.predict.references import select_references
+
+    candidates = select_references(AnnotationStore(folder), label, k=ALL_REFS)
+    if names:
+        wanted = set(names)
+        chosen = [c for c in candidates if c[0].name in wanted]
+        missing = sorted(wanted - {p.name for p, _ in chosen})
+        if missing:
+            raise SamicError(
+                f"{', '.join(missing)}: not usable as references of {label!r} (no manual or "
+                "reviewed objects of that class with positive points)"
+            )
+    else:
+        chosen = candidates[:DEFAULT_SHOTS]
+    if not chosen:
+        raise SamicError(
+            f"{folder}: no annotated image of class {label!r} to use as a reference; annotate "
+            "one by hand (or accept a reviewed prediction) first"
+        )
+    return chosen
+
+
+def _outcome(report: Any) -> AutoAnnotateOutcome:
+    """The core's AutoAnnotateReport as plain tuples of image names."""
+    return AutoAnnotateOutcome(
+        written=tuple(report.written),
+        skipped=tuple(report.skipped_protected),
+        empty=tuple(report.empty),
+        failed=tuple((str(n), str(m)) for n, m in report.failed),
+        cancelled=bool(report.cancelled),
+        objects=int(report.objects),
+    )

@@ -1,0 +1,314 @@
+"""Auto-annotate a set of images with a trained SAMIC model: which images, model, class, references.
+
+The references default to the first 5 trusted images of the class (manual or reviewed, images
+marked done first); the annotator may tick others. Predictions are written as "predicted, not
+reviewed"; images with manual or reviewed objects are skipped by the core, never overwritten.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sambox.model.samic_info import AutoAnnotateOutcome, AutoAnnotateRequest, ModelInfo
+
+DEFAULT_SHOTS = 5
+UNANNOTATED, SELECTION, OTHER = "unannotated", "selection", "other"
+ERROR_STYLE = "QLabel { background: #fde8e8; color: #9b1c1c; padding: 6px; border-radius: 4px; }"
+
+
+class AutoAnnotateDialog(QDialog):
+    annotated = Signal(object, object)  # AutoAnnotateRequest, AutoAnnotateOutcome
+
+    def __init__(
+        self,
+        service: Any,
+        folder: Path,
+        unannotated: list[str],
+        selection: list[str],
+        models: list[ModelInfo],
+        active: Path | None = None,
+        label: str | None = None,
+        device: str = "auto",
+        parent: QWidget | None = None,
+    ) -> None:
+        """service: a SamicService; unannotated / selection: image names in `folder`."""
+        super().__init__(parent)
+        self.service = service
+        self.folder = Path(folder)
+        self.unannotated = list(unannotated)
+        self.selection = list(selection)
+        self.models = list(models)
+        self.device = device
+        self._running: AutoAnnotateRequest | None = None
+        self.setWindowTitle(f"Auto-annotate — {self.folder.name}")
+        self._build()
+        for m in self.models:
+            self.model.addItem(f"{m.name}  ({m.created_local}; {', '.join(m.classes)})", m)
+        if active is not None:
+            i = next((k for k, m in enumerate(self.models) if m.path == active), 0)
+            self.model.setCurrentIndex(i)
+        self._model_changed(label)
+        service.annotate_progress.connect(self._progress)
+        service.annotate_finished.connect(self._finished)
+        service.annotate_failed.connect(self._failed)
+
+    # ---- layout ------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.scope = QButtonGroup(self)
+        self.r_unannotated = QRadioButton(
+            f"Unannotated images in this folder ({len(self.unannotated)})"
+        )
+        self.r_selection = QRadioButton(f"Selected images ({len(self.selection)})")
+        self.r_other = QRadioButton("All images of another folder:")
+        self.other_folder = QLineEdit()
+        self.other_folder.setPlaceholderText("folder of images")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        for i, (r, key) in enumerate(
+            (
+                (self.r_unannotated, UNANNOTATED),
+                (self.r_selection, SELECTION),
+                (self.r_other, OTHER),
+            )
+        ):
+            self.scope.addButton(r, i)
+            r.setProperty("scope", key)
+        self.r_selection.setEnabled(bool(self.selection))
+        (
+            self.r_unannotated if self.unannotated or not self.selection else self.r_selection
+        ).setChecked(True)
+        images = QGroupBox("Images")
+        il = QVBoxLayout(images)
+        il.addWidget(self.r_unannotated)
+        il.addWidget(self.r_selection)
+        other = QHBoxLayout()
+        other.addWidget(self.r_other)
+        other.addWidget(self.other_folder, 1)
+        other.addWidget(browse)
+        il.addLayout(other)
+        note = QLabel("Images annotated by hand (or already reviewed) are never changed.")
+        note.setStyleSheet("color: #555;")
+        il.addWidget(note)
+
+        self.model = QComboBox()
+        self.label = QComboBox()
+        self.one_prompt = QCheckBox("All points as one object per image")
+        self.one_prompt.setToolTip(
+            "Off: every predicted point is its own object (several instances per image)"
+        )
+        form_box = QGroupBox("Model")
+        form = QFormLayout(form_box)
+        form.addRow("Model", self.model)
+        form.addRow("Class", self.label)
+        form.addRow("", self.one_prompt)
+
+        self.refs = QListWidget()
+        self.refs.setMaximumHeight(130)
+        self.refs_note = QLabel()
+        self.refs_note.setWordWrap(True)
+        refs_box = QGroupBox("References (K-shot)")
+        rl = QVBoxLayout(refs_box)
+        rl.addWidget(self.refs_note)
+        rl.addWidget(self.refs)
+
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v / %m images")
+        self.progress.setValue(0)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.start_button = QPushButton("Start")
+        self.start_button.setDefault(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.setToolTip("Stops after the image in progress; written files stay")
+        self.close_button = QPushButton("Close")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.status, 1)
+        for b in (self.start_button, self.cancel_button, self.close_button):
+            buttons.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.addWidget(images)
+        layout.addWidget(form_box)
+        layout.addWidget(refs_box)
+        layout.addWidget(self.progress)
+        layout.addLayout(buttons)
+        self.model.currentIndexChanged.connect(lambda _i: self._model_changed())
+        self.label.currentIndexChanged.connect(lambda _i: self._fill_references())
+        self.refs.itemChanged.connect(lambda _item: self._refs_changed())
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.service.cancel_auto_annotate)
+        self.close_button.clicked.connect(self.close)
+        self.resize(560, 560)
+
+    # ---- choices -----------------------------------------------------------------------------
+    def current_model(self) -> ModelInfo | None:
+        return self.model.currentData()
+
+    def _model_changed(self, label: str | None = None) -> None:
+        m = self.current_model()
+        keep = label or self.label.currentText()
+        self.label.blockSignals(True)
+        self.label.clear()
+        if m is not None:
+            self.label.addItems(list(m.classes))
+            if keep in m.classes:
+                self.label.setCurrentText(keep)
+        self.label.blockSignals(False)
+        self._fill_references()
+
+    def _fill_references(self) -> None:
+        self.refs.blockSignals(True)
+        self.refs.clear()
+        label = self.label.currentText()
+        names = self.service.reference_candidates(self.folder, label) if label else []
+        for k, name in enumerate(names):
+            item = QListWidgetItem(name)
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
+            checked = k < DEFAULT_SHOTS
+            item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+            self.refs.addItem(item)
+        self.refs.blockSignals(False)
+        self._refs_changed()
+
+    def references(self) -> list[str]:
+        return [
+            self.refs.item(i).text()
+            for i in range(self.refs.count())
+            if self.refs.item(i).checkState() == Qt.CheckState.Checked
+        ]
+
+    def _refs_changed(self) -> None:
+        n, total = len(self.references()), self.refs.count()
+        label = self.label.currentText()
+        if total == 0:
+            self.refs_note.setText(
+                f"No image of {label!r} is annotated by hand or reviewed in this folder, so "
+                "there is nothing to show the model what to look for."
+            )
+        else:
+            self.refs_note.setText(
+                f"K = {n} of {total} images with reviewed {label!r} objects (default: up to "
+                f"{DEFAULT_SHOTS}). Each reference is compared with every target."
+            )
+        self.start_button.setEnabled(n > 0 and self._running is None)
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Images to auto-annotate", str(self.folder))
+        if folder:
+            self.other_folder.setText(folder)
+            self.r_other.setChecked(True)
+
+    def targets(self) -> tuple[Path, list[Path]]:
+        """(folder whose annotations are written, image paths) for the chosen scope."""
+        scope = self.scope.checkedButton().property("scope")
+        if scope == UNANNOTATED:
+            return self.folder, [self.folder / n for n in self.unannotated]
+        if scope == SELECTION:
+            return self.folder, [self.folder / n for n in self.selection]
+        folder = Path(self.other_folder.text().strip()).expanduser()
+        return folder, self.service.images_in(folder) if folder.is_dir() else []
+
+    def request(self) -> AutoAnnotateRequest | None:
+        m = self.current_model()
+        folder, images = self.targets()
+        if m is None:
+            return self._error("Train a model first (Train SAMIC).")
+        if self.r_other.isChecked() and not folder.is_dir():
+            return self._error(f"{folder}: not a folder.")
+        if not images:
+            return self._error("There are no images to annotate in this choice.")
+        return AutoAnnotateRequest(
+            model=m.path,
+            label=self.label.currentText(),
+            images=tuple(images),
+            target_folder=folder,
+            reference_folder=self.folder,
+            references=tuple(self.references()),
+            device=self.device,
+            one_prompt=self.one_prompt.isChecked(),
+        )
+
+    def _error(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet(ERROR_STYLE)
+        return None
+
+    # ---- run ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._running is not None:
+            return
+        request = self.request()
+        if request is None:
+            return
+        self._running = request
+        self.status.setStyleSheet("")
+        self.status.setText("Loading the model…")
+        self.progress.setRange(0, len(request.images))
+        self.progress.setValue(0)
+        self._set_running(True)
+        self.service.auto_annotate(request)
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running and bool(self.references()))
+        self.cancel_button.setEnabled(running)
+        for w in (self.model, self.label, self.refs, self.one_prompt, self.other_folder):
+            w.setEnabled(not running)
+        for b in self.scope.buttons():
+            b.setEnabled(not running and (b is not self.r_selection or bool(self.selection)))
+
+    @property
+    def running(self) -> bool:
+        return self._running is not None
+
+    def _progress(self, done: int, total: int, name: str) -> None:
+        if self._running is None:
+            return
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+        self.status.setText(f"{name} done")
+
+    def _finished(self, outcome: AutoAnnotateOutcome) -> None:
+        request, self._running = self._running, None
+        if request is None:
+            return
+        self._set_running(False)
+        self.status.setStyleSheet("")
+        text = outcome.summary()
+        if outcome.failed:
+            text += "\n" + "\n".join(f"{n}: {m}" for n, m in outcome.failed[:5])
+        self.status.setText(text)
+        self.annotated.emit(request, outcome)
+
+    def _failed(self, text: str) -> None:
+        if self._running is None:
+            return
+        self._running = None
+        self._set_running(False)
+        self._error(text)
+
+    def closeEvent(self, event: Any) -> None:
+        if self._running is not None:
+            self.service.cancel_auto_annotate()  # the dialog is going away: stop the batch
+        super().closeEvent(event)

@@ -1,0 +1,117 @@
+"""The folder's trained SAMIC models: date, classes and final losses; choose the active one.
+
+The active model (highlighted, in bold) is the one Suggest Prompts and Auto-annotate use. Each
+model is two lines of text, so the list stays readable in a narrow dock.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sambox.model.samic_info import ModelInfo
+
+
+def _loss(v: float | None) -> str:
+    return "—" if v is None else f"{v:.3g}"
+
+
+def describe(m: ModelInfo) -> str:
+    """Two lines: name and date; classes, the epoch its weights are from, and their losses."""
+    return (
+        f"{m.name}  ·  {m.created_local}\n"
+        f"{', '.join(m.classes)}  ·  epoch {m.best_epoch or m.epochs_run}  ·  loss "
+        f"{_loss(m.train_loss)} train / {_loss(m.val_loss)} val"
+    )
+
+
+class ModelsPanel(QWidget):
+    model_chosen = Signal(object)  # Path of the model to use
+    train_requested = Signal()
+    annotate_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.list = QListWidget()
+        self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setWordWrap(True)
+        self.list.setAlternatingRowColors(True)
+        self.empty = QLabel("No trained model yet: annotate a few images, then Train SAMIC.")
+        self.empty.setWordWrap(True)
+        self.problems = QLabel()
+        self.problems.setWordWrap(True)
+        self.problems.setStyleSheet("color: #9b1c1c;")
+        self.problems.hide()
+        self.train_button = QPushButton("Train SAMIC…")
+        self.annotate_button = QPushButton("Auto-annotate…")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.train_button)
+        buttons.addWidget(self.annotate_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.problems)
+        layout.addLayout(buttons)
+        self._infos: list[ModelInfo] = []
+        self._active: Path | None = None
+        self.list.itemClicked.connect(self._clicked)
+        self.train_button.clicked.connect(self.train_requested.emit)
+        self.annotate_button.clicked.connect(self.annotate_requested.emit)
+
+    @property
+    def models(self) -> list[ModelInfo]:
+        return list(self._infos)
+
+    @property
+    def active(self) -> ModelInfo | None:
+        return next((m for m in self._infos if m.path == self._active), None)
+
+    def set_models(self, infos: list[ModelInfo], problems: list[str] | None = None) -> None:
+        """Show `infos` (newest first); the active model stays if still there, else the newest."""
+        self._infos = list(infos)
+        self.list.clear()
+        for m in infos:
+            item = QListWidgetItem(describe(m))
+            item.setToolTip(
+                f"{m.path}\nbest epoch {m.best_epoch} of {m.epochs_run}, input "
+                f"{m.image_size}×{m.image_size}, {m.backbone} ({m.backbone_weights} weights)"
+            )
+            item.setData(Qt.ItemDataRole.UserRole, str(m.path))
+            self.list.addItem(item)
+        self.empty.setVisible(not infos)
+        self.problems.setText("\n".join(problems or []))
+        self.problems.setVisible(bool(problems))
+        self.annotate_button.setEnabled(bool(infos))
+        paths = [m.path for m in infos]
+        self.set_active(self._active if self._active in paths else (paths[0] if paths else None))
+
+    def set_active(self, path: Path | None) -> None:
+        changed = path != self._active
+        self._active = path
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            is_active = Path(item.data(Qt.ItemDataRole.UserRole)) == path
+            font = QFont(item.font())
+            font.setBold(is_active)
+            item.setFont(font)
+            if is_active:
+                self.list.setCurrentItem(item)
+        if changed:
+            self.model_chosen.emit(path)
+
+    def _clicked(self, item: QListWidgetItem) -> None:
+        self.set_active(Path(item.data(Qt.ItemDataRole.UserRole)))

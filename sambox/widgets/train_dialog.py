@@ -1,0 +1,341 @@
+"""Train SAMIC on the open folder: what will be learned from, the options, live progress.
+
+The dialog is modeless: closing it while a run is in progress only hides it (the run goes on,
+reopening shows it again). Stop asks the trainer to finish its current step; the best epoch so
+far is already saved, so stopping never loses the model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sambox.model.samic_info import (
+    DEVICES,
+    IMAGE_SIZES,
+    TrainOptions,
+    TrainOutcome,
+    check_model_name,
+    default_model_name,
+    model_path,
+    training_problems,
+)
+from sambox.widgets.loss_plot import LossPlot
+from sambox.widgets.train_progress import TrainProgressPanel
+
+WEIGHTS_CHOICES = (
+    ("ImageNet (torchvision, downloaded once)", "imagenet"),
+    ("None: random backbone, for tests only", "none"),
+    ("From a file…", "file"),
+)
+RIGHT_ALIGNED = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+WARNING_STYLE = "QLabel { background: #fff4e0; color: #8a4b00; padding: 6px; border-radius: 4px; }"
+ERROR_STYLE = "QLabel { background: #fde8e8; color: #9b1c1c; padding: 6px; border-radius: 4px; }"
+
+
+class TrainDialog(QDialog):
+    model_trained = Signal(object)  # ModelInfo of the saved (best) model
+
+    def __init__(
+        self,
+        service: Any,
+        folder: Path,
+        annotations_dir: Path,
+        classes: list[str] | None = None,
+        device: str = "auto",
+        parent: QWidget | None = None,
+    ) -> None:
+        """service: a SamicService; classes: the folder's class list (order of the table)."""
+        super().__init__(parent)
+        self.service = service
+        self.folder = Path(folder)
+        self.annotations_dir = Path(annotations_dir)
+        self._class_order = list(classes or [])
+        self.counts: dict[str, tuple[int, int]] = {}
+        self._weights_file: str | None = None
+        self._running = False
+        self.setWindowTitle(f"Train SAMIC — {self.folder.name}")
+        self.setModal(False)
+        self._build(device)
+        service.counts_ready.connect(self._counts_ready)
+        service.counts_failed.connect(self._show_error)
+        service.train_progress.connect(self.on_progress)
+        service.train_finished.connect(self._finished)
+        service.train_failed.connect(self._failed)
+        self.refresh()
+
+    # ---- layout ------------------------------------------------------------------------------
+    def _build(self, device: str) -> None:
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["Class", "Images", "Objects"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setMaximumHeight(150)
+        self.counts_note = QLabel("Counting annotated images…")
+        self.counts_note.setWordWrap(True)
+        self.warning = QLabel()
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet(WARNING_STYLE)
+        self.warning.hide()
+        data = QGroupBox("Training data (manual objects and reviewed predictions)")
+        dl = QVBoxLayout(data)
+        dl.addWidget(self.table)
+        dl.addWidget(self.counts_note)
+        dl.addWidget(self.warning)
+
+        self.name = QLineEdit(default_model_name(self.annotations_dir))
+        self.name.setToolTip(f"Saved as {self.annotations_dir.name}/models/<name>.samic")
+        self.epochs = QSpinBox(minimum=1, maximum=5000, value=300)
+        self.epochs.setToolTip("Upper limit; training stops earlier when the loss stops improving")
+        self.patience = QSpinBox(minimum=1, maximum=500, value=10)
+        self.patience.setSuffix(" epochs")
+        self.patience.setToolTip("Stop when the training loss has not improved for this long")
+        self.image_size = QComboBox()
+        for s in IMAGE_SIZES:
+            self.image_size.addItem(f"{s} × {s}", s)
+        self.image_size.setCurrentIndex(IMAGE_SIZES.index(224))
+        self.image_size.setToolTip("Input size of the predictor; 224 as in the paper")
+        self.device = QComboBox()
+        self.device.addItems(DEVICES)
+        self.device.setCurrentText(device if device in DEVICES else "auto")
+        self.weights = QComboBox()
+        for text, value in WEIGHTS_CHOICES:
+            self.weights.addItem(text, value)
+        self.weights.setToolTip("The frozen ResNet-50 backbone's weights")
+        self.weights.activated.connect(self._weights_chosen)
+        options = QGroupBox("Options")
+        form = QFormLayout(options)
+        form.addRow("Model name", self.name)
+        form.addRow("Epochs (at most)", self.epochs)
+        form.addRow("Early-stop patience", self.patience)
+        form.addRow("Image size", self.image_size)
+        form.addRow("Device", self.device)
+        form.addRow("Backbone weights", self.weights)
+        self._option_widgets = [
+            self.table,
+            self.name,
+            self.epochs,
+            self.patience,
+            self.image_size,
+            self.device,
+            self.weights,
+        ]
+
+        self.run = TrainProgressPanel()
+
+        self.train_button = QPushButton("Train")
+        self.train_button.setDefault(True)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stops within a few seconds; the best epoch so far is kept")
+        self.stop_button.setEnabled(False)
+        self.close_button = QPushButton("Close")
+        self.close_button.setToolTip("Training goes on in the background when this is closed")
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        for b in (self.train_button, self.stop_button, self.close_button):
+            buttons.addWidget(b)
+        self.train_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.stop)
+        self.close_button.clicked.connect(self.close)
+        self.table.itemChanged.connect(lambda _item: self._update_warning())
+        self.name.textChanged.connect(lambda _text: self._update_warning())
+
+        left = QVBoxLayout()
+        left.addWidget(data)
+        left.addWidget(options)
+        left.addStretch(1)
+        body = QHBoxLayout()
+        body.addLayout(left, 0)
+        body.addWidget(self.run, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(body, 1)
+        layout.addLayout(buttons)
+        self.resize(900, 520)
+
+    # ---- training data -----------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Count the training data again (called when the dialog is shown)."""
+        if not self._running:
+            self.counts_note.setText("Counting annotated images…")
+            self.counts_note.show()
+            self.train_button.setEnabled(False)
+            self.service.request_counts(self.folder)
+
+    def _counts_ready(self, folder: Path, counts: dict[str, tuple[int, int]]) -> None:
+        if Path(folder) != self.folder:
+            return
+        self.counts = dict(counts)
+        order = [c for c in self._class_order if c in counts] + sorted(
+            c for c in counts if c not in self._class_order
+        )
+        minimum = self.service.min_images_per_class
+        ready = {c for c, (images, _) in counts.items() if images >= minimum}
+        self.table.blockSignals(True)
+        self.table.setRowCount(len(order))
+        for row, c in enumerate(order):
+            images, objects = counts[c]
+            name = QTableWidgetItem(c)
+            name.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
+            tick = c in ready or not ready  # none ready: keep all, so the warning says why
+            name.setCheckState(Qt.CheckState.Checked if tick else Qt.CheckState.Unchecked)
+            cells = [name, QTableWidgetItem(str(images)), QTableWidgetItem(str(objects))]
+            for col, cell in enumerate(cells):
+                if col:
+                    cell.setTextAlignment(RIGHT_ALIGNED)
+                self.table.setItem(row, col, cell)
+        self.table.blockSignals(False)
+        n = len(counts)
+        self.counts_note.setText(
+            f"{n} class{'es' if n != 1 else ''} with annotated images; each class needs at "
+            f"least {minimum} annotated images. Untick a class to leave it out."
+        )
+        self.counts_note.setVisible(bool(counts))
+        self._update_warning()
+
+    def selected_classes(self) -> list[str]:
+        out = []
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, 0)
+            if item is not None and item.checkState() == Qt.CheckState.Checked:
+                out.append(item.text())
+        return out
+
+    def problems(self) -> list[str]:
+        problems = training_problems(
+            self.counts, self.selected_classes(), self.service.min_images_per_class
+        )
+        name_problem = check_model_name(self.name.text())
+        if name_problem is None and model_path(self.annotations_dir, self.name.text()).exists():
+            name_problem = (
+                f"A model named {self.name.text().strip()!r} exists; choose another name."
+            )
+        return problems + ([name_problem] if name_problem else [])
+
+    def _update_warning(self) -> None:
+        problems = self.problems()
+        self.warning.setText("\n".join(problems))
+        self.warning.setStyleSheet(WARNING_STYLE)
+        self.warning.setVisible(bool(problems))
+        self.train_button.setEnabled(not problems and not self._running)
+
+    def _show_error(self, text: str) -> None:
+        self.warning.setText(text)
+        self.warning.setStyleSheet(ERROR_STYLE)
+        self.warning.show()
+
+    def _weights_chosen(self, index: int) -> None:
+        if self.weights.itemData(index) != "file":
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self, "ResNet-50 state dict", "", "PyTorch weights (*.pth *.pt)"
+        )
+        if path:
+            self._weights_file = path
+            self.weights.setItemText(index, f"File: {Path(path).name}")
+        else:
+            self.weights.setCurrentIndex(0)
+
+    def set_weights(self, value: str) -> None:
+        """Pick "imagenet", "none" or a state-dict path (the file choice without a dialog)."""
+        if value in ("imagenet", "none"):
+            self.weights.setCurrentIndex(self.weights.findData(value))
+        else:
+            self._weights_file = value
+            i = self.weights.findData("file")
+            self.weights.setItemText(i, f"File: {Path(value).name}")
+            self.weights.setCurrentIndex(i)
+
+    # ---- run ---------------------------------------------------------------------------------
+    def options(self) -> TrainOptions:
+        weights = self.weights.currentData()
+        return TrainOptions(
+            folder=self.folder,
+            name=self.name.text().strip(),
+            classes=tuple(self.selected_classes()),
+            epochs=self.epochs.value(),
+            patience=self.patience.value(),
+            image_size=int(self.image_size.currentData()),
+            device=self.device.currentText(),
+            backbone_weights=self._weights_file if weights == "file" else weights,
+        )
+
+    def start(self) -> None:
+        if self._running or self.problems():
+            self._update_warning()
+            return
+        if self.weights.currentData() == "file" and not self._weights_file:
+            self._show_error("Choose the backbone weights file first.")
+            return
+        options = self.options()
+        self.service.start_training(options, self.annotations_dir)
+        self.warning.hide()
+        self.run.start()
+        self._set_running(True)
+
+    def stop(self) -> None:
+        if self._running:
+            self.service.cancel_training()
+            self.stop_button.setEnabled(False)
+            self.run.stopping()
+
+    def _set_running(self, running: bool) -> None:
+        self._running = running
+        for w in self._option_widgets:
+            w.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        self.train_button.setEnabled(not running and not self.problems())
+
+    def on_progress(self, p: Any) -> None:
+        """A TrainProgress of this dialog's run."""
+        if self._running:
+            self.run.show_progress(p)
+
+    @property
+    def plot(self) -> LossPlot:
+        return self.run.plot
+
+    def _finished(self, outcome: TrainOutcome) -> None:
+        if not self._running:
+            return
+        self._set_running(False)
+        self.run.finish(outcome)
+        if outcome.model is not None:
+            self.model_trained.emit(outcome.model)
+        self.name.setText(default_model_name(self.annotations_dir))
+        self._update_warning()
+
+    def _failed(self, text: str) -> None:
+        if not self._running:
+            return
+        self._set_running(False)
+        self.run.fail()
+        self._show_error(text)
+
+    @property
+    def running(self) -> bool:
+        return self._running

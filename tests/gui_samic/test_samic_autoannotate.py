@@ -1,0 +1,101 @@
+"""Auto-annotate from the dialog: predicted files for unannotated images only, cancel, refs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from sambox.services.samic_service import model_info
+from sambox.widgets.autoannotate_dialog import AutoAnnotateDialog
+from samic_core.annotation import AnnotationStore
+
+WAIT_MS = 60_000
+
+
+def make_dialog(qtbot, service, folder: Path, model: Path, selection=()) -> AutoAnnotateDialog:
+    store = AnnotationStore(folder)
+    unannotated = [p.name for p in store.images() if not store.exists(p.name)]
+    dialog = AutoAnnotateDialog(
+        service, folder, unannotated, list(selection), [model_info(model)], device="cpu"
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def test_writes_predictions_for_unannotated_images_only(
+    qtbot, samic_service, annotated_folder: Path, tiny_samic_model: Path
+):
+    store = AnnotationStore(annotated_folder)
+    manual = {n: store.json_path(n).read_bytes() for n in ("img_000.png", "img_001.png")}
+    dialog = make_dialog(qtbot, samic_service, annotated_folder, tiny_samic_model)
+    assert dialog.r_unannotated.isChecked()
+    assert dialog.label.currentText() == "disc"
+    assert dialog.references() == ["img_000.png", "img_001.png", "img_002.png", "img_003.png"]
+    with qtbot.waitSignal(dialog.annotated, timeout=WAIT_MS) as blocker:
+        qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    request, outcome = blocker.args
+    assert [p.name for p in request.images] == ["new_000.png", "new_001.png"]
+    assert set(outcome.written) | set(outcome.empty) == {"new_000.png", "new_001.png"}
+    assert outcome.written, "the tiny model should find something in at least one image"
+    for name in outcome.written:
+        ann = store.load(name).annotation
+        assert ann.objects and all(
+            o.source == "predicted" and not o.reviewed and o.label == "disc" and o.points
+            for o in ann.objects
+        )
+    for name, data in manual.items():
+        assert store.json_path(name).read_bytes() == data  # manual files untouched
+    assert dialog.progress.value() == 2
+    assert "images annotated" in dialog.status.text()
+
+
+def test_cancel_stops_the_batch(qtbot, samic_service, annotated_folder: Path, tiny_samic_model):
+    dialog = make_dialog(qtbot, samic_service, annotated_folder, tiny_samic_model)
+    with qtbot.waitSignal(samic_service.annotate_finished, timeout=WAIT_MS) as blocker:
+        dialog.start()
+        assert dialog.running and dialog.cancel_button.isEnabled()
+        qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    outcome = blocker.args[0]
+    assert outcome.cancelled and not outcome.written
+    store = AnnotationStore(annotated_folder)
+    assert not store.exists("new_000.png") and not store.exists("new_001.png")
+    assert not dialog.running and dialog.start_button.isEnabled()
+    assert "cancelled" in dialog.status.text()
+
+
+def test_chosen_references_and_another_folder(
+    qtbot, samic_service, annotated_folder: Path, tiny_samic_model, tmp_path: Path
+):
+    other = tmp_path / "other"
+    other.mkdir()
+    for name in ("new_000.png", "new_001.png"):
+        (other / name).write_bytes((annotated_folder / name).read_bytes())
+    dialog = make_dialog(qtbot, samic_service, annotated_folder, tiny_samic_model)
+    for i in range(2, dialog.refs.count()):
+        dialog.refs.item(i).setCheckState(Qt.CheckState.Unchecked)
+    assert dialog.references() == ["img_000.png", "img_001.png"]
+    assert "K = 2 of 4" in dialog.refs_note.text()
+    dialog.other_folder.setText(str(other))
+    dialog.r_other.setChecked(True)
+    with qtbot.waitSignal(dialog.annotated, timeout=WAIT_MS) as blocker:
+        dialog.start()
+    request, outcome = blocker.args
+    assert request.references == ("img_000.png", "img_001.png")
+    assert request.target_folder == other
+    assert outcome.written
+    assert all(AnnotationStore(other).exists(n) for n in outcome.written)
+    assert not AnnotationStore(annotated_folder).exists("new_000.png")  # only the other folder
+
+
+def test_no_references_for_a_class_explains_why(
+    qtbot, samic_service, annotated_folder: Path, tiny_samic_model
+):
+    store = AnnotationStore(annotated_folder)
+    for p in store.images():
+        store.delete(p.name)
+    dialog = make_dialog(qtbot, samic_service, annotated_folder, tiny_samic_model)
+    assert dialog.references() == []
+    assert "nothing to show the model" in dialog.refs_note.text()
+    assert not dialog.start_button.isEnabled()

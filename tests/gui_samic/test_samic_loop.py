@@ -1,0 +1,151 @@
+"""SAMIC from the app alone: suggest prompts, closing while training, and the whole loop
+annotate -> Train SAMIC -> Auto-annotate -> review -> the reviewed image trains the next model."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from conftest import IMAGE_PX, TINY_SIZE, WAIT_MS, add_unannotated, open_window
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QKeySequence
+
+from sambox.model.status import ImageStatus
+from samic_core.annotation import AnnotationStore
+from samic_core.testing.samic_task import write_synthetic_folder
+
+
+def press(qtbot, window, sequence: str) -> None:
+    combo = QKeySequence(sequence)[0]
+    if not window.isActiveWindow():  # a dialog may have been the active window
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow)
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, combo.key(), combo.keyboardModifiers())
+
+
+def click(qtbot, window, x: float, y: float) -> None:
+    pos = window.canvas.mapFromScene(QPointF(x, y))
+    with qtbot.waitSignal(window.editor.decoded, timeout=WAIT_MS):
+        qtbot.mouseClick(
+            window.canvas.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos
+        )
+
+
+def tiny_options(dialog, epochs: int = 2) -> None:
+    dialog.image_size.setCurrentIndex(dialog.image_size.findData(TINY_SIZE))
+    dialog.set_weights("none")
+    dialog.epochs.setValue(epochs)
+
+
+def test_suggest_prompts_adds_editable_objects(
+    qtbot, settings, annotated_folder: Path, tiny_samic_model: Path
+):
+    models = AnnotationStore(annotated_folder).dir / "models"
+    models.mkdir()
+    shutil.copy(tiny_samic_model, models / "tiny.samic")
+    w = open_window(qtbot, settings, annotated_folder)
+    assert w.samic.active_model.name == "tiny"
+    assert "disc  ·  epoch " in w.samic.models_panel.list.item(0).text()
+    w.session.open_image("new_000.png")
+    assert w.editor.active_label == "disc"
+    with qtbot.waitSignal(w.samic.review.suggested, timeout=WAIT_MS) as blocker:
+        press(qtbot, w, "P")
+    n = blocker.args[0]
+    assert n >= 1
+    objs = w.editor.doc.objects
+    assert len(objs) == n
+    for o in objs:
+        assert o.source == "predicted" and not o.reviewed and o.label == "disc"
+        assert o.points and o.mask is not None and o.mask.shape == (IMAGE_PX, IMAGE_PX)
+        assert o.mask_key == o.key  # ready to edit: no decode pending for it
+    assert f"{n} predicted object" in w.samic.review_label.text()
+    press(qtbot, w, "Ctrl+Z")  # the suggestion is one undo step
+    assert w.editor.doc.objects == ()
+    w.close()
+
+
+def test_closing_while_training_asks_and_keeps_the_best_model(
+    qtbot, settings, annotated_folder: Path, monkeypatch
+):
+    w = open_window(qtbot, settings, annotated_folder)
+    dialog = w.samic.open_train_dialog()
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 1, timeout=WAIT_MS)
+    tiny_options(dialog, epochs=1000)
+    dialog.patience.setValue(500)
+    epochs = []
+    w.samic.samic.train_progress.connect(
+        lambda p: epochs.append(p.epoch) if p.step == p.steps else None
+    )
+    dialog.start()
+    qtbot.waitUntil(lambda: len(set(epochs)) >= 2, timeout=WAIT_MS)
+    monkeypatch.setattr(w.samic, "confirm_stop", lambda: False)
+    w.close()
+    assert w.isVisible() and w.samic.samic.training  # "no": nothing stopped
+    monkeypatch.setattr(w.samic, "confirm_stop", lambda: True)
+    w.close()
+    assert not w.isVisible()
+    assert w.samic.samic.train_pool.activeThreadCount() == 0  # stopped, not left running
+    qtbot.waitUntil(lambda: not w.samic.samic.training, timeout=WAIT_MS)
+    assert list((AnnotationStore(annotated_folder).dir / "models").glob("*.last.samic"))
+
+
+def test_whole_loop_from_the_app(qtbot, settings, tmp_path: Path):
+    folder = tmp_path / "loop"
+    write_synthetic_folder(folder, 3, size=IMAGE_PX, seed=3)
+    hand = add_unannotated(folder, ["u_000.png", "u_001.png", "u_002.png"], seed=5)[0]
+    store = AnnotationStore(folder)
+    w = open_window(qtbot, settings, folder)
+
+    # 1. annotate one more image by hand
+    w.session.open_image("u_000.png")
+    qtbot.waitUntil(lambda: w.service.is_embedded(folder / "u_000.png"), timeout=WAIT_MS)
+    for x, y in hand.points:
+        press(qtbot, w, "N")
+        click(qtbot, w, x, y)
+    press(qtbot, w, "Ctrl+Return")  # done, saved, next
+    assert store.load_json("u_000.png").done
+
+    # 2. Train SAMIC (toolbar action)
+    w.samic.window.actions["train_samic"].trigger()
+    dialog = w.samic.train_dialog
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 1, timeout=WAIT_MS)
+    assert dialog.table.item(0, 1).text() == "4"  # 3 + the one annotated just now
+    tiny_options(dialog)
+    with qtbot.waitSignal(dialog.model_trained, timeout=WAIT_MS):
+        qtbot.mouseClick(dialog.train_button, Qt.MouseButton.LeftButton)
+    dialog.close()
+    assert [m.name for m in w.samic.models_panel.models] == [dialog.options().name] or len(
+        w.samic.models_panel.models
+    ) == 1
+    model = w.samic.active_model
+    assert model is not None and model.path.is_file() and model.classes == ("disc",)
+
+    # 3. Auto-annotate the unannotated images
+    press(qtbot, w, "Ctrl+B")
+    annotate = w.samic.annotate_dialog
+    assert annotate.r_unannotated.isChecked() and annotate.label.currentText() == "disc"
+    with qtbot.waitSignal(annotate.annotated, timeout=WAIT_MS) as blocker:
+        qtbot.mouseClick(annotate.start_button, Qt.MouseButton.LeftButton)
+    request, outcome = blocker.args
+    assert sorted(p.name for p in request.images) == ["u_001.png", "u_002.png"]
+    assert outcome.written
+    annotate.close()
+    for name in outcome.written:
+        assert store.load_json(name).is_predicted_unreviewed
+        assert w.image_list.status(name) == ImageStatus.PREDICTED
+    assert w.image_list.status("u_000.png") == ImageStatus.DONE  # manual work untouched
+
+    # 4. Review: next to review, accept
+    w.session.open_image("img_000.png")
+    press(qtbot, w, "Ctrl+Shift+D")
+    first = w.session.current
+    assert first in outcome.written
+    press(qtbot, w, "Y")
+    assert all(o.reviewed for o in store.load_json(first).objects)
+    assert w.image_list.status(first) == ImageStatus.DONE
+
+    # 5. the reviewed prediction is training data for the next Train SAMIC
+    dialog = w.samic.open_train_dialog()
+    qtbot.waitUntil(lambda: dialog.table.item(0, 1).text() == "5", timeout=WAIT_MS)
+    w.close()

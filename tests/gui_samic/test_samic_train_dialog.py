@@ -1,0 +1,97 @@
+"""The Train SAMIC dialog: counts, warnings, a real (tiny) training run, stop, the loss plot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import TINY_SIZE
+from PySide6.QtCore import Qt
+
+from sambox.model.samic_info import model_files
+from sambox.widgets.train_dialog import TrainDialog
+from samic_core.annotation import AnnotationStore
+
+WAIT_MS = 60_000
+
+
+def make_dialog(qtbot, service, folder: Path) -> TrainDialog:
+    dialog = TrainDialog(service, folder, AnnotationStore(folder).dir, device="cpu")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(
+        lambda: dialog.table.rowCount() > 0 or dialog.warning.isVisible(), timeout=WAIT_MS
+    )
+    dialog.image_size.setCurrentIndex(dialog.image_size.findData(TINY_SIZE))
+    dialog.set_weights("none")
+    return dialog
+
+
+def test_counts_and_warning_for_too_few_images(qtbot, samic_service, annotated_folder: Path):
+    store = AnnotationStore(annotated_folder)
+    for name in ("img_001.png", "img_002.png", "img_003.png"):
+        store.delete(name)
+    dialog = make_dialog(qtbot, samic_service, annotated_folder)
+    assert dialog.table.item(0, 0).text() == "disc"
+    assert dialog.table.item(0, 1).text() == "1"  # one annotated image
+    assert int(dialog.table.item(0, 2).text()) >= 2  # its objects
+    assert dialog.warning.isVisible()
+    assert "at least 2" in dialog.warning.text()
+    assert not dialog.train_button.isEnabled()
+
+
+def test_empty_folder_says_what_to_do(qtbot, samic_service, tmp_path: Path):
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    dialog = make_dialog(qtbot, samic_service, folder)
+    qtbot.waitUntil(dialog.warning.isVisible, timeout=WAIT_MS)
+    assert "No annotated images" in dialog.warning.text()
+    assert not dialog.train_button.isEnabled()
+
+
+def test_train_two_epochs_saves_the_model(qtbot, samic_service, annotated_folder: Path):
+    dialog = make_dialog(qtbot, samic_service, annotated_folder)
+    assert dialog.selected_classes() == ["disc"]
+    assert not dialog.warning.isVisible()
+    dialog.epochs.setValue(2)
+    dialog.name.setText("first")
+    progress = []
+    samic_service.train_progress.connect(progress.append)
+    with qtbot.waitSignal(dialog.model_trained, timeout=WAIT_MS) as blocker:
+        qtbot.mouseClick(dialog.train_button, Qt.MouseButton.LeftButton)
+        assert dialog.running and not dialog.train_button.isEnabled()
+    info = blocker.args[0]
+    path = AnnotationStore(annotated_folder).dir / "models" / "first.samic"
+    assert info.path == path and path.is_file()
+    assert model_files(AnnotationStore(annotated_folder).dir) == [path]
+    assert info.classes == ("disc",) and info.epochs_run >= 1 and info.train_loss is not None
+    assert {p.epoch for p in progress} == {1, 2}
+    train, _val = dialog.plot.series()
+    assert sorted(train) == [1, 2]  # one plotted point per epoch
+    assert "Saved model 'first'" in dialog.run.result_label.text()
+    assert dialog.train_button.isEnabled() and dialog.name.text() != "first"
+
+
+def test_stop_keeps_the_best_epoch_so_far(qtbot, samic_service, annotated_folder: Path):
+    dialog = make_dialog(qtbot, samic_service, annotated_folder)
+    dialog.epochs.setValue(500)
+    dialog.patience.setValue(500)
+    dialog.name.setText("stopped")
+    epochs_done = []
+
+    def on_progress(p):
+        if p.step == p.steps and p.val_loss is not None:
+            epochs_done.append(p.epoch)
+
+    samic_service.train_progress.connect(on_progress)
+    dialog.start()
+    qtbot.waitUntil(lambda: len(epochs_done) >= 2, timeout=WAIT_MS)
+    assert dialog.run.epoch_label.text().startswith("Epoch ")  # live values while it runs
+    assert dialog.run.time_label.text().startswith("Time left: about")
+    assert "validation loss" in dialog.run.loss_label.text()
+    with qtbot.waitSignal(samic_service.train_finished, timeout=WAIT_MS) as blocker:
+        qtbot.mouseClick(dialog.stop_button, Qt.MouseButton.LeftButton)
+    outcome = blocker.args[0]
+    assert outcome.cancelled
+    assert 2 <= outcome.epochs_run < 500
+    assert outcome.model is not None and outcome.model.path.is_file()
+    assert not dialog.running and "Stopped after" in dialog.run.epoch_label.text()
