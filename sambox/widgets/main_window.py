@@ -37,55 +37,11 @@ from sambox.widgets.classes_panel import ClassesPanel
 from sambox.widgets.confidence_bar import ConfidenceBar
 from sambox.widgets.dialogs import SettingsDialog, ShortcutsDialog, show_error
 from sambox.widgets.image_list import ImageList
+from sambox.widgets.menus import MENUS, TOOLBAR
 from sambox.widgets.model_banner import ModelBanner
 from sambox.widgets.objects_panel import ObjectsPanel
 
-MENUS = {
-    "&File": [
-        "open_folder",
-        "save",
-        None,
-        "import_labels",
-        "export",
-        None,
-        "settings",
-        None,
-        "quit",
-    ],
-    "&Edit": [
-        "undo",
-        "redo",
-        None,
-        "new_object",
-        "delete_object",
-        "clear_object",
-        "delete_point",
-        None,
-        "box_tool",
-        "next_candidate",
-        "prev_candidate",
-    ],
-    "&Image": ["next_image", "prev_image", "done_next", "toggle_done"],
-    "&View": ["zoom_in", "zoom_out", "fit", None, "toggle_masks", "opacity_down", "opacity_up"],
-    "&Help": ["shortcuts"],
-}
 RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
-TOOLBAR = [
-    "open_folder",
-    "save",
-    None,
-    "prev_image",
-    "next_image",
-    "done_next",
-    None,
-    "box_tool",
-    "new_object",
-    "undo",
-    "redo",
-    None,
-    "fit",
-    "toggle_masks",
-]
 
 
 class MainWindow(QMainWindow):
