@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from samic_core import __version__
-from samic_core.cli import embed, model_info, predict, segment, train, weights
+from samic_core.cli import embed, model_info, predict, segment, synth, to_sambox, train, weights
+from samic_core.cli import eval as eval_cli
 from samic_core.cli import export as export_cmd
 from samic_core.cli import import_ as import_cmd
 from samic_core.errors import SamicError
@@ -21,6 +22,9 @@ SUBCOMMANDS: list[ModuleType] = [
     segment,
     export_cmd,
     import_cmd,
+    eval_cli,
+    synth,
+    to_sambox,
     train,
     predict,
     model_info,

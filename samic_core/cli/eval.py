@@ -1,0 +1,202 @@
+"""`samic eval`: compare prompt methods on a few-shot dataset; writes JSON, markdown and a chart."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+
+from tqdm import tqdm
+
+from samic_core.cli.options import add_sam_options, engine_from_args
+from samic_core.errors import SamicError
+from samic_core.eval.datasets import FORMATS, read_dataset
+from samic_core.eval.episodes import POLICIES
+from samic_core.eval.harness import (
+    REFERENCE_POINTS,
+    SEGMENTERS,
+    EmbeddingProvider,
+    EvalConfig,
+    evaluate,
+)
+from samic_core.eval.methods import METHOD_NAMES, SAM_GROUPINGS, CenterMethod, CopyMethod
+from samic_core.eval.methods.base import PromptMethod
+from samic_core.eval.methods.persam import PerSamMethod
+from samic_core.eval.prompts import PromptRule
+from samic_core.eval.report import check_output_dir, summary_rows, write_report
+from samic_core.sam.engine import SamEngine
+
+
+def _choices(allowed: tuple[str, ...]) -> Callable[[str], list[str]]:
+    """Parse a value that may be a comma list: 'samic,persam' -> ['samic', 'persam']."""
+
+    def parse(text: str) -> list[str]:
+        values = [v.strip() for v in text.split(",") if v.strip()]
+        bad = [v for v in values if v not in allowed]
+        if bad or not values:
+            raise argparse.ArgumentTypeError(
+                f"invalid choice {text!r} (choose from {', '.join(allowed)}, comma-separated)"
+            )
+        return values
+
+    return parse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "eval",
+        help="few-shot benchmark: SAMIC vs PerSAM vs baselines on a dataset folder",
+        description="Run every --method on the same fixed-seed episodes and write results.json "
+        "(every number and the episode list), results.md (methods x metrics, per class) and "
+        "iou_per_class.png to --out. See docs/evaluation.md.",
+    )
+    p.add_argument("--dataset", type=Path, required=True, help="dataset folder")
+    p.add_argument("--format", choices=FORMATS, required=True, help="dataset layout")
+    p.add_argument(
+        "--method",
+        type=_choices(METHOD_NAMES),
+        action="append",
+        required=True,
+        help=f"{'|'.join(METHOD_NAMES)}; repeat or comma-separate to compare several",
+    )
+    p.add_argument("--model", type=Path, help="trained SAMIC model file (for --method samic)")
+    p.add_argument("--shots", type=int, default=1, help="support images per episode (K)")
+    p.add_argument(
+        "--segmenter",
+        type=_choices(SEGMENTERS),
+        action="append",
+        help="sam: SAM's mask for the points; oracle: the ground-truth parts the points hit "
+        "(no SAM needed); repeat or comma-separate for both (default: oracle)",
+    )
+    p.add_argument("--out", type=Path, required=True, help="folder for the results")
+    p.add_argument("--overwrite", action="store_true", help="replace results already in --out")
+    g = p.add_argument_group("episodes")
+    g.add_argument("--split-file", type=Path, help="text file of class names, one per line")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument(
+        "--policy",
+        choices=POLICIES,
+        help="random: supports drawn from the class's other images (HSNet, default); "
+        "first: the first K images are the supports (PerSAM on PerSeg, default for perseg)",
+    )
+    g.add_argument("--episodes-per-class", type=int, help="at most this many queries per class")
+    g = p.add_argument_group("prompts")
+    g.add_argument(
+        "--ref-rule",
+        type=PromptRule.parse,
+        default=PromptRule(),
+        help="rule for reference clicks from masks: interior[:N] (default interior:3), centroid",
+    )
+    g.add_argument(
+        "--ref-points",
+        choices=REFERENCE_POINTS,
+        default="annotated",
+        help="annotated: a SAMBOX folder's own clicks where present; rule: always the rule",
+    )
+    g.add_argument(
+        "--sam-prompts",
+        choices=SAM_GROUPINGS,
+        default="per-point",
+        help="per-point (default, as `samic predict`): one SAM decode per positive point, masks "
+        "unioned; joint: all points in one prompt (PerSAM always uses its own cascade)",
+    )
+    g.add_argument("--samic-threshold", type=float, default=0.5, help="SAMIC peak threshold")
+    g.add_argument(
+        "--no-persam-guidance",
+        action="store_true",
+        help="PerSAM without target-guided attention and target-semantic prompting",
+    )
+    add_sam_options(p)
+    p.set_defaults(func=run)
+
+
+def _flatten(groups: list[list[str]] | None, default: list[str]) -> list[str]:
+    values = [v for g in groups or [] for v in g] or default
+    return list(dict.fromkeys(values))
+
+
+def build_methods(
+    args: argparse.Namespace,
+    names: list[str],
+    engine: SamEngine | None,
+    embedder: EmbeddingProvider | None,
+) -> list[PromptMethod]:
+    """The methods in the order given; SAMIC's predictor is imported only when asked for."""
+    methods: list[PromptMethod] = []
+    for name in names:
+        if name == "copy":
+            methods.append(CopyMethod())
+        elif name == "center":
+            methods.append(CenterMethod())
+        elif name == "persam":
+            assert engine is not None and embedder is not None
+            methods.append(PerSamMethod(engine, embedder, guidance=not args.no_persam_guidance))
+        elif name == "samic":
+            from samic_core.eval.methods.samic import SamicMethod
+
+            if args.model is None:
+                raise SamicError("--method samic needs --model (a trained SAMIC model file)")
+            methods.append(SamicMethod(args.model, args.device, args.samic_threshold))
+    return methods
+
+
+def run(args: argparse.Namespace) -> int:
+    names = _flatten(args.method, [])
+    segmenters = _flatten(args.segmenter, ["oracle"])
+    if args.shots < 1:
+        raise SamicError(f"--shots must be at least 1, got {args.shots}")
+    check_output_dir(args.out, args.overwrite)
+    dataset = read_dataset(args.dataset, args.format, args.split_file)
+    policy = args.policy or ("first" if args.format == "perseg" else "random")
+    config = EvalConfig(
+        shots=args.shots,
+        seed=args.seed,
+        segmenters=tuple(segmenters),
+        policy=policy,
+        max_queries_per_class=args.episodes_per_class,
+        prompt_rule=args.ref_rule,
+        reference_points=args.ref_points,
+        sam_grouping=args.sam_prompts,
+    )
+    engine = embedder = None
+    if "sam" in segmenters or "persam" in names:
+        engine = engine_from_args(args)
+        embedder = EmbeddingProvider(engine)
+    methods = build_methods(args, names, engine, embedder)
+
+    stop = {"asked": False}
+
+    def on_interrupt(signum: int, frame: FrameType | None) -> None:
+        if stop["asked"]:
+            raise KeyboardInterrupt
+        stop["asked"] = True
+        sys.stderr.write("\nstopping after this episode (Ctrl-C again to abort)...\n")
+
+    in_main = threading.current_thread() is threading.main_thread()  # signals need it
+    previous = signal.signal(signal.SIGINT, on_interrupt) if in_main else None
+    try:
+        with tqdm(unit="episode", desc="eval") as bar:
+
+            def progress(done: int, total: int) -> None:
+                bar.total = total
+                bar.n = done
+                bar.refresh()
+
+            result = evaluate(
+                dataset, methods, config, engine, embedder, progress, lambda: stop["asked"]
+            )
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, previous)
+    results = result.to_json()
+    paths = write_report(results, args.out, overwrite=args.overwrite)
+    header, rows = summary_rows(results)
+    sys.stdout.write(" | ".join(header) + "\n")
+    for row in rows:
+        sys.stdout.write(" | ".join(row) + "\n")
+    sys.stdout.write(f"{len(result.episodes)} episodes; wrote {', '.join(map(str, paths))}\n")
+    return 1 if result.interrupted else 0

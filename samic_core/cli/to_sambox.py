@@ -1,0 +1,58 @@
+"""`samic to-sambox`: turn a mask dataset into a SAMBOX annotated folder (to train SAMIC on)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from samic_core.eval.datasets import read_dataset
+from samic_core.eval.prompts import PromptRule
+from samic_core.eval.to_sambox import export_sambox
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "to-sambox",
+        help="convert an FSS-1000 / PerSeg mask dataset into a SAMBOX annotated folder",
+        description="Copies the images into OUT and writes one object per connected component "
+        "of each mask, with clicks placed by --ref-rule, as SAMBOX annotations.",
+    )
+    p.add_argument("--dataset", type=Path, required=True)
+    p.add_argument("--format", choices=("fss", "perseg"), required=True)
+    p.add_argument("--split-file", type=Path, help="only the classes listed (one per line)")
+    p.add_argument("--out", type=Path, required=True, help="new (or empty) folder")
+    p.add_argument(
+        "--max-images-per-class",
+        type=int,
+        help="only the first N images of each class (the paper trains on 20 %%: 2 of 10)",
+    )
+    p.add_argument(
+        "--ref-rule",
+        type=PromptRule.parse,
+        default=PromptRule(),
+        help="click rule: interior[:N] (default interior:3) or centroid",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    dataset = read_dataset(args.dataset, args.format, args.split_file)
+    with tqdm(unit="img", desc="to-sambox") as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        store = export_sambox(
+            dataset,
+            args.out,
+            args.ref_rule,
+            progress=progress,
+            max_images_per_class=args.max_images_per_class,
+        )
+    sys.stdout.write(f"wrote {len(dataset.classes)} classes to {store.image_folder}\n")
+    return 0

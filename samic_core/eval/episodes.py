@@ -1,0 +1,89 @@
+"""Fixed-seed K-shot episodes: one query image and K support images of the same class.
+
+Two policies:
+  random: every image of a class is a query once; its K supports are drawn without replacement
+          from the class's other images (HSNet's FSS-1000 protocol, made distinct for K > 1);
+  first:  the first K images (natural name order) are the supports of every other image
+          (PerSAM's PerSeg protocol, where the reference is 00.jpg).
+Each class has its own random stream seeded by (seed, crc32(class name)), so adding or
+removing classes does not change the other classes' episodes.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from samic_core.errors import SamicError
+from samic_core.eval.datasets import FewShotDataset, Sample
+
+log = logging.getLogger(__name__)
+
+POLICIES = ("random", "first")
+
+
+@dataclass(frozen=True)
+class Episode:
+    index: int
+    class_name: str
+    query: Sample
+    supports: tuple[Sample, ...]
+
+    def describe(self, dataset: FewShotDataset) -> dict:
+        return {
+            "index": self.index,
+            "class": self.class_name,
+            "query": dataset.relative(self.query.image_path),
+            "supports": [dataset.relative(s.image_path) for s in self.supports],
+        }
+
+
+def make_episodes(
+    dataset: FewShotDataset,
+    shots: int = 1,
+    seed: int = 0,
+    policy: str = "random",
+    max_queries_per_class: int | None = None,
+) -> list[Episode]:
+    """Episodes for every class with at least shots + 1 images, in class order."""
+    if shots < 1:
+        raise SamicError(f"--shots must be at least 1, got {shots}")
+    if policy not in POLICIES:
+        raise SamicError(f"unknown episode policy {policy!r}; use one of {POLICIES}")
+    episodes: list[Episode] = []
+    too_small = []
+    for name in dataset.classes:
+        samples = dataset.samples[name]
+        if len(samples) < shots + 1:
+            too_small.append(name)
+            continue
+        rng = np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
+        if policy == "first":
+            supports = tuple(samples[:shots])
+            queries = list(range(shots, len(samples)))
+        else:
+            queries = list(range(len(samples)))
+        if max_queries_per_class is not None and len(queries) > max_queries_per_class:
+            pick = rng.choice(len(queries), max_queries_per_class, replace=False)
+            queries = [queries[i] for i in sorted(pick)]
+        for q in queries:
+            if policy == "random":
+                others = [i for i in range(len(samples)) if i != q]
+                drawn = rng.choice(len(others), shots, replace=False)
+                supports = tuple(samples[others[i]] for i in drawn)
+            episodes.append(Episode(len(episodes), name, samples[q], supports))
+    if too_small:
+        log.warning(
+            "%d classes have fewer than %d images and give no episodes: %s",
+            len(too_small),
+            shots + 1,
+            ", ".join(too_small[:5]),
+        )
+    if not episodes:
+        raise SamicError(
+            f"{dataset.root}: no class has the {shots + 1} images a {shots}-shot episode needs"
+        )
+    return episodes

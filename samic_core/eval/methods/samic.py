@@ -1,0 +1,42 @@
+"""SAMIC: a trained in-context heat-map predictor whose peaks are the prompt points."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from samic_core.errors import SamicError
+from samic_core.eval.methods.base import Prediction, PromptMethod, Query, Reference
+
+
+class SamicMethod(PromptMethod):
+    """Peaks of SAMIC's predicted heat map (K shots averaged by the predictor) as positives."""
+
+    name = "samic"
+
+    def __init__(self, model_path: str | Path, device: str = "auto", threshold: float = 0.5):
+        try:
+            from samic_core.predict.predictor import SamicPredictor
+        except ImportError as e:  # the predictor package is optional at import time
+            raise SamicError(f"the SAMIC predictor is not available ({e})") from e
+        self.model_path = Path(model_path)
+        if not self.model_path.is_file():
+            raise SamicError(f"{self.model_path}: SAMIC model file does not exist")
+        self.threshold = threshold
+        self.predictor = SamicPredictor.from_file(self.model_path, device)
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "model": str(self.model_path), "threshold": self.threshold}
+
+    def set_references(self, references: list[Reference]) -> None:
+        self.predictor.set_references(
+            [r.image for r in references], [np.asarray(r.points).reshape(-1, 2) for r in references]
+        )
+
+    def predict(self, query: Query) -> Prediction:
+        peaks = self.predictor.peaks(query.image, threshold=self.threshold)
+        pred = Prediction.positives(np.array([[p.x, p.y] for p in peaks]).reshape(-1, 2))
+        pred.extras["scores"] = [float(p.score) for p in peaks]
+        return pred
