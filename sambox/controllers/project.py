@@ -102,6 +102,14 @@ class ProjectController(QObject):
         assert self.store is not None
         if doc.locked:
             return False
+        if self.folder is None or doc.image_path.parent.resolve() != self.folder.resolve():
+            # e.g. a mask that landed after the user opened another folder: never write one
+            # folder's annotation into another folder's annotations/
+            self.error.emit(
+                f"Not saved: {doc.image_path} is not in the open folder {self.folder}. "
+                "Reopen its folder to annotate it."
+            )
+            return False
         if model_id:
             doc.sam_model = model_id
         ann, instances = to_annotation(doc)

@@ -92,6 +92,7 @@ class Session(QObject):
 
     # ---- folder and images ---------------------------------------------------------------
     def open_folder(self, folder: Path) -> bool:
+        self.wait_pending()  # masks in flight belong to this folder's annotations
         if not self.flush():
             return False
         self.editor.set_document(None)
@@ -162,6 +163,7 @@ class Session(QObject):
             return True
         if self.settings.autosave:
             return self.project.save(doc, self.service.model_id)  # failed: stay, nothing lost
+        self.wait_pending()  # no autosave later: what the user saves must hold the final masks
         answer = self.ask_save(doc.name)
         if answer == CANCEL:
             return False

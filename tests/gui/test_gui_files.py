@@ -166,3 +166,77 @@ def test_class_rename_and_remove_update_saved_files(qtbot, window, image_folder)
     assert project.remove_class("spare", window.editor.doc)
     assert json.loads(store.classes_path.read_text()) == ["blob"]
     assert window.classes_panel.list.count() == 1
+
+
+def _gate_decoder(w):
+    """Hold every mask decode until the returned event is set (a slow CPU, in effect)."""
+    import threading
+
+    decoder = w.service.engine.sam.mask_decoder
+    original = decoder.forward
+    release = threading.Event()
+
+    def gated(*args, **kwargs):
+        assert release.wait(30)
+        return original(*args, **kwargs)
+
+    decoder.forward = gated
+    return release
+
+
+def test_opening_another_folder_while_a_mask_is_computing(qtbot, window, image_folder, tmp_path):
+    """The pending mask lands in this folder's file; the other folder's same-named file is kept."""
+    import shutil
+
+    from PySide6.QtCore import QTimer
+
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(image_folder / "a.png", other / "a.png")
+    (other / "annotations").mkdir()
+    (other / "annotations" / "a.json").write_text("{not ours}")  # must survive untouched
+    release = _gate_decoder(window)
+    qtbot.mouseClick(
+        window.canvas.viewport(), Qt.MouseButton.LeftButton, pos=view_pos(window, 80, 120)
+    )
+    assert window.editor.pending_count == 1
+    QTimer.singleShot(300, release.set)
+    window.session.open_folder(other)  # waits for the mask (events keep flowing), then switches
+    assert (other / "annotations" / "a.json").read_text() == "{not ours}"
+    saved = AnnotationStore(image_folder).load("a.png")
+    (obj,) = saved.annotation.objects
+    assert [(round(p.x), round(p.y), p.positive) for p in obj.points] == [(80, 120, True)]
+    assert saved.instances.any()  # the mask that was computing is in the file
+    dismiss_errors(window)
+
+
+def test_no_autosave_save_answer_waits_for_the_pending_mask(qtbot, settings, image_folder):
+    from PySide6.QtCore import QTimer
+
+    from sambox.controllers.session import SAVE
+
+    settings.autosave = False
+    w = make_window(qtbot, settings)
+    start_engine(qtbot, w)
+    open_folder(qtbot, w, image_folder)
+    w.session.ask_save = lambda name: SAVE
+    release = _gate_decoder(w)
+    qtbot.mouseClick(w.canvas.viewport(), Qt.MouseButton.LeftButton, pos=view_pos(w, 80, 120))
+    QTimer.singleShot(300, release.set)
+    key(qtbot, w, "D")
+    assert w.session.current == "b.png"
+    saved = AnnotationStore(image_folder).load("a.png")
+    assert saved.annotation.objects and saved.instances.any()
+    w.close()
+
+
+def test_project_never_saves_a_document_of_another_folder(qtbot, window, image_folder, tmp_path):
+    doc = window.editor.doc
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "a.png").write_bytes((image_folder / "a.png").read_bytes())
+    window.project.open_folder(other)
+    with qtbot.waitSignal(window.project.error, timeout=5000) as blocker:
+        assert window.project.save(doc, None) is False
+    assert "not in the open folder" in blocker.args[0]
+    assert not (other / "annotations" / "a.json").exists()
