@@ -24,7 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="auto-annotate images: SAMIC point prompts from references, masks from SAM",
         description=(
             "Writes SAMBOX annotations (source 'predicted', not reviewed) for every image of "
-            "--images. Images with any manual or reviewed object are skipped, never changed."
+            "--images. Images with any manual or reviewed object, or marked done, are skipped, "
+            "never changed."
         ),
     )
     p.add_argument("--model", type=Path, required=True, help="model file from `samic train`")
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(
             f"{c}: {len(refs)} references; {len(report.written)} images annotated "
             f"({report.objects} objects), {len(report.empty)} with nothing found, "
-            f"{len(report.skipped_protected)} skipped (manual or reviewed), "
+            f"{len(report.skipped_protected)} skipped (manual, reviewed or done), "
             f"{len(report.failed)} failed -> {store.dir}\n"
         )
         for name, err in report.failed:

@@ -61,14 +61,19 @@ class AutoAnnotateReport:
 
     written: list[str] = field(default_factory=list)  # annotations written (with objects)
     objects: int = 0  # objects written in total
-    skipped_protected: list[str] = field(default_factory=list)  # had manual/reviewed objects
+    skipped_protected: list[str] = field(default_factory=list)  # manual/reviewed objects, or done
     empty: list[str] = field(default_factory=list)  # no peak above the threshold; nothing written
     failed: list[tuple[str, str]] = field(default_factory=list)  # (image name, error)
     cancelled: bool = False
 
 
 def _protected(ann: ImageAnnotation) -> bool:
-    return any(o.source == "manual" or o.reviewed for o in ann.objects)
+    """Manual or reviewed objects, or an image the annotator marked done: never replaced."""
+    return ann.done or any(o.source == "manual" or o.reviewed for o in ann.objects)
+
+
+class _ProtectedNow(Exception):
+    """The image became protected while it was being predicted (e.g. saved in the app)."""
 
 
 def _merge(
@@ -85,6 +90,8 @@ def _merge(
     sha = store.image_sha256(image_path)
     if store.exists(name):
         old = store.load(name, verify_image=True)
+        if _protected(old.annotation):  # re-checked right before writing, not only up front
+            raise _ProtectedNow(name)
         kept = [o for o in old.annotation.objects if o.label != label]
         masks = [(o.id, old.instances == o.id) for o in kept]
         h, w = old.instances.shape
@@ -169,6 +176,8 @@ def auto_annotate(
                 else:
                     report.empty.append(path.name)
                     _drop_stale(store, path, label, engine)
+        except _ProtectedNow:
+            report.skipped_protected.append(path.name)
         except (SamicError, OSError, ValueError) as e:
             log.warning("%s: %s", path.name, e)
             report.failed.append((path.name, str(e)))

@@ -150,3 +150,36 @@ def test_cli_train_predict_and_model_info(
     assert code == 0
     assert "disc: 2 references" in capsys.readouterr().out
     assert (tmp_path / "ann" / "t.json").is_file()
+
+
+def test_auto_annotate_rechecks_protection_right_before_writing(
+    tiny_sam_checkpoint, tmp_path, save_annotation, monkeypatch
+) -> None:
+    """An image saved by hand (or marked done) while it was being predicted is left alone."""
+    from samic_core.predict import autoannotate
+    from samic_core.sam.types import MaskResult
+
+    folder = tmp_path / "race"
+    save_annotation(folder, "busy.png", [("disc", [(30, 30)], "predicted", False)])
+    save_annotation(folder, "done.png", [])
+    store = AnnotationStore(folder)
+    done = store.load("done.png").annotation.model_copy(update={"done": True})
+    store.save(done, np.zeros((96, 128), np.uint16))
+    done_json = store.json_path("done.png").read_bytes()
+
+    def predict_while_the_user_saves(predictor, engine, path, label, one_prompt, threshold):
+        if path.name == "busy.png":  # the annotator saves manual work meanwhile
+            save_annotation(folder, "busy.png", [("disc", [(60, 40)], "manual", True)])
+        mask = np.zeros((96, 128), bool)
+        mask[5:15, 5:15] = True
+        return [(np.array([[10.0, 10.0]]), MaskResult(mask, 0.9, np.zeros((1, 256, 256)), None,
+                                                      np.array([0.9])))]  # fmt: skip
+
+    monkeypatch.setattr(autoannotate, "suggest_objects", predict_while_the_user_saves)
+    engine = SamEngine(tiny_sam_checkpoint, "auto", "cpu")
+    paths = [folder / "busy.png", folder / "done.png"]
+    report = auto_annotate(None, engine, paths, store, "disc")
+    manual_after = store.load("busy.png").annotation.objects
+    assert report.written == [] and sorted(report.skipped_protected) == ["busy.png", "done.png"]
+    assert [o.source for o in manual_after] == ["manual"]
+    assert store.json_path("done.png").read_bytes() == done_json
