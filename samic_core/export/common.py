@@ -118,7 +118,7 @@ def load_item(
     Raises AnnotationError naming the file for a missing or changed image, a mask of the
     wrong size, an unknown class or stray instance ids (the checks of `AnnotationStore.load`).
     """
-    ann = store.load_json(json_path.stem)
+    ann = store.load_json(json_path.name)  # a name whose stem is the JSON's (dots allowed)
     if store.json_path(ann.image) != json_path:
         raise AnnotationError(
             json_path, f"names image {ann.image!r}, whose annotation is elsewhere"

@@ -192,3 +192,21 @@ def test_labelme_import_bad_input_names_the_file(
         import_folder(src, "labelme", annotated.folder, overwrite=True)
     assert str(src) in str(err.value) and problem in str(err.value)
     assert sorted(p.name for p in annotated.store.dir.iterdir()) == before
+
+
+def test_image_names_with_dots_export(tmp_path: Path):
+    """'2021.05.03_site.png' has the stem '2021.05.03_site': the JSON must still be found."""
+    from conftest import disk, save, write_rgb
+
+    from samic_core.annotation import AnnotatedObject, AnnotationStore
+    from samic_core.export import export_folder
+    from samic_core.testing import make_blob_image
+
+    folder = tmp_path / "dots"
+    for name in ("2021.05.03_site.png", "2021.05.png"):
+        write_rgb(folder / name, make_blob_image(60, 80, None, 1))
+        obj = AnnotatedObject(id=1, label="rock", score=0.9)
+        save(AnnotationStore(folder), name, [(obj, disk((60, 80), 30, 30, 10))])
+    for fmt in ("coco", "labelme"):
+        report = export_folder(folder, fmt, tmp_path / f"out_{fmt}")
+        assert report.images == 2 and report.objects == 2
