@@ -61,6 +61,11 @@ def write_source(
     an object left without pixels is dropped with a warning. Prompts stay empty.
     """
     check_source_images(source, src, store.image_folder)
+    for name, im in source.images.items():  # decode every mask once first: bad data writes nothing
+        if should_stop is not None and should_stop():
+            raise Cancelled
+        if overwrite or not store.exists(name):
+            im.load()
     report.warnings.extend(source.warnings)
     if source.classes:
         store.ensure_classes(source.classes)

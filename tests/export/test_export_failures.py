@@ -116,3 +116,30 @@ def test_folder_without_annotations(tmp_path: Path) -> None:
         export_folder(tmp_path / "imgs", "coco", tmp_path / "out")
     with pytest.raises(SamicError, match="unknown export format"):
         export_folder(tmp_path / "imgs", "tiff", tmp_path / "out")
+
+
+def test_import_with_an_undecodable_mask_writes_nothing(annotated, tmp_path: Path):
+    """Masks are decoded lazily, but all of them before the first write."""
+    import json
+    import shutil
+
+    from samic_core.annotation import AnnotationStore
+    from samic_core.errors import SamicError
+    from samic_core.export import export_folder, import_folder
+
+    export_folder(annotated.folder, "labelme", tmp_path / "lm", include_unreviewed=True)
+    target = tmp_path / "fresh"
+    target.mkdir()
+    for name in ("a.png", "b.png"):
+        shutil.copy(annotated.folder / name, target / name)
+    src = tmp_path / "lm_src"
+    src.mkdir()
+    shutil.copy(tmp_path / "lm" / "a.json", src / "a.json")
+    bad = json.loads((tmp_path / "lm" / "b.json").read_text())
+    shape = bad["shapes"][0]
+    shape.update(shape_type="mask", mask="bm90IGEgcG5n", points=shape["points"][:2])  # "not a png"
+    (src / "b.json").write_text(json.dumps(bad))
+    with pytest.raises(SamicError, match="b.json"):
+        import_folder(src, "labelme", target)
+    assert not (target / "annotations").exists() or not any((target / "annotations").iterdir())
+    assert not AnnotationStore(target).exists("a.png")
