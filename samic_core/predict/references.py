@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,8 @@ import numpy as np
 from samic_core.annotation import AnnotationStore
 from samic_core.errors import SamicError
 from samic_core.train.episodes import is_training_object
+
+log = logging.getLogger(__name__)
 
 
 def select_references(
@@ -26,6 +29,11 @@ def select_references(
         if not store.exists(path.name):
             continue
         ann = store.load_json(path.name)
+        if ann.image != path.name or ann.image_sha256 != store.image_sha256(path):
+            # another image with the same stem, or the image changed since it was annotated:
+            # its points would not belong to this picture
+            log.warning("%s: annotation does not match this image; not used as a reference", path)
+            continue
         pts = [
             (p.x, p.y)
             for o in ann.objects

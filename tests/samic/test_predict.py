@@ -183,3 +183,17 @@ def test_auto_annotate_rechecks_protection_right_before_writing(
     assert report.written == [] and sorted(report.skipped_protected) == ["busy.png", "done.png"]
     assert [o.source for o in manual_after] == ["manual"]
     assert store.json_path("done.png").read_bytes() == done_json
+
+
+def test_select_references_skips_annotations_of_another_or_changed_image(mixed_folder: Path):
+    import shutil
+
+    # same stem, other image: a.jpg would share annotations/a.json with a.png
+    shutil.copy(mixed_folder / "plain.png", mixed_folder / "a.jpg")
+    # d.png changed after it was annotated
+    img = cv2.imread(str(mixed_folder / "d.png"))
+    img[0, 0] = 255 - img[0, 0]
+    cv2.imwrite(str(mixed_folder / "d.png"), img)
+    names = [p.name for p, _ in select_references(AnnotationStore(mixed_folder), "cell", k=10)]
+    assert "a.jpg" not in names and "d.png" not in names
+    assert "a.png" in names
