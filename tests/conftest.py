@@ -44,4 +44,3 @@ def image_folder(tmp_path: Path) -> Path:
     write_image(folder / "b.png", make_blob_image(240, 320, [(160, 100, 40)], 2))
     write_image(folder / "c.png", make_blob_image(300, 200, [(100, 150, 35)], 3))
     return folder
-

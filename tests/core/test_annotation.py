@@ -174,7 +174,7 @@ def test_documented_schema_is_current():
     """docs/annotation.schema.json must be regenerated when the models change."""
     doc = Path(__file__).resolve().parents[2] / "docs" / "annotation.schema.json"
     assert json.loads(doc.read_text()) == ImageAnnotation.model_json_schema(), (
-        "regenerate with: python -c \"import json; from samic_core.annotation import "
-        "ImageAnnotation; print(json.dumps(ImageAnnotation.model_json_schema(), indent=2))\" "
+        'regenerate with: python -c "import json; from samic_core.annotation import '
+        'ImageAnnotation; print(json.dumps(ImageAnnotation.model_json_schema(), indent=2))" '
         "> docs/annotation.schema.json"
     )
