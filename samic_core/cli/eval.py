@@ -10,9 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from tqdm import tqdm
-
-from samic_core.cli.options import add_sam_options, engine_from_args
+from samic_core.cli.options import add_sam_options, engine_from_args, progress_bar
 from samic_core.errors import SamicError
 from samic_core.eval.datasets import FORMATS, read_dataset
 from samic_core.eval.episodes import POLICIES
@@ -179,13 +177,7 @@ def run(args: argparse.Namespace) -> int:
     in_main = threading.current_thread() is threading.main_thread()  # signals need it
     previous = signal.signal(signal.SIGINT, on_interrupt) if in_main else None
     try:
-        with tqdm(unit="episode", desc="eval") as bar:
-
-            def progress(done: int, total: int) -> None:
-                bar.total = total
-                bar.n = done
-                bar.refresh()
-
+        with progress_bar("eval", unit="episode") as progress:
             result = evaluate(
                 dataset, methods, config, engine, embedder, progress, lambda: stop["asked"]
             )

@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tqdm import tqdm
-
+from samic_core.cli.options import progress_bar
 from samic_core.export import EXPORT_FORMATS, export_folder
 
 
@@ -35,14 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    with tqdm(unit="img", desc=f"export {args.fmt}") as bar:
-
-        def progress(done: int, total: int, name: str) -> None:
-            bar.total = total
-            bar.n = done
-            bar.set_postfix_str(name)
-            bar.refresh()
-
+    with progress_bar(f"export {args.fmt}") as progress:
         report = export_folder(
             args.folder,
             args.fmt,

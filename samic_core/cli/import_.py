@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tqdm import tqdm
-
+from samic_core.cli.options import progress_bar
 from samic_core.export import IMPORT_FORMATS, import_folder
 
 
@@ -45,14 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    with tqdm(unit="img", desc=f"import {args.fmt}") as bar:
-
-        def progress(done: int, total: int, name: str) -> None:
-            bar.total = total
-            bar.n = done
-            bar.set_postfix_str(name)
-            bar.refresh()
-
+    with progress_bar(f"import {args.fmt}") as progress:
         report = import_folder(
             args.src, args.fmt, args.into, overwrite=args.overwrite, progress=progress
         )

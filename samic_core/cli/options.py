@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from tqdm import tqdm
 
 from samic_core.device import DEVICE_CHOICES
 from samic_core.errors import SamicError
@@ -62,3 +66,18 @@ def engine_from_args(args: argparse.Namespace) -> SamEngine:
     checkpoint = resolve_checkpoint(args.checkpoint, args.model_type)
     cache = None if args.no_cache else EmbeddingCache(args.cache_dir, dtype=args.cache_dtype)
     return SamEngine(checkpoint, args.model_type, args.device, cache)
+
+
+@contextmanager
+def progress_bar(desc: str, unit: str = "img") -> Iterator[Callable[..., None]]:
+    """A tqdm bar and the `progress(done, total[, name])` callback the core functions take."""
+    with tqdm(unit=unit, desc=desc) as bar:
+
+        def update(done: int, total: int, name: str = "") -> None:
+            bar.total = total
+            bar.n = done
+            if name:
+                bar.set_postfix_str(name)
+            bar.refresh()
+
+        yield update

@@ -6,10 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from tqdm import tqdm
-
 from samic_core.annotation import AnnotationStore
-from samic_core.cli.options import add_sam_options, engine_from_args
+from samic_core.cli.options import add_sam_options, engine_from_args, progress_bar
 from samic_core.errors import SamicError
 from samic_core.fileio import list_images, read_image_rgb
 from samic_core.heatmap import THRESHOLD
@@ -69,13 +67,7 @@ def run(args: argparse.Namespace) -> int:
     failed = 0
     for c, refs in references.items():
         predictor.set_references([read_image_rgb(p) for p, _ in refs], [pts for _, pts in refs])
-        with tqdm(total=len(images), unit="img", desc=f"predicting {c}") as bar:
-
-            def progress(done: int, total: int, name: str) -> None:
-                bar.n = done
-                bar.set_postfix_str(name)
-                bar.refresh()
-
+        with progress_bar(f"predicting {c}") as progress:
             report = auto_annotate(
                 predictor, engine, images, store, c, progress,
                 one_prompt=args.one_prompt, threshold=args.threshold,

@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tqdm import tqdm
-
+from samic_core.cli.options import progress_bar
 from samic_core.eval.synth import generate_dataset
 
 
@@ -27,13 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    with tqdm(unit="img", desc="synth") as bar:
-
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-
+    with progress_bar("synth") as progress:
         specs = generate_dataset(
             args.out, args.classes, args.images_per_class, args.seed, args.size, progress
         )

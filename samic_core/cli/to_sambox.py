@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tqdm import tqdm
-
+from samic_core.cli.options import progress_bar
 from samic_core.eval.datasets import read_dataset
 from samic_core.eval.prompts import PromptRule
 from samic_core.eval.to_sambox import export_sambox
@@ -40,13 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     dataset = read_dataset(args.dataset, args.format, args.split_file)
-    with tqdm(unit="img", desc="to-sambox") as bar:
-
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-
+    with progress_bar("to-sambox") as progress:
         store = export_sambox(
             dataset,
             args.out,
