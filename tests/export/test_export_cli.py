@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import Annotated
+from export_helpers import Annotated
 
 from samic_core.annotation import AnnotationStore
 from samic_core.cli.main import main

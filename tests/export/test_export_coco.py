@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CLASSES, Annotated, build_annotated_folder
+from export_helpers import CLASSES, Annotated, build_annotated_folder
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 

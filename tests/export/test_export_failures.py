@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import Annotated
+from export_helpers import Annotated
 
 from samic_core.errors import SamicError
 from samic_core.export import EXPORT_FORMATS, export_folder

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from conftest import CLASSES, Annotated
+from export_helpers import CLASSES, Annotated
 from PIL import Image
 
 from samic_core.annotation import AnnotationStore
@@ -196,7 +196,7 @@ def test_labelme_import_bad_input_names_the_file(
 
 def test_image_names_with_dots_export(tmp_path: Path):
     """'2021.05.03_site.png' has the stem '2021.05.03_site': the JSON must still be found."""
-    from conftest import disk, save, write_rgb
+    from export_helpers import disk, save, write_rgb
 
     from samic_core.annotation import AnnotatedObject, AnnotationStore
     from samic_core.export import export_folder

@@ -6,9 +6,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from conftest import IMAGE_PX, TINY_SIZE, WAIT_MS, add_unannotated, open_window
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QKeySequence
+from samic_gui_helpers import IMAGE_PX, TINY_SIZE, WAIT_MS, add_unannotated, open_window
 
 from sambox.model.status import ImageStatus
 from samic_core.annotation import AnnotationStore

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import WAIT_MS, open_window
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QKeySequence
+from samic_gui_helpers import WAIT_MS, open_window
 
 from sambox.model.overlay import render_fill, render_outline
 from sambox.model.review_overlay import style_predicted

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import TINY_SIZE
 from PySide6.QtCore import Qt
+from samic_gui_helpers import TINY_SIZE
 
 from sambox.model.samic_info import model_files
 from sambox.widgets.train_dialog import TrainDialog
