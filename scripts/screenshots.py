@@ -105,6 +105,24 @@ def spin(app: QApplication, cond, timeout: float = 30.0) -> None:
         time.sleep(0.01)
 
 
+def open_window(app: QApplication, settings_file: Path, checkpoint: Path, folder: Path):
+    """The real main window at 1440 x 900 with the tiny SAM loaded and `folder` embedded."""
+    from sambox.app import build_window
+    from sambox.settings import AppSettings
+
+    settings = AppSettings.from_file(settings_file)
+    settings.checkpoint = checkpoint
+    settings.device = "cpu"
+    win = build_window(settings)
+    win.resize(1440, 900)
+    win.show()
+    win.session.start_engine()
+    spin(app, lambda: win.service.ready, timeout=300)
+    win.session.open_folder(folder)
+    spin(app, lambda: not win.service.folder_busy, timeout=300)
+    return win
+
+
 def main() -> int:
     from screenshots_samic import render_samic
 
@@ -119,16 +137,8 @@ def main() -> int:
         os.environ["SAMIC_HOME"] = str(tmp_path / "home")
         folder = tmp_path / "field_survey"
         write_sample(folder)
-        settings = AppSettings.from_file(tmp_path / "s.ini")
-        settings.checkpoint = make_tiny_sam_checkpoint(tmp_path / "tiny_sam.pth")
-        settings.device = "cpu"
-        win = build_window(settings)
-        win.resize(1440, 900)
-        win.show()
-        win.session.start_engine()
-        spin(app, lambda: win.service.ready)
-        win.session.open_folder(folder)
-        spin(app, lambda: not win.service.folder_busy)
+        checkpoint = make_tiny_sam_checkpoint(tmp_path / "tiny_sam.pth")
+        win = open_window(app, tmp_path / "s.ini", checkpoint, folder)
         doc = win.editor.doc
         typical = {1: (0.62, 0.88, 0.974), 2: (0.71, 0.93, 0.951), 3: (0.55, 0.90, 0.962)}
         objs = tuple(replace(o, history=typical[o.id]) for o in doc.objects)
@@ -147,7 +157,7 @@ def main() -> int:
         dialog.close()
         win.close()
 
-        render_samic(app, tmp_path, settings.checkpoint, OUT, sample_scene)
+        render_samic(app, tmp_path, checkpoint, OUT, sample_scene)
 
         bare = build_window(AppSettings.from_file(tmp_path / "bare.ini"))
         bare.resize(1200, 760)

@@ -8,7 +8,6 @@ shapes, saved in exactly the form auto-annotate writes (source "predicted", not 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,13 +20,6 @@ from samic_core.annotation import AnnotatedObject, AnnotationStore, ImageAnnotat
 
 SHIFTS = (0, 131, 262, 393, 524, 655, 786, 917)  # px: each image is the scene rolled sideways
 MANUAL = 4  # the first images are annotated by hand; the next two are predictions to review
-
-
-def _spin(app: QApplication, cond: Callable[[], bool], timeout: float = 300.0) -> None:
-    t0 = time.monotonic()
-    while not cond() and time.monotonic() - t0 < timeout:
-        app.processEvents()
-        time.sleep(0.01)
 
 
 def _centre(mask: np.ndarray) -> tuple[float, float]:
@@ -87,25 +79,15 @@ def render_samic(
     out: Path,
     scene: Callable[[int], tuple[np.ndarray, list[np.ndarray]]],
 ) -> None:
-    from sambox.app import build_window
-    from sambox.settings import AppSettings
+    from screenshots import open_window, spin
 
     folder = tmp_path / "leaf_survey"
     write_leaf_survey(folder, scene)
-    settings = AppSettings.from_file(tmp_path / "samic.ini")
-    settings.checkpoint = checkpoint
-    settings.device = "cpu"
-    win = build_window(settings)
-    win.resize(1440, 900)
-    win.show()
-    win.session.start_engine()
-    _spin(app, lambda: win.service.ready)
-    win.session.open_folder(folder)
-    _spin(app, lambda: not win.service.folder_busy)
+    win = open_window(app, tmp_path / "samic.ini", checkpoint, folder)
 
     # the Train SAMIC dialog after a short real run (random backbone: no weights here)
     dialog = win.samic.open_train_dialog()
-    _spin(app, lambda: dialog.table.rowCount() > 0)
+    spin(app, lambda: dialog.table.rowCount() > 0, timeout=300)
     dialog.name.setText("leaves-v1")
     dialog.image_size.setCurrentIndex(dialog.image_size.findData(128))
     dialog.set_weights("none")
@@ -114,12 +96,14 @@ def render_samic(
     done: list[object] = []
     win.samic.samic.train_finished.connect(done.append)
     dialog.start()
-    _spin(app, lambda: len(dialog.plot.epochs) >= 24)  # mid-run: live epoch, losses, time left
+    spin(
+        app, lambda: len(dialog.plot.epochs) >= 24, timeout=300
+    )  # mid-run: live epoch, losses, time left
     app.processEvents()
     dialog.grab().save(str(out / "train_dialog.png"))
     print(f"wrote {out / 'train_dialog.png'}")
     dialog.stop()  # Stop keeps the best epoch so far as the model
-    _spin(app, lambda: bool(done))
+    spin(app, lambda: bool(done), timeout=300)
     dialog.close()
 
     # review mode: least certain first, a predicted image open beside a manual object
