@@ -102,7 +102,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="per-point (default, as `samic predict`): one SAM decode per positive point, masks "
         "unioned; joint: all points in one prompt (PerSAM always uses its own cascade)",
     )
-    g.add_argument("--samic-threshold", type=float, default=0.5, help="SAMIC peak threshold")
+    g.add_argument("--samic-threshold", type=float, default=None, help="SAMIC peak threshold")
     g.add_argument(
         "--no-persam-guidance",
         action="store_true",

@@ -81,3 +81,44 @@ def progress_bar(desc: str, unit: str = "img") -> Iterator[Callable[..., None]]:
             bar.refresh()
 
         yield update
+
+
+def add_peak_options(parser: argparse.ArgumentParser) -> None:
+    """--peaks / --threshold / --peak-floor / --peak-radius: how heat maps become prompts."""
+    from samic_core.peaks import PEAK_METHODS, PeakRule
+
+    d = PeakRule()
+    g = parser.add_argument_group("peaks (heat map -> point prompts, see docs/model.md)")
+    g.add_argument(
+        "--peaks", choices=PEAK_METHODS, default=d.method,
+        help="nms: one prompt per local maximum, none on images without the object (default); "
+        "paper: connected components of the map binarised at 0.5 of its max (paper 3.4)",
+    )  # fmt: skip
+    g.add_argument(
+        "--threshold", type=float, default=None,
+        help=f"peak threshold relative to the image's strongest peak (nms {d.threshold}, "
+        f"paper {PeakRule.paper().threshold})",
+    )  # fmt: skip
+    g.add_argument(
+        "--peak-floor", type=float, default=None,
+        help=f"nms: absolute floor on the network's output in [0, 1] (default {d.floor})",
+    )  # fmt: skip
+    g.add_argument(
+        "--peak-radius", type=float, default=None,
+        help="nms: suppression radius as a fraction of the image side (default: from the "
+        "references' object size)",
+    )  # fmt: skip
+
+
+def peak_rule_from_args(args: argparse.Namespace):  # -> PeakRule (lazy import)
+    """The PeakRule that add_peak_options' flags describe."""
+    from dataclasses import replace
+
+    from samic_core.peaks import PeakRule
+
+    rule = PeakRule.named(args.peaks, args.threshold)
+    if args.peak_floor is not None:
+        rule = replace(rule, floor=args.peak_floor)
+    if args.peak_radius is not None:
+        rule = replace(rule, radius=args.peak_radius)
+    return rule

@@ -7,13 +7,18 @@ import sys
 from pathlib import Path
 
 from samic_core.annotation import AnnotationStore
-from samic_core.cli.options import add_sam_options, engine_from_args, progress_bar
+from samic_core.cli.options import (
+    add_peak_options,
+    add_sam_options,
+    engine_from_args,
+    peak_rule_from_args,
+    progress_bar,
+)
 from samic_core.errors import SamicError
-from samic_core.fileio import list_images, read_image_rgb
-from samic_core.heatmap import THRESHOLD
+from samic_core.fileio import list_images
 from samic_core.predict.autoannotate import auto_annotate
 from samic_core.predict.predictor import SamicPredictor
-from samic_core.predict.references import select_references
+from samic_core.predict.references import select_references, use_references
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "model's classes)"
     )  # fmt: skip
     p.add_argument("--out", type=Path, help="annotation folder (default: IMAGES/annotations)")
-    p.add_argument("--threshold", type=float, default=THRESHOLD, help="heat-map peak threshold")
+    add_peak_options(p)
     p.add_argument("--one-prompt", action="store_true", help="send all peaks to SAM as one object")
     add_sam_options(p)
     p.set_defaults(func=run)
@@ -64,13 +69,14 @@ def run(args: argparse.Namespace) -> int:
     engine = engine_from_args(args)
     store = AnnotationStore(args.images, args.out)
     images = list_images(args.images)
+    rule = peak_rule_from_args(args)
     failed = 0
     for c, refs in references.items():
-        predictor.set_references([read_image_rgb(p) for p, _ in refs], [pts for _, pts in refs])
+        use_references(predictor, ref_store, c, refs)
         with progress_bar(f"predicting {c}") as progress:
             report = auto_annotate(
                 predictor, engine, images, store, c, progress,
-                one_prompt=args.one_prompt, threshold=args.threshold,
+                one_prompt=args.one_prompt, rule=rule,
             )  # fmt: skip
         sys.stdout.write(
             f"{c}: {len(refs)} references; {len(report.written)} images annotated "

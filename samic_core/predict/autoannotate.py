@@ -1,8 +1,9 @@
 """Auto-annotation: SAMIC's point prompts -> SAM masks -> SAMBOX annotations (source "predicted").
 
-Each peak is its own object, prompted separately (or all peaks as one prompt). An image that has
-any manual or reviewed object is never touched; earlier unreviewed predictions of the same label
-are replaced, those of other labels kept.
+Each peak is its own object, prompted separately (or all peaks as one prompt); a peak whose mask
+is the same object as a stronger peak's (mask IoU >= DUPLICATE_IOU) is dropped, so one object is
+not written twice. An image that has any manual or reviewed object is never touched; earlier
+unreviewed predictions of the same label are replaced, those of other labels kept.
 """
 
 from __future__ import annotations
@@ -18,12 +19,19 @@ from samic_core.annotation import AnnotatedObject, AnnotationStore, ImageAnnotat
 from samic_core.annotation.masks import instances_from_masks
 from samic_core.errors import SamicError
 from samic_core.fileio import read_image_rgb
-from samic_core.heatmap import THRESHOLD
+from samic_core.peaks import PeakRule
 from samic_core.predict.predictor import SamicPredictor
 from samic_core.sam.engine import SamEngine
 from samic_core.sam.types import MaskResult, Prompt
 
 log = logging.getLogger(__name__)
+
+DUPLICATE_IOU = 0.7
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    union = np.logical_or(a, b).sum()
+    return float(np.logical_and(a, b).sum() / union) if union else 0.0
 
 
 def suggest_objects(
@@ -32,26 +40,30 @@ def suggest_objects(
     image_path: str | Path,
     label: str,
     one_prompt: bool = False,
-    threshold: float = THRESHOLD,
+    rule: PeakRule | None = None,
 ) -> list[tuple[np.ndarray, MaskResult]]:
     """[(points (N, 2) xy, SAM's mask for them)] for one image; empty when no peak was found.
 
     `label` names the class being suggested (for logging; the predictor's references decide
-    what is found). one_prompt: send all peaks to SAM as a single object.
+    what is found). one_prompt: send all peaks to SAM as a single object. rule: how peaks are
+    found (default PeakRule(): local maxima with an absolute floor, samic_core/peaks.py).
     """
     image = read_image_rgb(image_path)
-    peaks = predictor.peaks(image, threshold)
+    peaks = predictor.peaks(image, rule)
     log.debug("%s: %d %s peaks", Path(image_path).name, len(peaks), label)
     if not peaks:
         return []
     points = np.array([[p.x, p.y] for p in peaks], np.float64)
     emb, _ = engine.embed_file(image_path)
     groups = [points] if one_prompt else [points[i : i + 1] for i in range(len(points))]
-    out = []
-    for pts in groups:
+    out: list[tuple[np.ndarray, MaskResult]] = []
+    for pts in groups:  # strongest peak first
         result = engine.decode(emb, Prompt.from_points(pts))
-        if result.mask.any():
-            out.append((pts, result))
+        if not result.mask.any():
+            continue
+        if any(_iou(result.mask, kept.mask) >= DUPLICATE_IOU for _, kept in out):
+            continue  # SAM puts this peak into an object already found
+        out.append((pts, result))
     return out
 
 
@@ -149,7 +161,7 @@ def auto_annotate(
     progress: Callable[[int, int, str], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     one_prompt: bool = False,
-    threshold: float = THRESHOLD,
+    rule: PeakRule | None = None,
 ) -> AutoAnnotateReport:
     """Predict and save annotations for every image; never overwrites manual or reviewed work.
 
@@ -167,7 +179,7 @@ def auto_annotate(
             if store.exists(path.name) and _protected(store.load_json(path.name)):
                 report.skipped_protected.append(path.name)
             else:
-                found = suggest_objects(predictor, engine, path, label, one_prompt, threshold)
+                found = suggest_objects(predictor, engine, path, label, one_prompt, rule)
                 if found:
                     ann, instances = _merge(store, path, label, found, engine)
                     store.save(ann, instances)

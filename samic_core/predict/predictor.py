@@ -14,9 +14,10 @@ import numpy as np
 import torch
 
 from samic_core.errors import SamicError
-from samic_core.heatmap import THRESHOLD, Peak, heatmap_to_peaks
+from samic_core.heatmap import Peak
 from samic_core.model.samic_net import SamicNet
 from samic_core.model.transforms import image_to_tensor, points_heatmap
+from samic_core.peaks import PeakRule, find_peaks
 from samic_core.train.checkpoint import ModelMeta, load_model_file
 
 
@@ -27,7 +28,10 @@ def _max_normalise(x: torch.Tensor) -> torch.Tensor:
 
 
 class SamicPredictor:
-    """K-shot heat maps: one forward per reference, the K max-normalised maps averaged.
+    """K-shot heat maps: one forward per reference, the K maps averaged.
+
+    The `nms` peak rule reads the mean of the network's own outputs (so its absolute floor can
+    say "nothing here"); the paper rule the mean of the K max-normalised maps (paper 3.4).
 
     Arguments:
       net: a trained SamicNet (put in eval mode here).
@@ -72,10 +76,20 @@ class SamicPredictor:
     def reset_references(self) -> None:
         self._ref_feats: list[torch.Tensor] | None = None
         self._ref_heat: torch.Tensor | None = None
+        self.object_radius: float | None = None
 
     @torch.no_grad()
-    def set_references(self, images: Sequence[np.ndarray], points: Sequence[np.ndarray]) -> None:
-        """K RGB uint8 (H, W, 3) images and their (N, 2) xy positive points in original pixels."""
+    def set_references(
+        self,
+        images: Sequence[np.ndarray],
+        points: Sequence[np.ndarray],
+        object_radius: float | None = None,
+    ) -> None:
+        """K RGB uint8 (H, W, 3) images and their (N, 2) xy positive points in original pixels.
+
+        object_radius: the reference objects' typical radius as a fraction of the image side,
+        when known; it sets the `nms` rule's suppression radius.
+        """
         if len(images) == 0 or len(images) != len(points):
             raise SamicError(
                 f"need one point set per reference image, got {len(images)} images and "
@@ -92,28 +106,45 @@ class SamicPredictor:
             heats.append(points_heatmap(pts, image.shape[:2], s))
         self._ref_feats = [torch.cat(layer, 0) for layer in zip(*feats, strict=True)]
         self._ref_heat = torch.stack(heats).to(self.device)  # (K, S, S)
+        self.object_radius = object_radius
 
     @torch.no_grad()
-    def heatmaps_torch(self, target: torch.Tensor) -> torch.Tensor:
-        """Target (1, 3, S, S) in [0, 1] -> per-reference max-normalised maps (K, S, S)."""
+    def raw_heatmaps_torch(self, target: torch.Tensor) -> torch.Tensor:
+        """Target (1, 3, S, S) in [0, 1] -> the network's per-reference output maps (K, S, S)."""
         if self._ref_feats is None or self._ref_heat is None:
             raise RuntimeError("references must be set with .set_references(...) first")
         k = self.num_references
         target_feats = [f.expand(k, *f.shape[1:]) for f in self.net.extract(target)]
         logits = self.net.forward_features(target_feats, self._ref_feats, self._ref_heat)
-        return _max_normalise(self.net.to_heatmap(logits))
+        return self.net.to_heatmap(logits)
+
+    @torch.no_grad()
+    def heatmaps_torch(self, target: torch.Tensor) -> torch.Tensor:
+        """Target (1, 3, S, S) in [0, 1] -> per-reference max-normalised maps (K, S, S)."""
+        return _max_normalise(self.raw_heatmaps_torch(target))
+
+    def _target(self, image: np.ndarray) -> torch.Tensor:
+        return image_to_tensor(image, self.image_size)[None].to(self.device)
 
     def reference_heatmaps(self, image: np.ndarray) -> np.ndarray:
         """(K, S, S) float32: the heat map each reference alone predicts, each with max 1."""
-        x = image_to_tensor(image, self.image_size)[None].to(self.device)
-        return self.heatmaps_torch(x).float().cpu().numpy()
+        return self.heatmaps_torch(self._target(image)).float().cpu().numpy()
 
     def heatmap(self, image: np.ndarray) -> np.ndarray:
         """(S, S) float32 in [0, 1], max 1: the mean of the K per-reference maps, max-normalised."""
         per_ref = torch.from_numpy(self.reference_heatmaps(image))
         return _max_normalise(per_ref.mean(0)).numpy()
 
-    def peaks(self, image: np.ndarray, threshold: float = THRESHOLD) -> list[Peak]:
+    def raw_heatmap(self, image: np.ndarray) -> np.ndarray:
+        """(S, S) float32: the mean of the K per-reference outputs, not normalised."""
+        return self.raw_heatmaps_torch(self._target(image)).mean(0).float().cpu().numpy()
+
+    def rule_for(self, rule: PeakRule) -> PeakRule:
+        """`rule` with its radius filled from the references' object size when it has none."""
+        return rule.with_object_radius(self.object_radius)
+
+    def peaks(self, image: np.ndarray, rule: PeakRule | None = None) -> list[Peak]:
         """Point prompts for SAM in ORIGINAL image pixels, highest score first."""
-        heat = self.heatmap(image)
-        return heatmap_to_peaks(heat, image_size=image.shape[:2], threshold=threshold)
+        rule = self.rule_for(rule or PeakRule())
+        heat = self.heatmap(image) if rule.method == "paper" else self.raw_heatmap(image)
+        return find_peaks(heat, image.shape[:2], rule)

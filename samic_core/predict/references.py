@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from samic_core.annotation import AnnotationStore
 from samic_core.errors import SamicError
+from samic_core.fileio import read_image_rgb
 from samic_core.train.episodes import is_training_object
+
+if TYPE_CHECKING:
+    from samic_core.predict.predictor import SamicPredictor
 
 log = logging.getLogger(__name__)
 
@@ -44,3 +49,45 @@ def select_references(
             found.append((not ann.done, path.name.lower(), path, np.asarray(pts, np.float64)))
     found.sort(key=lambda t: (t[0], t[1]))
     return [(path, pts) for _, _, path, pts in found[:k]]
+
+
+def reference_object_radius(
+    store: AnnotationStore, image_name: str, class_name: str
+) -> float | None:
+    """Median equivalent radius sqrt(area / pi) of the image's `class_name` objects, as a
+    fraction of the image's longer side; None when their masks cannot be read.
+
+    It sets the suppression radius of the `nms` peak rule (samic_core/peaks.py), so that two
+    touching objects keep a prompt each while one object does not get several.
+    """
+    try:
+        loaded = store.load(image_name, verify_image=False)
+    except SamicError as e:  # AnnotationError is a SamicError
+        log.warning("%s", e)
+        return None
+    ids = [o.id for o in loaded.annotation.objects if o.label == class_name]
+    if not ids:
+        return None
+    inst = loaded.instances
+    counts = np.bincount(inst.ravel(), minlength=max(ids) + 1)
+    areas = np.array([counts[i] for i in ids if i < len(counts) and counts[i] > 0], np.float64)
+    if len(areas) == 0:
+        return None
+    return float(np.median(np.sqrt(areas / np.pi)) / max(inst.shape))
+
+
+def use_references(
+    predictor: SamicPredictor,
+    store: AnnotationStore,
+    class_name: str,
+    references: list[tuple[Path, np.ndarray]],
+) -> None:
+    """Set the predictor's references to these (image path, points) of `store`, with the
+    median radius of their `class_name` objects (for the `nms` peak rule)."""
+    radii = [reference_object_radius(store, p.name, class_name) for p, _ in references]
+    known = [r for r in radii if r is not None]
+    predictor.set_references(
+        [read_image_rgb(p) for p, _ in references],
+        [pts for _, pts in references],
+        float(np.median(known)) if known else None,
+    )

@@ -2,13 +2,15 @@
 
 An episode pairs a reference image of a class (with the heat map of all its positive points of
 that class) with another image of the same class as the target (paper sections 3.2 and 4.2).
-Objects count as training data when annotated by hand, or predicted and then reviewed.
+Objects count as training data when annotated by hand, or predicted and then reviewed. With
+`negatives`, an image the annotator marked done without any object of a class is an empty
+target of that class (its heat map is zero): it teaches the network to say "nothing here".
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,18 +40,26 @@ class AnnotatedImage:
     size: tuple[int, int]  # (H, W) of the original image
     points: dict[str, np.ndarray]
     objects: dict[str, int]  # class -> number of training objects
+    empty_of: tuple[str, ...] = ()  # classes this image (marked done) is known not to contain
 
 
 def scan_folder(
-    folder: str | Path, classes: list[str] | None = None, out_dir: str | Path | None = None
+    folder: str | Path,
+    classes: list[str] | None = None,
+    out_dir: str | Path | None = None,
+    negatives: bool = False,
 ) -> list[AnnotatedImage]:
     """Read every annotation of `folder` and keep the images with training objects.
 
-    classes: keep only these classes (None = all). Raises AnnotationError naming a bad file.
+    classes: keep only these classes (None = all). negatives: also keep images marked done
+    that lack some class of the folder, as empty targets of those classes (only images done
+    and with no object of that class at all, not even an unreviewed prediction).
+    Raises AnnotationError naming a bad file.
     """
     store = AnnotationStore(folder, out_dir)
     wanted = set(classes) if classes else None
     images: list[AnnotatedImage] = []
+    done_labels: list[tuple[AnnotatedImage, set[str]]] = []
     for path in store.images():
         if not store.exists(path.name):
             continue
@@ -61,16 +71,28 @@ def scan_folder(
                 continue
             pts.setdefault(obj.label, []).extend((p.x, p.y) for p in obj.positive_points)
             counts[obj.label] = counts.get(obj.label, 0) + 1
+        image = AnnotatedImage(
+            name=path.name,
+            path=path,
+            size=(ann.height, ann.width),
+            points={c: np.asarray(v, np.float64).reshape(-1, 2) for c, v in pts.items()},
+            objects=counts,
+        )
         if pts:
-            images.append(
-                AnnotatedImage(
-                    name=path.name,
-                    path=path,
-                    size=(ann.height, ann.width),
-                    points={c: np.asarray(v, np.float64).reshape(-1, 2) for c, v in pts.items()},
-                    objects=counts,
-                )
-            )
+            images.append(image)
+        if negatives and ann.done:
+            done_labels.append((image, {o.label for o in ann.objects}))
+    if negatives:
+        known = {c for im in images for c in im.points}
+        for image, labels in done_labels:
+            empty_of = tuple(sorted(known - labels))
+            if not empty_of:
+                continue
+            if image.points:
+                images[images.index(image)] = replace(image, empty_of=empty_of)
+            else:
+                images.append(replace(image, empty_of=empty_of))
+        images.sort(key=lambda im: im.name)
     return images
 
 
@@ -85,9 +107,10 @@ def filter_classes(images: list[AnnotatedImage], classes: list[str]) -> list[Ann
     out = []
     for im in images:
         pts = {c: v for c, v in im.points.items() if c in classes}
-        if pts:
+        empty_of = tuple(c for c in im.empty_of if c in classes)
+        if pts or empty_of:
             objects = {c: n for c, n in im.objects.items() if c in classes}
-            out.append(AnnotatedImage(im.name, im.path, im.size, pts, objects))
+            out.append(AnnotatedImage(im.name, im.path, im.size, pts, objects, empty_of))
     return out
 
 
@@ -97,7 +120,7 @@ def count_training_data(
     """class -> (images, objects) that training would use, for the app's train dialog."""
     out: dict[str, tuple[int, int]] = {}
     for image in scan_folder(folder, out_dir=out_dir):
-        for c, n in image.objects.items():
+        for c, n in image.objects.items():  # images with objects only (no negatives asked)
             i, o = out.get(c, (0, 0))
             out[c] = (i + 1, o + n)
     return dict(sorted(out.items()))
@@ -189,37 +212,60 @@ def make_episodes(
     references: list[int],
     rng: np.random.Generator,
     flips: bool = False,
+    refs_per_target: int = 1,
 ) -> list[Episode]:
-    """One episode per (target image, class): a random other reference image of that class."""
+    """Per (target image, class): `refs_per_target` distinct random other reference images.
+
+    Classes a target is an empty target of (`empty_of`) get episodes too, with a zero heat map.
+    """
     refs = _by_class(references, images)
     episodes: list[Episode] = []
     for t in targets:
-        for c in sorted(images[t].points):
+        for c in sorted({*images[t].points, *images[t].empty_of}):
             pool = [r for r in refs.get(c, []) if r != t]
             if not pool:
                 continue
-            r = pool[int(rng.integers(len(pool)))]
-            tf = (bool(rng.integers(2)), bool(rng.integers(2))) if flips else (False, False)
-            rf = (bool(rng.integers(2)), bool(rng.integers(2))) if flips else (False, False)
-            episodes.append(Episode(t, r, c, tf, rf))
+            picks = (
+                [int(rng.integers(len(pool)))]  # the paper schedule's draw, as before
+                if refs_per_target == 1
+                else rng.permutation(len(pool))[:refs_per_target]
+            )
+            for j in picks:
+                tf = (bool(rng.integers(2)), bool(rng.integers(2))) if flips else (False, False)
+                rf = (bool(rng.integers(2)), bool(rng.integers(2))) if flips else (False, False)
+                episodes.append(Episode(t, pool[int(j)], c, tf, rf))
     return episodes
 
 
 def train_episodes(
-    images: list[AnnotatedImage], split: Split, seed: int, epoch: int, flips: bool
+    images: list[AnnotatedImage],
+    split: Split,
+    seed: int,
+    epoch: int,
+    flips: bool,
+    refs_per_target: int = 1,
+    min_episodes: int = 1,
 ) -> list[Episode]:
-    """The shuffled episodes of one epoch; a function of (seed, epoch) so resuming repeats it."""
+    """The shuffled episodes of one epoch; a function of (seed, epoch) so resuming repeats it.
+
+    refs_per_target references per target, raised on small folders until the epoch holds at
+    least `min_episodes` pairs (or every pair there is).
+    """
     index = {im.name: i for i, im in enumerate(images)}
     train = [index[im.name] for im in split.train]
     rng = np.random.default_rng([seed, epoch])
-    episodes = make_episodes(images, train, train, rng, flips)
+    per_target = max(1, sum(len({*images[t].points, *images[t].empty_of}) for t in train))
+    refs = max(refs_per_target, -(-min_episodes // per_target))
+    episodes = make_episodes(images, train, train, rng, flips, refs)
     order = rng.permutation(len(episodes))
     return [episodes[i] for i in order]
 
 
-def val_episodes(images: list[AnnotatedImage], split: Split, seed: int) -> list[Episode]:
+def val_episodes(
+    images: list[AnnotatedImage], split: Split, seed: int, refs_per_target: int = 1
+) -> list[Episode]:
     """Fixed validation episodes: validation targets with references from any other image."""
     index = {im.name: i for i, im in enumerate(images)}
     val = [index[im.name] for im in split.val]
     rng = np.random.default_rng([seed, 1_000_003])
-    return make_episodes(images, val, list(range(len(images))), rng, flips=False)
+    return make_episodes(images, val, list(range(len(images))), rng, False, refs_per_target)

@@ -47,6 +47,8 @@ class EpisodeTensors:
             self.pixels.append(image_to_tensor(read_image_rgb(image.path), size))
             for c, pts in image.points.items():
                 self.heat[(i, c)] = points_heatmap(pts, image.size, size)
+            for c in image.empty_of:  # an empty target: the object is not in this image
+                self.heat[(i, c)] = torch.zeros(size, size)
 
     def image(self, index: int, flip: Flip) -> torch.Tensor:
         return apply_flip(self.pixels[index], flip)

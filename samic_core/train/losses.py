@@ -1,12 +1,19 @@
-"""SAMIC's training loss (paper section 3.5): KLD + (1 - CC) + NSS term.
+"""SAMIC's training loss (paper section 3.5): KLD + (1 - CC) + NSS term, plus a BCE term.
 
 All terms take a non-negative predicted map P (B, H, W) and the ground-truth heat map G (B, H, W)
-with max 1, return one value per sample, and decrease as P improves.
+with max 1, return one value per sample, and decrease as P improves. KLD, CC and NSS compare the
+maps' shapes only, so the network's output level is free under them; the BCE term (not in the
+paper; measured in docs/model.md) ties the output to G's values, so that an absolute floor on
+the output can tell "no object here", and it is the only term on a target without the object
+(G = 0), where the three shape terms are undefined.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
+import torch.nn.functional as F
 
 KLD_EPS = 1e-6  # the paper's epsilon in eq. (1)
 VAR_EPS = 1e-12  # inside square roots: a flat map gives finite values and gradients
@@ -58,16 +65,39 @@ def nss_loss(
     return ((_standardise(g) - _standardise(p)) * fix).sum(1) / n
 
 
-def samic_loss(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
-    """Loss = KLD + (1 - CC) + NSS term, averaged over the batch (a scalar)."""
-    return (kld_loss(pred, gt) + cc_loss(pred, gt) + nss_loss(pred, gt)).mean()
+def bce_loss(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    """Per-pixel binary cross-entropy of P against G's values, averaged over the pixels."""
+    p = _flat(pred).clamp(1e-6, 1.0 - 1e-6)
+    return F.binary_cross_entropy(p, _flat(gt).to(p.dtype), reduction="none").mean(1)
 
 
-def loss_terms(pred: torch.Tensor, gt: torch.Tensor) -> dict[str, float]:
-    """Batch means of the three terms, for logging."""
-    with torch.no_grad():
-        return {
-            "kld": float(kld_loss(pred, gt).mean()),
-            "cc": float(cc_loss(pred, gt).mean()),
-            "nss": float(nss_loss(pred, gt).mean()),
-        }
+LOSS_FUNCTIONS = {"kld": kld_loss, "cc": cc_loss, "nss": nss_loss, "bce": bce_loss}
+SHAPE_TERMS = ("kld", "cc", "nss")  # undefined on an empty G: left out for those samples
+PAPER_TERMS = SHAPE_TERMS
+DEFAULT_TERMS = ("kld", "cc", "nss", "bce")
+
+
+def loss_terms(
+    pred: torch.Tensor, gt: torch.Tensor, terms: Sequence[str] = DEFAULT_TERMS
+) -> dict[str, torch.Tensor]:
+    """Per-term batch means (scalars with gradients); shape terms average over non-empty G only."""
+    unknown = set(terms) - set(LOSS_FUNCTIONS)
+    if unknown or not terms:
+        raise ValueError(f"loss terms must be some of {tuple(LOSS_FUNCTIONS)}, got {terms}")
+    present = _flat(gt).amax(1) > 0  # (B,) targets that contain the object
+    out: dict[str, torch.Tensor] = {}
+    for name in terms:
+        values = LOSS_FUNCTIONS[name](pred, gt)
+        if name in SHAPE_TERMS:
+            values = values[present] if bool(present.any()) else values[:0]
+            out[name] = values.sum() / max(int(present.sum()), 1)
+        else:
+            out[name] = values.mean()
+    return out
+
+
+def samic_loss(
+    pred: torch.Tensor, gt: torch.Tensor, terms: Sequence[str] = PAPER_TERMS
+) -> torch.Tensor:
+    """The sum of the chosen terms' batch means (a scalar); by default the paper's loss."""
+    return torch.stack(list(loss_terms(pred, gt, terms).values())).sum()

@@ -1,8 +1,11 @@
-"""Training loop: Adam on the learner, early stopping on the training loss, best + last files.
+"""Training loop: Adam on the learner, a schedule that stops when learning stops, best + last files.
 
 The same `train` function serves the CLI (tqdm through `progress`) and the app (progress bar and
 Cancel through `progress` and `should_stop`). Paper section 4.2: Adam, lr 1e-3, batch 4, up to
-300 epochs, stop when the training loss has not improved for 10 epochs.
+300 epochs, stop when the training loss has not improved for 10 epochs (`schedule="paper"`).
+The default schedule (`"auto"`, measured in docs/model.md) draws more reference/target pairs
+per epoch, counts patience in optimizer steps on a smoothed loss, adds the BCE term and trains
+on images the annotator finished without the object as empty targets.
 """
 
 from __future__ import annotations
@@ -42,12 +45,20 @@ from samic_core.train.episodes import (
     val_episodes,
 )
 from samic_core.train.features import EpisodeTensors, FeatureBank, episode_batch
-from samic_core.train.losses import cc_loss, kld_loss, nss_loss
+from samic_core.train.losses import loss_terms
+from samic_core.train.schedule import SCHEDULES, Schedule, Stopper, resolve_schedule
 
 log = logging.getLogger(__name__)
 
+# The `.last` file (weights + optimizer state, ~31 MB) is written after the first epoch, then at
+# most every this many seconds, and at the end: writing it every epoch dominated short epochs.
+# A crash or a cancel mid-run loses at most this much training on --resume.
+LAST_SAVE_INTERVAL_S = 30.0
+
 __all__ = [
     "MIN_IMAGES_PER_CLASS",
+    "SCHEDULES",
+    "Schedule",
     "TrainConfig",
     "TrainProgress",
     "TrainResult",
@@ -66,7 +77,8 @@ class TrainConfig:
     epochs: int = 300
     batch_size: int = 4
     lr: float = 1e-3
-    patience: int = 10
+    patience: int | None = None  # in the schedule's unit (paper: epochs; auto: steps)
+    schedule: str = "auto"  # "auto" or "paper", see samic_core/train/schedule.py
     image_size: int = 224
     device: str = "auto"
     backbone: str = "resnet50"
@@ -122,18 +134,14 @@ def batch_loss(
     episodes: Sequence[Episode],
     tensors: EpisodeTensors,
     bank: FeatureBank,
+    terms: Sequence[str] = ("kld", "cc", "nss"),
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """Mean loss over a batch of episodes, and the mean of each term (for the history)."""
+    """Loss over a batch of episodes (the sum of the terms' batch means), and each term's mean."""
     target_feats, ref_feats, ref_heat, target_heat = episode_batch(episodes, tensors, bank)
     pred = net.to_heatmap(net.forward_features(target_feats, ref_feats, ref_heat))
-    kld, cc, nss = (
-        kld_loss(pred, target_heat),
-        cc_loss(pred, target_heat),
-        nss_loss(pred, target_heat),
-    )
-    loss = (kld + cc + nss).mean()
-    terms = {k: float(v.detach().mean()) for k, v in (("kld", kld), ("cc", cc), ("nss", nss))}
-    return loss, terms
+    parts = loss_terms(pred, target_heat, terms)
+    loss = torch.stack(list(parts.values())).sum()
+    return loss, {k: float(v.detach()) for k, v in parts.items()}
 
 
 def _batches(items: Sequence[Episode], size: int) -> Iterator[Sequence[Episode]]:
@@ -152,7 +160,10 @@ def _deterministic() -> Iterator[None]:
 
 
 def _check_config(config: TrainConfig) -> None:
-    if config.epochs < 1 or config.batch_size < 1 or config.patience < 1:
+    if config.schedule not in SCHEDULES:
+        raise SamicError(f"unknown schedule {config.schedule!r}; use one of {tuple(SCHEDULES)}")
+    patience_ok = config.patience is None or config.patience >= 1
+    if config.epochs < 1 or config.batch_size < 1 or not patience_ok:
         raise SamicError("epochs, batch size and patience must be at least 1")
     if not config.lr > 0:
         raise SamicError(f"learning rate must be positive, got {config.lr}")
@@ -200,17 +211,20 @@ class _Trainer:
     def __init__(self, config: TrainConfig) -> None:
         _check_config(config)
         self.config = config
+        self.schedule: Schedule = resolve_schedule(config.schedule, config.patience)
         self.best_path = Path(config.out)
         self.last_path = last_path_for(self.best_path)
         _check_outputs(config, self.best_path, self.last_path)
         self.device = resolve_device(config.device)
-        images = scan_folder(config.folder, None, config.annotations)
+        images = scan_folder(
+            config.folder, None, config.annotations, negatives=self.schedule.negatives
+        )
         if config.classes:
             images = filter_classes(images, list(config.classes))
         self.classes = check_enough(images, config.folder)
         self.images = images
         self.split = split_by_image(images, config.val_fraction, config.seed)
-        self.val = val_episodes(images, self.split, config.seed)
+        self.val = val_episodes(images, self.split, config.seed, self.schedule.refs_per_target)
 
         resume = _resume_state(config) if config.resume is not None else None
         with torch.random.fork_rng(devices=[]):
@@ -229,8 +243,7 @@ class _Trainer:
         self.history: list[dict[str, Any]] = []
         self.best_loss: float | None = None
         self.best_epoch: int | None = None
-        self.best_train: float = math.inf
-        self.bad_epochs = 0
+        self.stopper = Stopper(self.schedule)
         if resume is not None:
             _, state, weights = resume
             self.net.learner.load_state_dict(weights)
@@ -239,8 +252,7 @@ class _Trainer:
             self.history = list(state["history"])
             self.best_loss = state["best_loss"]
             self.best_epoch = state["best_epoch"]
-            self.best_train = float(state["best_train_loss"])
-            self.bad_epochs = int(state["bad_epochs"])
+            self.stopper.load_state(state.get("stopper", state))
 
     def meta(self, epoch: int, train_loss: float | None, val_loss: float | None) -> ModelMeta:
         return ModelMeta(
@@ -266,7 +278,7 @@ class _Trainer:
         total = 0.0
         with torch.no_grad():
             for batch in _batches(self.val, self.config.batch_size):
-                loss, _ = batch_loss(self.net, batch, tensors, bank)
+                loss, _ = batch_loss(self.net, batch, tensors, bank, self.schedule.loss_terms)
                 total += float(loss) * len(batch)
         return total / len(self.val)
 
@@ -286,20 +298,24 @@ class _Trainer:
         epochs_run = self.start_epoch - 1
         last_train: float | None = self.history[-1]["train_loss"] if self.history else None
         steps_done = 0
+        last_saved = -math.inf  # the first epoch always writes the .last file
         epoch = self.start_epoch
         while not cancelled and epoch <= cfg.epochs:
-            episodes = train_episodes(self.images, self.split, cfg.seed, epoch, cfg.flips)
+            episodes = train_episodes(
+                self.images, self.split, cfg.seed, epoch, cfg.flips,
+                self.schedule.refs_per_target, self.schedule.min_episodes,
+            )  # fmt: skip
             if not episodes:
                 raise SamicError(f"{cfg.folder}: no training episodes could be formed")
             steps = math.ceil(len(episodes) / cfg.batch_size)
             self.net.train()
-            sums = {"loss": 0.0, "kld": 0.0, "cc": 0.0, "nss": 0.0}
+            sums = {"loss": 0.0, **{k: 0.0 for k in self.schedule.loss_terms}}
             seen = 0
             for step, batch in enumerate(_batches(episodes, cfg.batch_size), start=1):
                 if stop():
                     cancelled = True
                     break
-                loss, terms = batch_loss(self.net, batch, tensors, bank)
+                loss, terms = batch_loss(self.net, batch, tensors, bank, self.schedule.loss_terms)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 self.optimizer.step()
@@ -330,7 +346,7 @@ class _Trainer:
                     "epoch": epoch,
                     "train_loss": train_loss,
                     "val_loss": val_loss,
-                    **{k: sums[k] / seen for k in ("kld", "cc", "nss")},
+                    **{k: sums[k] / seen for k in self.schedule.loss_terms},
                     "elapsed_s": time.perf_counter() - t0,
                 }
             )
@@ -338,20 +354,20 @@ class _Trainer:
             if self.best_loss is None or chosen < self.best_loss:
                 self.best_loss, self.best_epoch = chosen, epoch
                 save_model_file(self.best_path, self.net, self.meta(epoch, train_loss, val_loss))
-            if train_loss < self.best_train:
-                self.best_train, self.bad_epochs = train_loss, 0
-            else:
-                self.bad_epochs += 1
+            self.stopper.update(train_loss, val_loss, steps)
             state = {
                 "optimizer": self.optimizer.state_dict(),
                 "epoch": last_train_epoch,
                 "history": self.history,
                 "best_loss": self.best_loss,
                 "best_epoch": self.best_epoch,
-                "best_train_loss": self.best_train,
-                "bad_epochs": self.bad_epochs,
+                "stopper": self.stopper.state(),
             }
-            save_model_file(self.last_path, self.net, self.meta(epoch, train_loss, val_loss), state)
+            ending = self.stopper.should_stop() or epoch == cfg.epochs
+            if ending or time.perf_counter() - last_saved >= LAST_SAVE_INTERVAL_S:
+                meta = self.meta(epoch, train_loss, val_loss)
+                save_model_file(self.last_path, self.net, meta, state)
+                last_saved = time.perf_counter()
             if progress is not None:
                 elapsed = time.perf_counter() - t0
                 progress(
@@ -360,8 +376,8 @@ class _Trainer:
                         elapsed, elapsed / max(steps_done, 1) * (cfg.epochs - epoch) * steps,
                     )
                 )  # fmt: skip
-            if self.bad_epochs >= cfg.patience:
-                log.info("early stop: training loss flat for %d epochs", cfg.patience)
+            if self.stopper.should_stop():
+                log.info("early stop after epoch %d: %s", epoch, self.stopper.reason())
                 break
             epoch += 1
         log.info("feature cache: %d hits, %d misses", bank.hits, bank.misses)

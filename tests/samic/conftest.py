@@ -117,11 +117,13 @@ def trained_model(synthetic_folder: Path, tmp_path_factory: pytest.TempPathFacto
 
 
 def tiny_config(folder: Path, out: Path, **kw):
-    """A TrainConfig small enough for CPU tests."""
+    """A TrainConfig small enough for CPU tests: the paper schedule's short epochs (the mechanics
+    under test do not depend on the schedule; test_schedule.py and test_learning.py cover auto)."""
     from samic_core.train.trainer import TrainConfig
 
     base = dict(
-        image_size=64, device="cpu", backbone_weights="none", batch_size=4, val_fraction=0.25
-    )
+        image_size=64, device="cpu", backbone_weights="none", batch_size=4, val_fraction=0.25,
+        schedule="paper",
+    )  # fmt: skip
     base.update(kw)
     return TrainConfig(folder, out, **base)

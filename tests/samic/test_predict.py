@@ -12,6 +12,7 @@ from samic_core.annotation import AnnotationStore
 from samic_core.cli.main import main
 from samic_core.errors import SamicError
 from samic_core.fileio import read_image_rgb
+from samic_core.peaks import PeakRule
 from samic_core.predict.autoannotate import auto_annotate, suggest_objects
 from samic_core.predict.predictor import SamicPredictor
 from samic_core.predict.references import select_references
@@ -57,7 +58,7 @@ def test_peaks_are_in_original_pixels(predictor: SamicPredictor, monkeypatch) ->
     known = np.zeros((64, 64), np.float32)
     known[19:22, 39:42] = 1.0
     monkeypatch.setattr(predictor, "heatmap", lambda image: known)
-    (peak,) = predictor.peaks(wide, threshold=0.5)
+    (peak,) = predictor.peaks(wide, PeakRule.paper())
     assert peak.x == pytest.approx((40 + 0.5) * 3 - 0.5) and peak.y == pytest.approx(20.0)
     assert peak.area == 9 and peak.score == 1.0
 
@@ -98,8 +99,9 @@ def test_auto_annotate_writes_predictions_and_never_touches_manual_work(
     out = AnnotationStore(folder)
     images = sorted(folder.glob("*.png"))
     seen: list[int] = []
+    low = PeakRule.named("paper", 0.3)  # a 2-epoch model: the rule's mechanics, not its quality
     report = auto_annotate(predictor, engine, images, out, "disc", lambda d, t, n: seen.append(d),
-                           threshold=0.3)  # fmt: skip
+                           rule=low)  # fmt: skip
     assert seen == [1, 2, 3, 4]
     assert report.skipped_protected == ["manual.png"]
     assert (folder / "annotations" / "manual.json").read_bytes() == manual_json
@@ -114,15 +116,14 @@ def test_auto_annotate_writes_predictions_and_never_touches_manual_work(
         assert loaded.annotation.sam_model == engine.model_id
         assert set(np.unique(loaded.instances)) - {0} == {o.id for o in objs}
     # running again replaces the unreviewed predictions, still skipping the manual image
-    again = auto_annotate(predictor, engine, images, out, "disc", threshold=0.3)
+    again = auto_annotate(predictor, engine, images, out, "disc", rule=low)
     assert again.written == report.written and again.skipped_protected == ["manual.png"]
     # one prompt: all peaks of an image become a single object
     name = report.written[0]
-    found = suggest_objects(predictor, engine, folder / name, "disc", one_prompt=True,
-                            threshold=0.3)  # fmt: skip
+    found = suggest_objects(predictor, engine, folder / name, "disc", one_prompt=True, rule=low)
     assert len(found) <= 1
     if found:
-        assert len(found[0][0]) == len(predictor.peaks(read_image_rgb(folder / name), 0.3))
+        assert len(found[0][0]) == len(predictor.peaks(read_image_rgb(folder / name), low))
 
 
 def test_cli_train_predict_and_model_info(
@@ -146,7 +147,8 @@ def test_cli_train_predict_and_model_info(
     code = main(["predict", "--model", str(model), "--refs", str(synthetic_folder),
                  "--images", str(target), "--shots", "2", "--checkpoint",
                  str(tiny_sam_checkpoint), "--device", "cpu", "--no-cache",
-                 "--threshold", "0.3", "--out", str(tmp_path / "ann")])  # fmt: skip
+                 "--peaks", "paper", "--threshold", "0.3",
+                 "--out", str(tmp_path / "ann")])  # fmt: skip
     assert code == 0
     assert "disc: 2 references" in capsys.readouterr().out
     assert (tmp_path / "ann" / "t.json").is_file()

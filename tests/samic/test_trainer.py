@@ -39,6 +39,8 @@ def test_training_writes_best_and_last_with_metadata(trained_model: Path) -> Non
 def test_progress_reaches_every_step_and_epoch(synthetic_folder, tiny_train_config, tmp_path):
     events: list[TrainProgress] = []
     result = train(tiny_train_config(synthetic_folder, tmp_path / "m.pt", epochs=2), events.append)
+    steps = events[0].steps  # the paper schedule: one episode per training image
+    assert steps == 2
     assert {(e.epoch, e.step) for e in events} == {(ep, s) for ep in (1, 2) for s in (1, 2)}
     assert events[-1].val_loss == result.history[-1]["val_loss"] is not None
     assert all(e.epochs == 2 and e.elapsed_s >= 0 for e in events)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -9,14 +10,25 @@ import numpy as np
 
 from samic_core.errors import SamicError
 from samic_core.eval.methods.base import Prediction, PromptMethod, Query, Reference
+from samic_core.peaks import PeakRule
 
 
 class SamicMethod(PromptMethod):
-    """Peaks of SAMIC's predicted heat map (K shots averaged by the predictor) as positives."""
+    """Peaks of SAMIC's predicted heat map (K shots averaged by the predictor) as positives.
+
+    rule: how peaks are found (default: the `nms` rule; `PeakRule.paper()` for the paper's).
+    A bare `threshold` keeps the default rule with another relative threshold.
+    """
 
     name = "samic"
 
-    def __init__(self, model_path: str | Path, device: str = "auto", threshold: float = 0.5):
+    def __init__(
+        self,
+        model_path: str | Path,
+        device: str = "auto",
+        threshold: float | None = None,
+        rule: PeakRule | None = None,
+    ):
         try:
             from samic_core.predict.predictor import SamicPredictor
         except ImportError as e:  # the predictor package is optional at import time
@@ -24,11 +36,12 @@ class SamicMethod(PromptMethod):
         self.model_path = Path(model_path)
         if not self.model_path.is_file():
             raise SamicError(f"{self.model_path}: SAMIC model file does not exist")
-        self.threshold = threshold
+        rule = rule or PeakRule()
+        self.rule = rule if threshold is None else replace(rule, threshold=threshold)
         self.predictor = SamicPredictor.from_file(self.model_path, device)
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "model": str(self.model_path), "threshold": self.threshold}
+        return {"name": self.name, "model": str(self.model_path), "peaks": self.rule.describe()}
 
     def set_references(self, references: list[Reference]) -> None:
         self.predictor.set_references(
@@ -36,7 +49,7 @@ class SamicMethod(PromptMethod):
         )
 
     def predict(self, query: Query) -> Prediction:
-        peaks = self.predictor.peaks(query.image, threshold=self.threshold)
+        peaks = self.predictor.peaks(query.image, self.rule)
         pred = Prediction.positives(np.array([[p.x, p.y] for p in peaks]).reshape(-1, 2))
         pred.extras["scores"] = [float(p.score) for p in peaks]
         return pred
