@@ -13,6 +13,7 @@ from samic_core.model.backbone import BACKBONES
 from samic_core.model.correlation import SUPPORT_RESIZE_MODES
 from samic_core.model.samic_net import OUTPUTS
 from samic_core.train.checkpoint import last_path_for
+from samic_core.train.schedule import SCHEDULES
 from samic_core.train.trainer import TrainConfig, TrainProgress, train
 
 
@@ -33,8 +34,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.lr)
     p.add_argument(
-        "--patience", type=int, default=d.patience, help="stop after this many epochs "
-        "without a lower training loss"
+        "--schedule", choices=tuple(SCHEDULES), default=d.schedule,
+        help="auto (default): several references per target each epoch, stop when the smoothed "
+        "validation loss has not improved for PATIENCE optimizer steps (at least "
+        f"{SCHEDULES['auto'].min_steps} steps), BCE term and empty targets; paper: section 4.2 "
+        "as written (one reference per target, stop after PATIENCE epochs without a lower "
+        "training loss). Measured in docs/model.md",
+    )  # fmt: skip
+    p.add_argument(
+        "--patience", type=int, default=None,
+        help=f"in the schedule's unit: auto {SCHEDULES['auto'].patience} steps, paper "
+        f"{SCHEDULES['paper'].patience} epochs",
     )  # fmt: skip
     p.add_argument("--image-size", type=int, default=d.image_size, help="S of the S x S input")
     add_device_option(p)
@@ -68,6 +78,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         batch_size=args.batch_size,
         lr=args.lr,
         patience=args.patience,
+        schedule=args.schedule,
         image_size=args.image_size,
         device=args.device,
         backbone=args.backbone,

@@ -201,6 +201,12 @@ def _resume_state(config: TrainConfig) -> tuple[ModelMeta, dict[str, Any], dict[
                 f"{path}: was trained with {key} = {getattr(meta, key)!r}; cannot resume "
                 f"with {want!r}"
             )
+    trained_with = meta.config.get("schedule", "paper")  # files from before schedules: paper
+    if trained_with != config.schedule:
+        raise SamicError(
+            f"{path}: was trained with the {trained_with!r} schedule; resume with --schedule "
+            f"{trained_with}"
+        )
     weights = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
     return meta, state, weights
 

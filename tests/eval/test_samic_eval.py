@@ -40,7 +40,7 @@ def test_briefly_trained_samic_beats_copy_and_center(tmp_path):
         TrainConfig(
             folder=tmp_path / "sambox",
             out=tmp_path / "samic.pt",
-            epochs=22,
+            epochs=22, schedule="paper",
             batch_size=4,
             lr=1e-3,
             patience=22,
