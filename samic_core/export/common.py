@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 
 from samic_core.annotation import AnnotatedObject, AnnotationStore, ImageAnnotation
-from samic_core.annotation.store import CLASSES_FILENAME
 from samic_core.errors import AnnotationError, ImageReadError, SamicError
 
 # (done, total, image name)
@@ -104,10 +103,18 @@ def annotation_files(store: AnnotationStore) -> list[Path]:
     """The per-image annotation JSONs of a store, sorted by name."""
     if not store.dir.is_dir():
         raise SamicError(f"{store.dir}: no annotations folder; annotate some images first")
-    return sorted(
-        (p for p in store.dir.glob("*.json") if p.name != CLASSES_FILENAME),
-        key=lambda p: p.name.lower(),
-    )
+    return store.annotation_files()
+
+
+def used_labels(store: AnnotationStore, files: list[Path]) -> list[str]:
+    """Every object label of the readable files (a damaged file is reported when it is loaded)."""
+    labels: list[str] = []
+    for path in files:
+        try:
+            labels.extend(o.label for o in store.load_json_file(path).objects)
+        except AnnotationError:
+            continue
+    return labels
 
 
 def load_item(
@@ -118,7 +125,7 @@ def load_item(
     Raises AnnotationError naming the file for a missing or changed image, a mask of the
     wrong size, an unknown class or stray instance ids (the checks of `AnnotationStore.load`).
     """
-    ann = store.load_json(json_path.name)  # a name whose stem is the JSON's (dots allowed)
+    ann = store.load_json_file(json_path)
     if store.json_path(ann.image) != json_path:
         raise AnnotationError(
             json_path, f"names image {ann.image!r}, whose annotation is elsewhere"
