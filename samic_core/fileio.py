@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,20 +19,65 @@ import numpy as np
 from samic_core.errors import ImageReadError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+STALE_SECONDS = 600  # a temporary file or folder untouched this long was left by a killed run
+
+
+def current_umask() -> int:
+    """The process umask (read without changing it where /proc allows)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def normal_mode(path: str | Path, directory: bool = False) -> None:
+    """Give a file made by mkstemp / mkdtemp (0600 / 0700) the mode a plain write would have."""
+    os.chmod(path, (0o777 if directory else 0o666) & ~current_umask())
+
+
+def remove_stale_temps(path: str | Path, age: float = STALE_SECONDS) -> list[Path]:
+    """Delete `.NAME.*.tmp` files beside `path` (atomic_path's temporaries) older than `age` s.
+
+    Only our own temporaries of this very target are touched, and only old ones, so a write in
+    progress in another process is never removed.
+    """
+    path = Path(path)
+    removed = []
+    if not path.parent.is_dir():
+        return removed
+    now = time.time()
+    for p in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        try:
+            if p.is_file() and now - p.stat().st_mtime > age:
+                p.unlink()
+                removed.append(p)
+        except OSError:
+            continue
+    return removed
 
 
 @contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
+def atomic_path(path: str | Path, clean_stale: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success rename it over `path`, else delete it.
 
     The rename is atomic on one file system, so readers see the old file or the new one,
-    never a half-written file, even if the process dies mid-write.
+    never a half-written file, even if the process dies mid-write. The file gets the mode a
+    plain write would give it (umask respected). `clean_stale` first removes temporaries of
+    `path` that killed runs left behind (for big files such as model files).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if clean_stale:
+        remove_stale_temps(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    normal_mode(tmp_path)
     try:
         yield tmp_path
         os.replace(tmp_path, path)

@@ -57,6 +57,8 @@ def export_folder(
     if fmt not in WRITERS:
         raise SamicError(f"unknown export format {fmt!r}; choose one of {', '.join(WRITERS)}")
     folder = Path(folder)
+    if not folder.is_dir():
+        raise SamicError(f"{folder}: image folder does not exist")
     store = AnnotationStore(folder)
     files = annotation_files(store)
     classes = store.classes_for(used_labels(store, files))  # classes.json + labels it lacks
