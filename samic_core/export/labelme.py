@@ -22,6 +22,7 @@ from samic_core.export.common import (
     copy_image,
 )
 from samic_core.export.geometry import bridge_rings, mask_to_rings, polygon_to_mask
+from samic_core.export.limits import check_image_size, check_points
 
 LABELME_VERSION = "5.4.1"
 AREA_SHAPES = ("polygon", "rectangle", "circle", "mask")
@@ -90,7 +91,7 @@ def labelme_source(src: Path) -> ImportSource:
         name = Path(str(data["imagePath"]).replace("\\", "/")).name
         if name in source.images:
             raise FileProblem(path, f"a second LabelMe file for image {name!r}")
-        h, w = int(data["imageHeight"]), int(data["imageWidth"])
+        h, w = check_image_size(path, f"image {name}", data["imageWidth"], data["imageHeight"])
         shapes = []
         for k, shape in enumerate(data["shapes"]):
             kind = shape.get("shape_type") or "polygon"
@@ -98,6 +99,7 @@ def labelme_source(src: Path) -> ImportSource:
                 source.warnings.append(f"{path.name}: shape {k} ({kind}) has no area; skipped")
                 continue
             _check_shape(path, k, shape, kind)
+            check_points(path, f"shape {k} ({shape['label']})", shape["points"], h, w)
             shapes.append(shape)
             if shape["label"] not in source.classes:
                 source.classes.append(shape["label"])
@@ -109,7 +111,9 @@ def _read_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise FileProblem(path, f"not a readable JSON file ({e})") from e
+        raise FileProblem(path, f"not a readable JSON file ({e})") from None
+    except RecursionError:
+        raise FileProblem(path, "not a readable JSON file (nested too deeply)") from None
     if not isinstance(data, dict) or not isinstance(data.get("shapes"), list):
         raise FileProblem(path, "not a LabelMe file: no 'shapes' list")
     for key in ("imagePath", "imageHeight", "imageWidth"):
@@ -150,6 +154,8 @@ def shape_to_mask(shape: dict[str, Any], size: tuple[int, int]) -> np.ndarray:
         return (xx - cx) ** 2 + (yy - cy) ** 2 <= (px - cx) ** 2 + (py - cy) ** 2
     # "mask": a base64 PNG of the box points[0]..points[1] (inclusive), as LabelMe 5.3+ writes
     with Image.open(io.BytesIO(base64.b64decode(shape["mask"]))) as im:
+        if im.width * im.height > h * w:  # header only so far: refuse before decoding
+            raise ValueError(f"mask of {im.width}x{im.height} is larger than the image")
         crop = np.asarray(im.convert("L")) > 0
     out = np.zeros(size, bool)
     x0, y0 = int(pts[0][0]), int(pts[0][1])
@@ -170,7 +176,7 @@ def _labelme_loader(
             key = (shape["label"], gid) if gid is not None else k
             try:
                 mask = shape_to_mask(shape, (h, w))
-            except (ValueError, OSError) as e:  # undecodable base64 / PNG of a mask shape
+            except (ValueError, OSError, Image.DecompressionBombError) as e:  # bad mask PNG
                 raise FileProblem(path, f"shape {k} ({shape['label']}): {e}") from e
             if key in objects:
                 objects[key] = (shape["label"], objects[key][1] | mask)
