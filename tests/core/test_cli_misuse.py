@@ -1,10 +1,11 @@
-"""Misuse of every subcommand ends in one line `samic CMD: error: ...` naming the file, exit != 0."""
+"""Misuse of every subcommand: one line `samic CMD: error: ...` naming the file, exit != 0."""
 
 from __future__ import annotations
 
 import errno
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from samic_core.cli.main import SUBCOMMANDS, build_parser, main
@@ -118,10 +119,11 @@ def test_full_disk_during_export_is_one_line_and_leaves_nothing(
     from samic_core.export import common
 
     store = AnnotationStore(image_folder)
-    inst = __import__("numpy").zeros((320, 240), "uint16")
+    inst = np.zeros((320, 240), np.uint16)
     inst[10:50, 10:50] = 1
-    ann = ImageAnnotation(image="a.png", image_sha256=store.image_sha256(image_folder / "a.png"),
-                          width=240, height=320, objects=[AnnotatedObject(id=1, label="x")])  # fmt: skip
+    sha = store.image_sha256(image_folder / "a.png")
+    obj = AnnotatedObject(id=1, label="x")
+    ann = ImageAnnotation(image="a.png", image_sha256=sha, width=240, height=320, objects=[obj])
     store.save(ann, inst)
 
     def full(src, dest_dir):
