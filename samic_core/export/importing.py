@@ -19,6 +19,7 @@ from samic_core.export.common import (
     Progress,
     ShouldStop,
 )
+from samic_core.fileio import exif_orientation, oriented_size
 
 # Pillow refuses images over 2 x MAX_IMAGE_PIXELS (179 MP by default), below what SAMIC handles;
 # set its guard to SAMIC's own limit so a 182-megapixel photo imports and a bomb is still refused.
@@ -37,7 +38,7 @@ def image_size(path: Path) -> tuple[int, int]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as im:
-                w, h = im.size
+                w, h = oriented_size(*im.size, exif_orientation(path))
     except Image.DecompressionBombError:
         w = h = MAX_PIXELS  # over the limit; Pillow did not even say its size
     except (OSError, ValueError) as e:

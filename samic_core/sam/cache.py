@@ -41,7 +41,7 @@ from samic_core.sam.types import ImageEmbedding
 log = logging.getLogger(__name__)
 
 MAGIC = b"SAMICEMB"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: embeddings of EXIF-oriented pixels (version-1 entries are recomputed)
 _LEN = struct.Struct("<I")
 _DTYPES = {"float32": ("<f4", torch.float32), "float16": ("<f2", torch.float16)}
 DEFAULT_MAX_GB = 10.0
