@@ -137,3 +137,25 @@ def test_full_disk_during_export_is_one_line_and_leaves_nothing(
     assert code == 2 and len(lines) == 1 and "No space left on device" in lines[0]
     assert not (t / "out").exists()
     assert [p.name for p in t.iterdir() if "partial" in p.name] == []
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
+def test_train_refuses_a_non_finite_point_and_writes_no_model(
+    t: Path, image_folder: Path, capsys: pytest.CaptureFixture, value: str
+):
+    from samic_core.annotation import AnnotatedObject, AnnotationStore, ImageAnnotation, Point
+
+    store = AnnotationStore(image_folder)
+    for name in ("a.png", "b.png"):
+        inst = np.zeros((320, 240), np.uint16)
+        inst[10:50, 10:50] = 1
+        obj = AnnotatedObject(id=1, label="x", points=[Point(x=30, y=30)])
+        sha = store.image_sha256(image_folder / name)
+        store.save(ImageAnnotation(image=name, image_sha256=sha, width=240, height=320,
+                                   objects=[obj]), inst)  # fmt: skip
+    path = store.json_path("b.png")
+    path.write_text(path.read_text().replace('"x": 30.0', f'"x": {value}', 1))
+    code = main(["train", str(image_folder), "--out", str(t / "m.pt"), "--epochs", "1"])
+    lines = _error_lines(capsys.readouterr().err)
+    assert code == 2 and len(lines) == 1 and str(path) in lines[0] and "finite" in lines[0]
+    assert not any(p.name.startswith(("m.", ".m.")) for p in t.iterdir())

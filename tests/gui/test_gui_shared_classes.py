@@ -45,3 +45,25 @@ def test_add_rename_remove_keep_classes_added_by_the_cli(image_folder: Path):
         assert store.load(name).annotation.objects  # every annotation still loads
     assert not project.remove_class("dog")  # c.png uses it: refused, nothing lost
     assert "c.png" in project.class_in_use("dog")
+
+
+def test_hostile_annotation_files_do_not_stop_the_app_opening(image_folder: Path):
+    from sambox.model.status import ImageStatus
+
+    ann_dir = image_folder / "annotations"
+    ann_dir.mkdir()
+    (ann_dir / "a.png.json").write_text("[" * 100_000 + "]" * 100_000)  # RecursionError
+    (ann_dir / "b.json").write_text("{" * 50_000)  # layout-1 name, unparseable
+    _cli_saves(image_folder, "c.png", "bird")
+    path = AnnotationStore(image_folder).json_path("c.png")
+    nan_object = '{"id": 2, "label": "x", "points": [{"x": NaN, "y": 1}]}, '
+    path.write_text(path.read_text().replace('"objects": [', '"objects": [' + nan_object, 1))
+    project = ProjectController()
+    errors: list[str] = []
+    project.error.connect(errors.append)
+    assert project.open_folder(image_folder)
+    assert {n: project.statuses[n] for n in ("a.png", "b.png", "c.png")} == dict.fromkeys(
+        ("a.png", "b.png", "c.png"), ImageStatus.ERROR
+    )
+    doc, _ = project.load("c.png")
+    assert doc.locked and "finite number" in errors[-1] and str(path) in errors[-1]
