@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import yaml
@@ -85,8 +86,12 @@ def test_yolo_round_trip(annotated: Annotated, tmp_path: Path) -> None:
         assert len(got) == len(expected)
         for (cls, mask), (obj_id, want) in zip(got, expected.items(), strict=True):
             assert CLASSES[cls] == labels[obj_id]
-            worst = min(worst, iou(mask, want))
-    assert worst == 1.0  # holes and separate parts survive through the bridged polygon
+            parts = cv2.connectedComponents(want.astype(np.uint8), connectivity=8)[0] - 1
+            if parts == 1:  # with or without holes: exact as Ultralytics fills it
+                assert np.array_equal(mask, want), (stem, obj_id)
+            else:  # bridges across background cost a one-pixel line each
+                worst = min(worst, iou(mask, want))
+    assert 0.95 <= worst < 1.0
 
 
 def test_labelme_round_trip(annotated: Annotated, tmp_path: Path) -> None:
