@@ -22,9 +22,8 @@ import cv2
 import numpy as np
 from pydantic import ValidationError
 
-from samic_core.annotation import layout
+from samic_core.annotation import class_edits, layout
 from samic_core.annotation.classes import (
-    ClassInUseError,
     check_classes,
     merged,
     read_classes,
@@ -195,65 +194,15 @@ class AnnotationStore:
 
     def rename_class(self, old: str, new: str) -> list[str]:
         """Rename a class in classes.json and in every annotation that uses it; the new list."""
-        with self.lock():
-            classes = self.load_classes()
-            if old not in classes:
-                raise ValueError(f"{self.classes_path}: no class {old!r}")
-            if new in classes:
-                raise ValueError(f"{self.classes_path}: class {new!r} exists already")
-            renamed = [new if c == old else c for c in classes]
-            check_classes(renamed)
-            for path in self.annotation_files():
-                try:
-                    ann = self.load_json_file(path)
-                except AnnotationError as e:
-                    log.warning("not renamed in a damaged file: %s", e)
-                    continue
-                if not any(o.label == old for o in ann.objects):
-                    continue
-                for o in ann.objects:
-                    if o.label == old:
-                        o.label = new
-                if ann.masks is not None:
-                    ann.masks.classes = [new if c == old else c for c in ann.masks.classes]
-                atomic_write_json(path, ann.model_dump(mode="json"))
-            write_classes(self.classes_path, renamed)
-            return renamed
+        return class_edits.rename_class(self, old, new)
 
     def class_users(self, label: str) -> list[str]:
         """Images whose saved annotation has an object of class `label`."""
-        users = []
-        for path in self.annotation_files():
-            try:
-                ann = self.load_json_file(path)
-            except AnnotationError:
-                continue
-            if any(o.label == label for o in ann.objects):
-                users.append(ann.image)
-        return users
+        return class_edits.class_users(self, label)
 
     def remove_class(self, label: str) -> list[str]:
         """Remove an unused class, rewrite the semantic masks whose values shift; the new list."""
-        with self.lock():
-            users = self.class_users(label)
-            if users:
-                more = " and more" if len(users) > 5 else ""
-                raise ClassInUseError(
-                    f"the class {label!r} is still used in {', '.join(users[:5])}{more}"
-                )
-            classes = self.load_classes()
-            if label not in classes:
-                return classes
-            remaining = [c for c in classes if c != label]
-            write_classes(self.classes_path, remaining)
-            for path in self.annotation_files():
-                try:
-                    image = self.load_json_file(path).image
-                    loaded = self.load(image, verify_image=False)
-                    self.save(loaded.annotation, loaded.instances)
-                except (AnnotationError, OSError) as e:
-                    log.warning("semantic mask of %s not rewritten: %s", path.name, e)
-            return remaining
+        return class_edits.remove_class(self, label)
 
     # ---- annotations -------------------------------------------------------------------------
     def load_json_file(self, path: Path) -> ImageAnnotation:
