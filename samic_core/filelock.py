@@ -62,7 +62,10 @@ def file_lock(lock_path: str | Path) -> Iterator[None]:
     with held.rlock:
         if held.depth == 0:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+            except PermissionError:  # another user's lock file: a read-only fd locks too
+                fd = os.open(path, os.O_RDONLY)
             try:
                 _lock_fd(fd)
             except BaseException:
