@@ -77,6 +77,19 @@ class AppSettings:
     def cache_dtype(self, v: str) -> None:
         self.q.setValue("sam/cache_dtype", v)
 
+    @property
+    def cache_max_gb(self) -> float | None:
+        """Size limit of the embedding cache in GiB; None = SAMIC_CACHE_MAX_GB or 10."""
+        try:
+            v = float(self._str("sam/cache_max_gb"))
+        except ValueError:
+            return None
+        return v if v >= 0 else None
+
+    @cache_max_gb.setter
+    def cache_max_gb(self, v: float | None) -> None:
+        self.q.setValue("sam/cache_max_gb", "" if v is None else str(v))
+
     # ---- behaviour and view ------------------------------------------------------------------
     @property
     def autosave(self) -> bool:

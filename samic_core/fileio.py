@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import glob
 import hashlib
+import io
 import json
 import os
 import tempfile
+import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,20 +21,65 @@ import numpy as np
 from samic_core.errors import ImageReadError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+STALE_SECONDS = 600  # a temporary file or folder untouched this long was left by a killed run
+
+
+def current_umask() -> int:
+    """The process umask (read without changing it where /proc allows)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def normal_mode(path: str | Path, directory: bool = False) -> None:
+    """Give a file made by mkstemp / mkdtemp (0600 / 0700) the mode a plain write would have."""
+    os.chmod(path, (0o777 if directory else 0o666) & ~current_umask())
+
+
+def remove_stale_temps(path: str | Path, age: float = STALE_SECONDS) -> list[Path]:
+    """Delete `.NAME.*.tmp` files beside `path` (atomic_path's temporaries) older than `age` s.
+
+    Only our own temporaries of this very target are touched, and only old ones, so a write in
+    progress in another process is never removed.
+    """
+    path = Path(path)
+    removed = []
+    if not path.parent.is_dir():
+        return removed
+    now = time.time()
+    for p in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        try:
+            if p.is_file() and now - p.stat().st_mtime > age:
+                p.unlink()
+                removed.append(p)
+        except OSError:
+            continue
+    return removed
 
 
 @contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
+def atomic_path(path: str | Path, clean_stale: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success rename it over `path`, else delete it.
 
     The rename is atomic on one file system, so readers see the old file or the new one,
-    never a half-written file, even if the process dies mid-write.
+    never a half-written file, even if the process dies mid-write. The file gets the mode a
+    plain write would give it (umask respected). `clean_stale` first removes temporaries of
+    `path` that killed runs left behind (for big files such as model files).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if clean_stale:
+        remove_stale_temps(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    normal_mode(tmp_path)
     try:
         yield tmp_path
         os.replace(tmp_path, path)
@@ -101,10 +150,54 @@ def list_images(folder: str | Path) -> list[Path]:
     )
 
 
-def read_image_rgb(path: str | Path) -> np.ndarray:
-    """Read an image file as an RGB uint8 array (H, W, 3); errors name the file.
+EXIF_ORIENTATION_TAG = 0x0112
 
-    Reads bytes first so non-ASCII paths work on every platform; grey and RGBA become RGB.
+
+def exif_orientation(data: bytes | Path) -> int:
+    """The EXIF orientation (1-8) of an image's bytes or file; 1 when absent or unreadable.
+
+    Reads only the header (Pillow opens lazily), so it costs nothing next to decoding.
+    """
+    from PIL import Image
+
+    try:
+        src = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(src) as im:
+                value = im.getexif().get(EXIF_ORIENTATION_TAG, 1)
+    except Exception:  # Pillow raises many types for foreign files; no EXIF then
+        return 1
+    return int(value) if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def apply_orientation(image: np.ndarray, orientation: int) -> np.ndarray:
+    """Turn a decoded (H, W[, C]) array as EXIF `orientation` says (as PIL's exif_transpose)."""
+    swap = (1, 0, *range(2, image.ndim))
+    ops = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: a.transpose(swap),
+        6: lambda a: np.rot90(a, -1),
+        7: lambda a: a.transpose(swap)[::-1, ::-1],
+        8: lambda a: np.rot90(a, 1),
+    }
+    op = ops.get(orientation)
+    return image if op is None else np.ascontiguousarray(op(image))
+
+
+def oriented_size(width: int, height: int, orientation: int) -> tuple[int, int]:
+    """(width, height) of the image as shown: orientations 5-8 swap the sides."""
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+
+
+def read_image_rgb(path: str | Path) -> np.ndarray:
+    """Read an image file as an RGB uint8 array (H, W, 3) as viewers show it; errors name the file.
+
+    Reads bytes first so non-ASCII paths work on every platform; grey and RGBA become RGB; the
+    EXIF orientation of phone photos is applied (as labelme and image viewers do), so masks,
+    SAM embeddings and exports all see the same upright pixels.
     """
     path = Path(path)
     try:
@@ -117,7 +210,9 @@ def read_image_rgb(path: str | Path) -> np.ndarray:
     if image.dtype != np.uint8:
         image = cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
     if image.ndim == 2:
-        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
-    if image.shape[2] == 4:
-        return cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    elif image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
+    else:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return apply_orientation(image, exif_orientation(data.tobytes()))

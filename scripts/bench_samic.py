@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 import torch
 
+from samic_core.annotation import AnnotationStore
 from samic_core.cli.main import main as samic_main
 from samic_core.model.build import build_samic
 from samic_core.predict.predictor import SamicPredictor
@@ -71,7 +72,7 @@ def bench_predict(model: Path, refs: Path, out: Path, device: str, n: int) -> No
     t0 = time.perf_counter()
     assert samic_main(argv) == 0
     dt = time.perf_counter() - t0
-    n_done = len([p for p in (images / "annotations").glob("*.json") if p.name != "classes.json"])
+    n_done = len(AnnotationStore(images).annotation_files())
     print(f"samic predict (5-shot, tiny SAM, {device}): {n / dt:.2f} images/s "
           f"({n} images in {dt:.1f} s incl. model loading, {n_done} annotated)")  # fmt: skip
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +12,7 @@ from sambox.model.document import Document
 from sambox.model.status import ImageStatus, status_from
 from samic_core.annotation import AnnotationStore
 from samic_core.errors import AnnotationError, SamicError
-from samic_core.fileio import atomic_write_json, read_image_rgb
-
-log = logging.getLogger(__name__)
+from samic_core.fileio import read_image_rgb
 
 DEFAULT_CLASS = "object"
 
@@ -122,8 +119,10 @@ class ProjectController(QObject):
         self._set_status(doc.name, status_from(ann.done, ann.is_predicted_unreviewed))
         known = set(self.classes)
         if any(o.label not in known for o in ann.objects):
-            self.classes = self.store.load_classes()
-            self.classes_changed.emit(list(self.classes))
+            try:
+                self._show_classes(self.store.load_classes())
+            except AnnotationError as e:
+                self.error.emit(str(e))
         return True
 
     def _set_status(self, name: str, status: ImageStatus) -> None:
@@ -131,59 +130,53 @@ class ProjectController(QObject):
         self.status_changed.emit(name, status)
 
     # ---- classes -----------------------------------------------------------------------------
-    def _write_classes(self, classes: list[str]) -> bool:
-        assert self.store is not None
-        try:
-            self.store.save_classes(classes)
-        except (ValueError, OSError) as e:
-            self.error.emit(f"{self.store.classes_path}: cannot save classes ({e})")
-            return False
-        self.classes = list(classes)
+    # classes.json is shared with other writers (samic import / predict, another window): every
+    # change is one merge done by the store under its lock, never a write-back of self.classes.
+    def _show_classes(self, classes: list[str]) -> None:
+        self.classes = list(classes) or [DEFAULT_CLASS]
         self.classes_changed.emit(list(self.classes))
-        return True
+
+    def _class_error(self, e: Exception) -> bool:
+        assert self.store is not None
+        self.error.emit(f"{self.store.classes_path}: cannot change the classes ({e})")
+        return False
 
     def add_class(self, name: str) -> bool:
         name = name.strip()
         if not name or name in self.classes or self.store is None:
             return False
-        return self._write_classes([*self.classes, name])
+        shown = [DEFAULT_CLASS] if self.classes == [DEFAULT_CLASS] else []  # the placeholder
+        try:
+            self._show_classes(self.store.add_classes([*shown, name]))
+        except (SamicError, ValueError, OSError) as e:
+            return self._class_error(e)
+        return True
 
     def rename_class(self, old: str, new: str) -> bool:
         """Rename everywhere: classes.json and every saved annotation that uses it."""
         new = new.strip()
         if self.store is None or old not in self.classes or not new or new in self.classes:
             return False
-        for path in self.images:
-            if not self.store.exists(path.name):
-                continue
-            try:
-                ann = self.store.load_json(path.name)
-            except AnnotationError:
-                continue  # a damaged file is never rewritten
-            if any(o.label == old for o in ann.objects):
-                for o in ann.objects:
-                    if o.label == old:
-                        o.label = new
-                atomic_write_json(self.store.json_path(path.name), ann.model_dump(mode="json"))
-        return self._write_classes([new if c == old else c for c in self.classes])
+        try:
+            if old in self.store.load_classes():
+                self._show_classes(self.store.rename_class(old, new))
+            else:  # only shown here (the placeholder, or removed meanwhile): nothing saved uses it
+                self._show_classes([c for c in self.store.add_classes([new]) if c != old])
+        except (SamicError, ValueError, OSError) as e:
+            return self._class_error(e)
+        return True
 
     def class_in_use(self, label: str, open_doc: Document | None = None) -> list[str]:
         """Images whose saved (or open) annotation uses `label`."""
         used = []
         if open_doc is not None and any(o.label == label for o in open_doc.objects):
             used.append(open_doc.name)
-        for path in self.images if self.store else []:
-            if path.name in used or not self.store.exists(path.name):
-                continue
-            try:
-                if any(o.label == label for o in self.store.load_json(path.name).objects):
-                    used.append(path.name)
-            except AnnotationError:
-                continue
+        if self.store is not None:
+            used += [n for n in self.store.class_users(label) if n not in used]
         return used
 
     def remove_class(self, label: str, open_doc: Document | None = None) -> bool:
-        """Remove an unused class and rewrite the semantic masks whose indices shift."""
+        """Remove an unused class (the store rewrites the semantic masks whose values shift)."""
         if self.store is None or label not in self.classes:
             return False
         used = self.class_in_use(label, open_doc)
@@ -193,14 +186,11 @@ class ProjectController(QObject):
                 f"{' and more' if len(used) > 5 else ''}; change those objects first."
             )
             return False
-        remaining = [c for c in self.classes if c != label] or [DEFAULT_CLASS]
-        if not self._write_classes(remaining):
-            return False
-        for path in self.images:  # semantic PNGs store class indices, which moved
-            if self.store.exists(path.name):
-                try:
-                    loaded = self.store.load(path.name, verify_image=False)
-                    self.store.save(loaded.annotation, loaded.instances)
-                except (AnnotationError, OSError) as e:
-                    log.warning("semantic mask of %s not rewritten: %s", path.name, e)
+        try:
+            remaining = self.store.remove_class(label)
+            if not remaining:
+                remaining = self.store.add_classes([DEFAULT_CLASS])
+        except (SamicError, ValueError, OSError) as e:
+            return self._class_error(e)
+        self._show_classes(remaining)
         return True

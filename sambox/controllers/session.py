@@ -74,7 +74,7 @@ class Session(QObject):
         s = self.settings
         self.engine_state.emit("loading", f"Loading SAM from {ckpt.name}…")
         self.service.load_engine(
-            EngineConfig(ckpt, s.model_type, s.device, s.cache_dir, s.cache_dtype)
+            EngineConfig(ckpt, s.model_type, s.device, s.cache_dir, s.cache_dtype, s.cache_max_gb)
         )
 
     def _engine_ready(self, model_id: str) -> None:

@@ -43,3 +43,4 @@ class EngineConfig:
     device: str = "auto"
     cache_dir: Path | None = None
     cache_dtype: str = "float32"
+    cache_max_gb: float | None = None  # None: SAMIC_CACHE_MAX_GB or the default (10 GiB)

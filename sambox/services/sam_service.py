@@ -85,7 +85,9 @@ class SamService(QObject):
             from samic_core.sam.cache import EmbeddingCache
             from samic_core.sam.engine import SamEngine
 
-            cache = EmbeddingCache(config.cache_dir, dtype=config.cache_dtype)
+            gb = config.cache_max_gb
+            max_bytes = None if gb is None else int(gb * (1 << 30))
+            cache = EmbeddingCache(config.cache_dir, dtype=config.cache_dtype, max_bytes=max_bytes)
             return SamEngine(config.checkpoint, config.model_type, config.device, cache)
 
         def done(engine: Any) -> None:

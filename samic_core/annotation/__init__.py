@@ -1,9 +1,11 @@
 """The SAMBOX annotation format: per-image JSON prompts + PNG masks under FOLDER/annotations/."""
 
+from samic_core.annotation.classes import ClassInUseError
 from samic_core.annotation.models import (
     SCHEMA_VERSION,
     AnnotatedObject,
     ImageAnnotation,
+    MaskFiles,
     Point,
 )
 from samic_core.annotation.store import AnnotationStore, LoadedAnnotation
@@ -12,7 +14,9 @@ __all__ = [
     "SCHEMA_VERSION",
     "AnnotatedObject",
     "AnnotationStore",
+    "ClassInUseError",
     "ImageAnnotation",
     "LoadedAnnotation",
+    "MaskFiles",
     "Point",
 ]

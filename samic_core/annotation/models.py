@@ -7,13 +7,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_SCHEMA_VERSIONS = (1, 2)  # 1: masks at <stem>.png / <stem>_instances.png
+MAX_PIXELS = 1 << 28  # width x height; a uint16 mask of this size is 512 MiB
 
 
 class Point(BaseModel):
     """A point prompt in original-image pixels; positive = foreground click."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     x: float
     y: float
@@ -23,12 +25,12 @@ class Point(BaseModel):
 class AnnotatedObject(BaseModel):
     """One object instance: its prompts, the SAM score of its mask, and where it came from.
 
-    `id` matches the value of this object's pixels in `<stem>_instances.png`.
+    `id` matches the value of this object's pixels in the instance mask PNG.
     `candidate` is the index of SAM's multimask output the annotator chose (0-2), or None
     when the mask came from SAM's single-mask output; with the prompts it makes a mask replayable.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     id: int = Field(ge=1, le=65535)
     label: str
@@ -54,10 +56,25 @@ class AnnotatedObject(BaseModel):
         return [p for p in self.points if p.positive]
 
 
-class ImageAnnotation(BaseModel):
-    """Everything saved for one image in `<stem>.json`."""
+class MaskFiles(BaseModel):
+    """The mask files a saved annotation belongs with (schema_version 2).
+
+    The files are named by their content hash, so a save writes new files and the JSON, renamed
+    into place last, switches to them in one step. `classes` is the class list the semantic
+    PNG's values index (value k = classes[k - 1]), so that PNG stays readable on its own.
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+    instances: str
+    semantic: str
+    classes: list[str] = Field(default_factory=list)
+
+
+class ImageAnnotation(BaseModel):
+    """Everything saved for one image in `<image name>.json`."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     schema_version: int = SCHEMA_VERSION
     image: str
@@ -66,17 +83,27 @@ class ImageAnnotation(BaseModel):
     height: int = Field(gt=0)
     sam_model: str | None = None
     objects: list[AnnotatedObject] = Field(default_factory=list)
+    masks: MaskFiles | None = None  # set by AnnotationStore.save; None in schema_version 1
     done: bool = False  # the annotator marked this image finished
     updated: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     @field_validator("schema_version")
     @classmethod
     def _known_version(cls, v: int) -> int:
-        if v != SCHEMA_VERSION:
+        if v not in READABLE_SCHEMA_VERSIONS:
             raise ValueError(
-                f"unknown schema_version {v}; this version of SAMIC reads {SCHEMA_VERSION}"
+                f"unknown schema_version {v}; this version of SAMIC reads "
+                f"{', '.join(map(str, READABLE_SCHEMA_VERSIONS))}"
             )
         return v
+
+    @model_validator(mode="after")
+    def _bounded_size(self) -> ImageAnnotation:
+        if self.width * self.height > MAX_PIXELS:
+            raise ValueError(
+                f"image size {self.width}x{self.height} is over the limit of {MAX_PIXELS} pixels"
+            )
+        return self
 
     @model_validator(mode="after")
     def _unique_ids(self) -> ImageAnnotation:

@@ -27,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.no_cache:
         raise SamicError("--no-cache makes `samic embed` pointless: it only fills the cache")
+    if not args.folder.is_dir():
+        raise SamicError(f"{args.folder}: not a folder")
     engine = engine_from_args(args)
     with tqdm(unit="img", desc="embedding") as bar:
 

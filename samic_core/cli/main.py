@@ -52,11 +52,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except SamicError as e:
-        sys.stderr.write(f"samic {args.command}: error: {e}\n")
-        return 2
+        return _fail(args.command, str(e))
+    except OSError as e:  # read-only folder, full disk, a file where a folder should be
+        where = f"{e.filename}: " if e.filename else ""
+        return _fail(args.command, f"{where}{e.strerror or e}")
+    except (RecursionError, MemoryError) as e:
+        return _fail(args.command, f"input too large or nested too deeply ({type(e).__name__})")
     except KeyboardInterrupt:
         sys.stderr.write(f"samic {args.command}: interrupted\n")
         return 130
+
+
+def _fail(command: str, message: str, limit: int = 600) -> int:
+    """Write one line `samic COMMAND: error: MESSAGE` (whitespace collapsed) and return 2."""
+    text = " ".join(message.split())
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    sys.stderr.write(f"samic {command}: error: {text}\n")
+    return 2
 
 
 if __name__ == "__main__":

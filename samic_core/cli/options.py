@@ -42,6 +42,12 @@ def add_sam_options(parser: argparse.ArgumentParser) -> None:
         choices=("float32", "float16"),
         help="float16 halves the cache size; float32 keeps masks identical to SamPredictor",
     )
+    g.add_argument(
+        "--cache-max-gb",
+        type=float,
+        help="size limit of the embedding cache; least recently used entries are deleted "
+        "(default: SAMIC_CACHE_MAX_GB or 10)",
+    )
     g.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
 
 
@@ -64,7 +70,15 @@ def resolve_checkpoint(checkpoint: Path | None, model_type: str) -> Path:
 
 def engine_from_args(args: argparse.Namespace) -> SamEngine:
     checkpoint = resolve_checkpoint(args.checkpoint, args.model_type)
-    cache = None if args.no_cache else EmbeddingCache(args.cache_dir, dtype=args.cache_dtype)
+    max_gb = getattr(args, "cache_max_gb", None)
+    if max_gb is not None and not max_gb >= 0:
+        raise SamicError(f"--cache-max-gb must be a number >= 0, got {max_gb}")
+    max_bytes = None if max_gb is None else int(max_gb * (1 << 30))
+    cache = (
+        None
+        if args.no_cache
+        else EmbeddingCache(args.cache_dir, dtype=args.cache_dtype, max_bytes=max_bytes)
+    )
     return SamEngine(checkpoint, args.model_type, args.device, cache)
 
 

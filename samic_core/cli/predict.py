@@ -51,8 +51,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.shots < 1:
         raise SamicError("--shots must be at least 1")
-    if not args.images.is_dir():
-        raise SamicError(f"{args.images}: not a folder")
+    for option, folder in (("--images", args.images), ("--refs", args.refs)):
+        if not folder.is_dir():
+            raise SamicError(f"{folder}: not a folder (the {option} option needs an image folder)")
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise SamicError(f"{args.out}: not a folder (--out needs an annotation folder)")
     predictor = SamicPredictor.from_file(args.model, args.device)
     model_classes = list(predictor.meta.classes) if predictor.meta is not None else []
     classes = [args.class_name] if args.class_name else model_classes

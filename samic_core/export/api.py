@@ -18,6 +18,7 @@ from samic_core.export.common import (
     annotation_files,
     load_item,
     staged_output,
+    used_labels,
 )
 from samic_core.export.importing import write_source
 from samic_core.export.labelme import LabelmeWriter, labelme_source
@@ -56,9 +57,11 @@ def export_folder(
     if fmt not in WRITERS:
         raise SamicError(f"unknown export format {fmt!r}; choose one of {', '.join(WRITERS)}")
     folder = Path(folder)
+    if not folder.is_dir():
+        raise SamicError(f"{folder}: image folder does not exist")
     store = AnnotationStore(folder)
     files = annotation_files(store)
-    classes = store.load_classes()
+    classes = store.classes_for(used_labels(store, files))  # classes.json + labels it lacks
     report = ExportReport(format=fmt, out=Path(out))
     try:
         with staged_output(Path(out), overwrite=overwrite, protect=(folder, store.dir)) as stage:
@@ -72,13 +75,12 @@ def export_folder(
                     report.images += 1
                     report.objects += len(item.objects)
                 if progress is not None:
-                    progress(i + 1, len(files), path.stem)
+                    progress(i + 1, len(files), path.name.removesuffix(".json"))
             writer.finish()
     except Cancelled:
         report.cancelled = True
         return report
-    annotated = {p.stem for p in files}
-    report.unannotated_images = sum(1 for p in store.images() if p.stem not in annotated)
+    report.unannotated_images = sum(1 for p in store.images() if not store.exists(p.name))
     return report
 
 

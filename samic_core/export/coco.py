@@ -21,6 +21,7 @@ from samic_core.export.common import (
     copy_image,
 )
 from samic_core.export.geometry import mask_bbox, mask_to_rings
+from samic_core.export.limits import check_image_size, check_points, check_rle
 
 COCO_FILENAME = "instances.json"
 IMAGES_DIRNAME = "images"
@@ -122,13 +123,16 @@ class CocoWriter:
 
 
 def read_coco(path: Path) -> dict[str, Any]:
-    """Load and structurally check a COCO instances JSON; FileProblem names the file."""
+    """Load and check a COCO instances JSON (sizes, coordinates, RLE counts) before any mask is
+    decoded; FileProblem names the file and the entry."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FileProblem(path, "file does not exist") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise FileProblem(path, f"not a readable JSON file ({e})") from e
+        raise FileProblem(path, f"not a readable JSON file ({e})") from None
+    except RecursionError:
+        raise FileProblem(path, "not a readable JSON file (nested too deeply)") from None
     if not isinstance(data, dict):
         raise FileProblem(path, "not a COCO file: top level must be an object")
     for key in ("images", "annotations", "categories"):
@@ -138,35 +142,36 @@ def read_coco(path: Path) -> dict[str, Any]:
         cats = {int(c["id"]): str(c["name"]) for c in data["categories"]}
         images = {int(im["id"]): im for im in data["images"]}
         for im in data["images"]:
-            str(im["file_name"]), int(im["width"]), int(im["height"])
-    except (KeyError, TypeError, ValueError) as e:
-        raise FileProblem(path, f"malformed image or category entry ({e!r})") from e
+            str(im["file_name"])
+            im["height"], im["width"] = check_image_size(
+                path, f"image {im['file_name']}", im["width"], im["height"]
+            )
+    except (KeyError, TypeError, ValueError, OverflowError) as e:
+        raise FileProblem(path, f"malformed image or category entry ({e!r})") from None
     if len(set(cats.values())) != len(cats) or not all(cats.values()):
         raise FileProblem(path, "category names must be unique and non-empty")
     for ann in data["annotations"]:
         aid = ann.get("id", "?") if isinstance(ann, dict) else "?"
         if not isinstance(ann, dict) or "segmentation" not in ann:
             raise FileProblem(path, f"annotation {aid}: no segmentation")
-        if ann.get("image_id") not in images:
+        if not isinstance(ann.get("image_id"), int) or ann["image_id"] not in images:
             raise FileProblem(path, f"annotation {aid}: image_id {ann.get('image_id')} unknown")
-        if ann.get("category_id") not in cats:
+        if not isinstance(ann.get("category_id"), int) or ann["category_id"] not in cats:
             raise FileProblem(
                 path, f"annotation {aid}: category_id {ann.get('category_id')} not in categories"
             )
         seg = ann["segmentation"]
+        im = images[ann["image_id"]]
+        h, w = int(im["height"]), int(im["width"])
         if isinstance(seg, list):
             if not seg or not all(isinstance(p, list) and len(p) >= 6 for p in seg):
                 raise FileProblem(path, f"annotation {aid}: a polygon needs at least 3 points")
+            for poly in seg:
+                check_points(path, f"annotation {aid}", poly, h, w)
         elif not (isinstance(seg, dict) and "counts" in seg and "size" in seg):
             raise FileProblem(path, f"annotation {aid}: segmentation is neither polygon nor RLE")
         else:
-            im = images[ann["image_id"]]
-            if list(seg["size"]) != [int(im["height"]), int(im["width"])]:
-                raise FileProblem(
-                    path,
-                    f"annotation {aid}: RLE size {seg['size']} does not match image "
-                    f"{im['file_name']} ({im['height']}x{im['width']})",
-                )
+            check_rle(path, f"annotation {aid}", seg, h, w)
     return data
 
 

@@ -7,9 +7,12 @@ and renames it into place only when everything succeeded.
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
+import socket
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from samic_core.annotation import AnnotatedObject, AnnotationStore, ImageAnnotation
-from samic_core.annotation.store import CLASSES_FILENAME
 from samic_core.errors import AnnotationError, ImageReadError, SamicError
+from samic_core.fileio import STALE_SECONDS, normal_mode
 
 # (done, total, image name)
 Progress = Callable[[int, int, str], None]
@@ -104,10 +107,18 @@ def annotation_files(store: AnnotationStore) -> list[Path]:
     """The per-image annotation JSONs of a store, sorted by name."""
     if not store.dir.is_dir():
         raise SamicError(f"{store.dir}: no annotations folder; annotate some images first")
-    return sorted(
-        (p for p in store.dir.glob("*.json") if p.name != CLASSES_FILENAME),
-        key=lambda p: p.name.lower(),
-    )
+    return store.annotation_files()
+
+
+def used_labels(store: AnnotationStore, files: list[Path]) -> list[str]:
+    """Every object label of the readable files (a damaged file is reported when it is loaded)."""
+    labels: list[str] = []
+    for path in files:
+        try:
+            labels.extend(o.label for o in store.load_json_file(path).objects)
+        except AnnotationError:
+            continue
+    return labels
 
 
 def load_item(
@@ -118,7 +129,7 @@ def load_item(
     Raises AnnotationError naming the file for a missing or changed image, a mask of the
     wrong size, an unknown class or stray instance ids (the checks of `AnnotationStore.load`).
     """
-    ann = store.load_json(json_path.name)  # a name whose stem is the JSON's (dots allowed)
+    ann = store.load_json_file(json_path)
     if store.json_path(ann.image) != json_path:
         raise AnnotationError(
             json_path, f"names image {ann.image!r}, whose annotation is elsewhere"
@@ -153,6 +164,42 @@ def copy_image(src: Path, dest_dir: Path) -> str:
     return src.name
 
 
+OWNER_FILENAME = ".samic-export-owner"  # "host pid" of the export building a staging folder
+
+
+def _owner_alive(stage: Path) -> bool:
+    """Whether the process that made a staging folder may still be running."""
+    try:
+        host, pid = (stage / OWNER_FILENAME).read_text().split()
+    except (OSError, ValueError):
+        return False
+    if host != socket.gethostname():
+        return True  # another machine's export: never ours to judge
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, ValueError):
+        return True
+    return True
+
+
+def remove_stale_stages(out: Path, age: float = STALE_SECONDS) -> list[Path]:
+    """Delete staging / old folders of `out` left by killed exports (dead owner and old)."""
+    removed = []
+    now = time.time()
+    for prefix in (f".{out.name}.partial-", f".{out.name}.old-"):
+        for p in out.parent.glob(f"{glob.escape(prefix)}*"):
+            try:
+                old = now - p.stat().st_mtime > age
+            except OSError:
+                continue
+            if p.is_dir() and not p.is_symlink() and old and not _owner_alive(p):
+                shutil.rmtree(p, ignore_errors=True)
+                removed.append(p)
+    return removed
+
+
 @contextmanager
 def staged_output(
     out: Path, overwrite: bool = False, protect: tuple[Path, ...] = ()
@@ -172,9 +219,13 @@ def staged_output(
             if p == out.resolve() or out.resolve() in p.parents:
                 raise SamicError(f"{out}: refusing to overwrite a folder that holds {p}")
     out.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_stages(out)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    normal_mode(stage, directory=True)
     try:
+        (stage / OWNER_FILENAME).write_text(f"{socket.gethostname()} {os.getpid()}\n")
         yield stage
+        (stage / OWNER_FILENAME).unlink()
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ from PIL import Image
 
 from samic_core.annotation import AnnotatedObject, AnnotationStore, ImageAnnotation
 from samic_core.annotation.masks import instances_from_masks
+from samic_core.annotation.models import MAX_PIXELS
 from samic_core.errors import FileProblem, ImageReadError
 from samic_core.export.common import (
     Cancelled,
@@ -17,15 +19,34 @@ from samic_core.export.common import (
     Progress,
     ShouldStop,
 )
+from samic_core.fileio import exif_orientation, oriented_size
+
+# Pillow refuses images over 2 x MAX_IMAGE_PIXELS (179 MP by default), below what SAMIC handles;
+# set its guard to SAMIC's own limit so a 182-megapixel photo imports and a bomb is still refused.
+PIL_LIMIT = MAX_PIXELS // 2
+if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < PIL_LIMIT:
+    Image.MAX_IMAGE_PIXELS = PIL_LIMIT
 
 
 def image_size(path: Path) -> tuple[int, int]:
-    """(H, W) from the image header, without decoding the pixels."""
+    """(H, W) from the image header, without decoding the pixels.
+
+    Images up to MAX_PIXELS are accepted (Pillow's decompression-bomb guard is set to that
+    limit for SAMIC, see PIL_LIMIT); larger ones are refused with a message naming the file.
+    """
     try:
-        with Image.open(path) as im:
-            w, h = im.size
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                w, h = oriented_size(*im.size, exif_orientation(path))
+    except Image.DecompressionBombError:
+        w = h = MAX_PIXELS  # over the limit; Pillow did not even say its size
     except (OSError, ValueError) as e:
-        raise ImageReadError(path, f"not a readable image ({e})") from e
+        raise ImageReadError(path, f"not a readable image ({e})") from None
+    if w * h > MAX_PIXELS:
+        raise ImageReadError(
+            path, f"image too large: SAMIC reads images of at most {MAX_PIXELS} pixels"
+        )
     return h, w
 
 

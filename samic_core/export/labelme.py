@@ -1,5 +1,13 @@
-"""LabelMe JSON per image: export (one polygon per object) and import (polygon, rectangle,
-circle and mask shapes; shapes sharing a group_id and label form one object)."""
+"""LabelMe JSON per image: export and import (polygon, rectangle, circle and mask shapes;
+shapes sharing a group_id and label form one object).
+
+Export writes what LabelMe itself reads back to exactly the object's pixels: polygons through
+the boundary pixel centres when LabelMe's rasteriser (PIL `ImageDraw.polygon` with outline and
+fill, as `labelme.utils.shape_to_mask`) reproduces the mask, else a `mask` shape (LabelMe 5.3+):
+the box `points` [[x1, y1], [x2, y2]] (inclusive) and a base64 PNG of the mask inside it, which
+`labelme.utils.shapes_to_label` pastes at `[y1:y2 + 1, x1:x2 + 1]`. Objects with holes always
+become mask shapes, since a polygon cannot have one.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from samic_core.errors import FileProblem
 from samic_core.export.common import (
@@ -21,24 +30,54 @@ from samic_core.export.common import (
     SourceImage,
     copy_image,
 )
-from samic_core.export.geometry import bridge_rings, mask_to_rings, polygon_to_mask
+from samic_core.export.limits import check_image_size, check_points
 
 LABELME_VERSION = "5.4.1"
 AREA_SHAPES = ("polygon", "rectangle", "circle", "mask")
 
 
-def labelme_shape(label: str, mask: np.ndarray) -> dict[str, Any]:
-    """A LabelMe polygon shape tracing `mask` along pixel edges (holes and parts bridged)."""
-    poly = bridge_rings(mask_to_rings(mask))
+def labelme_polygon_mask(points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """bool (H, W): a polygon as LabelMe rasterises it (PIL polygon, outline and fill)."""
+    im = Image.new("L", (size[1], size[0]), 0)
+    ImageDraw.Draw(im).polygon([tuple(p) for p in np.asarray(points, float).tolist()], 1, 1)
+    return np.asarray(im, bool)
+
+
+def _shape(label: str, points: list, kind: str, mask: str | None, group: int | None) -> dict:
     return {
         "label": label,
-        "points": poly.tolist(),
-        "group_id": None,
+        "points": points,
+        "group_id": group,
         "description": "",
-        "shape_type": "polygon",
+        "shape_type": kind,
         "flags": {},
-        "mask": None,
+        "mask": mask,
     }
+
+
+def labelme_shapes(label: str, mask: np.ndarray, group_id: int | None = None) -> list[dict]:
+    """LabelMe shapes LabelMe reads back to exactly `mask`: polygons where they can, else a mask.
+
+    Several shapes of one object (one polygon per part) share `group_id`.
+    """
+    mask = np.asarray(mask, bool)
+    contours, _ = cv2.findContours(
+        mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
+    )
+    polys = [c.reshape(-1, 2) for c in contours if len(c) >= 3]
+    if polys:
+        drawn = np.zeros(mask.shape, bool)
+        for poly in polys:
+            drawn |= labelme_polygon_mask(poly, mask.shape)
+        if np.array_equal(drawn, mask):
+            group = group_id if len(polys) > 1 else None
+            return [_shape(label, p.astype(float).tolist(), "polygon", None, group) for p in polys]
+    ys, xs = np.nonzero(mask)
+    x1, y1, x2, y2 = int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())
+    buf = io.BytesIO()
+    Image.fromarray(mask[y1 : y2 + 1, x1 : x2 + 1].astype(np.uint8)).save(buf, format="PNG")
+    b64 = base64.b64encode(buf.getvalue()).decode("ascii")
+    return [_shape(label, [[float(x1), float(y1)], [float(x2), float(y2)]], "mask", b64, None)]
 
 
 class LabelmeWriter:
@@ -53,7 +92,11 @@ class LabelmeWriter:
         data = {
             "version": LABELME_VERSION,
             "flags": {},
-            "shapes": [labelme_shape(eo.obj.label, eo.mask) for eo in item.objects],
+            "shapes": [
+                shape
+                for eo in item.objects
+                for shape in labelme_shapes(eo.obj.label, eo.mask, eo.obj.id)
+            ],
             "imagePath": name,
             "imageData": None,
             "imageHeight": h,
@@ -90,7 +133,7 @@ def labelme_source(src: Path) -> ImportSource:
         name = Path(str(data["imagePath"]).replace("\\", "/")).name
         if name in source.images:
             raise FileProblem(path, f"a second LabelMe file for image {name!r}")
-        h, w = int(data["imageHeight"]), int(data["imageWidth"])
+        h, w = check_image_size(path, f"image {name}", data["imageWidth"], data["imageHeight"])
         shapes = []
         for k, shape in enumerate(data["shapes"]):
             kind = shape.get("shape_type") or "polygon"
@@ -98,6 +141,7 @@ def labelme_source(src: Path) -> ImportSource:
                 source.warnings.append(f"{path.name}: shape {k} ({kind}) has no area; skipped")
                 continue
             _check_shape(path, k, shape, kind)
+            check_points(path, f"shape {k} ({shape['label']})", shape["points"], h, w)
             shapes.append(shape)
             if shape["label"] not in source.classes:
                 source.classes.append(shape["label"])
@@ -109,7 +153,9 @@ def _read_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise FileProblem(path, f"not a readable JSON file ({e})") from e
+        raise FileProblem(path, f"not a readable JSON file ({e})") from None
+    except RecursionError:
+        raise FileProblem(path, "not a readable JSON file (nested too deeply)") from None
     if not isinstance(data, dict) or not isinstance(data.get("shapes"), list):
         raise FileProblem(path, "not a LabelMe file: no 'shapes' list")
     for key in ("imagePath", "imageHeight", "imageWidth"):
@@ -135,21 +181,28 @@ def _check_shape(path: Path, k: int, shape: Any, kind: str) -> None:
 
 
 def shape_to_mask(shape: dict[str, Any], size: tuple[int, int]) -> np.ndarray:
-    """bool (H, W) mask of one LabelMe area shape (pixel-centre rule, even-odd fill)."""
+    """bool (H, W) mask of one LabelMe area shape, rasterised as LabelMe does it
+    (`labelme.utils.shape_to_mask` / `shapes_to_label`: PIL drawing with outline and fill)."""
     h, w = size
     kind = shape.get("shape_type") or "polygon"
     pts = np.asarray(shape["points"], np.float64).reshape(-1, 2)
     if kind == "polygon":
-        return polygon_to_mask([pts], size)
-    if kind == "rectangle":
-        (x0, y0), (x1, y1) = pts.min(0), pts.max(0)
-        return polygon_to_mask([np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])], size)
-    if kind == "circle":
-        (cx, cy), (px, py) = pts[0], pts[1]
-        yy, xx = np.mgrid[0:h, 0:w] + 0.5
-        return (xx - cx) ** 2 + (yy - cy) ** 2 <= (px - cx) ** 2 + (py - cy) ** 2
+        return labelme_polygon_mask(pts, size)
+    if kind in ("rectangle", "circle"):
+        im = Image.new("L", (w, h), 0)
+        draw = ImageDraw.Draw(im)
+        if kind == "rectangle":
+            (x0, y0), (x1, y1) = pts.min(0), pts.max(0)
+            draw.rectangle([x0, y0, x1, y1], outline=1, fill=1)
+        else:
+            (cx, cy), (px, py) = pts[0], pts[1]
+            d = float(np.hypot(px - cx, py - cy))
+            draw.ellipse([cx - d, cy - d, cx + d, cy + d], outline=1, fill=1)
+        return np.asarray(im, bool)
     # "mask": a base64 PNG of the box points[0]..points[1] (inclusive), as LabelMe 5.3+ writes
     with Image.open(io.BytesIO(base64.b64decode(shape["mask"]))) as im:
+        if im.width * im.height > h * w:  # header only so far: refuse before decoding
+            raise ValueError(f"mask of {im.width}x{im.height} is larger than the image")
         crop = np.asarray(im.convert("L")) > 0
     out = np.zeros(size, bool)
     x0, y0 = int(pts[0][0]), int(pts[0][1])
@@ -170,7 +223,7 @@ def _labelme_loader(
             key = (shape["label"], gid) if gid is not None else k
             try:
                 mask = shape_to_mask(shape, (h, w))
-            except (ValueError, OSError) as e:  # undecodable base64 / PNG of a mask shape
+            except (ValueError, OSError, Image.DecompressionBombError) as e:  # bad mask PNG
                 raise FileProblem(path, f"shape {k} ({shape['label']}): {e}") from e
             if key in objects:
                 objects[key] = (shape["label"], objects[key][1] | mask)

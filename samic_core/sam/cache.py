@@ -7,7 +7,12 @@ renamed image hits and an edited image or another checkpoint misses. Each entry 
 
 The header holds the sizes, the key and a CRC-32 of the payload, so a truncated or corrupt file
 is detected on read, logged at debug level and treated as a miss (then overwritten by the
-recomputed entry). Writes are atomic.
+recomputed entry). An entry whose shape is not the one the model produces (a damaged header
+with a valid CRC) is a miss too. Writes are atomic.
+
+The disk part has a size limit (default 10 GiB; `max_bytes`, SAMIC_CACHE_MAX_GB, `--cache-max-gb`,
+the app's settings): after a write, the least recently used entries (by modification time, which
+a hit refreshes) are deleted until the cache fits.
 
 fp32 (4 MiB an image) keeps decodes bit-identical to segment_anything's SamPredictor; fp16
 (2 MiB) halves the disk use, and then the engine rounds fresh embeddings the same way so a
@@ -16,8 +21,10 @@ mask never depends on whether its embedding came from the cache.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import struct
 import threading
 import zlib
@@ -34,9 +41,22 @@ from samic_core.sam.types import ImageEmbedding
 log = logging.getLogger(__name__)
 
 MAGIC = b"SAMICEMB"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: embeddings of EXIF-oriented pixels (version-1 entries are recomputed)
 _LEN = struct.Struct("<I")
 _DTYPES = {"float32": ("<f4", torch.float32), "float16": ("<f2", torch.float16)}
+DEFAULT_MAX_GB = 10.0
+MAX_SIDE = 1 << 16  # original image sides above this are not something SAM encoded
+
+
+def default_max_bytes() -> int:
+    """The size limit from SAMIC_CACHE_MAX_GB, else DEFAULT_MAX_GB."""
+    env = os.environ.get("SAMIC_CACHE_MAX_GB")
+    try:
+        gb = float(env) if env else DEFAULT_MAX_GB
+    except ValueError:
+        log.warning("SAMIC_CACHE_MAX_GB=%r is not a number; using %s", env, DEFAULT_MAX_GB)
+        gb = DEFAULT_MAX_GB
+    return int(max(gb, 0.0) * (1 << 30))
 
 
 class EmbeddingCache:
@@ -47,11 +67,13 @@ class EmbeddingCache:
         root: str | Path | None = None,
         memory_entries: int = 8,
         dtype: str = "float32",
+        max_bytes: int | None = None,
     ) -> None:
         if dtype not in _DTYPES:
             raise ValueError(f"cache dtype must be one of {list(_DTYPES)}, got {dtype!r}")
         self.root = Path(root) if root is not None else embeddings_dir()
         self.dtype = dtype
+        self.max_bytes = default_max_bytes() if max_bytes is None else max(int(max_bytes), 0)
         self._memory: OrderedDict[tuple[str, str], ImageEmbedding] = OrderedDict()
         self._memory_entries = memory_entries
         self._lock = threading.Lock()
@@ -68,9 +90,16 @@ class EmbeddingCache:
 
     # ---- read --------------------------------------------------------------------------------
     def get(
-        self, image_sha256: str, model_id: str, device: torch.device | str = "cpu"
+        self,
+        image_sha256: str,
+        model_id: str,
+        device: torch.device | str = "cpu",
+        expected_shape: tuple[int, ...] | None = None,
     ) -> ImageEmbedding | None:
-        """The cached embedding, or None when missing or unreadable (a corrupt file is a miss)."""
+        """The cached embedding, or None when missing or unreadable (a corrupt file is a miss).
+
+        `expected_shape` (what the model's encoder produces) rejects an entry of another shape.
+        """
         key = (model_id, image_sha256)
         with self._lock:
             hit = self._memory.get(key)
@@ -95,9 +124,13 @@ class EmbeddingCache:
             return None
         try:
             emb = self._decode(data, image_sha256, model_id, device)
+            if expected_shape is not None and tuple(emb.features.shape) != tuple(expected_shape):
+                raise ValueError(f"shape {tuple(emb.features.shape)}, expected {expected_shape}")
         except ValueError as e:
             log.debug("embedding cache: corrupt entry %s (%s); recomputing", path, e)
             return None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # most recently used: evicted last
         self._remember(key, emb)
         return emb
 
@@ -123,6 +156,10 @@ class EmbeddingCache:
             raise ValueError("key mismatch")
         if header.get("dtype") not in _DTYPES:
             raise ValueError(f"unknown dtype {header.get('dtype')!r}")
+        if len(shape) != 4 or shape[0] != 1 or min(shape) < 1:
+            raise ValueError(f"shape {shape} is not (1, C, H, W)")
+        if not all(0 < v <= MAX_SIDE for v in (*original_size, *input_size)):
+            raise ValueError(f"sizes {original_size} / {input_size} out of range")
         np_dtype = np.dtype(_DTYPES[header["dtype"]][0])
         payload = memoryview(data)[start + hlen :]
         expected = int(np.prod(shape)) * np_dtype.itemsize
@@ -157,7 +194,35 @@ class EmbeddingCache:
         path = self.path_for(emb.image_sha256, emb.model_id)
         atomic_write_bytes(path, MAGIC + _LEN.pack(len(header)) + header + payload)
         self._remember((emb.model_id, emb.image_sha256), emb)
+        self.evict(keep=path)
         return path
+
+    def evict(self, keep: Path | None = None) -> list[Path]:
+        """Delete least recently used entries until the disk part fits `max_bytes`."""
+        entries = []
+        for p in self.root.glob("*/*/*.emb"):
+            try:
+                st = p.stat()
+            except OSError:
+                continue
+            entries.append((st.st_mtime, st.st_size, p))
+        total = sum(size for _, size, _ in entries)
+        removed = []
+        for _, size, p in sorted(entries, key=lambda e: (e[0], str(e[2]))):
+            if total <= self.max_bytes:
+                break
+            if p == keep:
+                continue
+            try:
+                p.unlink()
+            except OSError:
+                continue
+            total -= size
+            removed.append(p)
+        if removed:
+            log.info("embedding cache: evicted %d entries to stay under %d bytes", len(removed),
+                     self.max_bytes)  # fmt: skip
+        return removed
 
     def _remember(self, key: tuple[str, str], emb: ImageEmbedding) -> None:
         if self._memory_entries <= 0:

@@ -86,6 +86,13 @@ class SamEngine:
     def image_sha256(self, path: str | Path) -> str:
         return self._hasher(path)
 
+    @property
+    def embedding_shape(self) -> tuple[int, int, int, int]:
+        """(1, C, H, W) of this model's image embeddings (a cache entry must have it)."""
+        pe = self.sam.prompt_encoder
+        h, w = pe.image_embedding_size
+        return (1, int(pe.embed_dim), int(h), int(w))
+
     def is_cached(self, path: str | Path) -> bool:
         return self.cache is not None and self.cache.contains(
             self.image_sha256(path), self.model_id
@@ -98,7 +105,7 @@ class SamEngine:
         """
         digest = self.image_sha256(path)
         if self.cache is not None:
-            emb = self.cache.get(digest, self.model_id, self.device)
+            emb = self.cache.get(digest, self.model_id, self.device, self.embedding_shape)
             if emb is not None:
                 return emb, True
         emb = self.encode(read_image_rgb(path), image_sha256=digest)

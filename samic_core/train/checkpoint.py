@@ -80,7 +80,7 @@ def save_model_file(
         "state_dict": {k: v.detach().cpu() for k, v in net.learner.state_dict().items()},
         "train_state": train_state,
     }
-    with atomic_path(path) as tmp:
+    with atomic_path(path, clean_stale=True) as tmp:  # also drops temps of killed runs
         torch.save(payload, tmp)
 
 

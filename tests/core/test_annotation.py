@@ -46,10 +46,14 @@ def _annotation(store: AnnotationStore, name: str = "a.png") -> tuple[ImageAnnot
 def test_round_trip(image_folder: Path):
     store = AnnotationStore(image_folder)
     ann, inst = _annotation(store)
-    store.save(ann, inst)
+    saved = store.save(ann, inst).annotation
     assert json.loads(store.classes_path.read_text()) == ["plane", "car"]
     loaded = store.load("a.png")
-    assert loaded.annotation == ann
+    assert loaded.annotation == saved
+    assert saved.model_dump(exclude={"masks", "schema_version"}) == ann.model_dump(
+        exclude={"masks", "schema_version"}
+    )
+    assert saved.masks is not None and saved.masks.classes == ["plane", "car"]
     np.testing.assert_array_equal(loaded.instances, inst)
     assert loaded.instances.dtype == np.uint16
     assert loaded.annotation.objects[1].box == [200, 80, 250, 140]  # normalised to x0<x1
@@ -75,7 +79,11 @@ def test_no_temp_files_after_save(image_folder: Path):
     store = AnnotationStore(image_folder)
     store.save(*_annotation(store))
     names = sorted(p.name for p in store.dir.iterdir())
-    assert names == ["a.json", "a.png", "a_instances.png", "classes.json"]
+    assert names == sorted(
+        [".lock", "a.png.json", store.semantic_path("a.png").name, "classes.json"]
+        + [store.instances_path("a.png").name]
+    )
+    assert store.instances_path("a.png").name.startswith("a.png.")
 
 
 def _saved(image_folder: Path) -> AnnotationStore:
@@ -89,7 +97,7 @@ def test_malformed_json(image_folder: Path):
     store.json_path("a.png").write_text("{not json")
     with pytest.raises(AnnotationError, match="malformed JSON") as e:
         store.load("a.png")
-    assert "a.json" in str(e.value)
+    assert "a.png.json" in str(e.value)
 
 
 def test_unknown_schema_version(image_folder: Path):
@@ -115,7 +123,7 @@ def test_mask_size_mismatch(image_folder: Path):
     cv2.imwrite(str(store.instances_path("a.png")), np.zeros((10, 10), np.uint16))
     with pytest.raises(AnnotationError, match="does not match the image size") as e:
         store.load("a.png")
-    assert "a_instances.png" in str(e.value)
+    assert ".instances.png" in str(e.value)
 
 
 def test_missing_mask(image_folder: Path):

@@ -127,3 +127,35 @@ def test_corrupt_entry_is_recomputed_and_rewritten(tiny_sam_checkpoint, image_fo
     assert torch.equal(again.features, first.features)
     assert cache.get(first.image_sha256, engine.model_id) is not None  # rewritten
     np.testing.assert_array_equal(again.original_size, first.original_size)
+
+
+def test_entry_of_the_wrong_shape_with_a_valid_crc_is_recomputed(
+    tiny_sam_checkpoint, image_folder, tmp_path
+):
+    cache = EmbeddingCache(tmp_path / "cache", memory_entries=0)
+    engine = SamEngine(tiny_sam_checkpoint, "auto", "cpu", cache=cache)
+    first, _ = engine.embed_file(image_folder / "b.png")
+    assert tuple(first.features.shape) == engine.embedding_shape
+    small = ImageEmbedding(torch.zeros(1, 256, 8, 8), first.original_size, first.input_size,
+                           engine.model_id, first.image_sha256)  # fmt: skip
+    EmbeddingCache(tmp_path / "cache", memory_entries=0).put(small)  # well-formed, wrong shape
+    again, cached = engine.embed_file(image_folder / "b.png")
+    assert not cached and torch.equal(again.features, first.features)
+    got = cache.get(first.image_sha256, engine.model_id, expected_shape=engine.embedding_shape)
+    assert got is not None and tuple(got.features.shape) == engine.embedding_shape  # rewritten
+
+
+def test_disk_size_limit_evicts_least_recently_used(tmp_path: Path, monkeypatch):
+    one = EmbeddingCache(tmp_path, memory_entries=0).put(_emb("00" * 32)).stat().st_size
+    cache = EmbeddingCache(tmp_path, memory_entries=0, max_bytes=int(2.5 * one))
+    import os
+
+    for i in range(1, 3):
+        os.utime(cache.put(_emb(f"{i:02d}" * 32, seed=i)), (1000 + i, 1000 + i))
+    os.utime(cache.path_for("00" * 32, "m1"), (900, 900))
+    assert cache.get("00" * 32, "m1") is not None  # a hit makes 00 the most recently used
+    cache.put(_emb("03" * 32, seed=3))  # over the limit: 01 and 02 are the oldest
+    left = sorted(p.stem[:2] for p in tmp_path.rglob("*.emb"))
+    assert left == ["00", "03"]
+    monkeypatch.setenv("SAMIC_CACHE_MAX_GB", "0.5")
+    assert EmbeddingCache(tmp_path).max_bytes == 1 << 29

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import cv2
@@ -24,9 +25,18 @@ def _mask_of_wrong_size(a: Annotated) -> Path:
     return path
 
 
-def _unknown_class(a: Annotated) -> Path:
-    a.store.save_classes(["cat", "bird"])  # "dog" is used by a.png and b.png
-    return a.store.json_path("a.png")
+def _nan_point(a: Annotated) -> Path:
+    path = a.store.json_path("a.png")
+    data = json.loads(path.read_text())
+    data["objects"][0]["points"] = [{"x": float("nan"), "y": 3.0, "positive": True}]
+    path.write_text(json.dumps(data))  # json writes the NaN literal Python's json reads back
+    return path
+
+
+def _deeply_nested(a: Annotated) -> Path:
+    path = a.store.json_path("a.png")
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    return path
 
 
 def _changed_image(a: Annotated) -> Path:
@@ -37,7 +47,8 @@ def _changed_image(a: Annotated) -> Path:
 BREAKAGES = {
     "missing image": (_missing_image, "does not exist"),
     "mask of wrong size": (_mask_of_wrong_size, "does not match the image size"),
-    "unknown class": (_unknown_class, "not in"),
+    "NaN point": (_nan_point, "finite number"),
+    "deeply nested JSON": (_deeply_nested, "nested too deeply"),
     "changed image": (_changed_image, "hash mismatch"),
 }
 
@@ -59,6 +70,14 @@ def test_bad_input_names_the_file_and_leaves_no_output(
     assert str(bad) in str(err.value) and problem in str(err.value)
     assert not out.exists()
     assert _leftovers(out.parent) == []
+
+
+def test_a_class_missing_from_classes_json_is_exported(annotated: Annotated, tmp_path: Path):
+    """classes.json lost "dog" (an old writer clobbered it): the annotations still export."""
+    annotated.store.save_classes(["cat", "bird"])  # "dog" is used by a.png and b.png
+    export_folder(annotated.folder, "coco", tmp_path / "out")
+    coco = json.loads((tmp_path / "out" / "instances.json").read_text())
+    assert [c["name"] for c in coco["categories"]] == ["cat", "bird", "dog"]
 
 
 def test_failure_keeps_an_existing_output_untouched(annotated: Annotated, tmp_path: Path) -> None:
@@ -106,7 +125,7 @@ def test_cancel_leaves_nothing_and_progress_counts(annotated: Annotated, tmp_pat
         progress=lambda done, total, name: seen.append((done, total, name)),
         should_stop=lambda: len(seen) >= 2,
     )
-    assert report.cancelled and seen == [(1, 4, "a"), (2, 4, "b")]
+    assert report.cancelled and seen == [(1, 4, "a.png"), (2, 4, "b.png")]
     assert not out.exists() and _leftovers(tmp_path) == []
 
 

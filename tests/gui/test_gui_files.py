@@ -239,4 +239,4 @@ def test_project_never_saves_a_document_of_another_folder(qtbot, window, image_f
     with qtbot.waitSignal(window.project.error, timeout=5000) as blocker:
         assert window.project.save(doc, None) is False
     assert "not in the open folder" in blocker.args[0]
-    assert not (other / "annotations" / "a.json").exists()
+    assert not AnnotationStore(other).exists("a.png")

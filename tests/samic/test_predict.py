@@ -95,7 +95,7 @@ def test_auto_annotate_writes_predictions_and_never_touches_manual_work(
         folder.mkdir(exist_ok=True)
         cv2.imwrite(str(folder / f"n{i}.png"), cv2.cvtColor(im.rgb, cv2.COLOR_RGB2BGR))
     save_annotation(folder, "manual.png", [("disc", [(20, 20)], "manual", True)])
-    manual_json = (folder / "annotations" / "manual.json").read_bytes()
+    manual_json = (folder / "annotations" / "manual.png.json").read_bytes()
     out = AnnotationStore(folder)
     images = sorted(folder.glob("*.png"))
     seen: list[int] = []
@@ -104,7 +104,7 @@ def test_auto_annotate_writes_predictions_and_never_touches_manual_work(
                            rule=low)  # fmt: skip
     assert seen == [1, 2, 3, 4]
     assert report.skipped_protected == ["manual.png"]
-    assert (folder / "annotations" / "manual.json").read_bytes() == manual_json
+    assert (folder / "annotations" / "manual.png.json").read_bytes() == manual_json
     assert sorted(report.written + report.empty) == ["n0.png", "n1.png", "n2.png"]
     assert report.written and not report.failed
     for name in report.written:
@@ -151,7 +151,7 @@ def test_cli_train_predict_and_model_info(
                  "--out", str(tmp_path / "ann")])  # fmt: skip
     assert code == 0
     assert "disc: 2 references" in capsys.readouterr().out
-    assert (tmp_path / "ann" / "t.json").is_file()
+    assert (tmp_path / "ann" / "t.png.json").is_file()
 
 
 def test_auto_annotate_rechecks_protection_right_before_writing(

@@ -1,0 +1,176 @@
+"""Hostile import files: one line naming the file, exit 2, nothing written, nothing allocated."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from samic_core.annotation import AnnotationStore
+from samic_core.cli.main import main
+
+SIZE = 64
+
+
+def _coco(**changes) -> dict:
+    image = {"id": 1, "file_name": "a.png", "width": SIZE, "height": SIZE}
+    ann = {"id": 7, "image_id": 1, "category_id": 1, "iscrowd": 0,
+           "segmentation": [[10, 10, 40, 10, 40, 40, 10, 40]]}  # fmt: skip
+    image.update(changes.pop("image", {}))
+    ann.update(changes.pop("ann", {}))
+    return {"images": [image], "annotations": [ann], "categories": [{"id": 1, "name": "box"}]}
+
+
+def _wiggle() -> list[float]:
+    """A polygon inside the image whose outline is a million pixels long."""
+    return [v for i in range(9000) for v in ((1.0, 1.0) if i % 2 else (63.0, 63.0))]
+
+
+HOSTILE_COCO = {
+    "NaN coordinate": _coco(ann={"segmentation": [[10, float("nan"), 40, 10, 40, 40]]}),
+    "infinite coordinate": _coco(ann={"segmentation": [[10, float("inf"), 40, 10, 40, 40]]}),
+    "coordinate 1e300": _coco(ann={"segmentation": [[10, 1e300, 40, 10, 40, 40]]}),
+    "coordinate 1e7": _coco(ann={"segmentation": [[10, 1e7, 40, 10, 40, 40]]}),
+    "outline a million pixels long": _coco(ann={"segmentation": [_wiggle()]}),
+    "coordinates that are not numbers": _coco(ann={"segmentation": [[True, 1, "2", 3, 4, 5]]}),
+    "a 10^6 x 10^6 image": _coco(image={"width": 10**6, "height": 10**6}),
+    "size as text": _coco(image={"width": "64"}),
+    "negative size": _coco(image={"height": -64}),
+    "RLE counts past the image": _coco(ann={"segmentation": {"size": [SIZE, SIZE],
+                                                             "counts": [0, SIZE * SIZE * 9]}}),
+    "RLE string past the image": _coco(ann={"segmentation": {"size": [SIZE, SIZE],
+                                                             "counts": "0Qo`0" * 50}}),
+    "RLE of another size": _coco(ann={"segmentation": {"size": [8, 8], "counts": [64]}}),
+    "image id of the wrong type": _coco(ann={"image_id": "1"}),
+}  # fmt: skip
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    f = tmp_path / "images"
+    f.mkdir()
+    cv2.imwrite(str(f / "a.png"), np.full((SIZE, SIZE, 3), 90, np.uint8))
+    return f
+
+
+def _run(capsys, argv: list[str]) -> tuple[int, list[str]]:
+    code = main(argv)
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("samic ")]
+    return code, lines
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_COCO))
+def test_hostile_coco_is_refused_before_decoding(folder, tmp_path, capsys, case):
+    src = tmp_path / "coco.json"
+    src.write_text(json.dumps(HOSTILE_COCO[case]))  # NaN / Infinity literals as Python writes
+    code, lines = _run(capsys, ["import", str(src), "--format", "coco", "--into", str(folder)])
+    assert code == 2 and len(lines) == 1 and str(src) in lines[0], lines
+    assert not (folder / "annotations").exists()
+
+
+def test_deeply_nested_coco_is_refused(folder, tmp_path, capsys):
+    src = tmp_path / "coco.json"
+    src.write_text("[" * 100_000 + "]" * 100_000)
+    code, lines = _run(capsys, ["import", str(src), "--format", "coco", "--into", str(folder)])
+    assert code == 2 and "nested too deeply" in lines[0] and str(src) in lines[0]
+
+
+def test_a_well_formed_coco_still_imports(folder, tmp_path, capsys):
+    src = tmp_path / "coco.json"
+    src.write_text(json.dumps(_coco()))
+    code, _ = _run(capsys, ["import", str(src), "--format", "coco", "--into", str(folder)])
+    assert code == 0
+    assert AnnotationStore(folder).load("a.png").instances[20, 20] == 1
+
+
+def _labelme(tmp_path: Path, shape: dict, **top) -> Path:
+    src = tmp_path / "lm"
+    src.mkdir(exist_ok=True)
+    data = {"imagePath": "a.png", "imageHeight": SIZE, "imageWidth": SIZE, "shapes": [shape]}
+    data.update(top)
+    (src / "a.json").write_text(json.dumps(data))
+    return src / "a.json"
+
+
+def _png_b64(w: int, h: int) -> str:
+    buf = io.BytesIO()
+    Image.new("L", (w, h), 255).save(buf, format="PNG")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+HOSTILE_LABELME = {
+    "NaN point": ({"label": "x", "points": [[1, 1], [float("nan"), 5], [9, 9]]}, {}),
+    "point at 1e300": ({"label": "x", "points": [[1, 1], [1e300, 5], [9, 9]]}, {}),
+    "a 10^6 x 10^6 image": (
+        {"label": "x", "points": [[1, 1], [5, 5], [9, 9]]},
+        {"imageHeight": 10**6, "imageWidth": 10**6},
+    ),
+    "mask larger than the image": (
+        {
+            "label": "x",
+            "shape_type": "mask",
+            "points": [[0, 0], [63, 63]],
+            "mask": _png_b64(4000, 4000),
+        },
+        {},
+    ),  # fmt: skip
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_LABELME))
+def test_hostile_labelme_is_refused(folder, tmp_path, capsys, case):
+    shape, top = HOSTILE_LABELME[case]
+    src = _labelme(tmp_path, shape, **top)
+    code, lines = _run(
+        capsys, ["import", str(src.parent), "--format", "labelme", "--into", str(folder)]
+    )
+    assert code == 2 and len(lines) == 1 and str(src) in lines[0], lines
+    assert not AnnotationStore(folder).exists("a.png")
+
+
+def test_an_image_over_the_size_limit_is_refused_by_name(folder, tmp_path, capsys, monkeypatch):
+    from samic_core.export import importing
+
+    monkeypatch.setattr(importing, "MAX_PIXELS", SIZE * SIZE - 1)
+    src = tmp_path / "coco.json"
+    src.write_text(json.dumps(_coco()))
+    code, lines = _run(capsys, ["import", str(src), "--format", "coco", "--into", str(folder)])
+    assert code == 2 and str(folder / "a.png") in lines[0] and "at most 4095 pixels" in lines[0]
+
+
+def test_pillow_guard_is_raised_to_samics_limit():
+    from samic_core.annotation.models import MAX_PIXELS
+    from samic_core.export import importing
+
+    assert Image.MAX_IMAGE_PIXELS * 2 >= MAX_PIXELS > 182_000_000
+    assert importing.PIL_LIMIT == MAX_PIXELS // 2
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_import_overwrite_into_a_read_only_folder(folder, tmp_path, capsys, monkeypatch):
+    src = tmp_path / "coco.json"
+    src.write_text(json.dumps(_coco()))
+    assert main(["import", str(src), "--format", "coco", "--into", str(folder)]) == 0
+    ann_dir = folder / "annotations"
+    before = {p.name: p.read_bytes() for p in ann_dir.iterdir() if p.is_file()}
+    os.chmod(ann_dir, 0o555)
+    if os.geteuid() == 0:  # root ignores the mode: refuse new files the way the kernel would
+
+        def refused(*args, **kwargs):
+            raise PermissionError(13, "Permission denied", str(ann_dir))
+
+        monkeypatch.setattr("samic_core.fileio.tempfile.mkstemp", refused)
+    try:
+        code, lines = _run(capsys, ["import", str(src), "--format", "coco", "--into",
+                                    str(folder), "--overwrite"])  # fmt: skip
+    finally:
+        os.chmod(ann_dir, 0o755)
+    assert code == 2 and len(lines) == 1 and "Permission denied" in lines[0]
+    assert {p.name: p.read_bytes() for p in ann_dir.iterdir() if p.is_file()} == before
