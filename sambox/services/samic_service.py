@@ -29,6 +29,7 @@ from sambox.model.samic_info import (
     model_path,
 )
 from sambox.services.errors import describe_error
+from sambox.services.runtime import ensure_runtime
 from sambox.services.workers import Cancelled, JobContext, Worker
 from samic_core.annotation import AnnotationStore
 from samic_core.train.episodes import MIN_IMAGES_PER_CLASS, count_training_data
@@ -49,8 +50,8 @@ def _emit(ctx: JobContext, value: Any) -> None:
 
 
 def model_info(path: Path) -> ModelInfo:
-    """Read a model file's metadata (memory-mapped; the weights are not loaded)."""
-    from samic_core.train.checkpoint import read_model_meta
+    """Read a model file's metadata (without torch; the weights are not read)."""
+    from samic_core.train.meta import read_model_meta
 
     meta = read_model_meta(path)
     return ModelInfo(
@@ -143,6 +144,7 @@ class SamicService(QObject):
         out = model_path(annotations_dir or AnnotationStore(folder).dir, options.name)
 
         def job(ctx: JobContext) -> TrainOutcome:
+            ensure_runtime()
             from samic_core.train.trainer import TrainConfig, train
 
             config = TrainConfig(
@@ -248,6 +250,7 @@ class SamicService(QObject):
         image_path = Path(image_path)
 
         def job(ctx: JobContext) -> list[Suggestion]:
+            ensure_runtime()
             from samic_core.predict.autoannotate import suggest_objects
 
             engine = self._sam()
@@ -284,6 +287,7 @@ class SamicService(QObject):
             raise RuntimeError("an auto-annotation is already in progress")
 
         def job(ctx: JobContext) -> AutoAnnotateOutcome:
+            ensure_runtime()
             from samic_core.predict.autoannotate import auto_annotate
 
             engine = self._sam()
