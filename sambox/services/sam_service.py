@@ -61,6 +61,7 @@ class SamService(QObject):
         self._screen: Path | None = None  # the image on screen (its embedding comes first)
         self._fetching: set[Path] = set()  # embeddings being read or encoded for decodes
         self._waiting: dict[Path, list[DecodeRequest]] = {}  # decodes waiting for them
+        self._first_jobs: dict[Path, Worker] = {}  # encodes of images that must come first
         self._running: set[Worker] = set()
         self._next_id = 0
         self._queue: deque[Path] = deque()
@@ -94,6 +95,7 @@ class SamService(QObject):
         self._engine = None
         self._pinned = None
         self._fetching.clear()
+        self._first_jobs.clear()
         self._waiting.clear()  # the editor re-requests everything once the engine is ready
         self._embedded.clear()
         self.engine_loading.emit(str(config.checkpoint))
@@ -137,7 +139,14 @@ class SamService(QObject):
         self._screen = path
         if self._pinned is not None and self._pinned[0] != path:
             self._pinned = None
+        for other, worker in list(self._first_jobs.items()):
+            if other != path and not self._waiting.get(other):
+                worker.cancel()  # the user left that image: the background will embed it
         self._fetch(path)
+
+    def _wanted(self, path: Path) -> bool:
+        """Whether `path`'s embedding is still needed first (on screen, or decodes wait)."""
+        return path == self._screen or bool(self._waiting.get(path))
 
     @property
     def screen_image(self) -> Path | None:
@@ -156,7 +165,9 @@ class SamService(QObject):
         def done(emb: Any) -> None:
             if engine is not self._engine:
                 return
-            if emb is None:
+            if emb is None and not self._wanted(path):
+                self._fetching.discard(path)  # the user moved on before the read finished
+            elif emb is None:
                 self._encode_first(path)
             else:
                 self._embedding_done(path, emb, True)
@@ -179,16 +190,29 @@ class SamService(QObject):
             return engine.embed_file(path, progress=lambda done, total: ctx.progress((done, total)))
 
         def done(out: tuple[Any, bool]) -> None:
+            self._first_jobs.pop(path, None)
             if engine is self._engine:
                 self._embedding_done(path, out[0], out[1])
 
+        def dropped() -> None:
+            self._first_jobs.pop(path, None)
+            self._fetching.discard(path)
+            if engine is self._engine:
+                self._embedding_failed(
+                    path, engine, RuntimeError("embedding cancelled"), quiet=True
+                )
+
         worker = Worker(job, f"embed {path.name}")
+        self._first_jobs[path] = worker
+        worker.signals.cancelled.connect(self._alive(dropped))
         worker.signals.progress.connect(
             self._alive(lambda v: self.embedding_progress.emit(str(path), int(v[0]), int(v[1])))
         )
-        self._start(
-            worker, PRIORITY_CURRENT, done, lambda e: self._embedding_failed(path, engine, e)
-        )
+        self._start(worker, PRIORITY_CURRENT, done, lambda e: self._failed_first(path, engine, e))
+
+    def _failed_first(self, path: Path, engine: Any, e: BaseException) -> None:
+        self._first_jobs.pop(path, None)
+        self._embedding_failed(path, engine, e)
 
     def _embedding_done(self, path: Path, emb: Any, cached: bool) -> None:
         self._fetching.discard(path)
@@ -199,12 +223,16 @@ class SamService(QObject):
         for request in self._waiting.pop(path, []):
             self._start_decode(request, emb)
 
-    def _embedding_failed(self, path: Path, engine: Any, e: BaseException) -> None:
+    def _embedding_failed(
+        self, path: Path, engine: Any, e: BaseException, quiet: bool = False
+    ) -> None:
+        """quiet: the encode was dropped because nobody needs it first any more (no error)."""
         if engine is not self._engine:
             return
         self._fetching.discard(path)
         message = describe_error(e, f"embedding {path.name}")
-        self.embedding_failed.emit(str(path), message)
+        if not quiet:
+            self.embedding_failed.emit(str(path), message)
         for request in self._waiting.pop(path, []):
             self.decode_failed.emit(request, message)
 

@@ -43,7 +43,7 @@ class SamStatus(QObject):
         fit_text(self.encode_progress, "Encoding this image 100%")
         fit_text(window.embed_progress, "Embedding 8888 / 8888")
         bar = window.statusBar()
-        bar.insertPermanentWidget(0, self.encode_progress)
+        bar.addPermanentWidget(self.encode_progress)
         bar.addPermanentWidget(self.load_progress)
         service.engine_loading.connect(self._loading)
         service.engine_loading_step.connect(self._loading_step)

@@ -118,3 +118,24 @@ def test_encoding_the_image_on_screen_is_shown_with_progress(qtbot, settings, im
     finally:
         gate.restore()
     w.close()
+
+
+def test_leaving_an_image_drops_its_encode_for_the_next_one(qtbot, settings, image_folder):
+    service = SamService()
+    with qtbot.waitSignal(service.engine_ready, timeout=WAIT_MS):
+        service.load_engine(EngineConfig(settings.checkpoint, device="cpu", cache_dir=None))
+    service.engine.cache = None
+    ready: list[str] = []
+    service.embedding_ready.connect(lambda p, _c: ready.append(Path(p).name))
+    gate = EncoderGate(service.engine, block=0)
+    try:
+        service.request_embedding(image_folder / "a.png")
+        qtbot.waitUntil(gate.entered.is_set, timeout=WAIT_MS)  # a.png is being encoded
+        service.request_embedding(image_folder / "b.png")  # the user moves on at once
+        with qtbot.waitSignal(service.embedding_ready, timeout=WAIT_MS):
+            gate.release()
+    finally:
+        gate.restore()
+        service.shutdown()
+    assert ready == ["b.png"]  # a.png's encode was stopped, not finished first
+    assert not service.is_embedded(image_folder / "a.png")
