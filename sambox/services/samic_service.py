@@ -32,7 +32,11 @@ from sambox.services.errors import describe_error
 from sambox.services.runtime import ensure_runtime
 from sambox.services.workers import Cancelled, JobContext, Worker
 from samic_core.annotation import AnnotationStore
-from samic_core.train.episodes import MIN_IMAGES_PER_CLASS, count_training_data
+from samic_core.train.episodes import (
+    MIN_IMAGES_PER_CLASS,
+    count_left_out,
+    count_training_data,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +74,7 @@ def model_info(path: Path) -> ModelInfo:
 
 class SamicService(QObject):
     counts_ready = Signal(object, object)  # folder Path, {class: (images, objects)}
+    left_out_ready = Signal(object, object)  # folder Path, {class: objects without a point}
     counts_failed = Signal(str)
     train_progress = Signal(object)  # samic_core TrainProgress (epoch, losses, eta_s, ...)
     train_finished = Signal(object)  # TrainOutcome (also after cancel)
@@ -121,13 +126,17 @@ class SamicService(QObject):
         """Count annotated images and objects per class (hashes images, so in a worker)."""
         folder = Path(folder)
 
-        def job(ctx: JobContext) -> dict[str, tuple[int, int]]:
-            return count_training_data(folder)
+        def job(ctx: JobContext) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
+            return count_training_data(folder), count_left_out(folder)
+
+        def done(out: tuple[dict[str, tuple[int, int]], dict[str, int]]) -> None:
+            self.left_out_ready.emit(folder, out[1])
+            self.counts_ready.emit(folder, out[0])
 
         self._start(
             Worker(job, "count training data"),
             self.io_pool,
-            lambda counts: self.counts_ready.emit(folder, counts),
+            done,
             lambda e: self.counts_failed.emit(describe_error(e, "reading the annotations")),
         )
 
