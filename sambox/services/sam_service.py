@@ -15,7 +15,6 @@ recognised as stale by the caller.
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -25,8 +24,8 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 from shiboken6 import isValid
 
 from sambox.model.decoding import DecodeRequest, DecodeResult, EngineConfig
+from sambox.services import sam_jobs
 from sambox.services.errors import describe_error
-from sambox.services.runtime import ensure_runtime
 from sambox.services.workers import JobContext, Worker
 
 PRIORITY_DECODE = 30
@@ -101,15 +100,7 @@ class SamService(QObject):
         self.engine_loading.emit(str(config.checkpoint))
 
         def job(ctx: JobContext) -> Any:
-            ctx.progress("Starting PyTorch…")
-            ensure_runtime()
-            from samic_core.sam.cache import EmbeddingCache
-            from samic_core.sam.engine import SamEngine
-
-            size = Path(config.checkpoint).stat().st_size / 2**20
-            ctx.progress(f"Reading {Path(config.checkpoint).name} ({size:.0f} MB)…")
-            cache = EmbeddingCache(config.cache_dir, dtype=config.cache_dtype)
-            return SamEngine(config.checkpoint, config.model_type, config.device, cache)
+            return sam_jobs.build_engine(config, ctx.progress)
 
         def done(engine: Any) -> None:
             self._engine = engine
@@ -352,27 +343,7 @@ class SamService(QObject):
         engine = self._engine
 
         def job(ctx: JobContext) -> DecodeResult:
-            from samic_core.sam.types import Prompt
-
-            t0 = time.perf_counter()
-            key = request.key
-            prompt = Prompt.from_points(
-                [(x, y) for x, y, _ in key.points],
-                [1 if p else 0 for _, _, p in key.points],
-                box=key.box,
-                mask_input=request.mask_input,
-            )
-            multimask = False if request.mask_input is not None else None
-            r = engine.decode(emb, prompt, multimask=multimask, candidate=key.candidate)
-            return DecodeResult(
-                request,
-                r.mask,
-                r.score,
-                r.low_res_logits,
-                r.candidate,
-                tuple(float(s) for s in r.candidate_scores),
-                time.perf_counter() - t0,
-            )
+            return sam_jobs.decode(engine, request, emb)
 
         def failed(e: BaseException) -> None:
             self.decode_failed.emit(request, describe_error(e, f"decoding {request.image_path}"))
