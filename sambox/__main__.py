@@ -6,6 +6,9 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import Any
+
+from sambox.settings import MODEL_TYPES
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -13,15 +16,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("folder", nargs="?", type=Path, help="folder of images to annotate")
     p.add_argument("--settings", type=Path, help="use this ini file instead of the user settings")
     p.add_argument("--checkpoint", type=Path, help="SAM checkpoint (remembered in the settings)")
+    p.add_argument(
+        "--model-type",
+        choices=MODEL_TYPES,
+        help="SAM architecture of the checkpoint (remembered in the settings; default: auto)",
+    )
     return p.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if args.folder is not None and not args.folder.is_dir():
-        sys.stderr.write(f"sambox: {args.folder}: not a folder\n")
-        return 2
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+def launch(args: argparse.Namespace) -> tuple[Any, Any]:
+    """Create the application and the shown main window, and start loading (no event loop)."""
     from PySide6.QtWidgets import QApplication
 
     from sambox.app import build_window, start
@@ -32,9 +36,21 @@ def main(argv: list[str] | None = None) -> int:
     settings = AppSettings.from_file(args.settings) if args.settings else AppSettings()
     if args.checkpoint is not None:
         settings.checkpoint = args.checkpoint
+    if args.model_type is not None:
+        settings.model_type = args.model_type
     window = build_window(settings)
     window.show()
     start(window, args.folder)
+    return app, window
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.folder is not None and not args.folder.is_dir():
+        sys.stderr.write(f"sambox: {args.folder}: not a folder\n")
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    app, _window = launch(args)
     return app.exec()
 
 

@@ -14,6 +14,7 @@ from sambox.services.samic_service import SamicService
 from sambox.services.transfer_service import TransferService
 from sambox.settings import AppSettings
 from sambox.widgets.main_window import MainWindow
+from sambox.widgets.sam_status import SamStatus
 from sambox.widgets.samic_ui import SamicUI
 from sambox.widgets.transfer_ui import TransferUI
 
@@ -30,6 +31,7 @@ def build_window(settings: AppSettings) -> MainWindow:
     transfer = TransferService()
     for obj in (service, project, editor, session, samic, review, transfer):
         obj.setParent(window)
+    window.sam_status = SamStatus(window)
     window.samic = SamicUI(window, samic, review)
     window.transfer = TransferUI(window, transfer)
     return window

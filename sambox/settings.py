@@ -119,5 +119,15 @@ class AppSettings:
     def overlay_opacity(self, v: float) -> None:
         self.q.setValue("view/overlay_opacity", f"{min(1.0, max(0.0, v)):.2f}")
 
+    # ---- SAMIC -------------------------------------------------------------------------------
+    @property
+    def backbone_weights(self) -> str:
+        """The Train SAMIC dialog's last backbone choice: "imagenet", "none" or a file path."""
+        return self._str("samic/backbone_weights", "imagenet") or "imagenet"
+
+    @backbone_weights.setter
+    def backbone_weights(self, v: str) -> None:
+        self.q.setValue("samic/backbone_weights", v)
+
     def sync(self) -> None:
         self.q.sync()

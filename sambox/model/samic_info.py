@@ -209,3 +209,25 @@ def format_duration(seconds: float | None) -> str:
         return f"about {m} min {s:02d} s"
     h, m = divmod(m, 60)
     return f"about {h} h {m:02d} min"
+
+
+def time_left_text(
+    epoch: int, epochs: int, step: int, steps: int, eta_s: float | None, patience: int
+) -> str:
+    """Training's time left as the honest range it is.
+
+    eta_s runs to the epoch limit; early stopping ends a run once the training loss has not
+    improved for `patience` epochs, which can happen any time (often long before the limit).
+    So: the shortest (the loss stops improving from now on) and the longest (every epoch runs).
+    """
+    remaining_steps = (epochs - epoch) * steps + (steps - step)
+    if eta_s is None or eta_s != eta_s or remaining_steps <= 0:
+        return "Time left: estimating…" if remaining_steps > 0 else "Time left: finishing…"
+    per_epoch = eta_s / remaining_steps * steps
+    soonest = per_epoch * min(patience, epochs - epoch) + (steps - step) * per_epoch / steps
+    if soonest >= eta_s * 0.9:
+        return f"Time left: {format_duration(eta_s)} (to epoch {epochs})"
+    return (
+        f"Time left: {format_duration(soonest)} if the loss stops improving, "
+        f"at most {format_duration(eta_s).removeprefix('about ')} (to epoch {epochs})"
+    )

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
+from sambox.services.errors import in_app_words
 from sambox.services.workers import Cancelled, JobContext, Worker
 
 
@@ -44,7 +45,9 @@ class CheckpointDownloader(QObject):
         worker = Worker(job, f"download {model_type}")
         worker.signals.progress.connect(lambda v: self.progress.emit(int(v[0]), int(v[1])))
         worker.signals.result.connect(self.finished.emit)
-        worker.signals.error.connect(lambda e: self.failed.emit(f"The download failed: {e}"))
+        worker.signals.error.connect(
+            lambda e: self.failed.emit(in_app_words(f"The download failed: {e}"))
+        )
         worker.signals.cancelled.connect(self.cancelled.emit)
         worker.signals.finished.connect(self._done)
         self._worker = worker

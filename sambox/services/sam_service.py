@@ -1,24 +1,30 @@
-"""SamService: the app's single door to SAM (load, embed, decode) on one model thread.
+"""SamService: the app's single door to SAM (load, embed, decode).
 
-Encoding and other model work run on a QThreadPool with one thread; the image on screen is
-queued ahead of folder embedding, which queues one image at a time. Decodes of the image on
-screen run on a second one-thread pool: the engine decodes while it encodes (separate locks),
-so a click never waits for a background encode.
+The image on screen never waits for another image's work:
+- its cached embedding is read on a pool of its own (`read_pool`), outside the encoder's queue;
+- when it must be encoded, the background encode in progress is aborted at its next transformer
+  block and put back at the front of the folder queue, the on-screen encode runs first on the
+  encoder pool (`pool`, one thread), and its progress is reported (embedding_progress);
+- its clicks are decoded on a third pool (`decode_pool`) beside any encode (the engine decodes
+  and encodes under separate locks); a click that comes before the embedding waits for it, not
+  for the encoder queue.
+Folder embedding queues one image at a time, so the on-screen image can always get in front.
 Every decode carries a request id and the prompts it was made for, so late results can be
 recognised as stale by the caller.
 """
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
+from shiboken6 import isValid
 
 from sambox.model.decoding import DecodeRequest, DecodeResult, EngineConfig
+from sambox.services import sam_jobs
 from sambox.services.errors import describe_error
 from sambox.services.workers import JobContext, Worker
 
@@ -30,9 +36,11 @@ PRIORITY_BACKGROUND = 0
 
 class SamService(QObject):
     engine_loading = Signal(str)  # checkpoint path
+    engine_loading_step = Signal(str)  # what the load is doing now, in plain words
     engine_ready = Signal(str)  # model id
     engine_failed = Signal(str)  # plain-words message
     embedding_ready = Signal(str, bool)  # image path, was cached
+    embedding_progress = Signal(str, int, int)  # image path, blocks done, blocks (encoding it)
     embedding_failed = Signal(str, str)  # image path, message
     decode_ready = Signal(object)  # DecodeResult
     decode_failed = Signal(object, str)  # DecodeRequest, message
@@ -45,14 +53,21 @@ class SamService(QObject):
         self.pool.setMaxThreadCount(1)  # one model, one thread: calls are serialised
         self.decode_pool = QThreadPool(self)
         self.decode_pool.setMaxThreadCount(1)  # clicks, in order, beside the encoder
+        self.read_pool = QThreadPool(self)
+        self.read_pool.setMaxThreadCount(1)  # cache reads of the image on screen
         self._engine: Any = None
         self._pinned: tuple[Path, Any] | None = None  # embedding of the image on screen
+        self._screen: Path | None = None  # the image on screen (its embedding comes first)
+        self._fetching: set[Path] = set()  # embeddings being read or encoded for decodes
+        self._waiting: dict[Path, list[DecodeRequest]] = {}  # decodes waiting for them
+        self._first_jobs: dict[Path, Worker] = {}  # encodes of images that must come first
         self._running: set[Worker] = set()
         self._next_id = 0
         self._queue: deque[Path] = deque()
         self._folder_total = 0
         self._folder_done = 0
         self._folder_job: Worker | None = None
+        self._folder_path: Path | None = None
         self._embedded: set[Path] = set()
 
     # ---- engine ------------------------------------------------------------------------------
@@ -78,17 +93,14 @@ class SamService(QObject):
         self.cancel_folder()
         self._engine = None
         self._pinned = None
+        self._fetching.clear()
+        self._first_jobs.clear()
+        self._waiting.clear()  # the editor re-requests everything once the engine is ready
         self._embedded.clear()
         self.engine_loading.emit(str(config.checkpoint))
 
         def job(ctx: JobContext) -> Any:
-            from samic_core.sam.cache import EmbeddingCache
-            from samic_core.sam.engine import SamEngine
-
-            gb = config.cache_max_gb
-            max_bytes = None if gb is None else int(gb * (1 << 30))
-            cache = EmbeddingCache(config.cache_dir, dtype=config.cache_dtype, max_bytes=max_bytes)
-            return SamEngine(config.checkpoint, config.model_type, config.device, cache)
+            return sam_jobs.build_engine(config, ctx.progress)
 
         def done(engine: Any) -> None:
             self._engine = engine
@@ -97,38 +109,123 @@ class SamService(QObject):
         def failed(e: BaseException) -> None:
             self.engine_failed.emit(describe_error(e, "loading the SAM model"))
 
-        self._start(Worker(job, "load engine"), PRIORITY_LOAD, done, failed)
+        worker = Worker(job, "load engine")
+        worker.signals.progress.connect(self._alive(self.engine_loading_step.emit))
+        self._start(worker, PRIORITY_LOAD, done, failed)
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """Stop background work and wait for the job in progress (called on close)."""
         self.cancel_folder()
         self.pool.clear()
         self.pool.waitForDone(timeout_ms)
+        self.read_pool.waitForDone(timeout_ms)
         self.decode_pool.waitForDone(timeout_ms)
 
     # ---- embeddings --------------------------------------------------------------------------
     def request_embedding(self, path: Path) -> None:
-        """Embed the image on screen ahead of everything else (a cache hit is quick)."""
+        """Make `path` the image on screen and fetch its embedding ahead of everything else."""
         path = Path(path)
         if self._engine is None:
             return
+        self._screen = path
+        if self._pinned is not None and self._pinned[0] != path:
+            self._pinned = None
+        for other, worker in list(self._first_jobs.items()):
+            if other != path and not self._waiting.get(other):
+                worker.cancel()  # the user left that image: the background will embed it
+        self._fetch(path)
+
+    def _wanted(self, path: Path) -> bool:
+        """Whether `path`'s embedding is still needed first (on screen, or decodes wait)."""
+        return path == self._screen or bool(self._waiting.get(path))
+
+    @property
+    def screen_image(self) -> Path | None:
+        return self._screen
+
+    def _fetch(self, path: Path) -> None:
+        """Read `path`'s embedding from the cache (own pool), else encode it with priority."""
+        if path in self._fetching:
+            return
+        self._fetching.add(path)
         engine = self._engine
 
-        def job(ctx: JobContext) -> tuple[Any, bool]:
-            return engine.embed_file(path)
+        def job(ctx: JobContext) -> Any:
+            return engine.cached_embedding(path)
 
-        def done(out: tuple[Any, bool]) -> None:
-            emb, cached = out
+        def done(emb: Any) -> None:
             if engine is not self._engine:
                 return
+            if emb is None and not self._wanted(path):
+                self._fetching.discard(path)  # the user moved on before the read finished
+            elif emb is None:
+                self._encode_first(path)
+            else:
+                self._embedding_done(path, emb, True)
+
+        self._start(
+            Worker(job, f"read {path.name}"),
+            PRIORITY_CURRENT,
+            done,
+            lambda e: self._embedding_failed(path, engine, e),
+            pool=self.read_pool,
+        )
+
+    def _encode_first(self, path: Path) -> None:
+        """Encode `path` before any background image, pausing the one being encoded."""
+        engine = self._engine
+        self.embedding_progress.emit(str(path), 0, 0)
+        self._preempt_background(path)
+
+        def job(ctx: JobContext) -> tuple[Any, bool]:
+            return engine.embed_file(path, progress=lambda done, total: ctx.progress((done, total)))
+
+        def done(out: tuple[Any, bool]) -> None:
+            self._first_jobs.pop(path, None)
+            if engine is self._engine:
+                self._embedding_done(path, out[0], out[1])
+
+        def dropped() -> None:
+            self._first_jobs.pop(path, None)
+            self._fetching.discard(path)
+            if engine is self._engine:
+                self._embedding_failed(
+                    path, engine, RuntimeError("embedding cancelled"), quiet=True
+                )
+
+        worker = Worker(job, f"embed {path.name}")
+        self._first_jobs[path] = worker
+        worker.signals.cancelled.connect(self._alive(dropped))
+        worker.signals.progress.connect(
+            self._alive(lambda v: self.embedding_progress.emit(str(path), int(v[0]), int(v[1])))
+        )
+        self._start(worker, PRIORITY_CURRENT, done, lambda e: self._failed_first(path, engine, e))
+
+    def _failed_first(self, path: Path, engine: Any, e: BaseException) -> None:
+        self._first_jobs.pop(path, None)
+        self._embedding_failed(path, engine, e)
+
+    def _embedding_done(self, path: Path, emb: Any, cached: bool) -> None:
+        self._fetching.discard(path)
+        if path == self._screen:
             self._pinned = (path, emb)
-            self._mark_embedded(path)
-            self.embedding_ready.emit(str(path), cached)
+        self._mark_embedded(path)
+        self.embedding_ready.emit(str(path), cached)
+        for request in self._waiting.pop(path, []):
+            self._start_decode(request, emb)
 
-        def failed(e: BaseException) -> None:
-            self.embedding_failed.emit(str(path), describe_error(e, f"embedding {path.name}"))
-
-        self._start(Worker(job, f"embed {path.name}"), PRIORITY_CURRENT, done, failed)
+    def _embedding_failed(
+        self, path: Path, engine: Any, e: BaseException, quiet: bool = False
+    ) -> None:
+        """quiet: the encode was dropped because nobody needs it first any more (no error)."""
+        if engine is not self._engine:
+            return
+        self._fetching.discard(path)
+        message = describe_error(e, f"embedding {path.name}")
+        if not quiet:
+            self.embedding_failed.emit(str(path), message)
+        for request in self._waiting.pop(path, []):
+            self.decode_failed.emit(request, message)
 
     def is_embedded(self, path: Path) -> bool:
         return Path(path) in self._embedded
@@ -179,7 +276,7 @@ class SamService(QObject):
             ctx.check()
             if engine.is_cached(path):
                 return True
-            engine.embed_file(path)
+            engine.embed_file(path, progress=lambda done, total: ctx.progress((done, total)))
             return False
 
         def step(_: object = None) -> None:
@@ -194,9 +291,28 @@ class SamService(QObject):
             self.embedding_failed.emit(str(path), describe_error(e, f"embedding {path.name}"))
             step()
 
+        def paused() -> None:
+            if worker is not self._folder_job:
+                return  # stopped by the user, or the engine changed
+            self._queue.appendleft(path)  # resumes after the image on screen
+            self._next_background()
+
+        def progress(value: tuple[int, int]) -> None:
+            if path == self._screen:  # the user opened the image the background is encoding
+                self.embedding_progress.emit(str(path), int(value[0]), int(value[1]))
+
         worker = Worker(job, f"background embed {path.name}")
+        worker.signals.cancelled.connect(self._alive(paused))
+        worker.signals.progress.connect(self._alive(progress))
         self._folder_job = worker
+        self._folder_path = path
         self._start(worker, PRIORITY_BACKGROUND, step, failed)
+
+    def _preempt_background(self, screen: Path) -> None:
+        """Abort the background encode in progress (it is queued again) unless it is `screen`."""
+        job = self._folder_job
+        if job is not None and self._folder_path != screen:
+            job.cancel()
 
     def _mark_embedded(self, path: Path) -> None:
         self._embedded.add(Path(path))
@@ -207,37 +323,27 @@ class SamService(QObject):
         return self._next_id
 
     def request_decode(self, request: DecodeRequest) -> None:
-        """Decode in the model thread; decode_ready(DecodeResult) or decode_failed follows."""
+        """Decode beside the encoder; decode_ready(DecodeResult) or decode_failed follows.
+
+        Without the image's embedding in memory, the decode waits for that embedding (read
+        from the cache or encoded first), never for the encoder's queue.
+        """
         if self._engine is None:
             self.decode_failed.emit(request, "no SAM model is loaded")
             return
-        engine = self._engine
+        path = Path(request.image_path)
         pinned = self._pinned
-        emb_in = pinned[1] if pinned is not None and pinned[0] == request.image_path else None
+        if pinned is not None and pinned[0] == path:
+            self._start_decode(request, pinned[1])
+            return
+        self._waiting.setdefault(path, []).append(request)
+        self._fetch(path)
+
+    def _start_decode(self, request: DecodeRequest, emb: Any) -> None:
+        engine = self._engine
 
         def job(ctx: JobContext) -> DecodeResult:
-            from samic_core.sam.types import Prompt
-
-            t0 = time.perf_counter()
-            emb = emb_in if emb_in is not None else engine.embed_file(request.image_path)[0]
-            key = request.key
-            prompt = Prompt.from_points(
-                [(x, y) for x, y, _ in key.points],
-                [1 if p else 0 for _, _, p in key.points],
-                box=key.box,
-                mask_input=request.mask_input,
-            )
-            multimask = False if request.mask_input is not None else None
-            r = engine.decode(emb, prompt, multimask=multimask, candidate=key.candidate)
-            return DecodeResult(
-                request,
-                r.mask,
-                r.score,
-                r.low_res_logits,
-                r.candidate,
-                tuple(float(s) for s in r.candidate_scores),
-                time.perf_counter() - t0,
-            )
+            return sam_jobs.decode(engine, request, emb)
 
         def failed(e: BaseException) -> None:
             self.decode_failed.emit(request, describe_error(e, f"decoding {request.image_path}"))
@@ -247,8 +353,7 @@ class SamService(QObject):
             PRIORITY_DECODE,
             self.decode_ready.emit,
             failed,
-            # an embedding in memory needs no encoder: decode beside any encode in progress
-            pool=self.decode_pool if emb_in is not None else self.pool,
+            pool=self.decode_pool,
         )
 
     # ---- plumbing ----------------------------------------------------------------------------
@@ -271,9 +376,18 @@ class SamService(QObject):
         pool: QThreadPool | None = None,
     ) -> None:
         if on_result is not None:
-            worker.signals.result.connect(on_result)
+            worker.signals.result.connect(self._alive(on_result))
         if on_error is not None:
-            worker.signals.error.connect(on_error)
+            worker.signals.error.connect(self._alive(on_error))
         self._running.add(worker)
         worker.signals.finished.connect(lambda: self._running.discard(worker))
         (pool or self.pool).start(worker, priority)
+
+    def _alive(self, fn: Callable[..., None]) -> Callable[..., None]:
+        """`fn`, skipped once this service is deleted (a result may land after the window)."""
+
+        def call(*args: Any) -> None:
+            if isValid(self):
+                fn(*args)
+
+        return call

@@ -29,9 +29,14 @@ from sambox.model.samic_info import (
     model_path,
 )
 from sambox.services.errors import describe_error
+from sambox.services.runtime import ensure_runtime
 from sambox.services.workers import Cancelled, JobContext, Worker
 from samic_core.annotation import AnnotationStore
-from samic_core.train.episodes import MIN_IMAGES_PER_CLASS, count_training_data
+from samic_core.train.episodes import (
+    MIN_IMAGES_PER_CLASS,
+    count_left_out,
+    count_training_data,
+)
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +54,8 @@ def _emit(ctx: JobContext, value: Any) -> None:
 
 
 def model_info(path: Path) -> ModelInfo:
-    """Read a model file's metadata (memory-mapped; the weights are not loaded)."""
-    from samic_core.train.checkpoint import read_model_meta
+    """Read a model file's metadata (without torch; the weights are not read)."""
+    from samic_core.train.meta import read_model_meta
 
     meta = read_model_meta(path)
     return ModelInfo(
@@ -69,6 +74,7 @@ def model_info(path: Path) -> ModelInfo:
 
 class SamicService(QObject):
     counts_ready = Signal(object, object)  # folder Path, {class: (images, objects)}
+    left_out_ready = Signal(object, object)  # folder Path, {class: objects without a point}
     counts_failed = Signal(str)
     train_progress = Signal(object)  # samic_core TrainProgress (epoch, losses, eta_s, ...)
     train_finished = Signal(object)  # TrainOutcome (also after cancel)
@@ -120,13 +126,17 @@ class SamicService(QObject):
         """Count annotated images and objects per class (hashes images, so in a worker)."""
         folder = Path(folder)
 
-        def job(ctx: JobContext) -> dict[str, tuple[int, int]]:
-            return count_training_data(folder)
+        def job(ctx: JobContext) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
+            return count_training_data(folder), count_left_out(folder)
+
+        def done(out: tuple[dict[str, tuple[int, int]], dict[str, int]]) -> None:
+            self.left_out_ready.emit(folder, out[1])
+            self.counts_ready.emit(folder, out[0])
 
         self._start(
             Worker(job, "count training data"),
             self.io_pool,
-            lambda counts: self.counts_ready.emit(folder, counts),
+            done,
             lambda e: self.counts_failed.emit(describe_error(e, "reading the annotations")),
         )
 
@@ -143,6 +153,7 @@ class SamicService(QObject):
         out = model_path(annotations_dir or AnnotationStore(folder).dir, options.name)
 
         def job(ctx: JobContext) -> TrainOutcome:
+            ensure_runtime()
             from samic_core.train.trainer import TrainConfig, train
 
             config = TrainConfig(
@@ -248,6 +259,7 @@ class SamicService(QObject):
         image_path = Path(image_path)
 
         def job(ctx: JobContext) -> list[Suggestion]:
+            ensure_runtime()
             from samic_core.predict.autoannotate import suggest_objects
 
             engine = self._sam()
@@ -284,6 +296,7 @@ class SamicService(QObject):
             raise RuntimeError("an auto-annotation is already in progress")
 
         def job(ctx: JobContext) -> AutoAnnotateOutcome:
+            ensure_runtime()
             from samic_core.predict.autoannotate import auto_annotate
 
             engine = self._sam()

@@ -38,6 +38,9 @@ UNANNOTATED, SELECTION, OTHER = "unannotated", "selection", "other"
 ERROR_STYLE = "QLabel { background: #fde8e8; color: #9b1c1c; padding: 6px; border-radius: 4px; }"
 
 
+PROGRESS_FORMAT = "%v / %m images"
+
+
 class AutoAnnotateDialog(QDialog):
     annotated = Signal(object, object)  # AutoAnnotateRequest, AutoAnnotateOutcome
 
@@ -134,8 +137,7 @@ class AutoAnnotateDialog(QDialog):
         rl.addWidget(self.refs)
 
         self.progress = QProgressBar()
-        self.progress.setFormat("%v / %m images")
-        self.progress.setValue(0)
+        self.progress.setFormat(PROGRESS_FORMAT)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.start_button = QPushButton("Start")
@@ -158,6 +160,8 @@ class AutoAnnotateDialog(QDialog):
         self.label.currentIndexChanged.connect(lambda _i: self._fill_references())
         self.refs.itemChanged.connect(lambda _item: self._refs_changed())
         self.start_button.clicked.connect(self.start)
+        self.scope.idToggled.connect(lambda _id, _on: self._show_scope_count())
+        self._show_scope_count()
         self.cancel_button.clicked.connect(self.service.cancel_auto_annotate)
         self.close_button.clicked.connect(self.close)
         self.resize(560, 560)
@@ -214,6 +218,23 @@ class AutoAnnotateDialog(QDialog):
             )
         self.start_button.setEnabled(n > 0 and self._running is None)
 
+    def _show_scope_count(self) -> None:
+        """Before a run the bar shows "0 / N images" for the chosen images, never Qt's 100."""
+        button = self.scope.checkedButton()
+        if self._running is not None or button is None:
+            return
+        scope = button.property("scope")
+        n = {UNANNOTATED: len(self.unannotated), SELECTION: len(self.selection)}.get(scope)
+        self.progress.setValue(0)
+        if n:
+            self.progress.setRange(0, n)
+            self.progress.setFormat(PROGRESS_FORMAT)
+        else:
+            self.progress.setRange(0, 1)
+            self.progress.setFormat(
+                "Images of the other folder" if scope == OTHER else "No images to annotate"
+            )
+
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Images to auto-annotate", str(self.folder))
         if folder:
@@ -265,6 +286,7 @@ class AutoAnnotateDialog(QDialog):
         self._running = request
         self.status.setStyleSheet("")
         self.status.setText("Loading the model…")
+        self.progress.setFormat(PROGRESS_FORMAT)
         self.progress.setRange(0, len(request.images))
         self.progress.setValue(0)
         self._set_running(True)

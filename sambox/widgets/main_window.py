@@ -202,6 +202,7 @@ class MainWindow(QMainWindow):
         self.embed_cancel.clicked.connect(self.service.cancel_folder)
         self.banner.choose_requested.connect(self.choose_checkpoint)
         self.banner.settings_requested.connect(self.open_settings)
+        self.banner.retry_requested.connect(s.start_engine)
         if self.downloader is not None:
             self.banner.download_requested.connect(self.start_download)
             self.banner.cancel_requested.connect(self.downloader.cancel)
@@ -273,7 +274,9 @@ class MainWindow(QMainWindow):
     def _engine_state(self, state: str, text: str) -> None:
         self.model_label.setText(text if state == "ready" else f"SAM: {state}")
         if state in ("missing", "failed"):
-            self.banner.show_message(text, offer_download=self.downloader is not None)
+            self.banner.show_message(
+                text, offer_download=self.downloader is not None, offer_retry=state == "failed"
+            )
         else:
             self.banner.show_message("")
 

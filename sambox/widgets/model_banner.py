@@ -19,6 +19,7 @@ class ModelBanner(QFrame):
     choose_requested = Signal()
     settings_requested = Signal()
     cancel_requested = Signal()
+    retry_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -32,6 +33,8 @@ class ModelBanner(QFrame):
         self.download = QPushButton("Download SAM ViT-B (375 MB)")
         self.choose = QPushButton("Choose checkpoint file…")
         self.settings = QPushButton("Settings…")
+        self.retry = QPushButton("Retry")
+        self.retry.setToolTip("Load the SAM checkpoint again")
         self.cancel = QPushButton("Cancel download")
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
@@ -39,7 +42,14 @@ class ModelBanner(QFrame):
         layout.setContentsMargins(10, 6, 10, 6)
         layout.addWidget(self.text)
         row = QHBoxLayout()
-        for w in (self.progress, self.cancel, self.download, self.choose, self.settings):
+        for w in (
+            self.progress,
+            self.cancel,
+            self.retry,
+            self.download,
+            self.choose,
+            self.settings,
+        ):
             row.addWidget(w)
         row.addStretch(1)
         layout.addLayout(row)
@@ -47,13 +57,20 @@ class ModelBanner(QFrame):
         self.choose.clicked.connect(self.choose_requested.emit)
         self.settings.clicked.connect(self.settings_requested.emit)
         self.cancel.clicked.connect(self.cancel_requested.emit)
+        self.retry.clicked.connect(self.retry_requested.emit)
         self.show_message("")
 
-    def show_message(self, text: str, offer_download: bool = True) -> None:
-        """Show `text` with the download / choose buttons; empty text hides the banner."""
+    def show_message(
+        self, text: str, offer_download: bool = True, offer_retry: bool = False
+    ) -> None:
+        """Show `text` with the download / choose buttons; empty text hides the banner.
+
+        offer_retry: also a Retry button (after a load that failed, e.g. for a passing reason).
+        """
         self.text.setText(text)
         self.progress.hide()
         self.cancel.hide()
+        self.retry.setVisible(bool(text) and offer_retry)
         for b in (self.download, self.choose, self.settings):
             b.setVisible(bool(text))
         self.download.setVisible(bool(text) and offer_download)
@@ -63,6 +80,7 @@ class ModelBanner(QFrame):
         self.setVisible(True)
         self.download.hide()
         self.choose.hide()
+        self.retry.hide()
         self.progress.show()
         self.cancel.show()
         if total > 0:

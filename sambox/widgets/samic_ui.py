@@ -7,6 +7,7 @@ ReviewController and the SAMIC service, this class only connects them to widgets
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from sambox.widgets.models_panel import ModelsPanel
 from sambox.widgets.train_dialog import TrainDialog
 
 SAMIC_MENU = "&SAMIC"
+SUGGEST_ANYWAY, USE_TRAINED, CANCEL_SUGGEST = "anyway", "use trained", "cancel"
 TOOLBAR_ACTIONS = ("train_samic", "suggest_prompts", "auto_annotate")
 REVIEW_ACTIONS = ("accept_review", "reject_review", "next_unreviewed", "prev_unreviewed")
 
@@ -36,6 +38,9 @@ class SamicUI(QObject):
         self.session, self.project, self.editor = window.session, window.project, window.editor
         self.train_dialog: TrainDialog | None = None
         self.annotate_dialog: AutoAnnotateDialog | None = None
+        # asked before suggesting a class the active model was not trained on (tests replace it)
+        self.ask_untrained: Callable[[ModelInfo, str], str] = self._ask_untrained
+        self._untrained_ok: set[tuple[Path, str]] = set()
         self._build()
         self._wire()
         window.installEventFilter(self)
@@ -132,13 +137,45 @@ class SamicUI(QObject):
                 classes=list(self.project.classes),
                 device=self.window.settings.device,
                 parent=self.window,
+                backbone_weights=self.window.settings.backbone_weights,
             )
             self.train_dialog.model_trained.connect(self._model_trained)
+            self.train_dialog.weights_changed.connect(self._remember_weights)
         self.session.flush()  # what is on screen counts too
         self.train_dialog.refresh()
         self.train_dialog.show()
         self.train_dialog.raise_()
         return self.train_dialog
+
+    def _ask_untrained(self, model: ModelInfo, label: str) -> str:
+        """The model never saw `label`: suggest anyway, use a class it knows, or cancel."""
+        box = QMessageBox(self.window)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Class not trained")
+        trained = ", ".join(repr(c) for c in model.classes)
+        box.setText(
+            f"The SAMIC model {model.name!r} was trained on {trained}, not on {label!r}. "
+            f"Its suggestions for a class it has never seen are usually poor."
+        )
+        box.setInformativeText(
+            f"Train SAMIC again with {label!r} objects to get good suggestions for it."
+        )
+        anyway = box.addButton(f"Suggest {label!r} anyway", QMessageBox.ButtonRole.AcceptRole)
+        use = box.addButton(f"Use {model.classes[0]!r}", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(use)
+        box.exec()
+        clicked = box.clickedButton()
+        return (
+            SUGGEST_ANYWAY
+            if clicked is anyway
+            else USE_TRAINED
+            if clicked is use
+            else CANCEL_SUGGEST
+        )
+
+    def _remember_weights(self, value: str) -> None:
+        self.window.settings.backbone_weights = value
 
     def _model_trained(self, info: ModelInfo) -> None:
         self.refresh_models()
@@ -151,6 +188,17 @@ class SamicUI(QObject):
     def suggest(self) -> bool:
         model = self.active_model
         label = self.editor.active_label
+        if model is not None and model.classes and label not in model.classes:
+            key = (model.path, label)
+            if key not in self._untrained_ok:
+                answer = self.ask_untrained(model, label)
+                if answer == CANCEL_SUGGEST:
+                    return False
+                if answer == USE_TRAINED:
+                    label = model.classes[0]
+                    self.editor.set_label(label)
+                else:
+                    self._untrained_ok.add(key)
         return self.review.suggest(
             model.path if model is not None else None, label, self.window.settings.device
         )

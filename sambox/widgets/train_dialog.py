@@ -53,8 +53,22 @@ WARNING_STYLE = "QLabel { background: #fff4e0; color: #8a4b00; padding: 6px; bor
 ERROR_STYLE = "QLabel { background: #fde8e8; color: #9b1c1c; padding: 6px; border-radius: 4px; }"
 
 
+def left_out_note(left_out: dict[str, int]) -> str:
+    """Why objects drawn with a box only are not counted (empty when there are none)."""
+    if not left_out:
+        return ""
+    total = sum(left_out.values())
+    listed = ", ".join(f"{n} of {c!r}" for c, n in left_out.items())
+    return (
+        f"\nNot counted: {total} object{'s' if total != 1 else ''} without a clicked point "
+        f"({listed}), e.g. drawn with a box only. SAMIC learns where to click, so give each "
+        "such object at least one left-click point to train on it."
+    )
+
+
 class TrainDialog(QDialog):
     model_trained = Signal(object)  # ModelInfo of the saved (best) model
+    weights_changed = Signal(str)  # "imagenet", "none" or a file path (remembered by the app)
 
     def __init__(
         self,
@@ -64,19 +78,25 @@ class TrainDialog(QDialog):
         classes: list[str] | None = None,
         device: str = "auto",
         parent: QWidget | None = None,
+        backbone_weights: str = "imagenet",
     ) -> None:
-        """service: a SamicService; classes: the folder's class list (order of the table)."""
+        """service: a SamicService; classes: the folder's class list (order of the table);
+        backbone_weights: the choice to start with (the app passes the last one used)."""
         super().__init__(parent)
         self.service = service
         self.folder = Path(folder)
         self.annotations_dir = Path(annotations_dir)
         self._class_order = list(classes or [])
         self.counts: dict[str, tuple[int, int]] = {}
+        self.left_out: dict[str, int] = {}
         self._weights_file: str | None = None
         self._running = False
         self.setWindowTitle(f"Train SAMIC — {self.folder.name}")
         self.setModal(False)
         self._build(device)
+        if backbone_weights in ("imagenet", "none") or Path(backbone_weights).is_file():
+            self.set_weights(backbone_weights)
+        service.left_out_ready.connect(self._left_out_ready)
         service.counts_ready.connect(self._counts_ready)
         service.counts_failed.connect(self._show_error)
         service.train_progress.connect(self.on_progress)
@@ -186,6 +206,10 @@ class TrainDialog(QDialog):
             self.train_button.setEnabled(False)
             self.service.request_counts(self.folder)
 
+    def _left_out_ready(self, folder: Path, left_out: dict[str, int]) -> None:
+        if Path(folder) == self.folder:
+            self.left_out = dict(left_out)
+
     def _counts_ready(self, folder: Path, counts: dict[str, tuple[int, int]]) -> None:
         if Path(folder) != self.folder:
             return
@@ -213,8 +237,9 @@ class TrainDialog(QDialog):
         self.counts_note.setText(
             f"{n} class{'es' if n != 1 else ''} with annotated images; each class needs at "
             f"least {minimum} annotated images. Untick a class to leave it out."
+            + left_out_note(self.left_out)
         )
-        self.counts_note.setVisible(bool(counts))
+        self.counts_note.setVisible(bool(counts) or bool(self.left_out))
         self._update_warning()
 
     def selected_classes(self) -> list[str]:
@@ -250,6 +275,7 @@ class TrainDialog(QDialog):
 
     def _weights_chosen(self, index: int) -> None:
         if self.weights.itemData(index) != "file":
+            self.weights_changed.emit(self.weights.itemData(index))
             return
         path, _ = QFileDialog.getOpenFileName(
             self, "ResNet-50 state dict", "", "PyTorch weights (*.pth *.pt)"
@@ -257,8 +283,10 @@ class TrainDialog(QDialog):
         if path:
             self._weights_file = path
             self.weights.setItemText(index, f"File: {Path(path).name}")
+            self.weights_changed.emit(path)
         else:
             self.weights.setCurrentIndex(0)
+            self.weights_changed.emit("imagenet")
 
     def set_weights(self, value: str) -> None:
         """Pick "imagenet", "none" or a state-dict path (the file choice without a dialog)."""
@@ -269,6 +297,7 @@ class TrainDialog(QDialog):
             i = self.weights.findData("file")
             self.weights.setItemText(i, f"File: {Path(value).name}")
             self.weights.setCurrentIndex(i)
+        self.weights_changed.emit(value)
 
     # ---- run ---------------------------------------------------------------------------------
     def options(self) -> TrainOptions:
@@ -294,7 +323,7 @@ class TrainDialog(QDialog):
         options = self.options()
         self.service.start_training(options, self.annotations_dir)
         self.warning.hide()
-        self.run.start()
+        self.run.start(options.patience)
         self._set_running(True)
 
     def stop(self) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from sambox.model.samic_info import TrainOutcome, format_duration
+from sambox.model.samic_info import TrainOutcome, time_left_text
 from sambox.widgets.loss_plot import LossPlot
 
 
@@ -22,7 +22,12 @@ class TrainProgressPanel(QGroupBox):
         self.epoch_label = QLabel("Not started")
         self.loss_label = QLabel("")
         self.time_label = QLabel("")
-        self.time_label.setToolTip("To the epoch limit; early stopping may end sooner")
+        self.time_label.setWordWrap(True)
+        self.time_label.setToolTip(
+            "Training stops early once the training loss has not improved for the patience's "
+            "number of epochs, so the real time is between the two values shown"
+        )
+        self._patience = 10
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
         self.progress.setRange(0, 1)
@@ -43,7 +48,9 @@ class TrainProgressPanel(QGroupBox):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.result_label)
 
-    def start(self) -> None:
+    def start(self, patience: int = 10) -> None:
+        """A new run; patience: its early-stop patience in epochs (for the time left)."""
+        self._patience = patience
         self._best = None
         self._stopping = False
         self.plot.clear()
@@ -67,7 +74,9 @@ class TrainProgressPanel(QGroupBox):
             f"Train loss {loss_text(p.train_loss)} · validation loss {loss_text(p.val_loss)} · "
             f"best {loss_text(p.best_loss)}"
         )
-        self.time_label.setText(f"Time left: {format_duration(p.eta_s)}")
+        self.time_label.setText(
+            time_left_text(p.epoch, p.epochs, p.step, p.steps, p.eta_s, self._patience)
+        )
         if p.step == p.steps:  # an epoch's last step, then again with its validation loss
             self.plot.set_epoch(p.epoch, p.train_loss, p.val_loss)
             if p.best_loss is not None and (self._best is None or p.best_loss < self._best):

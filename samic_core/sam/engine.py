@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +25,9 @@ from samic_core.sam.loading import load_sam
 from samic_core.sam.types import ImageEmbedding, MaskResult, Prompt
 
 log = logging.getLogger(__name__)
+
+# progress(done, total) between the image encoder's transformer blocks; it may raise to abort
+EncodeProgress = Callable[[int, int], None]
 
 
 @dataclass
@@ -62,17 +65,35 @@ class SamEngine:
 
     # ---- encoding ----------------------------------------------------------------------------
     @torch.no_grad()
-    def encode(self, image: np.ndarray, image_sha256: str | None = None) -> ImageEmbedding:
-        """Run the image encoder on an RGB uint8 (H, W, 3) image (as SamPredictor.set_image)."""
+    def encode(
+        self,
+        image: np.ndarray,
+        image_sha256: str | None = None,
+        progress: EncodeProgress | None = None,
+    ) -> ImageEmbedding:
+        """Run the image encoder on an RGB uint8 (H, W, 3) image (as SamPredictor.set_image).
+
+        progress(done, total) is called before each transformer block and at the end; an
+        exception it raises aborts the encode (how the app pauses a background encode when the
+        image on screen needs the encoder), and the engine stays usable.
+        """
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(
                 f"expected an RGB uint8 (H, W, 3) image, got {image.shape} {image.dtype}"
             )
         with self._encode_lock:
-            self._predictor.set_image(image, image_format="RGB")
-            features = self._predictor.features
-            input_size = tuple(self._predictor.input_size)
-            self._predictor.reset_image()
+            hooks = self._progress_hooks(progress) if progress is not None else []
+            try:
+                self._predictor.set_image(image, image_format="RGB")
+                features = self._predictor.features
+                input_size = tuple(self._predictor.input_size)
+            finally:
+                for h in hooks:
+                    h.remove()
+                self._predictor.reset_image()
+        if progress is not None:
+            total = len(self.sam.image_encoder.blocks)
+            progress(total, total)
         if self.cache is not None and self.cache.dtype == "float16":
             features = features.half().float()  # same values a cache read gives back
         return ImageEmbedding(
@@ -82,6 +103,14 @@ class SamEngine:
             model_id=self.model_id,
             image_sha256=image_sha256,
         )
+
+    def _progress_hooks(self, progress: EncodeProgress) -> list[torch.utils.hooks.RemovableHandle]:
+        blocks = self.sam.image_encoder.blocks
+        total = len(blocks)
+        return [
+            block.register_forward_pre_hook(lambda _m, _a, k=k: progress(k, total))
+            for k, block in enumerate(blocks)
+        ]
 
     def image_sha256(self, path: str | Path) -> str:
         return self._hasher(path)
@@ -98,17 +127,26 @@ class SamEngine:
             self.image_sha256(path), self.model_id
         )
 
-    def embed_file(self, path: str | Path) -> tuple[ImageEmbedding, bool]:
+    def cached_embedding(self, path: str | Path) -> ImageEmbedding | None:
+        """The cached embedding of an image file, or None; never waits for an encode."""
+        if self.cache is None:
+            return None
+        return self.cache.get(self.image_sha256(path), self.model_id, self.device)
+
+    def embed_file(
+        self, path: str | Path, progress: EncodeProgress | None = None
+    ) -> tuple[ImageEmbedding, bool]:
         """Embedding of an image file, from the cache if possible; returns (embedding, was_cached).
 
         A corrupt cache entry counts as a miss and is overwritten by the recomputed one.
+        progress: see `encode` (only called when the image is encoded).
         """
         digest = self.image_sha256(path)
         if self.cache is not None:
             emb = self.cache.get(digest, self.model_id, self.device, self.embedding_shape)
             if emb is not None:
                 return emb, True
-        emb = self.encode(read_image_rgb(path), image_sha256=digest)
+        emb = self.encode(read_image_rgb(path), image_sha256=digest, progress=progress)
         if self.cache is not None:
             try:
                 self.cache.put(emb)

@@ -4,60 +4,39 @@ Layout (a dict saved with torch.save): format, format_version, meta (ModelMeta a
 state_dict (the learner only; the frozen backbone is rebuilt from meta's identity and checked by
 sha256), and train_state (optimizer, epoch, history) in the "last" file only, for --resume.
 Training writes MODEL (the best epoch) and MODEL's ".last" sibling, e.g. model.pt and
-model.last.pt (see last_path_for).
+model.last.pt (see last_path_for). The metadata alone is read without torch (train/meta.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from samic_core import __version__
 from samic_core.device import resolve_device
 from samic_core.errors import CheckpointError
 from samic_core.fileio import atomic_path
 from samic_core.model.build import build_samic
 from samic_core.model.samic_net import SamicNet
+from samic_core.train.meta import (
+    FORMAT,
+    FORMAT_VERSION,
+    ModelMeta,
+    check_format,
+    read_model_meta,
+)
 
-FORMAT = "samic-model"
-FORMAT_VERSION = 1
-
-
-@dataclass(frozen=True)
-class ModelMeta:
-    """What a model file says about itself; cheap to read (see read_model_meta)."""
-
-    classes: tuple[str, ...]
-    backbone: str
-    backbone_weights: str  # "imagenet" | "none" | path of the state dict used
-    backbone_sha256: str
-    image_size: int
-    output: str
-    support_resize: str
-    learnable_params: int
-    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
-    epochs_run: int = 0
-    train_loss: float | None = None
-    val_loss: float | None = None
-    best_epoch: int | None = None
-    samic_version: str = __version__
-    config: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["classes"] = list(self.classes)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any], path: Path) -> ModelMeta:
-        try:
-            return cls(**{**d, "classes": tuple(d["classes"])})
-        except (KeyError, TypeError) as e:
-            raise CheckpointError(path, f"model metadata is incomplete or unknown ({e})") from e
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "ModelMeta",
+    "last_path_for",
+    "load_model_file",
+    "read_model_meta",
+    "read_train_state",
+    "save_model_file",
+]
 
 
 def last_path_for(best_path: str | Path) -> Path:
@@ -84,33 +63,20 @@ def save_model_file(
         torch.save(payload, tmp)
 
 
-def _read(path: str | Path, mmap: bool) -> dict[str, Any]:
+def _read(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(path, "model file does not exist")
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
+        data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises many exception types for foreign or corrupt files
         raise CheckpointError(path, f"not a readable SAMIC model file ({e})") from e
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise CheckpointError(path, "not a SAMIC model file (made by `samic train`)")
-    if data.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(
-            path,
-            f"model file format {data.get('format_version')} is not supported by this version "
-            f"(reads {FORMAT_VERSION})",
-        )
-    return data
-
-
-def read_model_meta(path: str | Path) -> ModelMeta:
-    """The metadata alone; memory-maps the file so the weights are not read."""
-    return ModelMeta.from_dict(_read(path, mmap=True)["meta"], Path(path))
+    return check_format(data, path)
 
 
 def read_train_state(path: str | Path) -> dict[str, Any] | None:
     """The training state saved in a "last" file (None in a best file)."""
-    return _read(path, mmap=False).get("train_state")
+    return _read(path).get("train_state")
 
 
 def load_model_file(
@@ -124,7 +90,7 @@ def load_model_file(
     file that has since moved (default: the saved source).
     """
     path = Path(path)
-    data = _read(path, mmap=False)
+    data = _read(path)
     meta = ModelMeta.from_dict(data["meta"], path)
     dev = device if isinstance(device, torch.device) else resolve_device(device)
     net, _ = build_samic(

@@ -126,6 +126,25 @@ def count_training_data(
     return dict(sorted(out.items()))
 
 
+def count_left_out(folder: str | Path, out_dir: str | Path | None = None) -> dict[str, int]:
+    """class -> trusted objects that training cannot use because they have no positive point.
+
+    SAMIC learns where to click, so an object drawn with a box only (or only negative points)
+    teaches it nothing; the app says so instead of leaving such objects out without a word.
+    Reads the JSON files only (no image hashing), so it is cheap.
+    """
+    store = AnnotationStore(folder, out_dir)
+    out: dict[str, int] = {}
+    for path in store.images():
+        if not store.exists(path.name):
+            continue
+        for obj in store.load_json(path.name).objects:
+            trusted = obj.source == "manual" or (obj.source == "predicted" and obj.reviewed)
+            if trusted and not obj.positive_points:
+                out[obj.label] = out.get(obj.label, 0) + 1
+    return dict(sorted(out.items()))
+
+
 def check_enough(images: list[AnnotatedImage], folder: str | Path) -> list[str]:
     """The classes to train on (sorted); SamicError when a class or the folder has too few."""
     per_class: dict[str, int] = {}

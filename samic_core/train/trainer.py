@@ -341,7 +341,8 @@ class _Trainer:
                             self.best_loss, elapsed, elapsed / steps_done * remaining,
                         )
                     )  # fmt: skip
-            if cancelled:
+            if cancelled or stop():  # a stop during the epoch's last step: not saved either
+                cancelled = True
                 break
             train_loss = sums["loss"] / seen
             val_loss = self.validate(tensors, bank)

@@ -214,3 +214,23 @@ def test_decode_runs_while_another_thread_encodes(tiny_sam_checkpoint, image):
         release.set()
         worker.join(30)
     assert not worker.is_alive()
+
+
+def test_encode_reports_progress_and_can_be_aborted_between_blocks(engine, image):
+    class Stop(Exception):
+        pass
+
+    seen: list[tuple[int, int]] = []
+    full = engine.encode(image, progress=lambda d, t: seen.append((d, t)))
+    blocks = len(engine.sam.image_encoder.blocks)
+    assert seen == [(k, blocks) for k in range(blocks)] + [(blocks, blocks)]
+
+    def stop_at_second(done: int, _total: int) -> None:
+        if done == 1:
+            raise Stop()
+
+    with pytest.raises(Stop):
+        engine.encode(image, progress=stop_at_second)
+    again = engine.encode(image)  # the engine is unharmed, and no hook is left behind
+    assert torch.equal(again.features, full.features)
+    assert all(not b._forward_pre_hooks for b in engine.sam.image_encoder.blocks)

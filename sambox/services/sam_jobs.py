@@ -1,0 +1,55 @@
+"""The bodies of SamService's model jobs: build the engine, decode one object's prompts.
+
+Plain functions of values (an EngineConfig, a DecodeRequest, an embedding), run on a worker
+thread; SamService only schedules them and routes their results.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sambox.model.decoding import DecodeRequest, DecodeResult, EngineConfig
+from sambox.services.runtime import ensure_runtime
+
+
+def build_engine(config: EngineConfig, step: Callable[[str], None]) -> Any:
+    """A SamEngine with its embedding cache; step(text) says what the load is doing now."""
+    step("Starting PyTorch…")
+    ensure_runtime()
+    from samic_core.sam.cache import EmbeddingCache
+    from samic_core.sam.engine import SamEngine
+
+    checkpoint = Path(config.checkpoint)
+    step(f"Reading {checkpoint.name} ({checkpoint.stat().st_size / 2**20:.0f} MB)…")
+    gb = getattr(config, "cache_max_gb", None)
+    max_bytes = None if gb is None else int(gb * (1 << 30))
+    cache = EmbeddingCache(config.cache_dir, dtype=config.cache_dtype, max_bytes=max_bytes)
+    return SamEngine(checkpoint, config.model_type, config.device, cache)
+
+
+def decode(engine: Any, request: DecodeRequest, emb: Any) -> DecodeResult:
+    """Decode `request`'s prompts on the embedding `emb` (any thread: the engine is safe)."""
+    from samic_core.sam.types import Prompt
+
+    t0 = time.perf_counter()
+    key = request.key
+    prompt = Prompt.from_points(
+        [(x, y) for x, y, _ in key.points],
+        [1 if p else 0 for _, _, p in key.points],
+        box=key.box,
+        mask_input=request.mask_input,
+    )
+    multimask = False if request.mask_input is not None else None
+    r = engine.decode(emb, prompt, multimask=multimask, candidate=key.candidate)
+    return DecodeResult(
+        request,
+        r.mask,
+        r.score,
+        r.low_res_logits,
+        r.candidate,
+        tuple(float(s) for s in r.candidate_scores),
+        time.perf_counter() - t0,
+    )
