@@ -37,6 +37,7 @@ from sambox.widgets.classes_panel import ClassesPanel
 from sambox.widgets.confidence_bar import ConfidenceBar
 from sambox.widgets.dialogs import SettingsDialog, ShortcutsDialog, show_error
 from sambox.widgets.image_list import ImageList
+from sambox.widgets.mask_tools_ui import MaskToolsUI
 from sambox.widgets.menus import MENUS, TOOLBAR
 from sambox.widgets.model_banner import ModelBanner
 from sambox.widgets.objects_panel import ObjectsPanel
@@ -56,6 +57,7 @@ class MainWindow(QMainWindow):
         self.resize(1440, 900)
         self._build()
         self._wire()
+        self.mask_tools = MaskToolsUI(self)
         session.ask_save = self._ask_save
 
     # ---- layout ------------------------------------------------------------------------------
@@ -93,7 +95,7 @@ class MainWindow(QMainWindow):
         self.opacity.setRange(0, 100)
         self.opacity.setFixedWidth(110)
         self.opacity.setValue(round(self.settings.overlay_opacity * 100))
-        self.opacity.setToolTip("Mask overlay opacity ([ and ])")
+        self.opacity.setToolTip("Mask overlay opacity (Shift+[ and Shift+])")
         self.toolbar.addWidget(QLabel("  Opacity "))
         self.toolbar.addWidget(self.opacity)
         self.canvas.set_overlay_opacity(self.settings.overlay_opacity)
@@ -170,7 +172,6 @@ class MainWindow(QMainWindow):
         }
         for name, fn in triggers.items():
             a[name].triggered.connect(lambda _=False, f=fn: f())
-        a["box_tool"].toggled.connect(lambda on: setattr(self.canvas, "box_mode", on))
         a["toggle_masks"].toggled.connect(self.canvas.set_overlay_visible)
         for k in range(1, 10):
             a[f"class_{k}"].triggered.connect(lambda _=False, k=k: self._pick_class_key(k))
