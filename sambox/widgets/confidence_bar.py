@@ -92,7 +92,13 @@ class ConfidenceBar(QFrame):
             self.candidates.append(b)
         self.show_object(None)
 
-    def show_object(self, obj: ObjectState | None, busy: bool = False) -> None:
+    def show_object(
+        self,
+        obj: ObjectState | None,
+        busy: bool = False,
+        colour: tuple[int, int, int] | None = None,
+    ) -> None:
+        """The object's confidence and hint; colour: its class colour (RGB) for the swatch."""
         single = obj is not None and obj.key.is_single_click and len(obj.candidate_scores) == 3
         for i, b in enumerate(self.candidates):
             b.setVisible(single)
@@ -108,7 +114,7 @@ class ConfidenceBar(QFrame):
             self.hint.setText("Click the object to segment (right click: not the object).")
             self._hint_style(None)
             return
-        r, g, b_ = object_colour(obj.id)
+        r, g, b_ = colour or object_colour(obj.id)
         self.object_label.setText(
             f"<span style='color:rgb({r},{g},{b_})'>■</span> <b>Object #{obj.id}</b> · {obj.label}"
         )
