@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sambox.model.confidence import is_saturated
+from sambox.model.confidence import format_score, is_saturated
 from sambox.model.document import ObjectState
 from sambox.model.overlay import object_colour
 
@@ -74,7 +74,7 @@ class ObjectsPanel(QWidget):
             icon = QPixmap(14, 14)
             icon.fill(QColor(*(colours or {}).get(o.id, object_colour(o.id))))
             swatch.setIcon(QIcon(icon))
-            score = "—" if o.score is None else f"{o.score:.3f}"
+            score = format_score(o.score)
             if o.needs_decode:
                 score += " …"
             elif is_saturated(o.history):

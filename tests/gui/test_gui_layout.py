@@ -8,6 +8,7 @@ from gui_helpers import click, key
 
 
 def test_canvas_stays_put_when_hint_and_candidates_appear(qtbot, window):
+    window.resize(1500, 800)  # room for a hint beside the candidate buttons
     qtbot.wait(50)
     canvas_before = window.canvas.geometry()
     width_before = window.width()
