@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSizePolicy,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -108,14 +109,19 @@ class ConfidenceBar(QFrame):
         self.candidates: list[QPushButton] = []
         group = QButtonGroup(self)
         group.setExclusive(True)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 4, 8, 4)
-        layout.addWidget(self.object_label)
+        # two fixed rows: what SAM says (and the candidates' reserved room), then the hint with
+        # the bar's full width, so neither a long hint nor the buttons can move anything
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(8, 3, 8, 3)
+        rows.setSpacing(2)
+        layout = QHBoxLayout()
+        rows.addLayout(layout)
+        rows.addWidget(self.hint)
+        layout.addWidget(self.object_label, 1)
         layout.addSpacing(12)
         layout.addWidget(self.score_label)
         layout.addWidget(self.sparkline)
         layout.addSpacing(8)
-        layout.addWidget(self.hint, 1)
         self.candidates_label = QLabel("Masks (Tab):")
         layout.addWidget(self.candidates_label)
         for i in range(3):
