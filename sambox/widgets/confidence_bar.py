@@ -140,7 +140,8 @@ class ConfidenceBar(QFrame):
             if isinstance(w, QPushButton):
                 w.setText("3: 0.00")
                 w.setFixedWidth(w.sizeHint().width())
-        self.show_object(ObjectState(0, "-", candidate_scores=(1.0, 1.0, 1.0)), busy=True)
+        self.hint.setText("Hint")
+        self._hint_style("#000")  # measure with the tallest (styled) hint
         self.setFixedHeight(self.sizeHint().height())  # the bottom bar never changes height
         self.show_object(None)
 
