@@ -69,9 +69,11 @@ class ElidedLabel(QLabel):
     the widgets around it (issue 12: the canvas jumped when the hint appeared).
     """
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, padding: int = 0, parent: QWidget | None = None) -> None:
+        """padding: horizontal px a stylesheet adds around the text (kept free of text)."""
         super().__init__(parent)
         self._full = ""
+        self._padding = padding
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setMinimumWidth(40)
 
@@ -87,7 +89,7 @@ class ElidedLabel(QLabel):
         self._elide()
 
     def _elide(self) -> None:
-        room = max(0, self.contentsRect().width() - 2 * self.margin() - 20)  # stylesheet padding
+        room = max(0, self.contentsRect().width() - 2 * self.margin() - self._padding)
         shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, room)
         super().setText(shown or ("…" if self._full else ""))
         self.setToolTip("" if shown == self._full else self._full)
@@ -99,13 +101,17 @@ class ConfidenceBar(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.object_label = QLabel()
+        self.swatch = QLabel()  # the object's class colour
+        self.object_label = ElidedLabel()  # "Object #3 · ring", shortened when narrow
+        bold = self.object_label.font()
+        bold.setBold(True)
+        self.object_label.setFont(bold)
         self.score_label = QLabel()
         self.score_label.setTextFormat(Qt.TextFormat.RichText)
         self.score_label.setMinimumWidth(160)
-        self.object_label.setMinimumWidth(110)
+        self.object_label.setMinimumWidth(80)
         self.sparkline = Sparkline()
-        self.hint = ElidedLabel()
+        self.hint = ElidedLabel(padding=20)  # _hint_style pads 8 px each side
         self.candidates: list[QPushButton] = []
         group = QButtonGroup(self)
         group.setExclusive(True)
@@ -117,12 +123,14 @@ class ConfidenceBar(QFrame):
         layout = QHBoxLayout()
         rows.addLayout(layout)
         rows.addWidget(self.hint)
+        layout.addWidget(self.swatch)
         layout.addWidget(self.object_label, 1)
         layout.addSpacing(12)
         layout.addWidget(self.score_label)
         layout.addWidget(self.sparkline)
         layout.addSpacing(8)
-        self.candidates_label = QLabel("Masks (Tab):")
+        self.candidates_label = QLabel("Tab:")
+        self.candidates_label.setToolTip("SAM's 3 candidate masks for a single click (Tab cycles)")
         layout.addWidget(self.candidates_label)
         for i in range(3):
             b = QPushButton(f"{i + 1}")
@@ -160,17 +168,17 @@ class ConfidenceBar(QFrame):
                 b.setChecked(obj.result_candidate == i)
         self.candidates_label.setVisible(single)
         if obj is None or not (obj.has_prompts or obj.edited):
-            who = "" if obj is None else f"Object #{obj.id} · {obj.label}: "
-            self.object_label.setText(f"<b>{who}</b>")
+            who = "" if obj is None else f"Object #{obj.id} · {obj.label}"
+            self.swatch.setText("")
+            self.object_label.setText(who)
             self.score_label.setText("Confidence <b>—</b>")
             self.sparkline.set_values(())
             self.hint.setText("Click the object to segment (right click: not the object).")
             self._hint_style(None)
             return
         r, g, b_ = colour or object_colour(obj.id)
-        self.object_label.setText(
-            f"<span style='color:rgb({r},{g},{b_})'>■</span> <b>Object #{obj.id}</b> · {obj.label}"
-        )
+        self.swatch.setText(f"<span style='color:rgb({r},{g},{b_})'>■</span>")
+        self.object_label.setText(f"Object #{obj.id} · {obj.label}")
         score = format_score(obj.score)
         delta = trend(obj.history)
         arrow = ""
