@@ -69,3 +69,12 @@ def test_damaged_colour_file_is_reported_and_left_alone(qtbot, settings, image_f
     assert "not overwritten" in w.errors[-1]
     dismiss_errors(w)
     w.close()
+
+
+def test_renaming_a_class_keeps_its_chosen_colour(qtbot, window, monkeypatch):
+    monkeypatch.setattr(QColorDialog, "getColor", lambda *a, **k: QColor("#00ff00"))
+    window.classes_panel.choose_color("object")
+    window._rename_class("object", "leaf")
+    path = window.project.store.dir / "class_colors.json"
+    assert json.loads(path.read_text()) == {"leaf": "#00ff00"}
+    assert window.class_colors.color("leaf") == "#00ff00"

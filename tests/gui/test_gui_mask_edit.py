@@ -3,14 +3,18 @@ undo/redo, save + reload from the PNG, and the question before a re-decode drops
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from gui_helpers import WAIT_MS, click, key, view_pos
-from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from sambox.model.convert import from_loaded
 from sambox.model.mask_edit import polygon_mask, stroke_mask
 from sambox.widgets.mask_tools_ui import KEEP, REDECODE
+from samic_core.export.api import export_folder
 
 LEFT, NONE = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
 
@@ -77,10 +81,6 @@ def test_brush_size_keys_and_ctrl_wheel(qtbot, window):
     assert window.canvas.tools.radius < 10
     r = window.canvas.tools.radius
     zoom = window.canvas.zoom
-    qtbot.wait(1)
-    from PySide6.QtCore import QPoint
-    from PySide6.QtGui import QWheelEvent
-
     centre = QPointF(window.canvas.viewport().rect().center())
     ev = QWheelEvent(
         centre, window.canvas.mapToGlobal(centre), QPoint(), QPoint(0, 120),
@@ -151,12 +151,8 @@ def test_edited_mask_is_saved_reloaded_and_exported(qtbot, window, tmp_path):
     assert window.editor.doc.name == "a.png"
     assert np.array_equal(window.editor.current.mask, edited) and window.editor.current.edited
     # an export reads the saved instance PNG: the edited mask reaches it
-    from samic_core.export.api import export_folder
-
     out = tmp_path / "coco"
     export_folder(window.project.folder, "coco", out)
-    import json
-
     coco = json.loads((out / "instances.json").read_text())
     areas = [a["area"] for a in coco["annotations"] if a["image_id"] == 1]
     assert areas == [int(edited.sum())]
