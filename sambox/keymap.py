@@ -40,8 +40,16 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("new_object", "&New Object", ("N",), "Objects", "start the next instance"),
     Binding("delete_object", "&Delete Object", ("Del",), "Objects"),
     Binding("", "Pick class", ("1 … 9",), "Objects", "class of the current object"),
-    Binding("undo", "&Undo", ("Ctrl+Z",), "Edit", "every prompt and object edit"),
+    Binding("undo", "&Undo", ("Ctrl+Z",), "Edit", "every prompt, mask and object edit"),
     Binding("redo", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Edit"),
+    # Correcting masks by hand (sambox/widgets/mask_tools_ui.py)
+    Binding("brush_tool", "B&rush", ("B",), "Mask edits", "left drag paints the selected mask"),
+    Binding("eraser_tool", "&Eraser", ("E",), "Mask edits", "left drag erases from it"),
+    Binding("polygon_tool", "&Polygon", ("C",), "Mask edits", "click vertices: a new object"),
+    Binding("cut_tool", "C&ut Polygon", ("Shift+C",), "Mask edits", "cut a region out"),
+    Binding("", "Close / cancel polygon", ("Enter", "Double click", "Esc"), "Mask edits"),
+    Binding("brush_smaller", "Smaller Brush", ("[",), "Mask edits", "or Ctrl+wheel"),
+    Binding("brush_bigger", "Bigger Brush", ("]",), "Mask edits", "or Ctrl+wheel"),
     # Images
     Binding("next_image", "&Next Image", ("D", "Right"), "Images", "saves first"),
     Binding("prev_image", "&Previous Image", ("A", "Left"), "Images", "saves first"),
@@ -54,8 +62,8 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("", "Zoom", ("Mouse wheel",), "View", "around the cursor"),
     Binding("", "Pan", ("Middle drag", "Space+drag"), "View"),
     Binding("toggle_masks", "Show &Masks", ("V",), "View"),
-    Binding("opacity_down", "Overlay More Transparent", ("[",), "View"),
-    Binding("opacity_up", "Overlay More Opaque", ("]",), "View"),
+    Binding("opacity_down", "Overlay More Transparent", ("{",), "View", "Shift+["),
+    Binding("opacity_up", "Overlay More Opaque", ("}",), "View", "Shift+]"),
     # SAMIC: learn prompts from the annotated images, predict, review (sambox/widgets/samic_ui.py)
     Binding("train_samic", "&Train SAMIC…", ("Ctrl+T",), "SAMIC", "learn from annotated images"),
     Binding("suggest_prompts", "Su&ggest Prompts", ("P",), "SAMIC", "SAMIC points + masks here"),

@@ -4,19 +4,25 @@ Every edit swaps in a new immutable Snapshot and records the old one for undo. A
 change `_sync` asks the SAM service to decode each object whose prompts differ from the ones
 its mask came from; a result is applied only if the object still has exactly those prompts,
 so late answers to earlier clicks (or to undone edits) are dropped.
+
+Masks corrected by hand (brush, eraser, polygon) are marked `edited`; a prompt change that
+would re-decode such a mask first asks `confirm_redecode`, so an edit is never lost silently.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from sambox.model.decoding import DecodeRequest, DecodeResult
 from sambox.model.document import Box, Document, ObjectState, PromptKey, Snapshot
 from sambox.model.history import History
+from sambox.model.mask_edit import XY, paint, polygon_mask, stroke_mask
 
 
 class SegmentationService(Protocol):
@@ -58,6 +64,9 @@ class EditorController(QObject):
         self.active_label = "object"
         self._in_flight: dict[tuple[Path, int], PromptKey] = {}
         self._background: dict[Path, Document] = {}
+        # Asked before new prompts re-decode a hand-edited mask: True = re-decode, False = keep
+        # the edit (and drop the prompt change). The window shows a dialog; headless: keep.
+        self.confirm_redecode: Callable[[ObjectState], bool] = lambda obj: False
         service.decode_ready.connect(self._on_decoded)
         service.decode_failed.connect(self._on_failed)
 
@@ -123,8 +132,10 @@ class EditorController(QObject):
             return False
         obj = self._target()
         assert obj is not None
-        obj = obj.with_prompts((*obj.points, (float(x), float(y), bool(positive))), obj.box)
-        self._commit("add point" if positive else "add negative point", self._with_current(obj))
+        new = obj.with_prompts((*obj.points, (float(x), float(y), bool(positive))), obj.box)
+        if not self._may_redecode(obj):
+            return False
+        self._commit("add point" if positive else "add negative point", self._with_current(new))
         return True
 
     def set_box(self, box: Box) -> bool:
@@ -138,13 +149,15 @@ class EditorController(QObject):
             return False
         obj = self._target()
         assert obj is not None
+        if not self._may_redecode(obj):
+            return False
         self._commit("draw box", self._with_current(obj.with_prompts(obj.points, (x0, y0, x1, y1))))
         return True
 
     def delete_last_point(self) -> None:
         doc = self._editable()
         obj = self.current
-        if doc is None or obj is None or not obj.has_prompts:
+        if doc is None or obj is None or not obj.has_prompts or not self._may_redecode(obj):
             return
         if obj.points:
             obj = obj.with_prompts(obj.points[:-1], obj.box)
@@ -167,10 +180,62 @@ class EditorController(QObject):
         if doc is None or obj is None or not obj.key.is_single_click:
             self.message.emit("Candidate masks exist for a single click only.")
             return
+        if not self._may_redecode(obj):
+            return
         n = len(obj.candidate_scores) or 3
         base = obj.candidate if obj.candidate is not None else (obj.result_candidate or 0)
         obj = obj.with_prompts(obj.points, obj.box, (base + step) % n)
         self._commit("choose candidate mask", doc.replace_object(obj))
+
+    def _may_redecode(self, obj: ObjectState) -> bool:
+        """False when `obj` holds a hand edit the annotator chose to keep (nothing changes)."""
+        if not obj.edited:
+            return True
+        if self.confirm_redecode(obj):
+            return True
+        self.message.emit(f"Kept the hand-edited mask of object #{obj.id}; prompts unchanged.")
+        return False
+
+    # ---- hand edits ----------------------------------------------------------------------------
+    def paint_stroke(self, points: Sequence[XY], radius: float, erase: bool) -> bool:
+        """Brush (add) or eraser (remove) along `points` on the current object's mask."""
+        doc = self._editable()
+        if doc is None or not points:
+            return False
+        obj = doc.current
+        if erase and (obj is None or obj.mask is None):
+            self.message.emit("Select an object with a mask to erase from.")
+            return False
+        if obj is None:
+            obj = ObjectState(id=doc.next_id(), label=self.active_label)
+        region = stroke_mask(doc.shape, points, radius)
+        return self._set_mask(obj, paint(obj.mask, region, erase), "erase" if erase else "brush")
+
+    def apply_polygon(self, vertices: Sequence[XY], cut: bool) -> bool:
+        """A closed polygon: a new object of the active class, or (cut) a hole in the current."""
+        doc = self._editable()
+        if doc is None or len(vertices) < 3:
+            return False
+        region = polygon_mask(doc.shape, vertices)
+        if not region.any():
+            return False
+        obj = doc.current
+        if cut:
+            if obj is None or obj.mask is None:
+                self.message.emit("Select an object with a mask to cut a region out of.")
+                return False
+            return self._set_mask(obj, paint(obj.mask, region, True), "cut polygon")
+        if obj is None or obj.has_prompts or obj.mask is not None:
+            obj = ObjectState(id=doc.next_id(), label=self.active_label)
+        return self._set_mask(obj, region, "draw polygon")
+
+    def _set_mask(self, obj: ObjectState, mask: np.ndarray, label: str) -> bool:
+        if obj.mask is not None and np.array_equal(obj.mask, mask):
+            return False
+        assert self.doc is not None
+        edited = obj.with_edited_mask(mask if mask.any() or obj.has_prompts else None)
+        self._commit(label, self._with_current(edited))
+        return True
 
     # ---- objects -----------------------------------------------------------------------------
     def new_object(self) -> None:
@@ -299,7 +364,8 @@ class EditorController(QObject):
         if doc is None:
             return
         obj = doc.get(req.object_id)
-        if obj is not None and obj.key == req.key:
+        kept_edit = obj is not None and obj.edited and obj.mask_key == req.key  # edited since
+        if obj is not None and obj.key == req.key and not kept_edit:
             obj = obj.with_result(
                 req.key,
                 result.mask,

@@ -26,6 +26,7 @@ def to_annotation(doc: Document) -> tuple[ImageAnnotation, np.ndarray]:
             source=o.source,  # type: ignore[arg-type]
             reviewed=o.reviewed,
             candidate=o.result_candidate,
+            edited=o.edited,
         )
         for o in kept
     ]
@@ -48,7 +49,8 @@ def to_annotation(doc: Document) -> tuple[ImageAnnotation, np.ndarray]:
 def from_loaded(image_path: Path, loaded: LoadedAnnotation) -> Document:
     """A document restored from disk: prompts as saved, masks cut from the saved instance map.
 
-    The mask counts as decoded from the saved prompts, so nothing is re-decoded on reopen.
+    The mask counts as decoded from the saved prompts, so nothing is re-decoded on reopen;
+    a hand-edited mask (`edited`) in particular always comes from the PNG, never from SAM.
     """
     ann = loaded.annotation
     objects = []
@@ -71,6 +73,7 @@ def from_loaded(image_path: Path, loaded: LoadedAnnotation) -> Document:
                 history=(a.score,) if a.score is not None else (),
                 source=a.source,
                 reviewed=a.reviewed,
+                edited=a.edited,
             )
         )
     current = objects[-1].id if objects else None

@@ -2,6 +2,8 @@
 
 An ObjectState carries its prompts and the SAM result for the prompts it was decoded from
 (`mask_key`); when the prompts change, the old mask stays on screen until the new decode lands.
+A mask corrected by hand is `edited`: it keeps `mask_key` equal to its prompts, so nothing
+re-decodes it until the annotator changes the prompts (and agreed to lose the edit).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class ObjectState:
     history: tuple[float, ...] = ()
     source: str = "manual"
     reviewed: bool = True
+    edited: bool = False  # the mask was corrected by hand (brush, eraser, polygon)
 
     @property
     def key(self) -> PromptKey:
@@ -95,8 +98,22 @@ class ObjectState:
                 result_candidate=None,
                 candidate_scores=(),
                 history=(),
+                edited=False,
             )
-        return replace(self, points=points, box=box, candidate=candidate)
+        # the annotator agreed to re-decode: the hand edit stays on screen until SAM answers
+        return replace(self, points=points, box=box, candidate=candidate, edited=False)
+
+    def with_edited_mask(self, mask: np.ndarray) -> ObjectState:
+        """A hand-corrected mask: it stands for the current prompts (no re-decode) and SAM's
+        low-res logits no longer describe it, so they are not fed back on the next prompt."""
+        return replace(
+            self,
+            mask=mask,
+            mask_key=self.key if self.has_prompts else None,
+            low_res=None,
+            edited=True,
+            reviewed=True,
+        )
 
     def with_result(
         self,
@@ -119,6 +136,7 @@ class ObjectState:
             candidate_scores=candidate_scores,
             history=history,
             reviewed=True,
+            edited=False,
         )
 
 

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QWidget
 
 from sambox.keymap import BINDINGS, CLASS_KEYS
 
-CHECKABLE = {"box_tool", "toggle_masks"}
+CHECKABLE = {"box_tool", "toggle_masks", "brush_tool", "eraser_tool", "polygon_tool", "cut_tool"}
 
 
 def make_actions(parent: QWidget) -> dict[str, QAction]:

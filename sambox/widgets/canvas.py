@@ -3,12 +3,14 @@
 It only draws what it is given and turns mouse gestures into signals in image pixels:
 left click = positive point, right or Shift+left click = negative point, Ctrl+left drag
 (or any left drag with the box tool) = box; wheel zooms, middle drag or Space+drag pans.
+With a drawing tool (brush, eraser, polygon, cut polygon; see canvas_tools.py) left drags
+paint and left clicks place polygon vertices; Ctrl+wheel sizes the brush.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -29,6 +31,12 @@ from PySide6.QtWidgets import (
     QStyleOptionGraphicsItem,
     QWidget,
 )
+
+from sambox.widgets.canvas_tools import BRUSH, ERASER, ToolGestures
+
+BOX = "box"
+CLOSE_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+POLYGON_KEYS = (*CLOSE_KEYS, Qt.Key.Key_Escape, Qt.Key.Key_Backspace)
 
 POSITIVE = QColor(46, 204, 113)
 NEGATIVE = QColor(231, 76, 60)
@@ -82,6 +90,9 @@ class Canvas(QGraphicsView):
     box_drawn = Signal(float, float, float, float)  # x0, y0, x1, y1 in image px
     overlay_updated = Signal()  # the mask pixmap on screen was replaced
     zoom_changed = Signal(float)  # screen px per image px
+    stroke_drawn = Signal(object, float, bool)  # [(x, y), ...] image px, radius, erase
+    polygon_drawn = Signal(object, bool)  # [(x, y), ...] image px, cut
+    brush_changed = Signal(int)  # brush radius in image px
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -105,7 +116,12 @@ class Canvas(QGraphicsView):
         self._press: tuple[QPointF, QPointF, Qt.MouseButton] | None = None  # view, scene, button
         self._pan_from: QPointF | None = None
         self._space = False
-        self.box_mode = False
+        self.tools = ToolGestures(
+            self.scene(),
+            lambda pts, r, erase: self.stroke_drawn.emit(pts, r, erase),
+            lambda pts, cut: self.polygon_drawn.emit(pts, cut),
+        )
+        self._tool: str | None = None  # None = prompts; BOX or one of canvas_tools.DRAWING_TOOLS
         self.image_size: tuple[int, int] | None = None  # (H, W)
 
     # ---- content -----------------------------------------------------------------------------
@@ -162,6 +178,31 @@ class Canvas(QGraphicsView):
         self._fill.setVisible(visible)
         self._outline.setVisible(visible)
 
+    # ---- tools ---------------------------------------------------------------------------------
+    @property
+    def tool(self) -> str | None:
+        return self._tool
+
+    def set_tool(self, tool: str | None) -> None:
+        """None = point prompts; "box"; or a drawing tool ("brush", "eraser", "polygon", "cut")."""
+        self._tool = tool
+        self.tools.set_tool(tool)
+
+    @property
+    def box_mode(self) -> bool:
+        return self._tool == BOX
+
+    @box_mode.setter
+    def box_mode(self, on: bool) -> None:
+        if on or self._tool == BOX:
+            self.set_tool(BOX if on else None)
+
+    def set_brush_radius(self, radius: float) -> None:
+        self.brush_changed.emit(self.tools.set_radius(radius))
+
+    def grow_brush(self, steps: float) -> None:
+        self.brush_changed.emit(self.tools.grow(steps))
+
     # ---- zoom --------------------------------------------------------------------------------
     @property
     def zoom(self) -> float:
@@ -180,7 +221,10 @@ class Canvas(QGraphicsView):
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120
-        if steps:
+        ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        if steps and ctrl and self._tool in (BRUSH, ERASER):
+            self.grow_brush(steps)
+        elif steps:
             self.zoom_by(ZOOM_STEP**steps)
 
     # ---- mouse -------------------------------------------------------------------------------
@@ -197,6 +241,13 @@ class Canvas(QGraphicsView):
         ):
             self._pan_from = event.position()
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            return
+        if self.tools.tool is not None:
+            if button == Qt.MouseButton.LeftButton and self.tools.tool in (BRUSH, ERASER):
+                self.tools.stroke_press(self.mapToScene(event.position().toPoint()))
+            elif button == Qt.MouseButton.LeftButton:
+                scene = self.mapToScene(event.position().toPoint())
+                self._press = (event.position(), scene, button)
             return
         if button in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
             scene = self.mapToScene(event.position().toPoint())
@@ -216,6 +267,9 @@ class Canvas(QGraphicsView):
             h.setValue(h.value() - int(delta.x()))
             v.setValue(v.value() - int(delta.y()))
             return
+        if self.tools.tool is not None:
+            self.tools.hover(self.mapToScene(event.position().toPoint()))
+            return
         if self._rubber is not None and self._press is not None:
             scene = self.mapToScene(event.position().toPoint())
             self._rubber.setRect(QRectF(self._press[1], scene).normalized())
@@ -227,7 +281,15 @@ class Canvas(QGraphicsView):
                 Qt.CursorShape.OpenHandCursor if self._space else Qt.CursorShape.CrossCursor
             )
             return
+        if self.tools.stroking():
+            self.tools.stroke_release()
+            return
         press, self._press = self._press, None
+        if self.tools.tool is not None:  # a polygon vertex per click
+            moved = press is not None and (event.position() - press[0]).manhattanLength()
+            if press is not None and moved <= CLICK_SLOP and self._inside(press[1]):
+                self.tools.add_vertex(press[1])
+            return
         rubber, self._rubber = self._rubber, None
         if rubber is not None:
             self.scene().removeItem(rubber)
@@ -244,11 +306,37 @@ class Canvas(QGraphicsView):
             positive = press[2] == Qt.MouseButton.LeftButton and not shift
             self.point_clicked.emit(press[1].x(), press[1].y(), positive)
 
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if self.tools.polygon_open:
+            self.tools.close_polygon()  # the first click of the pair placed the last vertex
+            return
+        self.mousePressEvent(event)
+
     def contextMenuEvent(self, event: object) -> None:
         pass  # right click is a negative point, not a menu
 
     # ---- keys --------------------------------------------------------------------------------
+    def event(self, event: QEvent) -> bool:
+        """While a polygon is open, Enter/Esc/Backspace belong to it, not to window shortcuts."""
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and self.tools.polygon_open
+            and isinstance(event, QKeyEvent)
+            and event.key() in POLYGON_KEYS
+        ):
+            event.accept()
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if self.tools.polygon_open and event.key() in POLYGON_KEYS:
+            if event.key() in CLOSE_KEYS:
+                self.tools.close_polygon()
+            elif event.key() == Qt.Key.Key_Escape:
+                self.tools.cancel()
+            else:
+                self.tools.drop_vertex()
+            return
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)

@@ -1,9 +1,15 @@
-"""Class names (annotations/classes.json): pick with a click or keys 1-9; add, rename, remove."""
+"""Class names (annotations/classes.json): pick with a click or keys 1-9; add, rename, remove.
+
+Each class shows its colour swatch (the colour its objects are drawn in); double-click a class
+or press Colour… to choose another (QColorDialog), saved in annotations/class_colors.json.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
+    QColorDialog,
     QHBoxLayout,
     QInputDialog,
     QListWidget,
@@ -19,35 +25,61 @@ class ClassesPanel(QWidget):
     add_requested = Signal(str)
     rename_requested = Signal(str, str)  # old, new
     remove_requested = Signal(str)
+    color_requested = Signal(str, str)  # class name, "#rrggbb"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.list = QListWidget()
         self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         add, rename, remove = QPushButton("Add…"), QPushButton("Rename…"), QPushButton("Remove")
+        colour = QPushButton("Colour…")
+        colour.setToolTip("Choose the colour of the selected class (or double-click it)")
         buttons = QHBoxLayout()
-        for b in (add, rename, remove):
+        for b in (add, rename, remove, colour):
             buttons.addWidget(b)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.list, 1)
         layout.addLayout(buttons)
         self._classes: list[str] = []
+        self._colors: dict[str, str] = {}
         self.list.itemClicked.connect(
             lambda item: self.class_chosen.emit(item.data(Qt.ItemDataRole.UserRole))
         )
         add.clicked.connect(self._ask_add)
         rename.clicked.connect(self._ask_rename)
         remove.clicked.connect(self._remove)
+        colour.clicked.connect(lambda: self.choose_color(self._selected()))
+        self.list.itemDoubleClicked.connect(
+            lambda item: self.choose_color(item.data(Qt.ItemDataRole.UserRole))
+        )
 
-    def set_classes(self, classes: list[str]) -> None:
+    def set_classes(self, classes: list[str], colors: dict[str, str] | None = None) -> None:
+        """The class names in order, with their '#rrggbb' colours (swatches)."""
         self._classes = list(classes)
+        self._colors = dict(colors or {})
         self.list.clear()
         for i, name in enumerate(classes):
             key = f"{i + 1}" if i < 9 else "  "
             item = QListWidgetItem(f"{key}   {name}")
             item.setData(Qt.ItemDataRole.UserRole, name)
+            if name in self._colors:
+                swatch = QPixmap(14, 14)
+                swatch.fill(QColor(self._colors[name]))
+                item.setIcon(QIcon(swatch))
+                item.setToolTip(f"{name}: {self._colors[name]} (double-click to change)")
             self.list.addItem(item)
+
+    def color_of(self, name: str) -> str | None:
+        return self._colors.get(name)
+
+    def choose_color(self, name: str | None) -> None:
+        if name is None:
+            return
+        start = QColor(self._colors.get(name, "#ffffff"))
+        chosen = QColorDialog.getColor(start, self, f"Colour of {name!r}")
+        if chosen.isValid():
+            self.color_requested.emit(name, chosen.name())
 
     def class_for_key(self, index: int) -> str | None:
         """The class selected by number key `index` (1-based)."""

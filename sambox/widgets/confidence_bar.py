@@ -9,10 +9,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QPointF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
-from PySide6.QtWidgets import QButtonGroup, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF, QResizeEvent
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
-from sambox.model.confidence import SATURATED_SCORE, is_saturated, trend
+from sambox.model.confidence import SATURATED_SCORE, advice, format_score, trend
 from sambox.model.document import ObjectState
 from sambox.model.overlay import object_colour
 
@@ -53,33 +62,75 @@ class Sparkline(QWidget):
         p.drawEllipse(pts[-1], 3, 3)
 
 
+class ElidedLabel(QLabel):
+    """A one-line label that shortens its text with … to fit, the full text in the tooltip.
+
+    Its size hint never follows the text, so a long message cannot widen the window or move
+    the widgets around it (issue 12: the canvas jumped when the hint appeared).
+    """
+
+    def __init__(self, padding: int = 0, parent: QWidget | None = None) -> None:
+        """padding: horizontal px a stylesheet adds around the text (kept free of text)."""
+        super().__init__(parent)
+        self._full = ""
+        self._padding = padding
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(40)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        self._full = text
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        room = max(0, self.contentsRect().width() - 2 * self.margin() - self._padding)
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, room)
+        super().setText(shown or ("…" if self._full else ""))
+        self.setToolTip("" if shown == self._full else self._full)
+
+
 class ConfidenceBar(QFrame):
     candidate_chosen = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.object_label = QLabel()
+        self.swatch = QLabel()  # the object's class colour
+        self.object_label = ElidedLabel()  # "Object #3 · ring", shortened when narrow
+        bold = self.object_label.font()
+        bold.setBold(True)
+        self.object_label.setFont(bold)
         self.score_label = QLabel()
         self.score_label.setTextFormat(Qt.TextFormat.RichText)
-        self.score_label.setMinimumWidth(190)
-        self.object_label.setMinimumWidth(150)
+        self.score_label.setMinimumWidth(160)
+        self.object_label.setMinimumWidth(80)
         self.sparkline = Sparkline()
-        self.hint = QLabel()
-        self.hint.setMinimumWidth(120)
-        self.hint.setWordWrap(True)
+        self.hint = ElidedLabel(padding=20)  # _hint_style pads 8 px each side
         self.candidates: list[QPushButton] = []
         group = QButtonGroup(self)
         group.setExclusive(True)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 4, 8, 4)
-        layout.addWidget(self.object_label)
+        # two fixed rows: what SAM says (and the candidates' reserved room), then the hint with
+        # the bar's full width, so neither a long hint nor the buttons can move anything
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(8, 3, 8, 3)
+        rows.setSpacing(2)
+        layout = QHBoxLayout()
+        rows.addLayout(layout)
+        rows.addWidget(self.hint)
+        layout.addWidget(self.swatch)
+        layout.addWidget(self.object_label, 1)
         layout.addSpacing(12)
         layout.addWidget(self.score_label)
         layout.addWidget(self.sparkline)
         layout.addSpacing(8)
-        layout.addWidget(self.hint, 1)
-        self.candidates_label = QLabel("Masks (Tab):")
+        self.candidates_label = QLabel("Tab:")
+        self.candidates_label.setToolTip("SAM's 3 candidate masks for a single click (Tab cycles)")
         layout.addWidget(self.candidates_label)
         for i in range(3):
             b = QPushButton(f"{i + 1}")
@@ -90,47 +141,67 @@ class ConfidenceBar(QFrame):
             group.addButton(b)
             layout.addWidget(b)
             self.candidates.append(b)
+        for w in (self.candidates_label, *self.candidates):  # their room stays when hidden
+            policy = w.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            w.setSizePolicy(policy)
+            if isinstance(w, QPushButton):
+                w.setText("3: 0.00")
+                w.setFixedWidth(w.sizeHint().width())
+        self.hint.setText("Hint")
+        self._hint_style("#000")  # measure with the tallest (styled) hint
+        self.setFixedHeight(self.sizeHint().height())  # the bottom bar never changes height
         self.show_object(None)
 
-    def show_object(self, obj: ObjectState | None, busy: bool = False) -> None:
+    def show_object(
+        self,
+        obj: ObjectState | None,
+        busy: bool = False,
+        colour: tuple[int, int, int] | None = None,
+    ) -> None:
+        """The object's confidence and hint; colour: its class colour (RGB) for the swatch."""
         single = obj is not None and obj.key.is_single_click and len(obj.candidate_scores) == 3
         for i, b in enumerate(self.candidates):
             b.setVisible(single)
             if single and obj is not None:
-                b.setText(f"{i + 1}: {obj.candidate_scores[i]:.2f}")
+                b.setText(f"{i + 1}: {format_score(obj.candidate_scores[i], 2)}")
                 b.setChecked(obj.result_candidate == i)
         self.candidates_label.setVisible(single)
-        if obj is None or not obj.has_prompts:
-            who = "" if obj is None else f"Object #{obj.id} · {obj.label}: "
-            self.object_label.setText(f"<b>{who}</b>")
+        if obj is None or not (obj.has_prompts or obj.edited):
+            who = "" if obj is None else f"Object #{obj.id} · {obj.label}"
+            self.swatch.setText("")
+            self.object_label.setText(who)
             self.score_label.setText("Confidence <b>—</b>")
             self.sparkline.set_values(())
             self.hint.setText("Click the object to segment (right click: not the object).")
             self._hint_style(None)
             return
-        r, g, b_ = object_colour(obj.id)
-        self.object_label.setText(
-            f"<span style='color:rgb({r},{g},{b_})'>■</span> <b>Object #{obj.id}</b> · {obj.label}"
-        )
-        score = "—" if obj.score is None else f"{obj.score:.3f}"
+        r, g, b_ = colour or object_colour(obj.id)
+        self.swatch.setText(f"<span style='color:rgb({r},{g},{b_})'>■</span>")
+        self.object_label.setText(f"Object #{obj.id} · {obj.label}")
+        score = format_score(obj.score)
         delta = trend(obj.history)
         arrow = ""
         if delta is not None:
             arrow = f" <span style='color:{'#5c5' if delta >= 0 else '#e66'}'>{delta:+.3f}</span>"
         self.score_label.setText(f"Confidence <b style='font-size:15px'>{score}</b>{arrow}")
         self.sparkline.set_values(obj.history)
+        kind, text = advice(obj.history)
         if busy or obj.needs_decode:
             self.hint.setText("SAM is updating the mask…")
             self._hint_style(None)
-        elif is_saturated(obj.history):
-            self.hint.setText("✓ Saturated: more points will not help. N starts the next object.")
+        elif obj.edited:
+            self.hint.setText("✎ Mask edited by hand; a new prompt asks before re-decoding it.")
+            self._hint_style("#455a64")
+        elif kind == "saturated":
+            self.hint.setText(text)
             self._hint_style("#2e7d32")
-        elif single:
+        elif single and kind in ("first", "rising"):
             self.hint.setText("Ambiguous single click: add points, or Tab through SAM's 3 masks.")
             self._hint_style("#8a6d00")
         else:
-            self.hint.setText("Still rising: add a point on a part the mask misses or overshoots.")
-            self._hint_style("#8a6d00")
+            self.hint.setText(text)
+            self._hint_style("#b23c17" if kind in ("fell", "low") else "#8a6d00")
 
     def _hint_style(self, colour: str | None) -> None:
         self.hint.setStyleSheet(

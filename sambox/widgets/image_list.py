@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -92,10 +92,17 @@ class ImageList(QWidget):
             item.setText(2, "✓" if embedded else "")
 
     def set_current(self, name: str | None) -> None:
+        """Select exactly the image on screen. The selection command is explicit: with the
+        multi-selection the SAMIC UI enables, a plain setCurrentItem reads the keyboard
+        modifiers, so after Ctrl+Return it toggled the new row and kept the old one selected."""
         item = self._items.get(name or "")
-        self.tree.setCurrentItem(item)
-        if item is not None:
-            self.tree.scrollToItem(item)
+        if item is None:
+            self.tree.clearSelection()
+            self.tree.setCurrentItem(None)
+            return
+        flags = QItemSelectionModel.SelectionFlag
+        self.tree.setCurrentItem(item, 0, flags.ClearAndSelect | flags.Rows)
+        self.tree.scrollToItem(item)
 
     def visible_names(self) -> list[str]:
         return [n for n, it in self._items.items() if not it.isHidden()]

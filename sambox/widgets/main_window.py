@@ -26,9 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sambox.controllers.class_colors import ClassColors
 from sambox.controllers.session import CANCEL, DISCARD, SAVE, Session
 from sambox.model.document import Document
-from sambox.model.overlay import object_colour, render_fill, render_outline
+from sambox.model.overlay import render_fill, render_outline
 from sambox.model.review import is_unreviewed
 from sambox.model.review_overlay import style_predicted
 from sambox.widgets.actions import make_actions
@@ -37,6 +38,7 @@ from sambox.widgets.classes_panel import ClassesPanel
 from sambox.widgets.confidence_bar import ConfidenceBar
 from sambox.widgets.dialogs import SettingsDialog, ShortcutsDialog, show_error
 from sambox.widgets.image_list import ImageList
+from sambox.widgets.mask_tools_ui import MaskToolsUI
 from sambox.widgets.menus import MENUS, TOOLBAR
 from sambox.widgets.model_banner import ModelBanner
 from sambox.widgets.objects_panel import ObjectsPanel
@@ -52,10 +54,12 @@ class MainWindow(QMainWindow):
         self.downloader = downloader
         self.errors: list[str] = []  # every error shown, newest last (tests read it)
         self._overlay_key: tuple | None = None
+        self.class_colors = ClassColors(self.project, self)
         self.setWindowTitle("SAMBOX")
         self.resize(1440, 900)
         self._build()
         self._wire()
+        self.mask_tools = MaskToolsUI(self)
         session.ask_save = self._ask_save
 
     # ---- layout ------------------------------------------------------------------------------
@@ -93,7 +97,7 @@ class MainWindow(QMainWindow):
         self.opacity.setRange(0, 100)
         self.opacity.setFixedWidth(110)
         self.opacity.setValue(round(self.settings.overlay_opacity * 100))
-        self.opacity.setToolTip("Mask overlay opacity ([ and ])")
+        self.opacity.setToolTip("Mask overlay opacity (Shift+[ and Shift+])")
         self.toolbar.addWidget(QLabel("  Opacity "))
         self.toolbar.addWidget(self.opacity)
         self.canvas.set_overlay_opacity(self.settings.overlay_opacity)
@@ -170,7 +174,6 @@ class MainWindow(QMainWindow):
         }
         for name, fn in triggers.items():
             a[name].triggered.connect(lambda _=False, f=fn: f())
-        a["box_tool"].toggled.connect(lambda on: setattr(self.canvas, "box_mode", on))
         a["toggle_masks"].toggled.connect(self.canvas.set_overlay_visible)
         for k in range(1, 10):
             a[f"class_{k}"].triggered.connect(lambda _=False, k=k: self._pick_class_key(k))
@@ -184,6 +187,9 @@ class MainWindow(QMainWindow):
         self.classes_panel.add_requested.connect(self.project.add_class)
         self.classes_panel.rename_requested.connect(self._rename_class)
         self.classes_panel.remove_requested.connect(lambda c: self.project.remove_class(c, ed.doc))
+        self.classes_panel.color_requested.connect(self.class_colors.set_color)
+        self.class_colors.changed.connect(self._colors_changed)
+        self.class_colors.error.connect(self.report_error)
         ed.changed.connect(self.render)
         ed.message.connect(self.show_message)
         s.message.connect(self.show_message)
@@ -217,26 +223,33 @@ class MainWindow(QMainWindow):
         doc = self.editor.doc
         objs = doc.objects if doc else ()
         current = doc.state.current_id if doc else None
-        self.objects_panel.set_objects(objs, current)
-        self.confidence.show_object(doc.current if doc else None)
+        colours = {o.id: self.class_colors.rgb(o.label) for o in objs}
+        self.objects_panel.set_objects(objs, current, colours)
+        cur = doc.current if doc else None
+        self.confidence.show_object(cur, colour=colours.get(cur.id) if cur else None)
         self.classes_panel.set_active(self.editor.active_label)
         self.actions["toggle_done"].setText(
             "Mark Not Done" if doc and doc.state.done else "Mark Done"
         )
-        self._render_overlay(doc)
+        self._render_overlay(doc, colours)
         points, boxes = [], []
         for o in objs:
-            cur = o.id == current
-            points += [(x, y, p, cur) for x, y, p in o.points]
+            is_cur = o.id == current
+            points += [(x, y, p, is_cur) for x, y, p in o.points]
             if o.box is not None:
-                boxes.append((o.box, QColor(*object_colour(o.id)), cur))
+                boxes.append((o.box, QColor(*colours[o.id]), is_cur))
         self.canvas.set_prompts(points, boxes)
         self.actions["undo"].setEnabled(self.editor.history.undo_label is not None)
         self.actions["redo"].setEnabled(self.editor.history.redo_label is not None)
 
-    def _render_overlay(self, doc: Document | None) -> None:
+    def _render_overlay(self, doc: Document | None, colours: dict[int, tuple]) -> None:
+        """Masks in their class colours; redrawn only when a mask, state or colour changed."""
         objs = doc.objects if doc is not None else ()
-        key = None if doc is None else tuple((o.id, id(o.mask), is_unreviewed(o)) for o in objs)
+        key = (
+            None
+            if doc is None
+            else tuple((o.id, id(o.mask), is_unreviewed(o), colours[o.id]) for o in objs)
+        )
         if key == self._overlay_key:
             return
         self._overlay_key = key
@@ -244,7 +257,7 @@ class MainWindow(QMainWindow):
             self.canvas.set_overlay(None, None)
             return
         instances: np.ndarray = doc.instances()
-        fill, outline = render_fill(instances), render_outline(instances)
+        fill, outline = render_fill(instances, colours), render_outline(instances, colours)
         predicted = [o.id for o in doc.objects if is_unreviewed(o)]  # hatched, dashed
         self.canvas.set_overlay(*style_predicted(fill, outline, instances, predicted))
 
@@ -265,8 +278,13 @@ class MainWindow(QMainWindow):
             if self.service.is_embedded(p):
                 self.image_list.set_embedded(p.name)
 
+    def _colors_changed(self) -> None:
+        self.classes_panel.set_classes(list(self.project.classes), self.class_colors.all())
+        self.classes_panel.set_active(self.editor.active_label)
+        self.render()
+
     def _classes_changed(self, classes: list[str]) -> None:
-        self.classes_panel.set_classes(classes)
+        self.classes_panel.set_classes(classes, self.class_colors.all())
         if self.editor.active_label not in classes and classes:
             self.editor.active_label = classes[0]
         self.render()
@@ -304,8 +322,10 @@ class MainWindow(QMainWindow):
             self.editor.set_label(label)
 
     def _rename_class(self, old: str, new: str) -> None:
-        if self.project.rename_class(old, new) and self.editor.doc is not None:
-            self.editor.rename_label(old, new)
+        if self.project.rename_class(old, new):
+            self.class_colors.rename(old, new)
+            if self.editor.doc is not None:
+                self.editor.rename_label(old, new)
 
     def _set_opacity(self, value: int) -> None:
         self.settings.overlay_opacity = value / 100

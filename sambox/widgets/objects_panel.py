@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sambox.model.confidence import is_saturated
+from sambox.model.confidence import format_score, is_saturated
 from sambox.model.document import ObjectState
 from sambox.model.overlay import object_colour
 
@@ -59,22 +59,29 @@ class ObjectsPanel(QWidget):
         self.new_button.clicked.connect(self.new_requested.emit)
         self.delete_button.clicked.connect(self._delete)
 
-    def set_objects(self, objects: tuple[ObjectState, ...], current_id: int | None) -> None:
+    def set_objects(
+        self,
+        objects: tuple[ObjectState, ...],
+        current_id: int | None,
+        colours: dict[int, tuple[int, int, int]] | None = None,
+    ) -> None:
+        """The open image's objects; colours: object id -> RGB of its class (swatch)."""
         self._updating = True
         self._ids = [o.id for o in objects]
         self.table.setRowCount(len(objects))
         for row, o in enumerate(objects):
             swatch = QTableWidgetItem()
             icon = QPixmap(14, 14)
-            icon.fill(QColor(*object_colour(o.id)))
+            icon.fill(QColor(*(colours or {}).get(o.id, object_colour(o.id))))
             swatch.setIcon(QIcon(icon))
-            score = "—" if o.score is None else f"{o.score:.3f}"
+            score = format_score(o.score)
             if o.needs_decode:
                 score += " …"
             elif is_saturated(o.history):
                 score += " ✓"
             n_neg = sum(1 for p in o.points if not p[2])
             prompts = f"{len(o.points) - n_neg}+ {n_neg}−" + (" □" if o.box else "")
+            prompts += " ✎" if o.edited else ""  # corrected by hand
             label = QTableWidgetItem(o.label)
             if o.source == "predicted" and not o.reviewed:  # review: italic blue, as in the list
                 font = label.font()

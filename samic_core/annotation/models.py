@@ -28,6 +28,8 @@ class AnnotatedObject(BaseModel):
     `id` matches the value of this object's pixels in the instance mask PNG.
     `candidate` is the index of SAM's multimask output the annotator chose (0-2), or None
     when the mask came from SAM's single-mask output; with the prompts it makes a mask replayable.
+    `edited` is True when the annotator changed the mask by hand (brush, eraser, polygon): the
+    saved instance PNG is then the truth, and re-decoding the prompts would lose the edit.
     """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -40,6 +42,7 @@ class AnnotatedObject(BaseModel):
     source: Literal["manual", "predicted"] = "manual"
     reviewed: bool = True
     candidate: int | None = Field(default=None, ge=0, le=2)
+    edited: bool = False
 
     @field_validator("box")
     @classmethod

@@ -116,7 +116,7 @@ def test_zoom_fit_mask_toggle_and_opacity(qtbot, window):
     key(qtbot, window, "V")
     assert window.canvas._fill.isVisible()
     before = window.canvas._fill.opacity()
-    key(qtbot, window, "]")
+    key(qtbot, window, "}")  # Shift+] (] sizes the brush)
     assert window.canvas._fill.opacity() == pytest.approx(before + 0.1, abs=0.011)
     assert window.settings.overlay_opacity == pytest.approx(window.canvas._fill.opacity())
 

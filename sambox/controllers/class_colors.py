@@ -1,0 +1,99 @@
+"""The open folder's class colours: automatic (palette by classes.json order) or chosen.
+
+Chosen colours persist in annotations/class_colors.json through samic_core.annotation.colors.
+A damaged file is reported once and ignored; while it is damaged, new choices apply for this
+session only and the file is not overwritten, so nothing the user wrote is lost silently.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from samic_core.annotation.colors import (
+    CLASS_COLORS_FILENAME,
+    color_of,
+    is_color,
+    load_class_colors,
+    save_class_colors,
+    to_rgb,
+)
+from samic_core.errors import AnnotationError
+
+RGB = tuple[int, int, int]
+
+
+class ClassColors(QObject):
+    changed = Signal()  # some class's colour changed: redraw
+    error = Signal(str)
+
+    def __init__(self, project: Any, parent: QObject | None = None) -> None:
+        """project: the ProjectController (its folder, store and classes)."""
+        super().__init__(parent)
+        self.project = project
+        self.chosen: dict[str, str] = {}
+        self.damaged: str | None = None  # why class_colors.json was not read
+        project.folder_opened.connect(lambda _folder: self.load())
+        project.classes_changed.connect(lambda _classes: self.changed.emit())
+
+    @property
+    def path(self) -> Path | None:
+        store = self.project.store
+        return None if store is None else Path(store.dir) / CLASS_COLORS_FILENAME
+
+    def load(self) -> None:
+        self.chosen, self.damaged = {}, None
+        path = self.path
+        if path is not None:
+            try:
+                self.chosen = load_class_colors(path)
+            except AnnotationError as e:
+                self.damaged = str(e)
+                self.error.emit(
+                    f"{e}\nThe file was left as it is; automatic class colours are used until "
+                    "it is fixed or removed."
+                )
+        self.changed.emit()
+
+    def color(self, label: str) -> str:
+        """'#rrggbb' of `label` (chosen, else automatic)."""
+        return color_of(label, list(self.project.classes), self.chosen)
+
+    def rgb(self, label: str) -> RGB:
+        return to_rgb(self.color(label))
+
+    def all(self) -> dict[str, str]:
+        return {c: self.color(c) for c in self.project.classes}
+
+    def set_color(self, label: str, color: str) -> bool:
+        """Choose `label`'s colour and save it; False (and an error) when it was not saved."""
+        if not is_color(color):
+            return False
+        self.chosen[label] = color.lower()
+        self.changed.emit()
+        return self._save()
+
+    def rename(self, old: str, new: str) -> None:
+        if old in self.chosen:
+            self.chosen[new] = self.chosen.pop(old)
+            self._save()
+        self.changed.emit()
+
+    def _save(self) -> bool:
+        path = self.path
+        if path is None:
+            return False
+        if self.damaged is not None:
+            self.error.emit(
+                f"{path} is damaged, so the colour is used in this session only and the file "
+                "is not overwritten. Fix or remove the file to keep chosen colours."
+            )
+            return False
+        try:
+            save_class_colors(path, self.chosen)
+        except (OSError, ValueError) as e:
+            self.error.emit(f"{path}: cannot save class colours ({e})")
+            return False
+        return True
