@@ -25,7 +25,7 @@ import torch
 
 from samic_core.annotation import AnnotationStore
 from samic_core.fileio import read_image_rgb
-from samic_core.peaks import PeakRule
+from samic_core.peaks import PeakRule, find_peaks
 from samic_core.predict.predictor import SamicPredictor
 from samic_core.predict.references import reference_object_radius
 from samic_core.testing.multi_instance import MultiInstanceSpec, write_folder
@@ -70,8 +70,6 @@ def score(
         raw = predictor.raw_heatmap(image)
         norm = predictor.heatmap(image)
         for name, rule in rules.items():
-            from samic_core.peaks import find_peaks
-
             r = predictor.rule_for(rule)
             peaks = find_peaks(norm if r.method == "paper" else raw, image.shape[:2], r)
             out[name].add(np.array([[p.x, p.y] for p in peaks]).reshape(-1, 2), instances)
