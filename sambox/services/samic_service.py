@@ -41,7 +41,6 @@ from samic_core.train.episodes import (
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL_S = 0.1  # at most ~10 training updates a second reach the UI
-DEFAULT_SHOTS = 5  # references used when none are chosen (paper section 3.3: K-shot)
 ALL_REFS = 1_000_000
 
 
@@ -230,13 +229,15 @@ class SamicService(QObject):
     def _set_references(
         self, predictor: Any, folder: Path, label: str, names: tuple[str, ...] | None
     ) -> None:
-        """Give the predictor reference images of `label`: `names`, or the default choice."""
-        from samic_core.fileio import read_image_rgb
+        """Give the predictor reference images of `label`: `names`, or the default choice (the
+        same choice and object size as `samic predict`)."""
+        from samic_core.predict.references import choose_references, use_references
 
-        chosen = reference_choice(folder, label, names)
+        store = AnnotationStore(folder)
+        chosen = choose_references(store, label, names)
         key = (id(predictor), Path(folder).resolve(), label, tuple(p.name for p, _ in chosen))
         if key != self._refs_key:
-            predictor.set_references([read_image_rgb(p) for p, _ in chosen], [q for _, q in chosen])
+            use_references(predictor, store, label, chosen)
             self._refs_key = key
 
     def reference_candidates(self, folder: Path, label: str) -> list[str]:
@@ -360,33 +361,6 @@ class SamicService(QObject):
         self._running.add(worker)
         worker.signals.finished.connect(lambda: self._running.discard(worker))
         pool.start(worker)
-
-
-def reference_choice(
-    folder: Path, label: str, names: tuple[str, ...] | None
-) -> list[tuple[Path, Any]]:
-    """[(image path, (N, 2) points)] of the chosen references (default: the first 5 trusted)."""
-    from samic_core.errors import SamicError
-    from samic_core.predict.references import select_references
-
-    candidates = select_references(AnnotationStore(folder), label, k=ALL_REFS)
-    if names:
-        wanted = set(names)
-        chosen = [c for c in candidates if c[0].name in wanted]
-        missing = sorted(wanted - {p.name for p, _ in chosen})
-        if missing:
-            raise SamicError(
-                f"{', '.join(missing)}: not usable as references of {label!r} (no manual or "
-                "reviewed objects of that class with positive points)"
-            )
-    else:
-        chosen = candidates[:DEFAULT_SHOTS]
-    if not chosen:
-        raise SamicError(
-            f"{folder}: no annotated image of class {label!r} to use as a reference; annotate "
-            "one by hand (or accept a reviewed prediction) first"
-        )
-    return chosen
 
 
 def _outcome(report: Any) -> AutoAnnotateOutcome:

@@ -10,7 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from samic_core.cli.options import add_sam_options, engine_from_args, progress_bar
+from samic_core.cli.options import (
+    add_peak_options,
+    add_sam_options,
+    engine_from_args,
+    peak_rule_from_args,
+    progress_bar,
+)
 from samic_core.errors import SamicError
 from samic_core.eval.datasets import FORMATS, read_dataset
 from samic_core.eval.episodes import POLICIES
@@ -102,12 +108,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="per-point (default, as `samic predict`): one SAM decode per positive point, masks "
         "unioned; joint: all points in one prompt (PerSAM always uses its own cascade)",
     )
-    g.add_argument("--samic-threshold", type=float, default=None, help="SAMIC peak threshold")
+    g.add_argument(
+        "--samic-threshold", type=float, default=None, dest="threshold",
+        help="SAMIC peak threshold (the same as --threshold)",
+    )  # fmt: skip
     g.add_argument(
         "--no-persam-guidance",
         action="store_true",
         help="PerSAM without target-guided attention and target-semantic prompting",
     )
+    add_peak_options(p)
     add_sam_options(p)
     p.set_defaults(func=run)
 
@@ -138,7 +148,9 @@ def build_methods(
 
             if args.model is None:
                 raise SamicError("--method samic needs --model (a trained SAMIC model file)")
-            methods.append(SamicMethod(args.model, args.device, args.samic_threshold))
+            method = SamicMethod(args.model, args.device)
+            method.rule = peak_rule_from_args(args, method.predictor.default_rule)
+            methods.append(method)
     return methods
 
 

@@ -50,6 +50,16 @@ SCHEDULES: dict[str, Schedule] = {
 }  # fmt: skip
 
 
+def model_loss_terms(meta: Any) -> tuple[str, ...]:
+    """The loss terms a model was trained with, from its metadata (a ModelMeta): the recorded
+    terms when there are, else its schedule's; () for models older than schedules."""
+    terms = getattr(meta, "loss_terms", None) or meta.config.get("loss_terms")
+    if terms:
+        return tuple(terms)
+    schedule = SCHEDULES.get(str(meta.config.get("schedule")))
+    return schedule.loss_terms if schedule is not None else ()
+
+
 def resolve_schedule(name: str, patience: int | None = None) -> Schedule:
     """The named schedule, with `patience` (in its own unit) replaced when given."""
     schedule = SCHEDULES[name]
