@@ -160,6 +160,7 @@ class SamicService(QObject):
                 out=out,
                 epochs=options.epochs,
                 batch_size=options.batch_size,
+                schedule=options.schedule,
                 patience=options.patience,
                 image_size=options.image_size,
                 device=options.device,
