@@ -9,6 +9,7 @@ from PySide6.QtCore import QSettings
 MODEL_TYPES = ("auto", "vit_b", "vit_l", "vit_h")
 DEVICES = ("auto", "cpu", "cuda")
 CACHE_DTYPES = ("float32", "float16")
+PEAK_RULES = ("model", "nms", "paper")  # sambox.model.samic_info.PEAK_CHOICES
 
 
 class AppSettings:
@@ -33,6 +34,16 @@ class AppSettings:
     def _choice(self, key: str, choices: tuple[str, ...]) -> str:
         v = self._str(key, choices[0])
         return v if v in choices else choices[0]
+
+    # ---- SAMIC -------------------------------------------------------------------------------
+    @property
+    def samic_peaks(self) -> str:
+        """How SAMIC heat maps become prompts (Suggest Prompts and Auto-annotate)."""
+        return self._choice("samic/peaks", PEAK_RULES)
+
+    @samic_peaks.setter
+    def samic_peaks(self, v: str) -> None:
+        self.q.setValue("samic/peaks", v)
 
     # ---- SAM ---------------------------------------------------------------------------------
     @property

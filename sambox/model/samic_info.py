@@ -63,6 +63,19 @@ def default_model_name(annotations_dir: Path, now: datetime | None = None) -> st
     return name
 
 
+PEAK_CHOICES: tuple[tuple[str, str, str], ...] = (
+    ("model", "Model's default",
+     "One prompt per local maximum for models trained with the automatic schedule, the paper's "
+     "rule for others"),
+    ("nms", "One per object (local maxima)",
+     "A prompt at every local maximum of the heat map; touching objects keep one each and "
+     "images without the object get none"),
+    ("paper", "Paper rule (regions at half the maximum)",
+     "The map binarised at 0.5 of its maximum, one prompt per connected region (paper 3.4)"),
+)  # fmt: skip
+PEAK_NAMES = tuple(name for name, _, _ in PEAK_CHOICES)
+
+
 @dataclass(frozen=True)
 class ScheduleChoice:
     """A training schedule as the app offers it (samic_core/train/schedule.py's SCHEDULES;
@@ -185,6 +198,7 @@ class AutoAnnotateRequest:
     references: tuple[str, ...]
     device: str = "auto"
     one_prompt: bool = False
+    peaks: str = "model"  # PEAK_NAMES: how heat maps become prompts
 
 
 @dataclass(frozen=True)

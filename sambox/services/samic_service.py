@@ -256,8 +256,10 @@ class SamicService(QObject):
         references: tuple[str, ...] | None = None,
         device: str = "auto",
         one_prompt: bool = False,
+        peaks: str = "model",
     ) -> None:
-        """Predict prompts for one image and segment them; suggest_ready or suggest_failed."""
+        """Predict prompts for one image and segment them; suggest_ready or suggest_failed.
+        peaks: "model" (the model's default rule), "nms" or "paper"."""
         image_path = Path(image_path)
 
         def job(ctx: JobContext) -> list[Suggestion]:
@@ -267,7 +269,9 @@ class SamicService(QObject):
             engine = self._sam()
             predictor = self._load_predictor(model, device)
             self._set_references(predictor, Path(reference_folder), label, references)
-            found = suggest_objects(predictor, engine, image_path, label, one_prompt=one_prompt)
+            found = suggest_objects(
+                predictor, engine, image_path, label, one_prompt=one_prompt, rule=_rule(peaks)
+            )
             return [
                 Suggestion(
                     points=tuple((float(x), float(y)) for x, y in points),
@@ -316,6 +320,7 @@ class SamicService(QObject):
                 progress=lambda done, total, name: _emit(ctx, (done, total, name)),
                 should_stop=lambda: ctx.cancelled,
                 one_prompt=request.one_prompt,
+                rule=_rule(request.peaks),
             )
             return _outcome(report)
 
@@ -362,6 +367,13 @@ class SamicService(QObject):
         self._running.add(worker)
         worker.signals.finished.connect(lambda: self._running.discard(worker))
         pool.start(worker)
+
+
+def _rule(peaks: str) -> Any:
+    """The core's PeakRule for the app's choice; None = the model's own default."""
+    from samic_core.peaks import PeakRule
+
+    return None if peaks == "model" else PeakRule.named(peaks)
 
 
 def _outcome(report: Any) -> AutoAnnotateOutcome:

@@ -200,7 +200,10 @@ class SamicUI(QObject):
                 else:
                     self._untrained_ok.add(key)
         return self.review.suggest(
-            model.path if model is not None else None, label, self.window.settings.device
+            model.path if model is not None else None,
+            label,
+            self.window.settings.device,
+            self.window.settings.samic_peaks,
         )
 
     # ---- auto-annotate -----------------------------------------------------------------------
@@ -230,11 +233,16 @@ class SamicUI(QObject):
             active=model.path if model is not None else None,
             label=label,
             device=self.window.settings.device,
+            peaks=self.window.settings.samic_peaks,
             parent=self.window,
         )
         self.annotate_dialog.annotated.connect(self._annotated)
+        self.annotate_dialog.peaks_changed.connect(self._remember_peaks)
         self.annotate_dialog.show()
         return self.annotate_dialog
+
+    def _remember_peaks(self, peaks: str) -> None:
+        self.window.settings.samic_peaks = peaks
 
     def _annotated(self, request: AutoAnnotateRequest, outcome: AutoAnnotateOutcome) -> None:
         if self.project.folder is None or Path(request.target_folder) != self.project.folder:
