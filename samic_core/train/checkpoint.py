@@ -22,6 +22,7 @@ from samic_core.errors import CheckpointError
 from samic_core.fileio import atomic_path
 from samic_core.model.build import build_samic
 from samic_core.model.samic_net import SamicNet
+from samic_core.train.losses import LOSS_TERMS
 
 FORMAT = "samic-model"
 FORMAT_VERSION = 1
@@ -46,16 +47,21 @@ class ModelMeta:
     best_epoch: int | None = None
     samic_version: str = __version__
     config: dict[str, Any] = field(default_factory=dict)
+    # ablations (paper tables 5 and 6); files written before these fields read as the defaults
+    squeeze_depth: int = 3
+    loss_terms: tuple[str, ...] = LOSS_TERMS
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["classes"] = list(self.classes)
+        d["loss_terms"] = list(self.loss_terms)
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], path: Path) -> ModelMeta:
         try:
-            return cls(**{**d, "classes": tuple(d["classes"])})
+            terms = tuple(d.get("loss_terms", LOSS_TERMS))
+            return cls(**{**d, "classes": tuple(d["classes"]), "loss_terms": terms})
         except (KeyError, TypeError) as e:
             raise CheckpointError(path, f"model metadata is incomplete or unknown ({e})") from e
 
@@ -134,6 +140,7 @@ def load_model_file(
         output=meta.output,
         support_resize=meta.support_resize,
         expected_sha256=meta.backbone_sha256,
+        squeeze_depth=meta.squeeze_depth,
     )
     try:
         net.learner.load_state_dict(data["state_dict"])

@@ -11,6 +11,7 @@ import torch
 KLD_EPS = 1e-6  # the paper's epsilon in eq. (1)
 VAR_EPS = 1e-12  # inside square roots: a flat map gives finite values and gradients
 FIXATION_THRESHOLD = 0.5  # F = 1[G > 0.5]
+LOSS_TERMS = ("kld", "cc", "nss")  # all on by default; paper table 6 ablates them
 
 
 def _flat(x: torch.Tensor) -> torch.Tensor:
@@ -61,6 +62,14 @@ def nss_loss(
 def samic_loss(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
     """Loss = KLD + (1 - CC) + NSS term, averaged over the batch (a scalar)."""
     return (kld_loss(pred, gt) + cc_loss(pred, gt) + nss_loss(pred, gt)).mean()
+
+
+def check_loss_terms(terms: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Validated loss terms in canonical order; ValueError names the bad input."""
+    bad = [t for t in terms if t not in LOSS_TERMS]
+    if bad or not terms:
+        raise ValueError(f"loss terms must be a non-empty subset of {LOSS_TERMS}, got {terms}")
+    return tuple(t for t in LOSS_TERMS if t in terms)
 
 
 def loss_terms(pred: torch.Tensor, gt: torch.Tensor) -> dict[str, float]:

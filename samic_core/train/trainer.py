@@ -42,7 +42,7 @@ from samic_core.train.episodes import (
     val_episodes,
 )
 from samic_core.train.features import EpisodeTensors, FeatureBank, episode_batch
-from samic_core.train.losses import cc_loss, kld_loss, nss_loss
+from samic_core.train.losses import LOSS_TERMS, cc_loss, check_loss_terms, kld_loss, nss_loss
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,8 @@ class TrainConfig:
     cache_max_gb: float = 4.0
     overwrite: bool = False  # replace existing --out files (never needed with --resume)
     annotations: str | Path | None = None  # annotation folder (default FOLDER/annotations)
+    squeeze_depth: int = 3  # 4D conv layers per squeeze block (paper table 5 ablation)
+    loss_terms: tuple[str, ...] = LOSS_TERMS  # terms summed into the loss (table 6 ablation)
 
     def as_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -122,8 +124,12 @@ def batch_loss(
     episodes: Sequence[Episode],
     tensors: EpisodeTensors,
     bank: FeatureBank,
+    terms_on: tuple[str, ...] = LOSS_TERMS,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """Mean loss over a batch of episodes, and the mean of each term (for the history)."""
+    """Mean loss over a batch of episodes, and the mean of each term (for the history).
+
+    terms_on: the terms summed into the optimised loss; all three are still logged.
+    """
     target_feats, ref_feats, ref_heat, target_heat = episode_batch(episodes, tensors, bank)
     pred = net.to_heatmap(net.forward_features(target_feats, ref_feats, ref_heat))
     kld, cc, nss = (
@@ -131,8 +137,9 @@ def batch_loss(
         cc_loss(pred, target_heat),
         nss_loss(pred, target_heat),
     )
-    loss = (kld + cc + nss).mean()
-    terms = {k: float(v.detach().mean()) for k, v in (("kld", kld), ("cc", cc), ("nss", nss))}
+    values = {"kld": kld, "cc": cc, "nss": nss}
+    loss = sum(values[k] for k in terms_on).mean()  # type: ignore[union-attr]
+    terms = {k: float(v.detach().mean()) for k, v in values.items()}
     return loss, terms
 
 
@@ -157,6 +164,12 @@ def _check_config(config: TrainConfig) -> None:
     if not config.lr > 0:
         raise SamicError(f"learning rate must be positive, got {config.lr}")
     check_image_size(config.image_size)
+    try:
+        check_loss_terms(config.loss_terms)
+    except ValueError as e:
+        raise SamicError(str(e)) from e
+    if config.squeeze_depth not in (1, 2, 3, 4):
+        raise SamicError(f"squeeze depth must be 1, 2, 3 or 4, got {config.squeeze_depth}")
 
 
 def _check_outputs(config: TrainConfig, best: Path, last: Path) -> None:
@@ -184,6 +197,8 @@ def _resume_state(config: TrainConfig) -> tuple[ModelMeta, dict[str, Any], dict[
         ("image_size", config.image_size),
         ("output", config.output),
         ("support_resize", config.support_resize),
+        ("squeeze_depth", config.squeeze_depth),
+        ("loss_terms", check_loss_terms(config.loss_terms)),
     ):
         if getattr(meta, key) != want:
             raise SamicError(
@@ -200,6 +215,7 @@ class _Trainer:
     def __init__(self, config: TrainConfig) -> None:
         _check_config(config)
         self.config = config
+        self.loss_terms = check_loss_terms(config.loss_terms)
         self.best_path = Path(config.out)
         self.last_path = last_path_for(self.best_path)
         _check_outputs(config, self.best_path, self.last_path)
@@ -222,6 +238,7 @@ class _Trainer:
                 output=config.output,
                 support_resize=config.support_resize,
                 expected_sha256=resume[0].backbone_sha256 if resume else None,
+                squeeze_depth=config.squeeze_depth,
             )
         self.net.to(self.device)
         self.optimizer = torch.optim.Adam(self.net.learner.parameters(), lr=config.lr)
@@ -257,6 +274,8 @@ class _Trainer:
             val_loss=val_loss,
             best_epoch=self.best_epoch,
             config=self.config.as_dict(),
+            squeeze_depth=self.config.squeeze_depth,
+            loss_terms=check_loss_terms(self.config.loss_terms),
         )
 
     def validate(self, tensors: EpisodeTensors, bank: FeatureBank) -> float | None:
@@ -266,7 +285,7 @@ class _Trainer:
         total = 0.0
         with torch.no_grad():
             for batch in _batches(self.val, self.config.batch_size):
-                loss, _ = batch_loss(self.net, batch, tensors, bank)
+                loss, _ = batch_loss(self.net, batch, tensors, bank, self.loss_terms)
                 total += float(loss) * len(batch)
         return total / len(self.val)
 
@@ -299,7 +318,7 @@ class _Trainer:
                 if stop():
                     cancelled = True
                     break
-                loss, terms = batch_loss(self.net, batch, tensors, bank)
+                loss, terms = batch_loss(self.net, batch, tensors, bank, self.loss_terms)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 self.optimizer.step()
