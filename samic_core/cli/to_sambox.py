@@ -10,6 +10,7 @@ from samic_core.cli.options import progress_bar
 from samic_core.eval.datasets import read_dataset
 from samic_core.eval.prompts import PromptRule
 from samic_core.eval.to_sambox import export_sambox
+from samic_core.train.episodes import MIN_IMAGES_PER_CLASS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,6 +40,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     dataset = read_dataset(args.dataset, args.format, args.split_file)
+    if args.max_images_per_class is not None and args.max_images_per_class < MIN_IMAGES_PER_CLASS:
+        sys.stderr.write(
+            f"note: `samic train` needs at least {MIN_IMAGES_PER_CLASS} images per class; this "
+            "folder can serve as references but not as training data (for PerSeg, train on "
+            "FSS-1000 as docs/evaluation.md shows)\n"
+        )
     with progress_bar("to-sambox") as progress:
         store = export_sambox(
             dataset,

@@ -134,3 +134,16 @@ def make_davis(root: Path, year: int = 2017, frames: int = 5, seed: int = 0) -> 
     (root / "ImageSets" / str(year)).mkdir(parents=True, exist_ok=True)
     (root / "ImageSets" / str(year) / "val.txt").write_text("bear\ncars\n")
     return root
+
+
+def make_perseg(root: Path, fss_root: Path) -> Path:
+    """PerSeg's layout, `root/Images/<class>/NN.jpg` + `root/Annotations/<class>/NN.png`, made
+    from an FSS-1000-layout folder (its classes and images renumbered from 00)."""
+    for cls in sorted(p for p in fss_root.iterdir() if p.is_dir() and p.name != "splits"):
+        images = sorted(cls.glob("*.jpg"), key=lambda p: int(p.stem))
+        for k, image in enumerate(images):
+            for sub, src, ext in (("Images", image, ".jpg"), ("Annotations", image, ".png")):
+                dest = root / sub / cls.name / f"{k:02d}{ext}"
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_bytes(src.with_suffix(ext).read_bytes())
+    return root
