@@ -16,18 +16,30 @@ from samic_core.train.episodes import MIN_IMAGES_PER_CLASS
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "to-sambox",
-        help="convert an FSS-1000 / PerSeg mask dataset into a SAMBOX annotated folder",
+        help="convert a mask dataset (FSS-1000, PerSeg, folder, COCO-20i, Pascal-5i) into a "
+        "SAMBOX annotated folder",
         description="Copies the images into OUT and writes one object per connected component "
         "of each mask, with clicks placed by --ref-rule, as SAMBOX annotations.",
     )
     p.add_argument("--dataset", type=Path, required=True)
-    p.add_argument("--format", choices=("fss", "perseg"), required=True)
+    p.add_argument(
+        "--format",
+        choices=("fss", "perseg", "folder", "coco20i", "pascal5i"),
+        required=True,
+        help="coco20i / pascal5i: the training side of --fold (the other classes, train images)",
+    )
+    p.add_argument("--fold", type=int, choices=range(4), help="coco20i / pascal5i fold")
     p.add_argument("--split-file", type=Path, help="only the classes listed (one per line)")
     p.add_argument("--out", type=Path, required=True, help="new (or empty) folder")
     p.add_argument(
         "--max-images-per-class",
         type=int,
         help="only the first N images of each class (the paper trains on 20 %%: 2 of 10)",
+    )
+    p.add_argument(
+        "--fraction",
+        type=float,
+        help="only the first ceil(F x n) images of each class (e.g. 0.2 for the paper's 20 %%)",
     )
     p.add_argument(
         "--ref-rule",
@@ -39,7 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    dataset = read_dataset(args.dataset, args.format, args.split_file)
+    split = "trn" if args.format in ("coco20i", "pascal5i") else "val"
+    dataset = read_dataset(args.dataset, args.format, args.split_file, args.fold, split)
     if args.max_images_per_class is not None and args.max_images_per_class < MIN_IMAGES_PER_CLASS:
         sys.stderr.write(
             f"note: `samic train` needs at least {MIN_IMAGES_PER_CLASS} images per class; this "
@@ -53,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
             args.ref_rule,
             progress=progress,
             max_images_per_class=args.max_images_per_class,
+            fraction=args.fraction,
         )
     sys.stdout.write(f"wrote {len(dataset.classes)} classes to {store.image_folder}\n")
     return 0

@@ -15,6 +15,11 @@ of the class's annotations in the image (crowd regions included).
 
 Both use 1,000 episodes per fold with a fixed seed (episodes.py: policy `cycle` for Pascal,
 `class` for COCO).
+
+`split="trn"` reads the training side of a fold instead, to convert into a SAMBOX training
+folder (`samic to-sambox`): the 15 (60) classes outside the fold, from VOC2012
+`ImageSets/Segmentation/train.txt` (or HSNet's `data/splits/pascal/trn/fold{i}.txt`) and from
+`instances_train2014.json` + `train2014/`.
 """
 
 from __future__ import annotations
@@ -46,6 +51,14 @@ PASCAL_CLASSES = (
     "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa",
     "train", "tvmonitor",
 )  # fmt: skip
+
+
+SPLITS = ("val", "trn")
+
+
+def _check_split(split: str) -> None:
+    if split not in SPLITS:
+        raise SamicError(f"split must be one of {SPLITS}, got {split!r}")
 
 
 def _check_fold(fold: int) -> None:
@@ -101,6 +114,7 @@ def _aug_dir(voc: Path) -> Path:
 
 
 def _read_fold_file(path: Path, fold_ids: list[int]) -> list[tuple[str, int]]:
+    """`<image>__<class id>` lines whose classes must all be in `fold_ids`."""
     pairs = []
     try:
         lines = path.read_text(encoding="utf-8").split()
@@ -118,26 +132,31 @@ def _read_fold_file(path: Path, fold_ids: list[int]) -> list[tuple[str, int]]:
     return pairs
 
 
-def _derive_pairs(voc: Path, aug: Path, fold_ids: list[int]) -> list[tuple[str, int]]:
-    val = voc / "ImageSets" / "Segmentation" / "val.txt"
-    if not val.is_file():
-        raise FileProblem(voc, "has no ImageSets/Segmentation/val.txt; pass HSNet's fold file")
+def _derive_pairs(voc: Path, aug: Path, fold_ids: list[int], split: str) -> list[tuple[str, int]]:
+    listed = voc / "ImageSets" / "Segmentation" / ("val.txt" if split == "val" else "train.txt")
+    if not listed.is_file():
+        raise FileProblem(voc, f"has no {listed.relative_to(voc)}; pass HSNet's fold file")
     pairs = []
-    for name in val.read_text(encoding="utf-8").split():
+    for name in listed.read_text(encoding="utf-8").split():
         present = np.unique(read_labels(aug / f"{name}.png"))
         pairs += [(name, c) for c in fold_ids if c in present]
     return pairs
 
 
 def read_pascal5i(
-    root: str | Path, fold: int, split_file: str | Path | None = None
+    root: str | Path, fold: int, split_file: str | Path | None = None, split: str = "val"
 ) -> PascalDataset:
     """Pascal-5i fold `fold` from VOC2012 + SegmentationClassAug (see the module docstring)."""
+    _check_split(split)
     fold_ids = pascal_fold_classes(fold)
+    if split == "trn":
+        fold_ids = [c for c in range(1, 21) if c not in fold_ids]
     voc = _voc_dir(Path(root))
     aug = _aug_dir(voc)
-    split = None if split_file is None else Path(split_file)
-    pairs = _read_fold_file(split, fold_ids) if split else _derive_pairs(voc, aug, fold_ids)
+    listed = None if split_file is None else Path(split_file)
+    pairs = (
+        _read_fold_file(listed, fold_ids) if listed else _derive_pairs(voc, aug, fold_ids, split)
+    )
     names = {c: PASCAL_CLASSES[c - 1] for c in fold_ids}
     samples: dict[str, list[Sample]] = {names[c]: [] for c in fold_ids}
     order = []
@@ -153,7 +172,7 @@ def read_pascal5i(
         raise SamicError(f"{voc}: no image of fold {fold}'s classes found")
     classes = [names[c] for c in fold_ids]
     return PascalDataset(
-        voc, "pascal5i", classes, samples, split, policy="cycle", query_order=order,
+        voc, "pascal5i", classes, samples, listed, policy="cycle", query_order=order,
         fold=fold, class_ids={v: k for k, v in names.items()},
     )  # fmt: skip
 
@@ -182,32 +201,37 @@ class CocoDataset(FewShotDataset):
         return Target(image, mask, components, n, None)
 
 
-def _coco_paths(root: Path) -> tuple[Path, Path]:
-    ann = root / "annotations" / "instances_val2014.json"
-    images = root / "val2014"
+def _coco_paths(root: Path, split: str) -> tuple[Path, Path]:
+    part = "val2014" if split == "val" else "train2014"
+    ann = root / "annotations" / f"instances_{part}.json"
+    images = root / part
     if not ann.is_file():
-        raise FileProblem(root, "is not a COCO 2014 folder: no annotations/instances_val2014.json")
+        raise FileProblem(root, f"is not a COCO 2014 folder: no annotations/instances_{part}.json")
     if not images.is_dir():
-        raise FileProblem(root, "is not a COCO 2014 folder: no val2014/ image folder")
+        raise FileProblem(root, f"is not a COCO 2014 folder: no {part}/ image folder")
     return ann, images
 
 
-def read_coco20i(root: str | Path, fold: int, split_file: str | Path | None = None) -> CocoDataset:
+def read_coco20i(
+    root: str | Path, fold: int, split_file: str | Path | None = None, split: str = "val"
+) -> CocoDataset:
     """COCO-20i fold `fold` from COCO 2014 val (see the module docstring)."""
     from pycocotools.coco import COCO
 
     _check_fold(fold)
+    _check_split(split)
     if split_file is not None:
         raise SamicError("--split-file does not apply to coco20i (the fold defines the classes)")
     root = Path(root)
-    ann_path, images_dir = _coco_paths(root)
+    ann_path, images_dir = _coco_paths(root, split)
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints its progress
             coco = COCO(str(ann_path))
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise FileProblem(ann_path, f"not a readable COCO instances file ({e})") from e
     cats = sorted(coco.loadCats(coco.getCatIds()), key=lambda c: c["id"])
-    fold_cats = [cats[k] for k in coco_fold_indices(fold, len(cats)) if k < len(cats)]
+    in_fold = set(coco_fold_indices(fold, len(cats)))
+    fold_cats = [c for k, c in enumerate(cats) if (k in in_fold) == (split == "val")]
     samples: dict[str, list[Sample]] = {}
     image_ids: dict[Path, int] = {}
     for cat in fold_cats:

@@ -323,15 +323,20 @@ def read_dataset(
     format: str,
     split_file: str | Path | None = None,
     fold: int | None = None,
+    split: str = "val",
 ) -> FewShotDataset:
-    """Read a dataset folder in one of FORMATS (`fold` for coco20i and pascal5i, 0..3)."""
+    """Read a dataset folder in one of FORMATS (`fold` for coco20i and pascal5i, 0..3).
+
+    split: "val" (the fold's test classes) or "trn" (the other classes, to train on); only for
+    coco20i and pascal5i.
+    """
     if format in ("coco20i", "pascal5i"):
         from samic_core.eval.benchmarks import read_coco20i, read_pascal5i
 
         if fold is None:
             raise SamicError(f"--format {format} needs --fold 0..3")
         reader = read_coco20i if format == "coco20i" else read_pascal5i
-        return reader(root, fold, split_file)
+        return reader(root, fold, split_file, split)
     if fold is not None:
         raise SamicError(f"--fold is for coco20i and pascal5i, not {format}")
     if format == "folder":

@@ -36,8 +36,10 @@ def _write_palette_png(path: Path, labels: np.ndarray) -> None:
     im.save(path)
 
 
-def make_coco(root: Path, n_images: int = 6, n_cats: int = 8, seed: int = 0) -> Path:
-    """`root/val2014/*.jpg` + `root/annotations/instances_val2014.json` (polygon annotations).
+def make_coco(
+    root: Path, n_images: int = 6, n_cats: int = 8, seed: int = 0, part: str = "val2014"
+) -> Path:
+    """`root/<part>/*.jpg` + `root/annotations/instances_<part>.json` (polygon annotations).
 
     Image i shows categories i % n_cats and (i + 4) % n_cats (so fold 0 has two classes with 3
     images each when n_images = 6, n_cats = 8).
@@ -46,10 +48,10 @@ def make_coco(root: Path, n_images: int = 6, n_cats: int = 8, seed: int = 0) -> 
     cats = [{"id": 10 + 3 * k, "name": f"cat{k}", "supercategory": "x"} for k in range(n_cats)]
     images, anns = [], []
     for i in range(n_images):
-        name = f"COCO_val2014_{i + 1:012d}.jpg"
+        name = f"COCO_{part}_{i + 1:012d}.jpg"
         ks = [i % n_cats, (i + 4) % n_cats]
         boxes = [(4, 4, 28, 20, ks[0] + 1), (34, 24, 60, 44, ks[1] + 1)]
-        _write_jpg(root / "val2014" / name, _image(rng, boxes))
+        _write_jpg(root / part / name, _image(rng, boxes))
         images.append({"id": 100 + i, "file_name": name, "height": H, "width": W})
         for k, (x0, y0, x1, y1, _) in zip(ks, boxes, strict=True):
             poly = [x0, y0, x1, y0, x1, y1, x0, y1]
@@ -66,7 +68,7 @@ def make_coco(root: Path, n_images: int = 6, n_cats: int = 8, seed: int = 0) -> 
             )
     (root / "annotations").mkdir(parents=True, exist_ok=True)
     data = {"images": images, "annotations": anns, "categories": cats}
-    (root / "annotations" / "instances_val2014.json").write_text(json.dumps(data))
+    (root / "annotations" / f"instances_{part}.json").write_text(json.dumps(data))
     return root
 
 
@@ -75,7 +77,7 @@ def make_voc(root: Path, seed: int = 0) -> Path:
 
     Five val images; image i holds class 1 (aeroplane) when i < 4 and class 2 (bicycle) when
     i >= 1, each drawn with a 1-pixel 255 border as in SBD/VOC masks; one train image is not in
-    val.txt and must not be used.
+    val.txt (it is train.txt's one image) and must not be used for testing.
     """
     rng = np.random.default_rng(seed)
     voc = root / "VOC2012"
@@ -96,6 +98,7 @@ def make_voc(root: Path, seed: int = 0) -> Path:
         Image.fromarray(labels, mode="L").save(voc / "SegmentationClassAug" / f"{name}.png")
     (voc / "ImageSets" / "Segmentation").mkdir(parents=True, exist_ok=True)
     (voc / "ImageSets" / "Segmentation" / "val.txt").write_text("\n".join(names) + "\n")
+    (voc / "ImageSets" / "Segmentation" / "train.txt").write_text("2008_999999\n")
     return root
 
 

@@ -117,3 +117,21 @@ def test_folder_jpeg_masks_use_the_midpoint(tmp_path):
     ds = read_dataset(root, "folder")
     t = ds.load(ds.samples["k"][0])
     assert abs(int(t.mask.sum()) - (20 * 20 + 15 * 25)) < 40
+
+
+def test_training_side_of_a_fold_converts_to_sambox(tmp_path, capsys):
+    from samic_core.annotation import AnnotationStore
+    from samic_core.cli.main import main
+
+    voc = make_voc(tmp_path / "voc")
+    trn = read_dataset(voc, "pascal5i", fold=1, split="trn")
+    assert "bicycle" in trn.classes and "car" not in trn.classes and len(trn.classes) == 15
+    assert [s.image_path.stem for s in trn.samples["bicycle"]] == ["2008_999999"]
+    coco = make_coco(tmp_path / "coco", part="train2014")
+    ctrn = read_dataset(coco, "coco20i", fold=0, split="trn")
+    assert ctrn.classes == ["cat1", "cat2", "cat3", "cat5", "cat6", "cat7"]
+    out = tmp_path / "sambox"
+    args = ["to-sambox", "--dataset", str(coco), "--format", "coco20i", "--fold", "0"]
+    assert main([*args, "--fraction", "0.5", "--out", str(out)]) == 0
+    names = sorted(p.name for p in AnnotationStore(out).images())
+    assert len(names) == 6 and names[0] == "cat1__COCO_train2014_000000000002.jpg"
