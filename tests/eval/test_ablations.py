@@ -50,6 +50,11 @@ def test_cli_switches_are_recorded_and_read_back(folder, tmp_path, capsys):
     assert meta.squeeze_depth == 2 and meta.loss_terms == ("kld", "nss")
     net, meta2 = load_model_file(out, "cpu")
     assert meta2 == meta and _conv_layers(net.learner.encoder_layer3) == 2
+    capsys.readouterr()
+    assert main(["model-info", "--model", str(out)]) == 0
+    info = capsys.readouterr().out
+    assert "squeeze depth 2; loss terms kld+nss" in info and "learner, squeeze depth 2" in info
+    assert f"{meta.learnable_params:,}" in info
     with pytest.raises(SystemExit) as exit_info:
         main([*args, "--loss-terms", "kld,dice", "--overwrite"])
     assert exit_info.value.code == 2 and "--loss-terms" in capsys.readouterr().err
