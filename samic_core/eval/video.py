@@ -24,6 +24,7 @@ from samic_core.eval.davis import VOID_LABEL, DavisDataset, Sequence
 from samic_core.eval.harness import EmbeddingProvider, EvalConfig
 from samic_core.eval.methods.base import PromptMethod, Query, Reference
 from samic_core.eval.metrics import oracle_mask
+from samic_core.eval.paper import COLUMN, paper_value
 from samic_core.eval.vos_metrics import f_measure, jaccard, scored_frames, summarise
 from samic_core.fileio import atomic_write_json, atomic_write_text
 from samic_core.sam.engine import SamEngine
@@ -145,10 +146,17 @@ def _pct(v: float | None) -> str:
 def video_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     """Summary table: one row per method and segmenter, J / F / J&F in %."""
     header = ["method", "segmenter", "J&F", "J", "F"]
+    benchmark = (results.get("paper") or {}).get("benchmark")
+    paper = {m: paper_value(benchmark, m, 1) for m in results["methods"]}
+    if any(v is not None for v in paper.values()):
+        header.append(f"{COLUMN} J&F")
     rows = []
     for name, m in results["methods"].items():
         for seg, s in m["segmenters"].items():
-            rows.append([name, seg, _pct(s["J&F"]), _pct(s["J"]), _pct(s["F"])])
+            row = [name, seg, _pct(s["J&F"]), _pct(s["J"]), _pct(s["F"])]
+            if len(header) > 5:
+                row.append("-" if paper[name] is None else f"{paper[name]:.1f}")
+            rows.append(row)
     return header, rows
 
 

@@ -9,7 +9,8 @@ Both follow the DAVIS benchmark's reference code (davis2017-evaluation, `metrics
   matches when the other mask's boundary, dilated by a disk of radius
   ceil(0.008 x image diagonal) pixels, covers it. Precision = matched predicted boundary /
   predicted boundary, recall = matched true boundary / true boundary, F = 2PR / (P + R);
-  precision and recall are 1 for an empty boundary on both sides and 0/1 when one side is empty.
+  precision and recall are 1 for an empty boundary on both sides and 0/1 when one side is empty;
+  void pixels are cleared in both masks first.
 - A sequence's J (F) is the mean over its objects of each object's mean over the scored frames;
   DAVIS scores every frame except the first and the last. J&F is the mean of J and F.
 """
@@ -77,8 +78,9 @@ def f_measure(
     pred, gt = np.asarray(pred, bool), np.asarray(gt, bool)
     if pred.shape != gt.shape:
         raise ValueError(f"prediction {pred.shape} and ground truth {gt.shape} differ in shape")
-    if void is not None:
-        pred = pred & ~np.asarray(void, bool)
+    if void is not None:  # DAVIS clears void pixels in both masks before taking boundaries
+        keep = ~np.asarray(void, bool)
+        pred, gt = pred & keep, gt & keep
     kernel = disk(bound_pixels(gt.shape, bound_th))
     fg_b, gt_b = seg2bmap(pred), seg2bmap(gt)
     fg_dil = cv2.dilate(fg_b.astype(np.uint8), kernel).astype(bool)

@@ -13,7 +13,7 @@ from samic_core.errors import SamicError
 from samic_core.eval.davis import read_davis
 from samic_core.eval.harness import EvalConfig
 from samic_core.eval.methods import CenterMethod, CopyMethod
-from samic_core.eval.video import evaluate_video
+from samic_core.eval.video import evaluate_video, video_rows
 
 
 def test_read_davis_2017_objects_from_the_palette_and_2016_binary(tmp_path):
@@ -70,5 +70,8 @@ def test_cli_davis_writes_results_with_paper_reference(tmp_path, capsys):
     assert "Paper's published 1-shot J&F on davis17" in printed and "SAMIC 80.6" in printed
     results = json.loads((out / "results.json").read_text())
     assert results["paper"]["values"]["SAMIC"] == 80.6
+    results["methods"]["samic"] = results["methods"]["copy"]  # as if SAMIC had run
+    header, rows = video_rows(results)
+    assert header[-1] == "paper (1-shot, SAM) J&F" and [r[-1] for r in rows] == ["-", "80.6"]
     md = (out / "results.md").read_text()
     assert "## Per sequence (%), copy, oracle segmenter" in md and "| cars | 100.0" in md

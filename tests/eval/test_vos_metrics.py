@@ -57,6 +57,8 @@ def test_f_measure_by_hand():
     shifted = _box((40, 40), 2, 5, 3, 6)
     assert f_measure(shifted, one, bound_th=1) == 1.0
     assert f_measure(_box((40, 40), 2, 5, 6, 9), one, bound_th=1) < 1.0
+    # void hides the second square from the ground truth: the prediction is now complete
+    assert f_measure(one, gt, _box((40, 40), 28, 36, 28, 36), bound_th=1) == 1.0
 
 
 def test_scored_frames_and_summary():
