@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from samic_core.cli.options import progress_bar
-from samic_core.eval.datasets import read_dataset
+from samic_core.errors import SamicError
+from samic_core.eval.datasets import FewShotDataset, read_dataset
 from samic_core.eval.prompts import PromptRule
 from samic_core.eval.to_sambox import export_sambox
 from samic_core.train.episodes import MIN_IMAGES_PER_CLASS
@@ -24,11 +25,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", type=Path, required=True)
     p.add_argument(
         "--format",
-        choices=("fss", "perseg", "folder", "coco20i", "pascal5i"),
+        choices=("fss", "perseg", "folder", "coco20i", "pascal5i", "davis"),
         required=True,
         help="coco20i / pascal5i: the training side of --fold (the other classes, train images)",
     )
     p.add_argument("--fold", type=int, choices=range(4), help="coco20i / pascal5i fold")
+    p.add_argument(
+        "--year", type=int, choices=(2016, 2017), help="davis: the year whose train list to read"
+    )
+    p.add_argument(
+        "--frames-per-sequence",
+        type=int,
+        default=10,
+        help="davis: evenly spaced frames per training sequence, one class per object (10)",
+    )
     p.add_argument("--split-file", type=Path, help="only the classes listed (one per line)")
     p.add_argument("--out", type=Path, required=True, help="new (or empty) folder")
     p.add_argument(
@@ -51,8 +61,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    split = "trn" if args.format in ("coco20i", "pascal5i") else "val"
-    dataset = read_dataset(args.dataset, args.format, args.split_file, args.fold, split)
+    if args.format == "davis":
+        from samic_core.eval.davis import davis_training_frames, read_davis
+
+        if args.year is None:
+            raise SamicError("--format davis needs --year 2016 or 2017")
+        davis = read_davis(args.dataset, args.year, args.split_file, split="train")
+        dataset: FewShotDataset = davis_training_frames(davis, args.frames_per_sequence)
+    else:
+        split = "trn" if args.format in ("coco20i", "pascal5i") else "val"
+        dataset = read_dataset(args.dataset, args.format, args.split_file, args.fold, split)
     if args.max_images_per_class is not None and args.max_images_per_class < MIN_IMAGES_PER_CLASS:
         sys.stderr.write(
             f"note: `samic train` needs at least {MIN_IMAGES_PER_CLASS} images per class; this "

@@ -10,13 +10,21 @@ sequence are those of its first frame (the DAVIS semi-supervised protocol).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from samic_core.errors import FileProblem, SamicError
-from samic_core.eval.datasets import _natural_key, read_split_file
+from samic_core.eval.datasets import (
+    MIN_COMPONENT_AREA,
+    FewShotDataset,
+    Sample,
+    Target,
+    _natural_key,
+    mask_components,
+    read_split_file,
+)
 from samic_core.eval.labels import read_labels
 from samic_core.fileio import read_image_rgb
 
@@ -89,8 +97,10 @@ def _sequence(root: Path, name: str, year: int) -> Sequence:
     return Sequence(name, frames, masks, objects)
 
 
-def read_davis(root: str | Path, year: int, split_file: str | Path | None = None) -> DavisDataset:
-    """The DAVIS sequences of `year`'s validation list (or `split_file`'s names)."""
+def read_davis(
+    root: str | Path, year: int, split_file: str | Path | None = None, split: str = "val"
+) -> DavisDataset:
+    """The DAVIS sequences of `year`'s `split` list (val or train), or `split_file`'s names."""
     if year not in YEARS:
         raise SamicError(f"--year must be 2016 or 2017, got {year}")
     root = Path(root)
@@ -99,14 +109,56 @@ def read_davis(root: str | Path, year: int, split_file: str | Path | None = None
         raise FileProblem(
             root, "is not a DAVIS folder: it needs JPEGImages/480p/ and Annotations/480p/"
         )
-    split = Path(split_file) if split_file is not None else None
-    default_list = root / "ImageSets" / str(year) / "val.txt"
-    if split is None and default_list.is_file():
-        split = default_list
-    if split is not None:
-        names = read_split_file(split)
+    if split not in ("val", "train"):
+        raise SamicError(f"DAVIS split must be val or train, got {split!r}")
+    listed = Path(split_file) if split_file is not None else None
+    default_list = root / "ImageSets" / str(year) / f"{split}.txt"
+    if listed is None and default_list.is_file():
+        listed = default_list
+    if listed is not None:
+        names = read_split_file(listed)
     else:
         names = sorted(p.name for p in ann_root.iterdir() if p.is_dir())
     if not names:
         raise SamicError(f"{ann_root}: no sequences found")
-    return DavisDataset(root, year, [_sequence(root, n, year) for n in names], split)
+    return DavisDataset(root, year, [_sequence(root, n, year) for n in names], listed)
+
+
+@dataclass
+class DavisFrames(FewShotDataset):
+    """DAVIS training frames as a few-shot dataset: one class per object (`<seq>-<object>`).
+
+    Each class's samples are `frames` evenly spaced frames of the sequence (the paper picks 10
+    per video by optical flow, which is not implemented); to train SAMIC with `to-sambox`.
+    """
+
+    davis: DavisDataset | None = None
+    objects: dict[str, int] = field(default_factory=dict)
+
+    def load(self, sample: Sample) -> Target:
+        assert self.davis is not None and sample.mask_path is not None
+        image = read_image_rgb(sample.image_path)
+        labels = read_labels(sample.mask_path, image.shape[:2])
+        if self.davis.year == 2016:
+            labels = (labels > 0).astype(np.uint8)
+        mask = labels == self.objects[sample.class_name]
+        components, n = mask_components(mask, MIN_COMPONENT_AREA)
+        return Target(image, mask, components, n, None)
+
+
+def davis_training_frames(davis: DavisDataset, frames: int = 10) -> DavisFrames:
+    """`frames` evenly spaced frames of each sequence, one class per object of the first frame."""
+    if frames < 2:
+        raise SamicError(f"training needs at least 2 frames per sequence, got {frames}")
+    samples: dict[str, list[Sample]] = {}
+    objects: dict[str, int] = {}
+    for seq in davis.sequences:
+        picks = np.unique(np.linspace(0, len(seq.frames) - 1, frames).round().astype(int))
+        for obj in seq.objects:
+            name = f"{seq.name}-{obj}"
+            objects[name] = obj
+            samples[name] = [Sample(name, seq.frames[t], seq.masks[t]) for t in picks]
+    return DavisFrames(
+        davis.root, "davis", list(samples), samples, davis.split_file, davis=davis,
+        objects=objects,
+    )  # fmt: skip

@@ -136,6 +136,7 @@ def make_davis(root: Path, year: int = 2017, frames: int = 5, seed: int = 0) -> 
                 Image.fromarray(labels, mode="L").save(mask_path)
     (root / "ImageSets" / str(year)).mkdir(parents=True, exist_ok=True)
     (root / "ImageSets" / str(year) / "val.txt").write_text("bear\ncars\n")
+    (root / "ImageSets" / str(year) / "train.txt").write_text("cars\n")
     return root
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from bench_layouts import make_davis
 
+from samic_core.annotation import AnnotationStore
 from samic_core.cli.main import main
 from samic_core.errors import SamicError
 from samic_core.eval.davis import read_davis
@@ -75,3 +76,16 @@ def test_cli_davis_writes_results_with_paper_reference(tmp_path, capsys):
     assert header[-1] == "paper (1-shot, SAM) J&F" and [r[-1] for r in rows] == ["-", "80.6"]
     md = (out / "results.md").read_text()
     assert "## Per sequence (%), copy, oracle segmenter" in md and "| cars | 100.0" in md
+
+
+def test_davis_training_frames_convert_to_sambox(tmp_path, capsys):
+    root = make_davis(tmp_path / "davis", 2017)
+    out = tmp_path / "trn"
+    args = ["to-sambox", "--dataset", str(root), "--format", "davis", "--out", str(out)]
+    assert main(args) == 2 and "--year" in capsys.readouterr().err
+    assert main([*args, "--year", "2017", "--frames-per-sequence", "3"]) == 0
+    store = AnnotationStore(out)
+    names = sorted(p.name for p in store.images())
+    assert names == [f"cars-{k}__{t:05d}.jpg" for k in (1, 2) for t in (0, 2, 4)]
+    ann = store.load_json("cars-2__00004.jpg")
+    assert [o.label for o in ann.objects] == ["cars-2"]
