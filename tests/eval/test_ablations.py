@@ -12,6 +12,8 @@ from samic_core.testing.samic_task import write_synthetic_folder
 from samic_core.train.checkpoint import ModelMeta, load_model_file, read_model_meta
 from samic_core.train.episodes import scan_folder, split_by_image, train_episodes
 from samic_core.train.features import EpisodeTensors, FeatureBank
+from samic_core.train.schedule import resolve_schedule
+from samic_core.train.terms import DEFAULT_TERMS, LOSS_TERMS, parse_loss_terms
 from samic_core.train.trainer import TrainConfig, batch_loss, train
 
 
@@ -86,3 +88,54 @@ def test_old_model_files_read_as_the_paper_model():
     )  # fmt: skip
     meta = ModelMeta.from_dict(d, None)  # type: ignore[arg-type]
     assert meta.squeeze_depth == 3 and meta.loss_terms == ("kld", "cc", "nss")
+
+
+def _tiny(folder, out, **kw) -> TrainConfig:
+    kw = {"epochs": 1, "image_size": 64, "backbone_weights": "none", "device": "cpu", **kw}
+    return TrainConfig(folder, out, val_fraction=0.0, schedule="paper", **kw)
+
+
+def test_loss_terms_replace_the_schedules_and_are_recorded(folder, tmp_path, capsys):
+    """--loss-terms (BCE included) replaces the schedule's terms; without it the schedule's are
+    recorded; the history logs the paper's three terms always and BCE when it is on."""
+    chosen = train(_tiny(folder, tmp_path / "c.pt", loss_terms=("bce", "nss")))
+    meta = read_model_meta(chosen.best_path)
+    assert meta.loss_terms == ("nss", "bce") and meta.config["schedule"] == "paper"
+    assert {"kld", "cc", "nss", "bce"} <= set(chosen.history[-1])
+    plain = train(_tiny(folder, tmp_path / "p.pt"))
+    assert read_model_meta(plain.best_path).loss_terms == ("kld", "cc", "nss")
+    assert "bce" not in plain.history[-1]
+    capsys.readouterr()
+    assert main(["model-info", "--model", str(plain.best_path)]) == 0
+    assert "schedule paper; squeeze depth 3; loss terms kld+cc+nss" in capsys.readouterr().out
+    with pytest.raises(SamicError, match="loss_terms"):  # resume with the schedule's terms
+        train(_tiny(folder, tmp_path / "c.pt", epochs=2, resume=chosen.last_path))
+    resumed = train(
+        _tiny(
+            folder, tmp_path / "c.pt", epochs=2, resume=chosen.last_path, loss_terms=("nss", "bce")
+        )
+    )
+    assert resumed.epochs_run == 2
+
+
+def test_files_without_recorded_terms_read_as_their_schedules_terms():
+    base = dict(
+        classes=["a"], backbone="resnet50", backbone_weights="none", backbone_sha256="0" * 64,
+        image_size=64, output="sigmoid", support_resize="max", learnable_params=1,
+    )  # fmt: skip
+    auto = ModelMeta.from_dict({**base, "config": {"schedule": "auto"}}, None)  # type: ignore[arg-type]
+    assert auto.loss_terms == ("kld", "cc", "nss", "bce") and auto.squeeze_depth == 3
+    paper = ModelMeta.from_dict({**base, "config": {"schedule": "paper"}}, None)  # type: ignore[arg-type]
+    assert paper.loss_terms == ("kld", "cc", "nss")
+    again = ModelMeta.from_dict(auto.to_dict(), None)  # type: ignore[arg-type]
+    assert again == auto
+
+
+def test_loss_term_vocabulary_is_shared():
+    assert resolve_schedule("auto").loss_terms == DEFAULT_TERMS == LOSS_TERMS
+    assert resolve_schedule("auto", loss_terms=["nss", "kld"]).loss_terms == ("kld", "nss")
+    assert resolve_schedule("paper", 3, ("bce",)).patience == 3
+    assert parse_loss_terms(" nss, bce,kld ") == ("kld", "nss", "bce")
+    for bad in ("kld,dice", "", " , "):
+        with pytest.raises(ValueError, match="loss terms must be"):
+            parse_loss_terms(bad)
