@@ -34,7 +34,7 @@ def test_documented_perseg_route_runs(tmp_path, capsys):
     assert (
         main(
             ["train", str(trn), "--out", str(model), "--device", "cpu", "--epochs", "1",
-             "--image-size", "64", "--backbone-weights", "none"]
+             "--image-size", "64", "--backbone-weights", "none", "--schedule", "paper"]
         )
         == 0
     )  # fmt: skip
