@@ -19,7 +19,6 @@ from samic_core.model.samic_net import SamicNet
 from samic_core.model.transforms import image_to_tensor, points_heatmap
 from samic_core.peaks import PeakRule, find_peaks
 from samic_core.train.checkpoint import ModelMeta, load_model_file
-from samic_core.train.schedule import model_loss_terms
 
 
 def _max_normalise(x: torch.Tensor) -> torch.Tensor:
@@ -144,7 +143,7 @@ class SamicPredictor:
     def calibrated(self) -> bool:
         """Whether the model was trained with the BCE term, which gives its output an absolute
         meaning (0 = no object here); only then can the `nms` rule's floor say "nothing"."""
-        return self.meta is not None and "bce" in model_loss_terms(self.meta)
+        return self.meta is not None and "bce" in self.meta.loss_terms
 
     @property
     def default_rule(self) -> PeakRule:
