@@ -44,3 +44,4 @@ class EngineConfig:
     cache_dir: Path | None = None
     cache_dtype: str = "float32"
     cache_max_gb: float | None = None  # None: SAMIC_CACHE_MAX_GB or the default (10 GiB)
+    precision: str = "auto"  # encoder autocast: bf16 on CUDA, fp32 on CPU (samic_core.precision)

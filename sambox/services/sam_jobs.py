@@ -27,7 +27,7 @@ def build_engine(config: EngineConfig, step: Callable[[str], None]) -> Any:
     gb = getattr(config, "cache_max_gb", None)
     max_bytes = None if gb is None else int(gb * (1 << 30))
     cache = EmbeddingCache(config.cache_dir, dtype=config.cache_dtype, max_bytes=max_bytes)
-    return SamEngine(checkpoint, config.model_type, config.device, cache)
+    return SamEngine(checkpoint, config.model_type, config.device, cache, config.precision)
 
 
 def decode(engine: Any, request: DecodeRequest, emb: Any) -> DecodeResult:

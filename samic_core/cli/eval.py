@@ -173,7 +173,7 @@ def build_methods(
 
             if args.model is None:
                 raise SamicError("--method samic needs --model (a trained SAMIC model file)")
-            method = SamicMethod(args.model, args.device)
+            method = SamicMethod(args.model, args.device, precision=args.precision)
             method.rule = peak_rule_from_args(args, method.predictor.default_rule)
             methods.append(method)
     return methods

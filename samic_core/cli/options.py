@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from samic_core.device import DEVICE_CHOICES
 from samic_core.errors import SamicError
+from samic_core.precision import PRECISION_CHOICES
 from samic_core.sam.cache import EmbeddingCache
 from samic_core.sam.engine import SamEngine
 from samic_core.sam.loading import MODEL_TYPES
@@ -50,6 +51,11 @@ def add_sam_options(parser: argparse.ArgumentParser) -> None:
         "(default: SAMIC_CACHE_MAX_GB or 10)",
     )
     g.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    g.add_argument(
+        "--precision", default="auto", choices=PRECISION_CHOICES,
+        help="SAM encoding and SAMIC: auto = bf16 autocast on CUDA with bf16 support, fp32 on "
+        "CPU; clicks are always decoded in fp32 (docs/model.md, Precision)",
+    )  # fmt: skip
 
 
 def resolve_checkpoint(checkpoint: Path | None, model_type: str) -> Path:
@@ -80,7 +86,7 @@ def engine_from_args(args: argparse.Namespace) -> SamEngine:
         if args.no_cache
         else EmbeddingCache(args.cache_dir, dtype=args.cache_dtype, max_bytes=max_bytes)
     )
-    return SamEngine(checkpoint, args.model_type, args.device, cache)
+    return SamEngine(checkpoint, args.model_type, args.device, cache, args.precision)
 
 
 @contextmanager

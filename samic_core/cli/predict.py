@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
             raise SamicError(f"{folder}: not a folder (the {option} option needs an image folder)")
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         raise SamicError(f"{args.out}: not a folder (--out needs an annotation folder)")
-    predictor = SamicPredictor.from_file(args.model, args.device)
+    predictor = SamicPredictor.from_file(args.model, args.device, precision=args.precision)
     model_classes = list(predictor.meta.classes) if predictor.meta is not None else []
     classes = [args.class_name] if args.class_name else model_classes
     ref_store = AnnotationStore(args.refs)

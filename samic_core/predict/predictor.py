@@ -18,6 +18,7 @@ from samic_core.heatmap import Peak
 from samic_core.model.samic_net import SamicNet
 from samic_core.model.transforms import image_to_tensor, points_heatmap
 from samic_core.peaks import PeakRule, find_peaks
+from samic_core.precision import autocast, resolve_precision
 from samic_core.train.checkpoint import ModelMeta, load_model_file
 
 
@@ -36,11 +37,15 @@ class SamicPredictor:
     Arguments:
       net: a trained SamicNet (put in eval mode here).
       meta: the model file's metadata, when loaded from one.
+      precision: "auto" | "fp32" | "bf16" | "fp16" (samic_core/precision.py); maps are float32.
     """
 
-    def __init__(self, net: SamicNet, meta: ModelMeta | None = None) -> None:
+    def __init__(
+        self, net: SamicNet, meta: ModelMeta | None = None, precision: str = "auto"
+    ) -> None:
         self.net = net.eval()
         self.meta = meta
+        self.precision = resolve_precision(precision, self.net.device)
         self.reset_references()
 
     @classmethod
@@ -50,6 +55,7 @@ class SamicPredictor:
         device: str | torch.device = "auto",
         image_size: int | None = None,
         backbone_weights: str | Path | None = None,
+        precision: str = "auto",
     ) -> SamicPredictor:
         """Load a model file; `image_size`, if given, must be the size the model was trained at."""
         net, meta = load_model_file(path, device, backbone_weights)
@@ -59,7 +65,7 @@ class SamicPredictor:
                 f"cannot predict at {image_size}x{image_size}; use --image-size "
                 f"{meta.image_size} or train a new model with --image-size {image_size}"
             )
-        return cls(net, meta)
+        return cls(net, meta, precision)
 
     @property
     def image_size(self) -> int:
@@ -102,7 +108,8 @@ class SamicPredictor:
             if len(pts) == 0:
                 raise SamicError(f"reference {i} has no positive points")
             x = image_to_tensor(image, s)[None].to(self.device)
-            feats.append(self.net.extract(x))  # one image at a time, as in training
+            with autocast(self.device, self.precision):
+                feats.append(self.net.extract(x))  # one image at a time, as in training
             heats.append(points_heatmap(pts, image.shape[:2], s))
         self._ref_feats = [torch.cat(layer, 0) for layer in zip(*feats, strict=True)]
         self._ref_heat = torch.stack(heats).to(self.device)  # (K, S, S)
@@ -114,9 +121,10 @@ class SamicPredictor:
         if self._ref_feats is None or self._ref_heat is None:
             raise RuntimeError("references must be set with .set_references(...) first")
         k = self.num_references
-        target_feats = [f.expand(k, *f.shape[1:]) for f in self.net.extract(target)]
-        logits = self.net.forward_features(target_feats, self._ref_feats, self._ref_heat)
-        return self.net.to_heatmap(logits)
+        with autocast(self.device, self.precision):
+            target_feats = [f.expand(k, *f.shape[1:]) for f in self.net.extract(target)]
+            logits = self.net.forward_features(target_feats, self._ref_feats, self._ref_heat)
+        return self.net.to_heatmap(logits.float())
 
     @torch.no_grad()
     def heatmaps_torch(self, target: torch.Tensor) -> torch.Tensor:

@@ -19,6 +19,7 @@ from segment_anything import SamPredictor
 
 from samic_core.device import resolve_device
 from samic_core.fileio import FileHasher, read_image_rgb
+from samic_core.precision import autocast, resolve_precision
 from samic_core.sam.cache import EmbeddingCache
 from samic_core.sam.checkpoint_id import checkpoint_id
 from samic_core.sam.loading import load_sam
@@ -51,12 +52,16 @@ class SamEngine:
         model_type: str = "auto",
         device: str | torch.device = "auto",
         cache: EmbeddingCache | None = None,
+        precision: str = "auto",
     ) -> None:
         self.checkpoint = Path(checkpoint)
         self.device = device if isinstance(device, torch.device) else resolve_device(device)
+        self.precision = resolve_precision(precision, self.device)
         sam, self.model_type = load_sam(self.checkpoint, model_type)
         self.sam = sam.to(self.device)
-        self.model_id = f"{self.model_type}-{checkpoint_id(self.checkpoint)}"
+        # embeddings of another precision are other values: they get their own cache entries
+        suffix = "" if self.precision == "fp32" else f"-{self.precision}"
+        self.model_id = f"{self.model_type}-{checkpoint_id(self.checkpoint)}{suffix}"
         self.cache = cache
         self._predictor = SamPredictor(self.sam)
         self._encode_lock = threading.Lock()
@@ -75,7 +80,8 @@ class SamEngine:
 
         progress(done, total) is called before each transformer block and at the end; an
         exception it raises aborts the encode (how the app pauses a background encode when the
-        image on screen needs the encoder), and the engine stays usable.
+        image on screen needs the encoder), and the engine stays usable. The encoder runs under
+        the engine's precision (autocast); the embedding is always returned as float32.
         """
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(
@@ -84,8 +90,9 @@ class SamEngine:
         with self._encode_lock:
             hooks = self._progress_hooks(progress) if progress is not None else []
             try:
-                self._predictor.set_image(image, image_format="RGB")
-                features = self._predictor.features
+                with autocast(self.device, self.precision):
+                    self._predictor.set_image(image, image_format="RGB")
+                features = self._predictor.features.float()
                 input_size = tuple(self._predictor.input_size)
             finally:
                 for h in hooks:

@@ -221,3 +221,14 @@ def test_select_references_skips_annotations_of_another_or_changed_image(mixed_f
     names = [p.name for p, _ in select_references(AnnotationStore(mixed_folder), "cell", k=10)]
     assert "a.jpg" not in names and "d.png" not in names
     assert "a.png" in names
+
+
+def test_samic_predictor_runs_in_bf16_close_to_fp32(trained_model: Path) -> None:
+    ref, target = make_synthetic_image(80, 1), make_synthetic_image(80, 2)
+    maps = []
+    for precision in ("fp32", "bf16"):
+        p = SamicPredictor.from_file(trained_model, "cpu", precision=precision)
+        p.set_references([ref.rgb], [ref.points])
+        maps.append(p.raw_heatmap(target.rgb))
+    assert maps[1].dtype == np.float32 and not np.array_equal(maps[0], maps[1])
+    assert np.corrcoef(maps[0].ravel(), maps[1].ravel())[0, 1] > 0.95

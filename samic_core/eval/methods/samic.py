@@ -29,6 +29,7 @@ class SamicMethod(PromptMethod):
         device: str = "auto",
         threshold: float | None = None,
         rule: PeakRule | None = None,
+        precision: str = "auto",
     ):
         try:
             from samic_core.predict.predictor import SamicPredictor
@@ -37,7 +38,7 @@ class SamicMethod(PromptMethod):
         self.model_path = Path(model_path)
         if not self.model_path.is_file():
             raise SamicError(f"{self.model_path}: SAMIC model file does not exist")
-        self.predictor = SamicPredictor.from_file(self.model_path, device)
+        self.predictor = SamicPredictor.from_file(self.model_path, device, precision=precision)
         rule = rule or self.predictor.default_rule
         self.rule = rule if threshold is None else replace(rule, threshold=threshold)
 
