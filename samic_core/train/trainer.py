@@ -12,12 +12,10 @@ on images the annotator finished without the object as empty targets. The paper'
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +25,7 @@ from samic_core.device import resolve_device
 from samic_core.errors import SamicError
 from samic_core.model.build import build_samic
 from samic_core.model.learner import SQUEEZE_DEPTHS
-from samic_core.model.samic_net import SamicNet, check_image_size
+from samic_core.model.samic_net import check_image_size
 from samic_core.train.checkpoint import (
     ModelMeta,
     last_path_for,
@@ -35,9 +33,9 @@ from samic_core.train.checkpoint import (
     read_train_state,
     save_model_file,
 )
+from samic_core.train.config import TrainConfig, TrainProgress, TrainResult
 from samic_core.train.episodes import (
     MIN_IMAGES_PER_CLASS,
-    Episode,
     check_enough,
     count_training_data,
     filter_classes,
@@ -46,9 +44,10 @@ from samic_core.train.episodes import (
     train_episodes,
     val_episodes,
 )
-from samic_core.train.features import EpisodeTensors, FeatureBank, episode_batch
-from samic_core.train.losses import PAPER_TERMS, SHAPE_TERMS, check_loss_terms, loss_terms
+from samic_core.train.features import EpisodeTensors, FeatureBank
+from samic_core.train.losses import check_loss_terms
 from samic_core.train.schedule import SCHEDULES, Schedule, Stopper, resolve_schedule
+from samic_core.train.step import batch_loss, batches, logged_terms
 
 log = logging.getLogger(__name__)
 
@@ -68,99 +67,6 @@ __all__ = [
     "count_training_data",
     "train",
 ]
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything a training run needs; the CLI and the app fill it."""
-
-    folder: str | Path
-    out: str | Path
-    epochs: int = 300
-    batch_size: int = 4
-    lr: float = 1e-3
-    patience: int | None = None  # in the schedule's unit (paper: epochs; auto: steps)
-    schedule: str = "auto"  # "auto" or "paper", see samic_core/train/schedule.py
-    image_size: int = 224
-    device: str = "auto"
-    backbone: str = "resnet50"
-    backbone_weights: str = "imagenet"
-    seed: int = 0
-    resume: str | Path | None = None
-    classes: Sequence[str] | None = None
-    val_fraction: float = 0.2
-    flips: bool = False
-    output: str = "sigmoid"  # head normalisation, measured against softmax in docs/model.md
-    support_resize: str = "max"  # reference heat map -> feature size, see docs/model.md
-    feature_cache: bool = True
-    cache_max_gb: float = 4.0
-    overwrite: bool = False  # replace existing --out files (never needed with --resume)
-    annotations: str | Path | None = None  # annotation folder (default FOLDER/annotations)
-    squeeze_depth: int = 3  # 4D conv layers per squeeze block (paper table 5 ablation)
-    loss_terms: tuple[str, ...] | None = None  # None: the schedule's terms (table 6 ablation)
-
-    def as_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        return {
-            k: (str(v) if isinstance(v, Path) else list(v) if isinstance(v, tuple) else v)
-            for k, v in d.items()
-        }
-
-
-@dataclass(frozen=True)
-class TrainProgress:
-    """Sent after every step and at the end of every epoch (step == steps, val_loss set)."""
-
-    epoch: int
-    epochs: int
-    step: int
-    steps: int
-    train_loss: float  # running mean of this epoch so far
-    val_loss: float | None
-    best_loss: float | None
-    elapsed_s: float
-    eta_s: float | None  # to the epoch limit; early stopping may end sooner
-
-
-@dataclass
-class TrainResult:
-    best_path: Path | None  # None only when cancelled before the first epoch ended
-    last_path: Path | None
-    epochs_run: int
-    best_val_loss: float | None  # the loss that chose the best epoch (training loss if no val)
-    train_loss: float | None  # of the last completed epoch
-    history: list[dict[str, Any]] = field(default_factory=list)
-    cancelled: bool = False
-
-
-def batch_loss(
-    net: SamicNet,
-    episodes: Sequence[Episode],
-    tensors: EpisodeTensors,
-    bank: FeatureBank,
-    terms: Sequence[str] = PAPER_TERMS,
-) -> tuple[torch.Tensor, dict[str, float]]:
-    """Loss over a batch of episodes (the sum of `terms`' batch means), and each term's mean.
-
-    The paper's three terms are always logged, also those left out of the loss (the table 6
-    ablation compares them); BCE is logged when it is one of `terms`.
-    """
-    target_feats, ref_feats, ref_heat, target_heat = episode_batch(episodes, tensors, bank)
-    pred = net.to_heatmap(net.forward_features(target_feats, ref_feats, ref_heat))
-    terms = check_loss_terms(terms)
-    parts = loss_terms(pred, target_heat, logged_terms(terms))
-    loss = torch.stack([parts[k] for k in terms]).sum()
-    return loss, {k: float(v.detach()) for k, v in parts.items()}
-
-
-def logged_terms(terms: Sequence[str]) -> tuple[str, ...]:
-    """The terms a run's history records: the chosen ones and always the paper's three."""
-    return check_loss_terms((*SHAPE_TERMS, *terms))
-
-
-def _batches(items: Sequence[Episode], size: int) -> Iterator[Sequence[Episode]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 @contextlib.contextmanager
@@ -313,7 +219,7 @@ class _Trainer:
         self.net.eval()
         total = 0.0
         with torch.no_grad():
-            for batch in _batches(self.val, self.config.batch_size):
+            for batch in batches(self.val, self.config.batch_size):
                 loss, _ = batch_loss(self.net, batch, tensors, bank, self.schedule.loss_terms)
                 total += float(loss) * len(batch)
         return total / len(self.val)
@@ -348,7 +254,7 @@ class _Trainer:
             logged = logged_terms(self.schedule.loss_terms)
             sums = {"loss": 0.0, **{k: 0.0 for k in logged}}
             seen = 0
-            for step, batch in enumerate(_batches(episodes, cfg.batch_size), start=1):
+            for step, batch in enumerate(batches(episodes, cfg.batch_size), start=1):
                 if stop():
                     cancelled = True
                     break
@@ -358,7 +264,7 @@ class _Trainer:
                 self.optimizer.step()
                 n = len(batch)
                 seen += n
-                sums["loss"] += float(loss.detach()) * n
+                sums["loss"] += sum(terms[k] for k in self.schedule.loss_terms) * n
                 for k, v in terms.items():
                     sums[k] += v * n
                 steps_done += 1

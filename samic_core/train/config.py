@@ -1,0 +1,75 @@
+"""What a training run is given (TrainConfig) and what it reports (TrainProgress, TrainResult).
+
+Plain data without torch, so that the CLI and the app can build and read them cheaply.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run needs; the CLI and the app fill it."""
+
+    folder: str | Path
+    out: str | Path
+    epochs: int = 300
+    batch_size: int = 4
+    lr: float = 1e-3
+    patience: int | None = None  # in the schedule's unit (paper: epochs; auto: steps)
+    schedule: str = "auto"  # "auto" or "paper", see samic_core/train/schedule.py
+    image_size: int = 224
+    device: str = "auto"
+    backbone: str = "resnet50"
+    backbone_weights: str = "imagenet"
+    seed: int = 0
+    resume: str | Path | None = None
+    classes: Sequence[str] | None = None
+    val_fraction: float = 0.2
+    flips: bool = False
+    output: str = "sigmoid"  # head normalisation, measured against softmax in docs/model.md
+    support_resize: str = "max"  # reference heat map -> feature size, see docs/model.md
+    feature_cache: bool = True
+    cache_max_gb: float = 4.0
+    overwrite: bool = False  # replace existing --out files (never needed with --resume)
+    annotations: str | Path | None = None  # annotation folder (default FOLDER/annotations)
+    squeeze_depth: int = 3  # 4D conv layers per squeeze block (paper table 5 ablation)
+    loss_terms: tuple[str, ...] | None = None  # None: the schedule's terms (table 6 ablation)
+
+    def as_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        return {
+            k: (str(v) if isinstance(v, Path) else list(v) if isinstance(v, tuple) else v)
+            for k, v in d.items()
+        }
+
+
+@dataclass(frozen=True)
+class TrainProgress:
+    """Sent after every step and at the end of every epoch (step == steps, val_loss set)."""
+
+    epoch: int
+    epochs: int
+    step: int
+    steps: int
+    train_loss: float  # running mean of this epoch so far
+    val_loss: float | None
+    best_loss: float | None
+    elapsed_s: float
+    eta_s: float | None  # to the epoch limit; early stopping may end sooner
+
+
+@dataclass
+class TrainResult:
+    best_path: Path | None  # None only when cancelled before the first epoch ended
+    last_path: Path | None
+    epochs_run: int
+    best_val_loss: float | None  # the loss that chose the best epoch (training loss if no val)
+    train_loss: float | None  # of the last completed epoch
+    history: list[dict[str, Any]] = field(default_factory=list)
+    cancelled: bool = False
