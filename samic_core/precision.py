@@ -38,4 +38,3 @@ def autocast(device: torch.device, precision: Precision) -> contextlib.AbstractC
     if precision == "fp32":
         return contextlib.nullcontext()
     return torch.autocast(device.type, dtype=_DTYPES[precision])
-
