@@ -131,17 +131,8 @@ def test_ray_run_equals_local_run_reports_corrupt_and_keeps_manual_work(
     assert [line for line in again.out.splitlines() if line.startswith("disc:")] == summary
     assert {p.name: p.stat().st_mtime_ns for p in (dist / "annotations").iterdir()} == mtimes
 
-    # --limit: a dry run on the first image by name
-    fresh = tmp_path / "fresh"
-    shutil.copytree(local, fresh, ignore=shutil.ignore_patterns("annotations"))
-    argv = _argv(trained_model, synthetic_folder, fresh, tiny_sam_checkpoint, "--ray",
-                 ray_address, "--limit", "1")  # fmt: skip
-    assert main(argv) == 1  # the first image by name is broken.png
-    assert (
-        "0 images annotated (0 objects), 0 with nothing found, 0 skipped" in capsys.readouterr().out
-    )
 
-
+@pytest.mark.slow  # ~30 s idle, minutes on a busy 2-core machine: the fast sibling is below
 def test_killed_driver_then_rerun_completes_every_image_once(
     ray_address, trained_model, synthetic_folder, tiny_sam_checkpoint, tmp_path,
     save_annotation, capsys,
@@ -204,3 +195,51 @@ def test_embed_ray_fills_a_cache_the_local_reader_accepts(
         np.testing.assert_allclose(emb.features.numpy(), fresh.features.numpy(), atol=1e-5)
     assert main(argv) == 1  # the local path: everything cached already
     assert capsys.readouterr().out.startswith("0 encoded, 3 already cached, 1 failed")
+
+
+def test_a_worker_skips_images_finished_by_an_earlier_or_stray_worker(
+    trained_model, synthetic_folder, tiny_sam_checkpoint, tmp_path, save_annotation
+) -> None:
+    """The killed-driver test's fast sibling, without a Ray runtime: the actor class itself."""
+    from samic_core.fileio import read_image_rgb
+    from samic_core.peaks import PeakRule
+    from samic_core.predict.autoannotate import ImageOutcome
+    from samic_core.predict.references import select_references
+    from samic_core.scale.ledger import RunLedger
+    from samic_core.scale.ray_predict import PredictActor, PredictJob
+
+    folder = _write_targets(tmp_path / "t", 4, save_annotation)
+    refs = select_references(AnnotationStore(synthetic_folder), "disc", 2)
+    job = PredictJob(
+        model=str(trained_model), refs_folder=str(synthetic_folder),
+        references={"disc": [(str(p), pts.tolist()) for p, pts in refs]},
+        images_folder=str(folder), out=None, one_prompt=False, rule=PeakRule.named("paper", 0.3),
+        sam={"checkpoint": str(tiny_sam_checkpoint), "model_type": "auto", "cache_dir": None,
+             "cache_dtype": "float32", "max_bytes": None},
+        ledger=str(tmp_path / "ledger"), labels=["disc"],
+    )  # fmt: skip
+    paths = [folder / n for n in ("t00.png", "t01.png", "t02.png", "t03.png", "broken.png")]
+
+    def batch(ps: list[Path]) -> dict:
+        pixels, errors = [], []
+        for p in ps:
+            try:
+                pixels.append(read_image_rgb(p))
+                errors.append("")
+            except Exception as e:  # noqa: BLE001
+                pixels.append(np.zeros((1, 1, 3), np.uint8))
+                errors.append(str(e))
+        return {"path": np.array([str(p) for p in ps]), "pixels": pixels, "error": errors}
+
+    PredictActor(job)(batch(paths[:2]))  # a run killed after two images
+    ledger = RunLedger(job.ledger)
+    stray = [ImageOutcome("t02.png", "protected")]  # what t02 cannot be on its own
+    ledger.record(paths[2], stray)  # a stray worker of the killed run finished t02 meanwhile
+    before = {p.name: p.stat().st_mtime_ns for p in (folder / "annotations").iterdir()}
+    rows = PredictActor(job)(batch(paths))  # the rerun's worker, given every image
+    outcomes = {n: json.loads(o)[0] for n, o in zip(rows["image"], rows["outcomes"], strict=True)}
+    assert outcomes["t02.png"]["status"] == "protected"  # the stray worker's record, not redone
+    assert outcomes["broken.png"]["status"] == "failed" and ledger.finished(paths[4]) is None
+    after = {p.name: p.stat().st_mtime_ns for p in (folder / "annotations").iterdir()}
+    assert {n: t for n, t in after.items() if n in before} == before  # t00, t01 not rewritten
+    assert all(ledger.finished(p) is not None for p in paths[:4])
