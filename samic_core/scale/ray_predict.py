@@ -23,7 +23,7 @@ import numpy as np
 
 from samic_core.predict.autoannotate import AutoAnnotateReport, ImageOutcome, annotate_image
 from samic_core.scale.ledger import RunLedger
-from samic_core.scale.ray_runtime import PoolPlan, blocks_for, build_engine, ray
+from samic_core.scale.ray_runtime import READER_CPUS, PoolPlan, blocks_for, build_engine, ray
 
 _NO_IMAGE = np.zeros((1, 1, 3), np.uint8)  # placeholder pixels of a row whose read failed
 
@@ -116,7 +116,7 @@ def run_pipeline(job: PredictJob, todo: list[Path], plan: PoolPlan) -> Iterator[
         return
     ds = ray.data.from_items([{"path": str(p)} for p in todo],
                              override_num_blocks=blocks_for(len(todo)))  # fmt: skip
-    ds = ds.map(read_row, num_cpus=1)
+    ds = ds.map(read_row, num_cpus=READER_CPUS)
     ds = ds.map_batches(
         PredictActor, fn_constructor_kwargs={"job": job}, batch_size=1, batch_format="numpy",
         **plan.map_batches_args(),

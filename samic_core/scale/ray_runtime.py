@@ -55,19 +55,26 @@ class PoolPlan:
         return {"concurrency": self.actors, "num_cpus": self.num_cpus, "num_gpus": self.num_gpus}
 
 
+READER_CPUS = 0.5  # per read-and-decode task: light next to the models, so two share a CPU
+
+
 def plan_pool(gpus: int, cpus_per_worker: float) -> PoolPlan:
     """`gpus` actors with one GPU each; with no GPU, as many CPU actors as the cluster's CPUs
-    allow after one CPU is kept for the reader tasks (at least one actor)."""
+    allow after READER_CPUS are kept for reading (at least one actor)."""
     resources = ray.cluster_resources()
+    cpus = resources.get("CPU", 1.0)
+    if cpus_per_worker + READER_CPUS > cpus:
+        raise SamicError(
+            f"--cpus-per-worker {cpus_per_worker:g} leaves no CPU for reading images on a Ray "
+            f"cluster of {cpus:g} CPUs (at most {max(cpus - READER_CPUS, 0):g})"
+        )
     if gpus > 0:
         have = resources.get("GPU", 0.0)
         if gpus > have:
             raise SamicError(f"--gpus {gpus}, but the Ray cluster has {have:g} GPUs")
         return PoolPlan(gpus, cpus_per_worker, 1.0)
-    cpus = resources.get("CPU", 1.0)
-    if cpus_per_worker > cpus:
-        raise SamicError(f"--cpus-per-worker {cpus_per_worker:g}, but the cluster has {cpus:g}")
-    return PoolPlan(max(1, math.floor((cpus - 1) / cpus_per_worker)), cpus_per_worker, 0.0)
+    actors = max(1, math.floor((cpus - READER_CPUS) / cpus_per_worker))
+    return PoolPlan(actors, cpus_per_worker, 0.0)
 
 
 def sam_spec(args: argparse.Namespace, checkpoint: str) -> dict[str, Any]:
