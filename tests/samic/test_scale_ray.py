@@ -29,6 +29,7 @@ from samic_core.scale.ledger import RUNS_DIRNAME  # noqa: E402
 from samic_core.testing.samic_task import make_synthetic_image  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.ray
 
 
 @pytest.fixture(scope="module")
