@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 
 setup: $(BIN)/python
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e ".[dev]"
+	$(BIN)/python -m pip install -e ".[dev,ray]"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

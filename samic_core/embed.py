@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from samic_core.errors import SamicError
 from samic_core.fileio import list_images
 from samic_core.sam.engine import SamEngine
@@ -42,14 +44,7 @@ def embed_folder(
             break
         cached = False
         try:
-            if (
-                engine.is_cached(path)
-                and engine.cache.get(engine.image_sha256(path), engine.model_id, engine.device)
-                is not None
-            ):
-                cached = True
-            else:
-                engine.embed_file(path)
+            cached = embed_one(engine, path)
         except SamicError as e:
             report.failed.append((path.name, str(e)))
         else:
@@ -60,3 +55,19 @@ def embed_folder(
         if progress is not None:
             progress(i + 1, len(images), path.name, cached)
     return report
+
+
+def embed_one(engine: SamEngine, path: Path, image: np.ndarray | None = None) -> bool:
+    """Make sure one image has a valid cached embedding; True when it already had one.
+
+    The unit of work shared by `embed_folder` and the Ray path (samic_core/scale). image: the
+    file's pixels when already read. Raises SamicError for an unreadable image.
+    """
+    assert engine.cache is not None
+    if (
+        engine.is_cached(path)
+        and engine.cache.get(engine.image_sha256(path), engine.model_id, engine.device) is not None
+    ):
+        return True
+    engine.embed_file(path, image=image)
+    return False

@@ -8,9 +8,15 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from samic_core.cli.options import add_sam_options, engine_from_args
-from samic_core.embed import embed_folder
+from samic_core.cli.options import (
+    add_sam_options,
+    add_scale_options,
+    check_scale_options,
+    engine_from_args,
+)
+from samic_core.embed import EmbedReport, embed_folder
 from samic_core.errors import SamicError
+from samic_core.fileio import list_images
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,14 +27,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("folder", type=Path)
     add_sam_options(p)
+    add_scale_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    check_scale_options(args)
     if args.no_cache:
         raise SamicError("--no-cache makes `samic embed` pointless: it only fills the cache")
     if not args.folder.is_dir():
         raise SamicError(f"{args.folder}: not a folder")
+    images = list_images(args.folder)[: args.limit]
+    if args.ray is not None:  # Ray is imported only here
+        from samic_core.scale.ray_embed import run_embed
+
+        report, cache_root = run_embed(args, images)
+        return _print_summary(report, cache_root)
     engine = engine_from_args(args)
     with tqdm(unit="img", desc="embedding") as bar:
 
@@ -38,10 +52,14 @@ def run(args: argparse.Namespace) -> int:
             bar.set_postfix_str(f"{name} ({'cached' if cached else 'encoded'})")
             bar.refresh()
 
-        report = embed_folder(engine, args.folder, progress)
+        report = embed_folder(engine, args.folder, progress, order=images)
+    return _print_summary(report, engine.cache.root if engine.cache else "")
+
+
+def _print_summary(report: EmbedReport, cache_root: object) -> int:
     sys.stdout.write(
         f"{report.encoded} encoded, {report.cached} already cached, {len(report.failed)} failed "
-        f"-> {engine.cache.root if engine.cache else ''}\n"
+        f"-> {cache_root}\n"
     )
     for name, err in report.failed:
         sys.stderr.write(f"  {name}: {err}\n")

@@ -145,3 +145,37 @@ def peak_rule_from_args(args: argparse.Namespace, default: Any):  # PeakRules (l
     if args.peak_radius is not None:
         rule = replace(rule, radius=args.peak_radius)
     return rule
+
+
+def add_scale_options(parser: argparse.ArgumentParser) -> None:
+    """--ray [ADDRESS], --gpus, --cpus-per-worker, --limit (docs/scale-out.md)."""
+    g = parser.add_argument_group("scale-out (docs/scale-out.md; needs the samic[ray] extra)")
+    g.add_argument(
+        "--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+        help="run on Ray: without ADDRESS a local Ray instance on this machine, else the "
+        "cluster at ADDRESS ('auto', HOST:6379 or ray://HOST:10001); resumable",
+    )  # fmt: skip
+    g.add_argument(
+        "--gpus", type=int, default=None,
+        help="with --ray: N actors with one GPU each (default 0: CPU actors)",
+    )  # fmt: skip
+    g.add_argument(
+        "--cpus-per-worker", type=float, default=None,
+        help="with --ray: CPUs per model actor (default 1; without GPUs the pool has as many "
+        "actors as the cluster's CPUs allow, one CPU kept for reading)",
+    )  # fmt: skip
+    g.add_argument("--limit", type=int, default=None, metavar="N",
+                   help="only the first N images by name (a dry run)")  # fmt: skip
+
+
+def check_scale_options(args: argparse.Namespace) -> None:
+    """Refuse --gpus/--cpus-per-worker without --ray, and values that make no sense."""
+    for flag, value in (("--gpus", args.gpus), ("--cpus-per-worker", args.cpus_per_worker)):
+        if value is not None and args.ray is None:
+            raise SamicError(f"{flag} only applies with --ray")
+    if args.gpus is not None and args.gpus < 0:
+        raise SamicError(f"--gpus must be 0 or more, got {args.gpus}")
+    if args.cpus_per_worker is not None and not args.cpus_per_worker > 0:
+        raise SamicError(f"--cpus-per-worker must be more than 0, got {args.cpus_per_worker}")
+    if args.limit is not None and args.limit < 1:
+        raise SamicError(f"--limit must be at least 1, got {args.limit}")

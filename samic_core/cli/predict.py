@@ -10,13 +10,15 @@ from samic_core.annotation import AnnotationStore
 from samic_core.cli.options import (
     add_peak_options,
     add_sam_options,
+    add_scale_options,
+    check_scale_options,
     engine_from_args,
     peak_rule_from_args,
     progress_bar,
 )
 from samic_core.errors import SamicError
 from samic_core.fileio import list_images
-from samic_core.predict.autoannotate import auto_annotate
+from samic_core.predict.autoannotate import AutoAnnotateReport, auto_annotate
 from samic_core.predict.predictor import SamicPredictor
 from samic_core.predict.references import DEFAULT_SHOTS, choose_references, use_references
 
@@ -48,10 +50,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_peak_options(p)
     p.add_argument("--one-prompt", action="store_true", help="send all peaks to SAM as one object")
     add_sam_options(p)
+    add_scale_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    check_scale_options(args)
     if args.shots < 1:
         raise SamicError("--shots must be at least 1")
     for option, folder in (("--images", args.images), ("--refs", args.refs)):
@@ -66,10 +70,19 @@ def run(args: argparse.Namespace) -> int:
     references = {}
     for c in classes:
         references[c] = choose_references(ref_store, c, k=args.shots)
-    engine = engine_from_args(args)
     store = AnnotationStore(args.images, args.out)
-    images = list_images(args.images)
+    images = list_images(args.images)[: args.limit]
     rule = peak_rule_from_args(args, predictor.default_rule)
+    if args.ray is not None:  # Ray is imported only here
+        from samic_core.scale.ray_predict import run_predict
+
+        reports, resumed = run_predict(args, references, images, rule, store.dir)
+        for c, report in reports.items():
+            _print_summary(c, len(references[c]), report, store.dir)
+        if resumed:
+            sys.stdout.write(f"({resumed} of the images were finished by an earlier run)\n")
+        return 1 if any(r.failed for r in reports.values()) else 0
+    engine = engine_from_args(args)
     failed = 0
     for c, refs in references.items():
         use_references(predictor, ref_store, c, refs)
@@ -78,13 +91,18 @@ def run(args: argparse.Namespace) -> int:
                 predictor, engine, images, store, c, progress,
                 one_prompt=args.one_prompt, rule=rule,
             )  # fmt: skip
-        sys.stdout.write(
-            f"{c}: {len(refs)} references; {len(report.written)} images annotated "
-            f"({report.objects} objects), {len(report.empty)} with nothing found, "
-            f"{len(report.skipped_protected)} skipped (manual, reviewed or done), "
-            f"{len(report.failed)} failed -> {store.dir}\n"
-        )
-        for name, err in report.failed:
-            sys.stderr.write(f"  {name}: {err}\n")
+        _print_summary(c, len(refs), report, store.dir)
         failed += len(report.failed)
     return 1 if failed else 0
+
+
+def _print_summary(label: str, refs: int, report: AutoAnnotateReport, out: Path) -> None:
+    """One line per class (written / empty / protected / failed), then each failure's error."""
+    sys.stdout.write(
+        f"{label}: {refs} references; {len(report.written)} images annotated "
+        f"({report.objects} objects), {len(report.empty)} with nothing found, "
+        f"{len(report.skipped_protected)} skipped (manual, reviewed or done), "
+        f"{len(report.failed)} failed -> {out}\n"
+    )
+    for name, err in report.failed:
+        sys.stderr.write(f"  {name}: {err}\n")

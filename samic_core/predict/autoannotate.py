@@ -41,20 +41,23 @@ def suggest_objects(
     label: str,
     one_prompt: bool = False,
     rule: PeakRule | None = None,
+    image: np.ndarray | None = None,
 ) -> list[tuple[np.ndarray, MaskResult]]:
     """[(points (N, 2) xy, SAM's mask for them)] for one image; empty when no peak was found.
 
     `label` names the class being suggested (for logging; the predictor's references decide
     what is found). one_prompt: send all peaks to SAM as a single object. rule: how peaks are
     found (default PeakRule(): local maxima with an absolute floor, samic_core/peaks.py).
+    image: the file's pixels when already read (read_image_rgb), e.g. by a Ray reader task.
     """
-    image = read_image_rgb(image_path)
+    if image is None:
+        image = read_image_rgb(image_path)
     peaks = predictor.peaks(image, rule)
     log.debug("%s: %d %s peaks", Path(image_path).name, len(peaks), label)
     if not peaks:
         return []
     points = np.array([[p.x, p.y] for p in peaks], np.float64)
-    emb, _ = engine.embed_file(image_path)
+    emb, _ = engine.embed_file(image_path, image=image)
     groups = [points] if one_prompt else [points[i : i + 1] for i in range(len(points))]
     out: list[tuple[np.ndarray, MaskResult]] = []
     for pts in groups:  # strongest peak first
@@ -77,6 +80,18 @@ class AutoAnnotateReport:
     empty: list[str] = field(default_factory=list)  # no peak above the threshold; nothing written
     failed: list[tuple[str, str]] = field(default_factory=list)  # (image name, error)
     cancelled: bool = False
+
+    def add(self, outcome: ImageOutcome) -> None:
+        """Count one image's outcome."""
+        if outcome.status == "written":
+            self.written.append(outcome.image)
+            self.objects += outcome.objects
+        elif outcome.status == "empty":
+            self.empty.append(outcome.image)
+        elif outcome.status == "protected":
+            self.skipped_protected.append(outcome.image)
+        else:
+            self.failed.append((outcome.image, outcome.error))
 
 
 def _protected(ann: ImageAnnotation) -> bool:
@@ -152,6 +167,51 @@ def _drop_stale(store: AnnotationStore, path: Path, label: str, engine: SamEngin
         store.delete(path.name)
 
 
+@dataclass(frozen=True)
+class ImageOutcome:
+    """What annotate_image did to one image: status is one of OUTCOMES."""
+
+    image: str
+    status: str
+    objects: int = 0  # objects of the label in the saved annotation ("written" only)
+    error: str = ""  # "failed" only
+
+
+OUTCOMES = ("written", "empty", "protected", "failed")
+
+
+def annotate_image(
+    predictor: SamicPredictor,
+    engine: SamEngine,
+    path: Path,
+    store: AnnotationStore,
+    label: str,
+    one_prompt: bool = False,
+    rule: PeakRule | None = None,
+    image: np.ndarray | None = None,
+) -> ImageOutcome:
+    """Predict one image and save it (atomic, protection re-checked); never raises for bad input.
+
+    The unit of work shared by `auto_annotate` and the Ray path (samic_core/scale), so both
+    write the same annotation. image: the already-read pixels, if any (see suggest_objects).
+    """
+    try:
+        if store.exists(path.name) and _protected(store.load_json(path.name)):
+            return ImageOutcome(path.name, "protected")
+        found = suggest_objects(predictor, engine, path, label, one_prompt, rule, image)
+        if not found:
+            _drop_stale(store, path, label, engine)
+            return ImageOutcome(path.name, "empty")
+        ann, instances = _merge(store, path, label, found, engine)
+        store.save(ann, instances)
+        return ImageOutcome(path.name, "written", sum(o.label == label for o in ann.objects))
+    except _ProtectedNow:
+        return ImageOutcome(path.name, "protected")
+    except (SamicError, OSError, ValueError) as e:
+        log.warning("%s: %s", path.name, e)
+        return ImageOutcome(path.name, "failed", error=str(e))
+
+
 def auto_annotate(
     predictor: SamicPredictor,
     engine: SamEngine,
@@ -175,24 +235,7 @@ def auto_annotate(
         if should_stop is not None and should_stop():
             report.cancelled = True
             break
-        try:
-            if store.exists(path.name) and _protected(store.load_json(path.name)):
-                report.skipped_protected.append(path.name)
-            else:
-                found = suggest_objects(predictor, engine, path, label, one_prompt, rule)
-                if found:
-                    ann, instances = _merge(store, path, label, found, engine)
-                    store.save(ann, instances)
-                    report.written.append(path.name)
-                    report.objects += sum(o.label == label for o in ann.objects)
-                else:
-                    report.empty.append(path.name)
-                    _drop_stale(store, path, label, engine)
-        except _ProtectedNow:
-            report.skipped_protected.append(path.name)
-        except (SamicError, OSError, ValueError) as e:
-            log.warning("%s: %s", path.name, e)
-            report.failed.append((path.name, str(e)))
+        report.add(annotate_image(predictor, engine, path, store, label, one_prompt, rule))
         if progress is not None:
             progress(i + 1, total, path.name)
     return report

@@ -141,19 +141,26 @@ class SamEngine:
         return self.cache.get(self.image_sha256(path), self.model_id, self.device)
 
     def embed_file(
-        self, path: str | Path, progress: EncodeProgress | None = None
+        self,
+        path: str | Path,
+        progress: EncodeProgress | None = None,
+        image: np.ndarray | None = None,
     ) -> tuple[ImageEmbedding, bool]:
         """Embedding of an image file, from the cache if possible; returns (embedding, was_cached).
 
         A corrupt cache entry counts as a miss and is overwritten by the recomputed one.
-        progress: see `encode` (only called when the image is encoded).
+        progress: see `encode` (only called when the image is encoded). image: the file's
+        pixels when the caller has already read them (read_image_rgb), so they are not decoded
+        twice; the cache key is still the file's content hash.
         """
         digest = self.image_sha256(path)
         if self.cache is not None:
             emb = self.cache.get(digest, self.model_id, self.device, self.embedding_shape)
             if emb is not None:
                 return emb, True
-        emb = self.encode(read_image_rgb(path), image_sha256=digest, progress=progress)
+        if image is None:
+            image = read_image_rgb(path)
+        emb = self.encode(image, image_sha256=digest, progress=progress)
         if self.cache is not None:
             try:
                 self.cache.put(emb)

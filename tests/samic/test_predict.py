@@ -191,7 +191,7 @@ def test_auto_annotate_rechecks_protection_right_before_writing(
     store.save(done, np.zeros((96, 128), np.uint16))
     done_json = store.json_path("done.png").read_bytes()
 
-    def predict_while_the_user_saves(predictor, engine, path, label, one_prompt, threshold):
+    def predict_while_the_user_saves(predictor, engine, path, label, one_prompt, rule, image):
         if path.name == "busy.png":  # the annotator saves manual work meanwhile
             save_annotation(folder, "busy.png", [("disc", [(60, 40)], "manual", True)])
         mask = np.zeros((96, 128), bool)

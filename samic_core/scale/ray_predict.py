@@ -1,0 +1,197 @@
+"""`samic predict --ray`: the auto-annotation of a folder as a Ray Data pipeline.
+
+    image paths (driver, minus those the run's ledger has finished)
+      -> read + decode on CPU tasks (a corrupt file becomes an error row, the run goes on)
+      -> SAMIC + SAM on an actor pool (models and references loaded once per actor)
+      -> annotate_image per class: the same atomic, protection-checking save as the local path
+      -> the image's ledger marker (samic_core/scale/ledger.py), then a row back to the driver
+
+Images and annotations live on a filesystem every node shares. A rerun of the same command
+skips the finished images; an image is claimed (flock stripe) while it is processed, so two
+workers never write it at the same time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from samic_core.predict.autoannotate import AutoAnnotateReport, ImageOutcome, annotate_image
+from samic_core.scale.ledger import RunLedger
+from samic_core.scale.ray_runtime import READER_CPUS, PoolPlan, blocks_for, build_engine, ray
+
+_NO_IMAGE = np.zeros((1, 1, 3), np.uint8)  # placeholder pixels of a row whose read failed
+
+
+def read_row(row: dict[str, Any]) -> dict[str, Any]:
+    """CPU stage: decode one image (EXIF-oriented RGB); an unreadable one becomes an error row."""
+    from samic_core.errors import SamicError
+    from samic_core.fileio import read_image_rgb
+
+    try:
+        return {"path": row["path"], "pixels": read_image_rgb(row["path"]), "error": ""}
+    except (SamicError, OSError, ValueError) as e:
+        return {"path": row["path"], "pixels": _NO_IMAGE, "error": str(e)}
+
+
+@dataclass
+class PredictJob:
+    """Everything an actor needs, as plain values (shipped to every actor once)."""
+
+    model: str
+    refs_folder: str
+    references: dict[str, list[tuple[str, list[list[float]]]]]  # class -> [(image, points)]
+    images_folder: str
+    out: str | None
+    sam: dict[str, Any]
+    one_prompt: bool
+    rule: Any  # PeakRule (picklable dataclass)
+    ledger: str
+    device: str = "cpu"
+    cpus: float = 1.0
+    labels: list[str] = field(default_factory=list)
+
+
+class PredictActor:
+    """One model-holding worker: loads SAMIC, its references and SAM once, then per image runs
+    annotate_image for every class in order (the order the local path applies them)."""
+
+    def __init__(self, job: PredictJob) -> None:
+        from samic_core.annotation import AnnotationStore
+        from samic_core.predict.predictor import SamicPredictor
+        from samic_core.predict.references import use_references
+
+        self.job = job
+        self.engine = build_engine(job.sam, job.device, job.cpus)
+        precision = job.sam.get("precision", "auto")
+        base = SamicPredictor.from_file(job.model, job.device, precision=precision)
+        ref_store = AnnotationStore(job.refs_folder)
+        self.predictors = {}
+        for label in job.labels:
+            predictor = SamicPredictor(base.net, base.meta, precision)
+            refs = [(Path(p), np.asarray(pts, np.float64)) for p, pts in job.references[label]]
+            use_references(predictor, ref_store, label, refs)
+            self.predictors[label] = predictor
+        self.store = AnnotationStore(job.images_folder, job.out)
+        self.ledger = RunLedger(job.ledger)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[str]]:
+        names, results = [], []
+        for path, pixels, error in zip(batch["path"], batch["pixels"], batch["error"], strict=True):
+            path = Path(str(path))
+            outcomes = self._one(path, np.asarray(pixels), str(error))
+            names.append(path.name)
+            results.append(json.dumps([asdict(o) for o in outcomes]))
+        return {"image": names, "outcomes": results}
+
+    def _one(self, path: Path, pixels: np.ndarray, error: str) -> list[ImageOutcome]:
+        if error:
+            return [ImageOutcome(path.name, "failed", error=error) for _ in self.job.labels]
+        with self.ledger.claim(path.name):
+            done = self.ledger.finished(path)
+            if done is not None:  # finished meanwhile (a worker of an earlier, killed run)
+                return done
+            outcomes = []
+            for label in self.job.labels:
+                try:
+                    outcomes.append(
+                        annotate_image(self.predictors[label], self.engine, path, self.store,
+                                       label, self.job.one_prompt, self.job.rule, pixels)
+                    )  # fmt: skip
+                except Exception as e:  # noqa: BLE001 - one image must never stop the run
+                    outcomes.append(ImageOutcome(path.name, "failed", error=f"{e!r}"))
+            if all(o.status != "failed" for o in outcomes):
+                self.ledger.record(path, outcomes)
+            return outcomes
+
+
+def run_pipeline(job: PredictJob, todo: list[Path], plan: PoolPlan) -> Iterator[list[ImageOutcome]]:
+    """Run the pipeline over `todo`, yielding each image's outcomes (one per class) as they
+    finish; stopping the iteration (Ctrl+C) stops the run."""
+    if not todo:
+        return
+    ds = ray.data.from_items([{"path": str(p)} for p in todo],
+                             override_num_blocks=blocks_for(len(todo)))  # fmt: skip
+    ds = ds.map(read_row, num_cpus=READER_CPUS)
+    ds = ds.map_batches(
+        PredictActor, fn_constructor_kwargs={"job": job}, batch_size=1, batch_format="numpy",
+        **plan.map_batches_args(),
+    )  # fmt: skip
+    for row in ds.iter_rows():
+        yield [ImageOutcome(**o) for o in json.loads(row["outcomes"])]
+
+
+@dataclass
+class ScaleSummary:
+    """Per class: the local path's report, plus how many images an earlier run had finished."""
+
+    reports: dict[str, AutoAnnotateReport]
+    resumed: int = 0
+
+    def add(self, outcomes: list[ImageOutcome], labels: list[str]) -> None:
+        for label, outcome in zip(labels, outcomes, strict=True):
+            self.reports[label].add(outcome)
+
+
+def run_predict(
+    args: Any,
+    references: dict[str, list[tuple[Path, np.ndarray]]],
+    images: list[Path],
+    rule: Any,
+    out_dir: Path,
+) -> tuple[dict[str, AutoAnnotateReport], int]:
+    """Driver of `samic predict --ray`: skip what this run's ledger has finished, run the rest
+    on the cluster with a per-image progress bar; returns (report per class, images resumed)."""
+    from tqdm import tqdm
+
+    from samic_core.cli.options import resolve_checkpoint
+    from samic_core.fileio import sha256_file
+    from samic_core.sam.checkpoint_id import checkpoint_sha256
+    from samic_core.scale.ledger import run_key
+    from samic_core.scale.ray_runtime import connected, plan_pool, sam_spec
+
+    labels = list(references)
+    checkpoint = resolve_checkpoint(args.checkpoint, args.model_type)
+    refs = {
+        c: [(str(Path(p).resolve()), np.asarray(pts).tolist()) for p, pts in r]
+        for c, r in references.items()
+    }
+    key = run_key({
+        "model": sha256_file(args.model), "sam": checkpoint_sha256(checkpoint),
+        "model_type": args.model_type, "references": {c: [(Path(p).name, pts) for p, pts in r]
+                                                      for c, r in refs.items()},
+        "rule": asdict(rule), "one_prompt": args.one_prompt,
+        "precision": getattr(args, "precision", "auto"),
+    })  # fmt: skip
+    ledger = RunLedger.for_run(out_dir, key)
+    finished = ledger.all_finished(images)
+    summary = ScaleSummary({c: AutoAnnotateReport() for c in labels}, resumed=len(finished))
+    for outcomes in finished.values():
+        summary.add(outcomes, labels)
+    todo = [p for p in images if p.name not in finished]
+    with connected(args.ray):
+        plan = plan_pool(args.gpus or 0, args.cpus_per_worker or 1.0)
+        job = PredictJob(
+            model=str(Path(args.model).resolve()), refs_folder=str(Path(args.refs).resolve()),
+            references=refs, images_folder=str(Path(args.images).resolve()),
+            out=None if args.out is None else str(Path(args.out).resolve()),
+            sam=sam_spec(args, str(checkpoint.resolve())), one_prompt=args.one_prompt, rule=rule,
+            ledger=str(ledger.root.resolve()), device=_device(args, plan), cpus=plan.num_cpus,
+            labels=labels,
+        )  # fmt: skip
+        with tqdm(total=len(images), initial=len(finished), unit="img", desc="predicting") as bar:
+            for outcomes in run_pipeline(job, todo, plan):
+                summary.add(outcomes, labels)
+                bar.set_postfix_str(outcomes[0].image if outcomes else "")
+                bar.update(1)
+    return summary.reports, summary.resumed
+
+
+def _device(args: Any, plan: PoolPlan) -> str:
+    """--device when given, else the plan's (cuda for GPU actors, cpu otherwise)."""
+    return plan.device if args.device == "auto" else args.device

@@ -1,0 +1,116 @@
+"""Connecting to Ray and sizing the worker pool (only imported when `--ray` is given)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from samic_core.errors import SamicError
+
+try:
+    import ray
+    import ray.data
+except ImportError as e:  # pragma: no cover - exercised where the extra is missing
+    raise SamicError(
+        f"--ray needs the Ray extra: pip install 'samic[ray]' (on every node of the cluster); {e}"
+    ) from e
+
+LOCAL = "local"  # `--ray` without an address
+
+
+@contextmanager
+def connected(address: str) -> Iterator[None]:
+    """Use the Ray instance this process already has, else start a local one (LOCAL) or join
+    the cluster at `address` ("auto", "HOST:6379", "ray://HOST:10001"); leave it as found."""
+    if ray.is_initialized():
+        yield
+        return
+    try:
+        ray.init(address=None if address == LOCAL else address, log_to_driver=True)
+    except (ConnectionError, RuntimeError, ValueError) as e:
+        raise SamicError(f"cannot connect to the Ray cluster at {address!r}: {e}") from e
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+@dataclass(frozen=True)
+class PoolPlan:
+    """The actor pool: how many model-holding actors, each with these resources."""
+
+    actors: int
+    num_cpus: float
+    num_gpus: float
+
+    @property
+    def device(self) -> str:
+        return "cuda" if self.num_gpus else "cpu"
+
+    def map_batches_args(self) -> dict[str, Any]:
+        return {"concurrency": self.actors, "num_cpus": self.num_cpus, "num_gpus": self.num_gpus}
+
+
+READER_CPUS = 0.5  # per read-and-decode task: light next to the models, so two share a CPU
+
+
+def plan_pool(gpus: int, cpus_per_worker: float) -> PoolPlan:
+    """`gpus` actors with one GPU each; with no GPU, as many CPU actors as the cluster's CPUs
+    allow after READER_CPUS are kept for reading (at least one actor)."""
+    resources = ray.cluster_resources()
+    cpus = resources.get("CPU", 1.0)
+    if cpus_per_worker + READER_CPUS > cpus:
+        raise SamicError(
+            f"--cpus-per-worker {cpus_per_worker:g} leaves no CPU for reading images on a Ray "
+            f"cluster of {cpus:g} CPUs (at most {max(cpus - READER_CPUS, 0):g})"
+        )
+    if gpus > 0:
+        have = resources.get("GPU", 0.0)
+        if gpus > have:
+            raise SamicError(f"--gpus {gpus}, but the Ray cluster has {have:g} GPUs")
+        return PoolPlan(gpus, cpus_per_worker, 1.0)
+    actors = max(1, math.floor((cpus - READER_CPUS) / cpus_per_worker))
+    return PoolPlan(actors, cpus_per_worker, 0.0)
+
+
+def sam_spec(args: argparse.Namespace, checkpoint: str) -> dict[str, Any]:
+    """What an actor needs to build the same SamEngine as engine_from_args (plain values)."""
+    from samic_core.paths import embeddings_dir
+
+    max_gb = getattr(args, "cache_max_gb", None)
+    if max_gb is not None and not max_gb >= 0:
+        raise SamicError(f"--cache-max-gb must be a number >= 0, got {max_gb}")
+    cache_dir = args.cache_dir if args.cache_dir is not None else embeddings_dir()
+    return {
+        "checkpoint": checkpoint,
+        "model_type": args.model_type,
+        "cache_dir": None if args.no_cache else str(cache_dir),
+        "cache_dtype": args.cache_dtype,
+        "max_bytes": None if max_gb is None else int(max_gb * (1 << 30)),
+        "precision": getattr(args, "precision", "auto"),
+    }
+
+
+def build_engine(spec: dict[str, Any], device: str, cpus: float):  # -> SamEngine
+    """The actor's SamEngine (loaded once per actor) on `device`, torch limited to its CPUs."""
+    import torch
+
+    from samic_core.sam.cache import EmbeddingCache
+    from samic_core.sam.engine import SamEngine
+
+    torch.set_num_threads(max(1, int(cpus)))
+    cache = None
+    if spec["cache_dir"] is not None:
+        cache = EmbeddingCache(spec["cache_dir"], dtype=spec["cache_dtype"],
+                               max_bytes=spec["max_bytes"])  # fmt: skip
+    precision = spec.get("precision", "auto")
+    return SamEngine(spec["checkpoint"], spec["model_type"], device, cache, precision)
+
+
+def blocks_for(n: int, per_block: int = 4) -> int:
+    """Input blocks for n images: small blocks keep every actor busy and progress smooth."""
+    return max(1, math.ceil(n / per_block))
