@@ -186,11 +186,16 @@ class Session(QObject):
             time.sleep(0.005)
         return not self.editor.pending_count
 
-    def close(self) -> bool:
-        """On window close: let pending masks land, save what needs saving, stop workers."""
+    def close(self, saved: Callable[[], None] | None = None) -> bool:
+        """On window close: let pending masks land, save what needs saving, stop workers.
+
+        `saved` runs once the work is safe and before waiting for the worker in progress (a
+        vit_b encode block takes seconds on a busy CPU): the window hides there, not after."""
         self.wait_pending()
         if not self.flush():
             return False
+        if saved is not None:
+            saved()
         self.service.shutdown()
         return True
 
