@@ -47,6 +47,7 @@ class Session(QObject):
         service.engine_failed.connect(lambda msg: self.engine_state.emit("failed", msg))
         service.embedding_failed.connect(lambda path, msg: self.error.emit(msg))
         editor.settled.connect(self._settled)
+        editor.changed.connect(self._started)
 
     # ---- engine ------------------------------------------------------------------------------
     def checkpoint(self) -> Path | None:
@@ -172,6 +173,14 @@ class Session(QObject):
         else:
             doc.dirty = False
         return True
+
+    def _started(self) -> None:
+        """The first object on an image makes it "in progress" at once, not on its next save."""
+        doc = self.editor.doc
+        if doc is None or self.project.statuses.get(doc.name) != ImageStatus.NOT_STARTED:
+            return
+        if any(o.has_prompts or o.mask is not None for o in doc.objects):
+            self.project._set_status(doc.name, ImageStatus.IN_PROGRESS)
 
     def _settled(self, doc: Document) -> None:
         """A document left behind received its pending masks: store them too."""

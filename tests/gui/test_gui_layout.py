@@ -66,3 +66,14 @@ def test_image_names_stay_readable_with_predicted_images(qtbot):
     item = tree.topLevelItem(0)
     assert "predicted, not reviewed" in item.toolTip(1)
     assert tree.horizontalScrollBar().maximum() == 0  # nothing hidden sideways
+
+
+def test_image_list_says_in_progress_as_soon_as_an_object_exists(qtbot, window):
+    """The list said "not started" beside an image with three objects until it was saved."""
+    from sambox.model.status import ImageStatus
+
+    name = window.editor.doc.name
+    assert window.image_list.status(name) is ImageStatus.NOT_STARTED
+    click(qtbot, window, 80, 120)
+    assert window.image_list.status(name) is ImageStatus.IN_PROGRESS
+    assert "1 in progress" in window.image_list.summary.text()
