@@ -244,8 +244,8 @@ class EditorController(QObject):
         if doc is None:
             return
         cur = doc.current
-        if cur is not None and not cur.has_prompts:
-            return  # already on a fresh object
+        if cur is not None and not cur.has_prompts and cur.mask is None:
+            return  # already on a fresh object (a polygon object has a mask: keep it)
         objs = tuple(o for o in doc.objects if o.has_prompts or o.mask is not None)
         obj = ObjectState(id=doc.next_id(), label=self.active_label)
         self._commit("new object", Snapshot((*objs, obj), obj.id, doc.state.done))

@@ -47,6 +47,7 @@ class Session(QObject):
         service.engine_failed.connect(lambda msg: self.engine_state.emit("failed", msg))
         service.embedding_failed.connect(lambda path, msg: self.error.emit(msg))
         editor.settled.connect(self._settled)
+        editor.changed.connect(self._started)
 
     # ---- engine ------------------------------------------------------------------------------
     def checkpoint(self) -> Path | None:
@@ -173,6 +174,14 @@ class Session(QObject):
             doc.dirty = False
         return True
 
+    def _started(self) -> None:
+        """The first object on an image makes it "in progress" at once, not on its next save."""
+        doc = self.editor.doc
+        if doc is None or self.project.statuses.get(doc.name) != ImageStatus.NOT_STARTED:
+            return
+        if any(o.has_prompts or o.mask is not None for o in doc.objects):
+            self.project._set_status(doc.name, ImageStatus.IN_PROGRESS)
+
     def _settled(self, doc: Document) -> None:
         """A document left behind received its pending masks: store them too."""
         if self.settings.autosave and not doc.locked:
@@ -186,11 +195,16 @@ class Session(QObject):
             time.sleep(0.005)
         return not self.editor.pending_count
 
-    def close(self) -> bool:
-        """On window close: let pending masks land, save what needs saving, stop workers."""
+    def close(self, saved: Callable[[], None] | None = None) -> bool:
+        """On window close: let pending masks land, save what needs saving, stop workers.
+
+        `saved` runs once the work is safe and before waiting for the worker in progress (a
+        vit_b encode block takes seconds on a busy CPU): the window hides there, not after."""
         self.wait_pending()
         if not self.flush():
             return False
+        if saved is not None:
+            saved()
         self.service.shutdown()
         return True
 

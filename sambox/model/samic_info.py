@@ -264,18 +264,24 @@ def training_problems(
     return problems
 
 
+NBSP = "\u00a0"
+
+
 def format_duration(seconds: float | None) -> str:
-    """'about 2 min 05 s' style; 'estimating…' when unknown."""
+    """'about 2 min 05 s' style; 'estimating…' when unknown.
+
+    A number and its unit are joined by a no-break space (NBSP): the wrapped time-left label
+    read "about 12" / "s (to epoch 5)" on two lines."""
     if seconds is None or seconds != seconds:  # None or NaN
         return "estimating…"
     s = max(0, round(seconds))
     if s < 60:
-        return f"about {s} s"
+        return f"about {s}{NBSP}s"
     m, s = divmod(s, 60)
     if m < 60:
-        return f"about {m} min {s:02d} s"
+        return f"about {m}{NBSP}min {s:02d}{NBSP}s"
     h, m = divmod(m, 60)
-    return f"about {h} h {m:02d} min"
+    return f"about {h}{NBSP}h {m:02d}{NBSP}min"
 
 
 def time_left_text(
@@ -294,8 +300,8 @@ def time_left_text(
     per_epoch = eta_s / remaining_steps * steps
     soonest = per_epoch * min(patience, epochs - epoch) + (steps - step) * per_epoch / steps
     if soonest >= eta_s * 0.9:
-        return f"Time left: {format_duration(eta_s)} (to epoch {epochs})"
+        return f"Time left: {format_duration(eta_s)} (to epoch{NBSP}{epochs})"
     return (
         f"Time left: {format_duration(soonest)} if the loss stops improving, "
-        f"at most {format_duration(eta_s).removeprefix('about ')} (to epoch {epochs})"
+        f"at most {format_duration(eta_s).removeprefix('about ')} (to epoch{NBSP}{epochs})"
     )

@@ -16,6 +16,11 @@ class ImageStatus(Enum):
     def label(self) -> str:
         return self.value
 
+    @property
+    def short(self) -> str:
+        """The label in the image list's narrow column (the full label is its tooltip)."""
+        return "to review" if self is ImageStatus.PREDICTED else self.value
+
 
 def status_from(done: bool, predicted_unreviewed: bool) -> ImageStatus:
     """Status of an image whose annotation file exists and is valid."""

@@ -163,6 +163,10 @@ class AutoAnnotateDialog(QDialog):
         self.cancel_button.setEnabled(False)
         self.cancel_button.setToolTip("Stops after the image in progress; written files stay")
         self.close_button = QPushButton("Close")
+        self.close_button.setToolTip(
+            "Auto-annotation goes on in the background when this is closed "
+            "(Auto-annotate… shows it again); Cancel stops it"
+        )
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)
         for b in (self.start_button, self.cancel_button, self.close_button):
@@ -348,8 +352,3 @@ class AutoAnnotateDialog(QDialog):
         self._running = None
         self._set_running(False)
         self._error(text)
-
-    def closeEvent(self, event: Any) -> None:
-        if self._running is not None:
-            self.service.cancel_auto_annotate()  # the dialog is going away: stop the batch
-        super().closeEvent(event)

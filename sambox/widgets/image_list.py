@@ -77,7 +77,9 @@ class ImageList(QWidget):
         item = self._items.get(name)
         if item is None:
             return
-        item.setText(1, f"● {status.label}")
+        item.setText(1, f"● {status.short}")  # short: a long status squeezed the names
+        item.setToolTip(1, status.label)
+        item.setToolTip(0, name)
         item.setForeground(1, QBrush(STATUS_COLOURS[status]))
         item.setData(1, Qt.ItemDataRole.UserRole, status)
         self._apply_filter()

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEventLoop, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QColor
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -390,8 +391,13 @@ class MainWindow(QMainWindow):
         )
         return {buttons.Save: SAVE, buttons.Discard: DISCARD}.get(answer, CANCEL)
 
+    def _hide_now(self) -> None:
+        """Take the window off the screen at once (quitting waits for background work)."""
+        self.hide()
+        QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.session.close():
+        if self.session.close(saved=self._hide_now):
             self.settings.sync()
             event.accept()
         else:

@@ -96,6 +96,7 @@ class SamicUI(QObject):
         self.review.error.connect(w.report_error)
         self.review.order_changed.connect(self._order_changed)
         self.samic.models_changed.connect(self.refresh_models)
+        self.samic.annotate_progress.connect(self._annotate_progress)
         self.project.folder_opened.connect(self._folder_opened)
         self.project.status_changed.connect(lambda *_: self.update_review_bar())
         self.editor.changed.connect(self.update_review_bar)
@@ -212,6 +213,7 @@ class SamicUI(QObject):
             self.window.show_message("Open a folder first.")
             return None
         if self.annotate_dialog is not None and self.annotate_dialog.running:
+            self.annotate_dialog.show()  # closed while running: it only hid
             self.annotate_dialog.raise_()
             return self.annotate_dialog
         self.session.flush()  # the open image's edits are saved before the batch looks at it
@@ -243,6 +245,11 @@ class SamicUI(QObject):
 
     def _remember_peaks(self, peaks: str) -> None:
         self.window.settings.samic_peaks = peaks
+
+    def _annotate_progress(self, done: int, total: int, _name: str) -> None:
+        """The dialog was closed while it runs: its progress goes to the status bar."""
+        if self.annotate_dialog is not None and not self.annotate_dialog.isVisible():
+            self.window.show_message(f"Auto-annotate: {done} / {total} images…")
 
     def _annotated(self, request: AutoAnnotateRequest, outcome: AutoAnnotateOutcome) -> None:
         if self.project.folder is None or Path(request.target_folder) != self.project.folder:

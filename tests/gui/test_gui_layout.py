@@ -38,3 +38,42 @@ def test_one_row_selected_after_ctrl_return(qtbot, window):
     selected = [i.text(0) for i in tree.selectedItems()]
     assert selected == ["b.png"]
     assert tree.currentItem().text(0) == "b.png"
+
+
+def test_image_names_stay_readable_with_predicted_images(qtbot):
+    """After auto-annotate the long status "predicted, not reviewed" squeezed the name column
+    of a normal-width images panel down to "photo_0…"; the list shows a short status (full
+    text in the tooltip) and the names keep their width."""
+    from PySide6.QtWidgets import QApplication
+
+    from sambox.model.status import ImageStatus
+    from sambox.widgets.image_list import ImageList
+
+    panel = ImageList()
+    qtbot.addWidget(panel)
+    panel.resize(300, 400)
+    names = {f"photo_{i:02d}.jpg": ImageStatus.PREDICTED for i in range(4)}
+    names["photo_04.jpg"] = ImageStatus.NOT_STARTED
+    panel.set_images(names)
+    for n in names:
+        panel.set_embedded(n)
+    panel.show()
+    qtbot.waitExposed(panel)
+    QApplication.processEvents()
+    tree = panel.tree
+    needed = tree.fontMetrics().horizontalAdvance("photo_00.jpg")
+    assert tree.columnWidth(0) >= needed
+    item = tree.topLevelItem(0)
+    assert "predicted, not reviewed" in item.toolTip(1)
+    assert tree.horizontalScrollBar().maximum() == 0  # nothing hidden sideways
+
+
+def test_image_list_says_in_progress_as_soon_as_an_object_exists(qtbot, window):
+    """The list said "not started" beside an image with three objects until it was saved."""
+    from sambox.model.status import ImageStatus
+
+    name = window.editor.doc.name
+    assert window.image_list.status(name) is ImageStatus.NOT_STARTED
+    click(qtbot, window, 80, 120)
+    assert window.image_list.status(name) is ImageStatus.IN_PROGRESS
+    assert "1 in progress" in window.image_list.summary.text()

@@ -211,3 +211,19 @@ def test_a_late_decode_never_overwrites_a_fresh_edit(qtbot, window):
         editor.paint_stroke([(250, 200), (300, 200)], 8, False)
         edited = editor.current.mask.copy()
     assert editor.current.edited and np.array_equal(editor.current.mask, edited)
+
+
+def test_n_after_a_polygon_starts_a_new_object(qtbot, window):
+    """A polygon object has a mask but no prompts: N must still start the next object, so the
+    next click segments a new object instead of asking to re-decode the polygon."""
+    key(qtbot, window, "C")
+    polygon(qtbot, window, [(200, 40), (300, 40), (300, 120), (200, 120)])
+    key(qtbot, window, "C")  # back to prompts
+    assert window.canvas.tool != "polygon"
+    key(qtbot, window, "N")
+    doc = window.editor.doc
+    assert len(doc.objects) == 2 and doc.current.id == 2 and doc.current.mask is None
+    click(qtbot, window, 80, 120)  # no question: the polygon object is not touched
+    qtbot.waitUntil(lambda: window.editor.current.mask is not None, timeout=WAIT_MS)
+    assert doc.get(1).edited and doc.get(1).points == ()
+    assert doc.current.id == 2 and doc.current.points

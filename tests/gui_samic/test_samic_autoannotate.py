@@ -126,3 +126,20 @@ def test_the_prompt_rule_reaches_the_core(
             dialog.start()
         assert blocker.args[0].peaks == name and rules[-1] == expected
     assert chosen == ["paper", "model"]  # remembered by the app through this signal
+
+
+def test_close_while_running_hides_and_the_batch_goes_on(
+    qtbot, samic_service, annotated_folder: Path, tiny_samic_model: Path
+):
+    """Close on a running batch cancelled it without a word (seen under Xvfb: 3 of 13 images,
+    "cancelled"); like the Train dialog it now only hides, and Cancel is the way to stop."""
+    dialog = make_dialog(qtbot, samic_service, annotated_folder, tiny_samic_model)
+    assert "background" in dialog.close_button.toolTip()
+    with qtbot.waitSignal(dialog.annotated, timeout=WAIT_MS) as blocker:
+        dialog.start()
+        assert dialog.running
+        qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
+        assert not dialog.isVisible()
+    _request, outcome = blocker.args
+    assert not outcome.cancelled
+    assert set(outcome.written) | set(outcome.empty) == {"new_000.png", "new_001.png"}

@@ -57,12 +57,14 @@ def test_box_only_objects_are_explained_in_the_train_dialog(
 
 def test_time_left_is_a_range_up_to_the_epoch_limit() -> None:
     # 10 s an epoch of 4 steps, epoch 3 of 300 just started, patience 10
-    text = time_left_text(3, 300, 1, 4, eta_s=10 * 297 + 7.5, patience=10)
+    text = time_left_text(3, 300, 1, 4, eta_s=10 * 297 + 7.5, patience=10).replace("\u00a0", " ")
     assert text == (
         "Time left: about 1 min 48 s if the loss stops improving, at most 49 min 38 s "
         "(to epoch 300)"
     )
-    assert time_left_text(299, 300, 4, 4, 10.0, 10) == "Time left: about 10 s (to epoch 300)"
+    assert (
+        time_left_text(299, 300, 4, 4, 10.0, 10) == "Time left: about 10\u00a0s (to epoch\u00a0300)"
+    )
     assert time_left_text(1, 300, 1, 4, None, 10) == "Time left: estimating…"
 
 

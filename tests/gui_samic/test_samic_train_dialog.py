@@ -87,7 +87,7 @@ def test_stop_keeps_the_best_epoch_so_far(qtbot, samic_service, annotated_folder
     qtbot.waitUntil(lambda: len(epochs_done) >= 2, timeout=WAIT_MS)
     assert dialog.run.epoch_label.text().startswith("Epoch ")  # live values while it runs
     assert dialog.run.time_label.text().startswith("Time left: about")
-    assert "(to epoch 500)" in dialog.run.time_label.text()  # the limit, said as such
+    assert "(to epoch\u00a0500)" in dialog.run.time_label.text()  # the limit, said as such
     assert "validation loss" in dialog.run.loss_label.text()
     with qtbot.waitSignal(samic_service.train_finished, timeout=WAIT_MS) as blocker:
         qtbot.mouseClick(dialog.stop_button, Qt.MouseButton.LeftButton)

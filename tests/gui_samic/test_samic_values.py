@@ -99,8 +99,20 @@ def test_model_names_and_files(tmp_path: Path):
 
 def test_durations_and_ticks():
     assert format_duration(None) == "estimating…"
-    assert format_duration(42.4) == "about 42 s"
-    assert format_duration(125) == "about 2 min 05 s"
-    assert format_duration(3 * 3600 + 60) == "about 3 h 01 min"
+    assert plain(format_duration(42.4)) == "about 42 s"
+    assert plain(format_duration(125)) == "about 2 min 05 s"
+    assert plain(format_duration(3 * 3600 + 60)) == "about 3 h 01 min"
     assert nice_ticks(0.0, 1.0, 6) == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
     assert nice_ticks(13.1, 17.4, 6) == [14.0, 15.0, 16.0, 17.0]
+
+
+def plain(text: str) -> str:
+    """The text with its no-break spaces as plain spaces."""
+    return text.replace("\u00a0", " ")
+
+
+def test_a_duration_never_wraps_between_number_and_unit():
+    """The time-left label wrapped "about 12" / "s (to epoch 5)" in the Train dialog."""
+    for text in (format_duration(12), format_duration(125), format_duration(3 * 3600 + 60)):
+        words = text.split(" ")  # where a label may wrap
+        assert all(not w.isdigit() for w in words), text
