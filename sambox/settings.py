@@ -6,9 +6,15 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
-MODEL_TYPES = ("auto", "vit_b", "vit_l", "vit_h")
-DEVICES = ("auto", "cpu", "cuda")
-CACHE_DTYPES = ("float32", "float16")
+from samic_core.config import (
+    CACHE_DTYPES,
+    DEFAULT_BACKBONE_WEIGHTS,
+    DEFAULT_CACHE_DTYPE,
+    DEFAULT_DEVICE,
+    DEFAULT_MODEL_TYPE,
+    DEVICES,
+    MODEL_TYPE_CHOICES,
+)
 
 
 class AppSettings:
@@ -30,9 +36,9 @@ class AppSettings:
         v = self.q.value(key, default)
         return v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes")
 
-    def _choice(self, key: str, choices: tuple[str, ...]) -> str:
-        v = self._str(key, choices[0])
-        return v if v in choices else choices[0]
+    def _choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+        v = self._str(key, default)
+        return v if v in choices else default
 
     # ---- SAM ---------------------------------------------------------------------------------
     @property
@@ -46,7 +52,7 @@ class AppSettings:
 
     @property
     def model_type(self) -> str:
-        return self._choice("sam/model_type", MODEL_TYPES)
+        return self._choice("sam/model_type", MODEL_TYPE_CHOICES, DEFAULT_MODEL_TYPE)
 
     @model_type.setter
     def model_type(self, v: str) -> None:
@@ -54,7 +60,7 @@ class AppSettings:
 
     @property
     def device(self) -> str:
-        return self._choice("sam/device", DEVICES)
+        return self._choice("sam/device", DEVICES, DEFAULT_DEVICE)
 
     @device.setter
     def device(self, v: str) -> None:
@@ -71,7 +77,7 @@ class AppSettings:
 
     @property
     def cache_dtype(self) -> str:
-        return self._choice("sam/cache_dtype", CACHE_DTYPES)
+        return self._choice("sam/cache_dtype", CACHE_DTYPES, DEFAULT_CACHE_DTYPE)
 
     @cache_dtype.setter
     def cache_dtype(self, v: str) -> None:
@@ -123,7 +129,8 @@ class AppSettings:
     @property
     def backbone_weights(self) -> str:
         """The Train SAMIC dialog's last backbone choice: "imagenet", "none" or a file path."""
-        return self._str("samic/backbone_weights", "imagenet") or "imagenet"
+        v = self._str("samic/backbone_weights", DEFAULT_BACKBONE_WEIGHTS)
+        return v or DEFAULT_BACKBONE_WEIGHTS
 
     @backbone_weights.setter
     def backbone_weights(self, v: str) -> None:

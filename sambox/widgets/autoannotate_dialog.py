@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sambox.controllers.protocols import SamicServiceLike
 from sambox.model.samic_info import AutoAnnotateOutcome, AutoAnnotateRequest, ModelInfo
 
 DEFAULT_SHOTS = 5
@@ -46,7 +47,7 @@ class AutoAnnotateDialog(QDialog):
 
     def __init__(
         self,
-        service: Any,
+        service: SamicServiceLike,
         folder: Path,
         unannotated: list[str],
         selection: list[str],

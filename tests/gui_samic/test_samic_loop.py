@@ -79,10 +79,12 @@ def test_closing_while_training_asks_and_keeps_the_best_model(
     )
     dialog.start()
     qtbot.waitUntil(lambda: len(set(epochs)) >= 2, timeout=WAIT_MS)
-    monkeypatch.setattr(w.samic, "confirm_stop", lambda: False)
+    asked = []
+    monkeypatch.setattr(w.session, "ask_stop", lambda busy: asked.append(busy) or False)
     w.close()
     assert w.isVisible() and w.samic.samic.training  # "no": nothing stopped
-    monkeypatch.setattr(w.samic, "confirm_stop", lambda: True)
+    assert "Training is still running" in asked[0][0]
+    monkeypatch.setattr(w.session, "ask_stop", lambda busy: True)
     w.close()
     assert not w.isVisible()
     assert w.samic.samic.train_pool.activeThreadCount() == 0  # stopped, not left running
