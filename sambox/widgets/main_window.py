@@ -90,7 +90,7 @@ class MainWindow(QMainWindow):
                 menu.addSeparator() if i is None else menu.addAction(self.actions[i])
         self.toolbar = QToolBar("Tools")
         self.toolbar.setObjectName("tools")
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
         self.addToolBar(self.toolbar)
         for i in TOOLBAR:
             self.toolbar.addSeparator() if i is None else self.toolbar.addAction(self.actions[i])
