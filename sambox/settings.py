@@ -16,6 +16,8 @@ from samic_core.config import (
     MODEL_TYPE_CHOICES,
 )
 
+PEAK_RULES = ("model", "nms", "paper")  # sambox.model.samic_info.PEAK_CHOICES
+
 
 class AppSettings:
     """SAM checkpoint, model type, device, cache, autosave and view preferences."""
@@ -39,6 +41,16 @@ class AppSettings:
     def _choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
         v = self._str(key, default)
         return v if v in choices else default
+
+    # ---- SAMIC -------------------------------------------------------------------------------
+    @property
+    def samic_peaks(self) -> str:
+        """How SAMIC heat maps become prompts (Suggest Prompts and Auto-annotate)."""
+        return self._choice("samic/peaks", PEAK_RULES, PEAK_RULES[0])
+
+    @samic_peaks.setter
+    def samic_peaks(self, v: str) -> None:
+        self.q.setValue("samic/peaks", v)
 
     # ---- SAM ---------------------------------------------------------------------------------
     @property

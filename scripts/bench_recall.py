@@ -31,6 +31,7 @@ from samic_core.predict.references import reference_object_radius
 from samic_core.testing.multi_instance import MultiInstanceSpec, write_folder
 from samic_core.testing.prompt_scores import PromptScores
 from samic_core.testing.samic_task import write_synthetic_folder
+from samic_core.train.meta import read_model_meta
 from samic_core.train.trainer import TrainConfig, train
 
 
@@ -48,9 +49,9 @@ def make_task(task: str, root: Path, seed: int, n_train: int, n_test: int) -> st
 
 
 def score(
-    model: Path, root: Path, label: str, rules: dict[str, PeakRule], seed: int
+    model: Path, root: Path, label: str, rules: dict[str, PeakRule], seed: int, shots: int = 1
 ) -> dict[str, PromptScores]:
-    """Every test image 1-shot with a seeded reference from the training folder, per rule."""
+    """Every test image K-shot with seeded references from the training folder, per rule."""
     predictor = SamicPredictor.from_file(model, "cpu")
     train_store, test_store = AnnotationStore(root / "train"), AnnotationStore(root / "test")
     refs = []
@@ -63,9 +64,15 @@ def score(
     out = {name: PromptScores() for name in [*rules, "copy"]}
     for path in test_store.images():
         instances = test_store.load(path.name).instances
-        ref_path, ref_pts = refs[int(rng.integers(len(refs)))]
-        radius = reference_object_radius(train_store, ref_path.name, label)
-        predictor.set_references([read_image_rgb(ref_path)], [ref_pts], radius)
+        chosen = [refs[int(i)] for i in rng.choice(len(refs), min(shots, len(refs)), False)]
+        radii = [reference_object_radius(train_store, p.name, label) for p, _ in chosen]
+        known = [r for r in radii if r is not None]
+        predictor.set_references(
+            [read_image_rgb(p) for p, _ in chosen],
+            [pts for _, pts in chosen],
+            float(np.median(known)) if known else None,
+        )
+        ref_pts = chosen[0][1]
         image = read_image_rgb(path)
         raw = predictor.raw_heatmap(image)
         norm = predictor.heatmap(image)
@@ -99,10 +106,22 @@ def main(argv: list[str] | None = None) -> int:
         "rarely stops before the limit, see docs/model.md)",
     )  # fmt: skip
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--shots", default="1", help="comma-separated K values (references/target)")
+    ap.add_argument(
+        "--floors", default="",
+        help="extra nms rules with these absolute floors, e.g. 0.1,0.2 (a precision/recall sweep)",
+    )  # fmt: skip
+    ap.add_argument(
+        "--workdir", type=Path, default=None,
+        help="keep data and models here; a model already there is scored, not retrained",
+    )  # fmt: skip
     ap.add_argument("--verbose", action="store_true", help="print every epoch's losses")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     rules = {"paper": PeakRule.paper(), "nms": PeakRule()}
+    for f in filter(None, args.floors.split(",")):
+        rules[f"nms@{float(f):g}"] = PeakRule(floor=float(f))
+    shots = [int(k) for k in args.shots.split(",")]
     rows = []
     print(
         "| seed | schedule | peaks | epochs | train time | instance recall | point precision "
@@ -110,8 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     for seed in args.seeds:
         with tempfile.TemporaryDirectory() as tmp:
-            root = Path(tmp)
-            label = make_task(args.task, root, seed, args.train_images, args.test_images)
+            root = Path(tmp) if args.workdir is None else args.workdir / f"seed{seed}"
+            if (root / "train").is_dir():
+                label = "disc" if args.task == "discs" else "target"
+            else:
+                label = make_task(args.task, root, seed, args.train_images, args.test_images)
             for sched in args.schedules.split(","):
                 extra = dict(SCHEDULES[sched])
                 if sched == "paper":
@@ -123,17 +145,23 @@ def main(argv: list[str] | None = None) -> int:
                     device="cpu", backbone_weights="none", seed=seed, **extra,
                 )  # fmt: skip
                 t0 = time.perf_counter()
-                result = train(cfg, progress=_epoch_printer(sched) if args.verbose else None)
+                if cfg.out.is_file():
+                    epochs_run = read_model_meta(cfg.out).epochs_run
+                else:
+                    progress = _epoch_printer(sched) if args.verbose else None
+                    epochs_run = train(cfg, progress=progress).epochs_run
                 took = time.perf_counter() - t0
-                scores = score(root / f"{sched}.pt", root, label, rules, seed)
-                for rule, sc in scores.items():
-                    if rule == "copy" and sched != args.schedules.split(",")[0]:
-                        continue
-                    rows.append(
-                        {"seed": seed, "schedule": "-" if rule == "copy" else sched,
-                         "peaks": rule, "epochs": result.epochs_run, "train_s": took, **sc.row()}
-                    )  # fmt: skip
-                    print_row(rows[-1], flush=True)
+                for k in shots:
+                    scores = score(cfg.out, root, label, rules, seed, k)
+                    for rule, sc in scores.items():
+                        if rule == "copy" and sched != args.schedules.split(",")[0]:
+                            continue
+                        rows.append(
+                            {"seed": seed, "schedule": "-" if rule == "copy" else sched,
+                             "peaks": f"{rule} K={k}", "epochs": epochs_run, "train_s": took,
+                             **sc.row()}
+                        )  # fmt: skip
+                        print_row(rows[-1], flush=True)
     print("\nmean over seeds:")
     print(
         "| seed | schedule | peaks | epochs | train time | instance recall | point precision "

@@ -198,8 +198,15 @@ class ReviewController(QObject):
         self.order_changed.emit()
 
     # ---- suggestions -------------------------------------------------------------------------
-    def suggest(self, model: Path | None, label: str | None = None, device: str = "auto") -> bool:
-        """Ask SAMIC for prompts on the open image; they arrive as new, editable objects."""
+    def suggest(
+        self,
+        model: Path | None,
+        label: str | None = None,
+        device: str = "auto",
+        peaks: str = "model",
+    ) -> bool:
+        """Ask SAMIC for prompts on the open image; they arrive as new, editable objects.
+        peaks: how the heat map becomes prompts (samic_info.PEAK_CHOICES)."""
         doc = self._open_doc()
         if doc is None:
             return False
@@ -209,7 +216,9 @@ class ReviewController(QObject):
         label = label or self.editor.active_label
         self._pending = doc.image_path
         self.message.emit(f"Suggesting {label!r} prompts for {doc.name}…")
-        self.samic.suggest(model, doc.image_path, label, self.project.folder, None, device)
+        self.samic.suggest(
+            model, doc.image_path, label, self.project.folder, None, device, peaks=peaks
+        )
         return True
 
     @property

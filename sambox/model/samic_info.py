@@ -14,12 +14,12 @@ from pathlib import Path
 
 from samic_core.config import (
     BACKBONE_WEIGHTS,
-    DEFAULT_APP_PATIENCE,
     DEFAULT_BACKBONE_WEIGHTS,
     DEFAULT_BATCH_SIZE,
     DEFAULT_DEVICE,
     DEFAULT_EPOCHS,
     DEFAULT_IMAGE_SIZE,
+    DEFAULT_SCHEDULE,
     DEVICES,
     IMAGE_SIZES,
 )
@@ -74,15 +74,81 @@ def default_model_name(annotations_dir: Path, now: datetime | None = None) -> st
     return name
 
 
+PEAK_CHOICES: tuple[tuple[str, str, str], ...] = (
+    ("model", "Model's default",
+     "One prompt per local maximum for models trained with the automatic schedule, the paper's "
+     "rule for others"),
+    ("nms", "One per object (local maxima)",
+     "A prompt at every local maximum of the heat map; touching objects keep one each and "
+     "images without the object get none"),
+    ("paper", "Paper rule (regions at half the maximum)",
+     "The map binarised at 0.5 of its maximum, one prompt per connected region (paper 3.4)"),
+)  # fmt: skip
+PEAK_NAMES = tuple(name for name, _, _ in PEAK_CHOICES)
+
+
+@dataclass(frozen=True)
+class ScheduleChoice:
+    """A training schedule as the app offers it (samic_core/train/schedule.py's SCHEDULES;
+    tests/gui_samic/test_samic_train_dialog.py keeps the two in step)."""
+
+    name: str
+    label: str
+    tooltip: str
+    patience: int  # the schedule's default early-stop patience, in `unit`s
+    unit: str  # "steps" | "epochs"
+    min_steps: int  # never stops before this many optimizer steps
+
+
+SCHEDULE_CHOICES: tuple[ScheduleChoice, ...] = (
+    ScheduleChoice(
+        "auto", "Automatic (recommended)",
+        "Several references per image each epoch, stops once the smoothed validation loss has "
+        "not improved for a while (counted in optimizer steps); adds the BCE loss and images "
+        "marked done without the class, so that images without the object get no prompt",
+        240, "steps", 480,
+    ),
+    ScheduleChoice(
+        "paper", "Paper (section 4.2)",
+        "One reference per image and epoch, KLD + CC + NSS, stops when the training loss has "
+        "not improved for 10 epochs (often far too early on small folders)",
+        10, "epochs", 0,
+    ),
+)  # fmt: skip
+
+
+def schedule_choice(name: str) -> ScheduleChoice:
+    """The app's entry of the schedule `name`."""
+    for c in SCHEDULE_CHOICES:
+        if c.name == name:
+            return c
+    raise ValueError(f"unknown training schedule {name!r}")
+
+
+def patience_in_epochs(
+    schedule: str, patience: int | None, steps_per_epoch: int, steps_done: int
+) -> int:
+    """The schedule's early-stop patience (None: its default) as whole epochs from now, for
+    the time-left range: counted in steps it is also held back by the minimum step count."""
+    c = schedule_choice(schedule)
+    patience = c.patience if patience is None else patience
+    if c.unit == "epochs":
+        return patience
+    steps = max(patience, c.min_steps - steps_done)
+    return max(1, -(-steps // max(steps_per_epoch, 1)))
+
+
 @dataclass(frozen=True)
 class TrainOptions:
-    """What the train dialog asks; backbone_weights: "imagenet", "none" or a file path."""
+    """What the train dialog asks; backbone_weights: "imagenet", "none" or a file path.
+    patience: in the schedule's unit (steps for auto, epochs for paper); None = its default."""
 
     folder: Path
     name: str
     classes: tuple[str, ...]
     epochs: int = DEFAULT_EPOCHS
-    patience: int = DEFAULT_APP_PATIENCE
+    schedule: str = DEFAULT_SCHEDULE
+    patience: int | None = None
     image_size: int = DEFAULT_IMAGE_SIZE
     device: str = DEFAULT_DEVICE
     backbone_weights: str = DEFAULT_BACKBONE_WEIGHTS
@@ -143,6 +209,7 @@ class AutoAnnotateRequest:
     references: tuple[str, ...]
     device: str = DEFAULT_DEVICE
     one_prompt: bool = False
+    peaks: str = "model"  # PEAK_NAMES: how heat maps become prompts
 
 
 @dataclass(frozen=True)
@@ -227,8 +294,9 @@ def time_left_text(
 ) -> str:
     """Training's time left as the honest range it is.
 
-    eta_s runs to the epoch limit; early stopping ends a run once the training loss has not
-    improved for `patience` epochs, which can happen any time (often long before the limit).
+    eta_s runs to the epoch limit; early stopping ends a run once the loss has not improved for
+    `patience` more epochs (see patience_in_epochs), which can happen any time (often long
+    before the limit).
     So: the shortest (the loss stops improving from now on) and the longest (every epoch runs).
     """
     remaining_steps = (epochs - epoch) * steps + (steps - step)

@@ -41,7 +41,6 @@ from samic_core.train.episodes import (
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL_S = 0.1  # at most ~10 training updates a second reach the UI
-DEFAULT_SHOTS = 5  # references used when none are chosen (paper section 3.3: K-shot)
 ALL_REFS = 1_000_000
 
 
@@ -161,6 +160,7 @@ class SamicService(QObject):
                 out=out,
                 epochs=options.epochs,
                 batch_size=options.batch_size,
+                schedule=options.schedule,
                 patience=options.patience,
                 image_size=options.image_size,
                 device=options.device,
@@ -230,13 +230,15 @@ class SamicService(QObject):
     def _set_references(
         self, predictor: Any, folder: Path, label: str, names: tuple[str, ...] | None
     ) -> None:
-        """Give the predictor reference images of `label`: `names`, or the default choice."""
-        from samic_core.fileio import read_image_rgb
+        """Give the predictor reference images of `label`: `names`, or the default choice (the
+        same choice and object size as `samic predict`)."""
+        from samic_core.predict.references import choose_references, use_references
 
-        chosen = reference_choice(folder, label, names)
+        store = AnnotationStore(folder)
+        chosen = choose_references(store, label, names)
         key = (id(predictor), Path(folder).resolve(), label, tuple(p.name for p, _ in chosen))
         if key != self._refs_key:
-            predictor.set_references([read_image_rgb(p) for p, _ in chosen], [q for _, q in chosen])
+            use_references(predictor, store, label, chosen)
             self._refs_key = key
 
     def reference_candidates(self, folder: Path, label: str) -> list[str]:
@@ -254,8 +256,10 @@ class SamicService(QObject):
         references: tuple[str, ...] | None = None,
         device: str = "auto",
         one_prompt: bool = False,
+        peaks: str = "model",
     ) -> None:
-        """Predict prompts for one image and segment them; suggest_ready or suggest_failed."""
+        """Predict prompts for one image and segment them; suggest_ready or suggest_failed.
+        peaks: "model" (the model's default rule), "nms" or "paper"."""
         image_path = Path(image_path)
 
         def job(ctx: JobContext) -> list[Suggestion]:
@@ -265,7 +269,9 @@ class SamicService(QObject):
             engine = self._sam()
             predictor = self._load_predictor(model, device)
             self._set_references(predictor, Path(reference_folder), label, references)
-            found = suggest_objects(predictor, engine, image_path, label, one_prompt=one_prompt)
+            found = suggest_objects(
+                predictor, engine, image_path, label, one_prompt=one_prompt, rule=_rule(peaks)
+            )
             return [
                 Suggestion(
                     points=tuple((float(x), float(y)) for x, y in points),
@@ -314,6 +320,7 @@ class SamicService(QObject):
                 progress=lambda done, total, name: _emit(ctx, (done, total, name)),
                 should_stop=lambda: ctx.cancelled,
                 one_prompt=request.one_prompt,
+                rule=_rule(request.peaks),
             )
             return _outcome(report)
 
@@ -370,31 +377,11 @@ class SamicService(QObject):
         pool.start(worker)
 
 
-def reference_choice(
-    folder: Path, label: str, names: tuple[str, ...] | None
-) -> list[tuple[Path, Any]]:
-    """[(image path, (N, 2) points)] of the chosen references (default: the first 5 trusted)."""
-    from samic_core.errors import SamicError
-    from samic_core.predict.references import select_references
+def _rule(peaks: str) -> Any:
+    """The core's PeakRule for the app's choice; None = the model's own default."""
+    from samic_core.peaks import PeakRule
 
-    candidates = select_references(AnnotationStore(folder), label, k=ALL_REFS)
-    if names:
-        wanted = set(names)
-        chosen = [c for c in candidates if c[0].name in wanted]
-        missing = sorted(wanted - {p.name for p, _ in chosen})
-        if missing:
-            raise SamicError(
-                f"{', '.join(missing)}: not usable as references of {label!r} (no manual or "
-                "reviewed objects of that class with positive points)"
-            )
-    else:
-        chosen = candidates[:DEFAULT_SHOTS]
-    if not chosen:
-        raise SamicError(
-            f"{folder}: no annotated image of class {label!r} to use as a reference; annotate "
-            "one by hand (or accept a reviewed prediction) first"
-        )
-    return chosen
+    return None if peaks == "model" else PeakRule.named(peaks)
 
 
 def _outcome(report: Any) -> AutoAnnotateOutcome:

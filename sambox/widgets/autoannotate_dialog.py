@@ -32,7 +32,12 @@ from PySide6.QtWidgets import (
 )
 
 from sambox.controllers.protocols import SamicServiceLike
-from sambox.model.samic_info import AutoAnnotateOutcome, AutoAnnotateRequest, ModelInfo
+from sambox.model.samic_info import (
+    PEAK_CHOICES,
+    AutoAnnotateOutcome,
+    AutoAnnotateRequest,
+    ModelInfo,
+)
 
 DEFAULT_SHOTS = 5
 UNANNOTATED, SELECTION, OTHER = "unannotated", "selection", "other"
@@ -44,6 +49,7 @@ PROGRESS_FORMAT = "%v / %m images"
 
 class AutoAnnotateDialog(QDialog):
     annotated = Signal(object, object)  # AutoAnnotateRequest, AutoAnnotateOutcome
+    peaks_changed = Signal(str)  # the prompt rule chosen (remembered by the app)
 
     def __init__(
         self,
@@ -55,6 +61,7 @@ class AutoAnnotateDialog(QDialog):
         active: Path | None = None,
         label: str | None = None,
         device: str = "auto",
+        peaks: str = "model",
         parent: QWidget | None = None,
     ) -> None:
         """service: a SamicService; unannotated / selection: image names in `folder`."""
@@ -68,6 +75,10 @@ class AutoAnnotateDialog(QDialog):
         self._running: AutoAnnotateRequest | None = None
         self.setWindowTitle(f"Auto-annotate — {self.folder.name}")
         self._build()
+        self.peaks.setCurrentIndex(max(self.peaks.findData(peaks), 0))
+        self.peaks.currentIndexChanged.connect(
+            lambda: self.peaks_changed.emit(str(self.peaks.currentData()))
+        )
         for m in self.models:
             self.model.addItem(f"{m.name}  ({m.created_local}; {', '.join(m.classes)})", m)
         if active is not None:
@@ -122,10 +133,16 @@ class AutoAnnotateDialog(QDialog):
         self.one_prompt.setToolTip(
             "Off: every predicted point is its own object (several instances per image)"
         )
+        self.peaks = QComboBox()
+        for name, text, tip in PEAK_CHOICES:
+            self.peaks.addItem(text, name)
+            self.peaks.setItemData(self.peaks.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.peaks.setToolTip("How the predicted heat map becomes point prompts")
         form_box = QGroupBox("Model")
         form = QFormLayout(form_box)
         form.addRow("Model", self.model)
         form.addRow("Class", self.label)
+        form.addRow("Prompts", self.peaks)
         form.addRow("", self.one_prompt)
 
         self.refs = QListWidget()
@@ -270,6 +287,7 @@ class AutoAnnotateDialog(QDialog):
             references=tuple(self.references()),
             device=self.device,
             one_prompt=self.one_prompt.isChecked(),
+            peaks=str(self.peaks.currentData()),
         )
 
     def _error(self, text: str) -> None:
@@ -296,7 +314,8 @@ class AutoAnnotateDialog(QDialog):
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running and bool(self.references()))
         self.cancel_button.setEnabled(running)
-        for w in (self.model, self.label, self.refs, self.one_prompt, self.other_folder):
+        options = (self.model, self.label, self.refs, self.one_prompt, self.peaks)
+        for w in (*options, self.other_folder):
             w.setEnabled(not running)
         for b in self.scope.buttons():
             b.setEnabled(not running and (b is not self.r_selection or bool(self.selection)))

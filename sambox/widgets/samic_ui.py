@@ -206,7 +206,10 @@ class SamicUI(QObject):
                 else:
                     self._untrained_ok.add(key)
         return self.review.suggest(
-            model.path if model is not None else None, label, self.window.settings.device
+            model.path if model is not None else None,
+            label,
+            self.window.settings.device,
+            self.window.settings.samic_peaks,
         )
 
     # ---- auto-annotate -----------------------------------------------------------------------
@@ -236,11 +239,16 @@ class SamicUI(QObject):
             active=model.path if model is not None else None,
             label=label,
             device=self.window.settings.device,
+            peaks=self.window.settings.samic_peaks,
             parent=self.window,
         )
         self.annotate_dialog.annotated.connect(self.review.batch_written)
+        self.annotate_dialog.peaks_changed.connect(self._remember_peaks)
         self.annotate_dialog.show()
         return self.annotate_dialog
+
+    def _remember_peaks(self, peaks: str) -> None:
+        self.window.settings.samic_peaks = peaks
 
     # ---- review bar --------------------------------------------------------------------------
     def update_review_bar(self) -> None:

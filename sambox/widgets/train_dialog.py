@@ -32,17 +32,18 @@ from PySide6.QtWidgets import (
 
 from sambox.controllers.protocols import SamicServiceLike
 from sambox.model.samic_info import (
+    SCHEDULE_CHOICES,
     TrainOptions,
     TrainOutcome,
     check_model_name,
     default_model_name,
     model_path,
+    schedule_choice,
     training_problems,
 )
 from sambox.widgets.loss_plot import LossPlot
 from sambox.widgets.train_progress import TrainProgressPanel
 from samic_core.config import (
-    DEFAULT_APP_PATIENCE,
     DEFAULT_DEVICE,
     DEFAULT_EPOCHS,
     DEFAULT_IMAGE_SIZE,
@@ -139,9 +140,15 @@ class TrainDialog(QDialog):
         self.name.setToolTip(f"Saved as {self.annotations_dir.name}/models/<name>.samic")
         self.epochs = QSpinBox(minimum=1, maximum=5000, value=DEFAULT_EPOCHS)
         self.epochs.setToolTip("Upper limit; training stops earlier when the loss stops improving")
-        self.patience = QSpinBox(minimum=1, maximum=500, value=DEFAULT_APP_PATIENCE)
-        self.patience.setSuffix(" epochs")
-        self.patience.setToolTip("Stop when the training loss has not improved for this long")
+        self.schedule = QComboBox()
+        for c in SCHEDULE_CHOICES:
+            self.schedule.addItem(c.label, c.name)
+            self.schedule.setItemData(self.schedule.count() - 1, c.tooltip, Qt.ToolTipRole)
+        self.schedule.setToolTip("How long training runs and when it stops (docs/model.md)")
+        self.patience = QSpinBox(minimum=0, maximum=100_000, value=0)
+        self.patience.setToolTip("Stop when the loss has not improved for this long")
+        self.schedule.currentIndexChanged.connect(self._schedule_changed)
+        self._schedule_changed()
         self.image_size = QComboBox()
         for s in IMAGE_SIZES:
             self.image_size.addItem(f"{s} × {s}", s)
@@ -159,6 +166,7 @@ class TrainDialog(QDialog):
         form = QFormLayout(options)
         form.addRow("Model name", self.name)
         form.addRow("Epochs (at most)", self.epochs)
+        form.addRow("Schedule", self.schedule)
         form.addRow("Early-stop patience", self.patience)
         form.addRow("Image size", self.image_size)
         form.addRow("Device", self.device)
@@ -167,6 +175,7 @@ class TrainDialog(QDialog):
             self.table,
             self.name,
             self.epochs,
+            self.schedule,
             self.patience,
             self.image_size,
             self.device,
@@ -306,6 +315,13 @@ class TrainDialog(QDialog):
             self.weights.setCurrentIndex(i)
         self.weights_changed.emit(value)
 
+    def _schedule_changed(self) -> None:
+        """The patience's unit and default follow the chosen schedule (0 = its default)."""
+        c = schedule_choice(str(self.schedule.currentData()))
+        self.patience.setSuffix(f" {c.unit}")
+        self.patience.setSpecialValueText(f"default ({c.patience} {c.unit})")
+        self.patience.setValue(0)
+
     # ---- run ---------------------------------------------------------------------------------
     def options(self) -> TrainOptions:
         weights = self.weights.currentData()
@@ -314,7 +330,8 @@ class TrainDialog(QDialog):
             name=self.name.text().strip(),
             classes=tuple(self.selected_classes()),
             epochs=self.epochs.value(),
-            patience=self.patience.value(),
+            schedule=str(self.schedule.currentData()),
+            patience=self.patience.value() or None,
             image_size=int(self.image_size.currentData()),
             device=self.device.currentText(),
             backbone_weights=self._weights_file if weights == "file" else weights,
@@ -330,7 +347,7 @@ class TrainDialog(QDialog):
         options = self.options()
         self.service.start_training(options, self.annotations_dir)
         self.warning.hide()
-        self.run.start(options.patience)
+        self.run.start(options.schedule, options.patience)
         self._set_running(True)
 
     def stop(self) -> None:

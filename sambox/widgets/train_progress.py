@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from sambox.model.samic_info import TrainOutcome, time_left_text
+from sambox.model.samic_info import TrainOutcome, patience_in_epochs, time_left_text
 from sambox.widgets.loss_plot import LossPlot
 
 
@@ -24,10 +24,10 @@ class TrainProgressPanel(QGroupBox):
         self.time_label = QLabel("")
         self.time_label.setWordWrap(True)
         self.time_label.setToolTip(
-            "Training stops early once the training loss has not improved for the patience's "
-            "number of epochs, so the real time is between the two values shown"
+            "Training stops early once the loss has not improved for the patience, so the real "
+            "time is between the two values shown"
         )
-        self._patience = 10
+        self._schedule: tuple[str, int | None] = ("auto", None)
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
         self.progress.setRange(0, 1)
@@ -48,9 +48,10 @@ class TrainProgressPanel(QGroupBox):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.result_label)
 
-    def start(self, patience: int = 10) -> None:
-        """A new run; patience: its early-stop patience in epochs (for the time left)."""
-        self._patience = patience
+    def start(self, schedule: str = "auto", patience: int | None = None) -> None:
+        """A new run with this training schedule and early-stop patience (in the schedule's
+        unit; None = its default), for the time left."""
+        self._schedule = (schedule, patience)
         self._best = None
         self._stopping = False
         self.plot.clear()
@@ -74,9 +75,10 @@ class TrainProgressPanel(QGroupBox):
             f"Train loss {loss_text(p.train_loss)} · validation loss {loss_text(p.val_loss)} · "
             f"best {loss_text(p.best_loss)}"
         )
-        self.time_label.setText(
-            time_left_text(p.epoch, p.epochs, p.step, p.steps, p.eta_s, self._patience)
-        )
+        done = (p.epoch - 1) * p.steps + p.step
+        patience = patience_in_epochs(*self._schedule, p.steps, done)
+        left = time_left_text(p.epoch, p.epochs, p.step, p.steps, p.eta_s, patience)
+        self.time_label.setText(left)
         if p.step == p.steps:  # an epoch's last step, then again with its validation loss
             self.plot.set_epoch(p.epoch, p.train_loss, p.val_loss)
             if p.best_loss is not None and (self._best is None or p.best_loss < self._best):

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 
-from samic_core.cli.options import add_sam_options, engine_from_args, progress_bar
+from samic_core.cli.options import (
+    add_peak_options,
+    add_sam_options,
+    engine_from_args,
+    peak_rule_from_args,
+    progress_bar,
+)
 from samic_core.errors import SamicError
-from samic_core.eval.datasets import FORMATS, read_dataset
-from samic_core.eval.episodes import POLICIES
+from samic_core.eval.datasets import FORMATS, VIDEO_FORMATS, read_dataset
+from samic_core.eval.episodes import BENCHMARK_EPISODES, POLICIES
 from samic_core.eval.harness import (
     REFERENCE_POINTS,
     SEGMENTERS,
@@ -24,6 +31,7 @@ from samic_core.eval.harness import (
 from samic_core.eval.methods import METHOD_NAMES, SAM_GROUPINGS, CenterMethod, CopyMethod
 from samic_core.eval.methods.base import PromptMethod
 from samic_core.eval.methods.persam import PerSamMethod
+from samic_core.eval.paper import BENCHMARKS, default_benchmark, describe, reference_lines
 from samic_core.eval.prompts import PromptRule
 from samic_core.eval.report import check_output_dir, summary_rows, write_report
 from samic_core.sam.engine import SamEngine
@@ -53,7 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "iou_per_class.png to --out. See docs/evaluation.md.",
     )
     p.add_argument("--dataset", type=Path, required=True, help="dataset folder")
-    p.add_argument("--format", choices=FORMATS, required=True, help="dataset layout")
+    p.add_argument(
+        "--format", choices=FORMATS + VIDEO_FORMATS, required=True, help="dataset layout"
+    )
     p.add_argument(
         "--method",
         type=_choices(METHOD_NAMES),
@@ -82,6 +92,27 @@ def register(sub: argparse._SubParsersAction) -> None:
         "first: the first K images are the supports (PerSAM on PerSeg, default for perseg)",
     )
     g.add_argument("--episodes-per-class", type=int, help="at most this many queries per class")
+    g.add_argument("--fold", type=int, choices=range(4), help="coco20i / pascal5i test fold")
+    g.add_argument(
+        "--episodes",
+        type=int,
+        default=BENCHMARK_EPISODES,
+        help=f"episodes per fold for coco20i / pascal5i (default {BENCHMARK_EPISODES})",
+    )
+    g.add_argument("--year", type=int, choices=(2016, 2017), help="DAVIS year (--format davis)")
+    g.add_argument(
+        "--davis-reference",
+        choices=("previous", "first"),
+        default="previous",
+        help="DAVIS: each frame's reference is the previous frame with its ground truth "
+        "(the paper's protocol, default) or the first frame",
+    )
+    g.add_argument(
+        "--benchmark",
+        choices=BENCHMARKS,
+        help="the paper's benchmark whose published numbers are printed beside the measured "
+        "ones (default from --format; needed for --format folder: tsmu, nwpu, kvasir)",
+    )
     g = p.add_argument_group("prompts")
     g.add_argument(
         "--ref-rule",
@@ -102,12 +133,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="per-point (default, as `samic predict`): one SAM decode per positive point, masks "
         "unioned; joint: all points in one prompt (PerSAM always uses its own cascade)",
     )
-    g.add_argument("--samic-threshold", type=float, default=None, help="SAMIC peak threshold")
+    g.add_argument(
+        "--samic-threshold", type=float, default=None, dest="threshold",
+        help="SAMIC peak threshold (the same as --threshold)",
+    )  # fmt: skip
     g.add_argument(
         "--no-persam-guidance",
         action="store_true",
         help="PerSAM without target-guided attention and target-semantic prompting",
     )
+    add_peak_options(p)
     add_sam_options(p)
     p.set_defaults(func=run)
 
@@ -138,7 +173,9 @@ def build_methods(
 
             if args.model is None:
                 raise SamicError("--method samic needs --model (a trained SAMIC model file)")
-            methods.append(SamicMethod(args.model, args.device, args.samic_threshold))
+            method = SamicMethod(args.model, args.device)
+            method.rule = peak_rule_from_args(args, method.predictor.default_rule)
+            methods.append(method)
     return methods
 
 
@@ -148,14 +185,19 @@ def run(args: argparse.Namespace) -> int:
     if args.shots < 1:
         raise SamicError(f"--shots must be at least 1, got {args.shots}")
     check_output_dir(args.out, args.overwrite)
-    dataset = read_dataset(args.dataset, args.format, args.split_file)
-    policy = args.policy or ("first" if args.format == "perseg" else "random")
+    if args.format == "davis":
+        return _run_video(args, names, segmenters)
+    if args.year is not None:
+        raise SamicError("--year is for --format davis")
+    dataset = read_dataset(args.dataset, args.format, args.split_file, args.fold)
+    policy = args.policy or dataset.policy or ("first" if args.format == "perseg" else "random")
     config = EvalConfig(
         shots=args.shots,
         seed=args.seed,
         segmenters=tuple(segmenters),
         policy=policy,
         max_queries_per_class=args.episodes_per_class,
+        episodes=args.episodes,
         prompt_rule=args.ref_rule,
         reference_points=args.ref_points,
         sam_grouping=args.sam_prompts,
@@ -165,7 +207,62 @@ def run(args: argparse.Namespace) -> int:
         engine = engine_from_args(args)
         embedder = EmbeddingProvider(engine)
     methods = build_methods(args, names, engine, embedder)
+    with _interruptible() as stop, progress_bar("eval", unit="episode") as progress:
+        result = evaluate(dataset, methods, config, engine, embedder, progress, stop)
+    results = result.to_json()
+    results["paper"] = describe(args.benchmark or default_benchmark(args.format))
+    paths = write_report(results, args.out, overwrite=args.overwrite)
+    header, rows = summary_rows(results)
+    sys.stdout.write(" | ".join(header) + "\n")
+    for row in rows:
+        sys.stdout.write(" | ".join(row) + "\n")
+    sys.stdout.write(f"{len(result.episodes)} episodes; wrote {', '.join(map(str, paths))}\n")
+    return 1 if result.interrupted else 0
 
+
+def _run_video(args: argparse.Namespace, names: list[str], segmenters: list[str]) -> int:
+    """DAVIS: every object on every scored frame, J / F / J&F per sequence and overall."""
+    from samic_core.eval.davis import read_davis
+    from samic_core.eval.video import evaluate_video, video_rows, write_video_report
+
+    if args.year is None:
+        raise SamicError("--format davis needs --year 2016 or 2017")
+    if args.shots != 1:
+        raise SamicError("--format davis is 1-shot (one reference frame)")
+    dataset = read_davis(args.dataset, args.year, args.split_file)
+    config = EvalConfig(
+        shots=1,
+        seed=args.seed,
+        segmenters=tuple(segmenters),
+        prompt_rule=args.ref_rule,
+        reference_points="rule",
+        sam_grouping=args.sam_prompts,
+    )
+    engine = embedder = None
+    if "sam" in segmenters or "persam" in names:
+        engine = engine_from_args(args)
+        embedder = EmbeddingProvider(engine)
+    methods = build_methods(args, names, engine, embedder)
+    with _interruptible() as stop, progress_bar("eval", unit="frame") as progress:
+        results = evaluate_video(
+            dataset, methods, config, args.davis_reference, engine, embedder, progress, stop
+        )
+    benchmark = args.benchmark or default_benchmark("davis", args.year)
+    results["paper"] = describe(benchmark)
+    paths = write_video_report(results, args.out, reference_lines(benchmark, 1))
+    header, rows = video_rows(results)
+    sys.stdout.write(" | ".join(header) + "\n")
+    for row in rows:
+        sys.stdout.write(" | ".join(row) + "\n")
+    for line in reference_lines(benchmark, 1):
+        sys.stdout.write(line + "\n")
+    sys.stdout.write(f"wrote {', '.join(map(str, paths))}\n")
+    return 1 if results["interrupted"] else 0
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[Callable[[], bool]]:
+    """Ctrl-C once: stop after the current episode (the callable turns True); twice: abort."""
     stop = {"asked": False}
 
     def on_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -177,18 +274,7 @@ def run(args: argparse.Namespace) -> int:
     in_main = threading.current_thread() is threading.main_thread()  # signals need it
     previous = signal.signal(signal.SIGINT, on_interrupt) if in_main else None
     try:
-        with progress_bar("eval", unit="episode") as progress:
-            result = evaluate(
-                dataset, methods, config, engine, embedder, progress, lambda: stop["asked"]
-            )
+        yield lambda: stop["asked"]
     finally:
         if in_main:
             signal.signal(signal.SIGINT, previous)
-    results = result.to_json()
-    paths = write_report(results, args.out, overwrite=args.overwrite)
-    header, rows = summary_rows(results)
-    sys.stdout.write(" | ".join(header) + "\n")
-    for row in rows:
-        sys.stdout.write(" | ".join(row) + "\n")
-    sys.stdout.write(f"{len(result.episodes)} episodes; wrote {', '.join(map(str, paths))}\n")
-    return 1 if result.interrupted else 0

@@ -21,11 +21,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def parameter_report(backbone: str) -> str:
-    learner = build_learner(backbone)
+def parameter_report(backbone: str, squeeze_depth: int = 3) -> str:
+    learner = build_learner(backbone, squeeze_depth)
     rows = learner.parameter_breakdown()
     width = max(len(k) for k in rows)
-    lines = [f"learnable parameters (HSNet learner, {backbone} backbone frozen):"]
+    depth = "" if squeeze_depth == 3 else f", squeeze depth {squeeze_depth}"
+    lines = [f"learnable parameters (HSNet learner{depth}, {backbone} backbone frozen):"]
     lines += [f"  {name:<{width}}  {n:>10,}" for name, n in rows.items()]
     lines.append(f"  {'total':<{width}}  {sum(rows.values()):>10,}")
     return "\n".join(lines) + "\n"
@@ -33,6 +34,7 @@ def parameter_report(backbone: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     backbone = args.backbone
+    depth = 3
     if args.model is not None:
         meta = read_model_meta(args.model)
         backbone = backbone or meta.backbone
@@ -45,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
             f"  input size: {meta.image_size} x {meta.image_size}; head: {meta.output}\n"
             f"  created {meta.created}; {meta.epochs_run} epochs, best epoch {meta.best_epoch}; "
             f"train loss {loss(meta.train_loss)}, val loss {loss(meta.val_loss)}\n"
+            f"  schedule {meta.config.get('schedule', 'paper')}; squeeze depth "
+            f"{meta.squeeze_depth}; loss terms {'+'.join(meta.loss_terms)}\n"
         )
-    sys.stdout.write(parameter_report(backbone or "resnet50"))
+        depth = meta.squeeze_depth
+    sys.stdout.write(parameter_report(backbone or "resnet50", depth))
     return 0

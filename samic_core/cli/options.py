@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -115,9 +116,10 @@ def add_peak_options(parser: argparse.ArgumentParser) -> None:
     d = PeakRule()
     g = parser.add_argument_group("peaks (heat map -> point prompts, see docs/model.md)")
     g.add_argument(
-        "--peaks", choices=PEAK_METHODS, default=d.method,
-        help="nms: one prompt per local maximum, none on images without the object (default); "
-        "paper: connected components of the map binarised at 0.5 of its max (paper 3.4)",
+        "--peaks", choices=PEAK_METHODS, default=None,
+        help="nms: one prompt per local maximum, none on images without the object; paper: "
+        "connected components of the map binarised at 0.5 of its max (paper 3.4). Default: "
+        "nms for models trained with the BCE term (--schedule auto), paper otherwise",
     )  # fmt: skip
     g.add_argument(
         "--threshold", type=float, default=None,
@@ -135,13 +137,14 @@ def add_peak_options(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def peak_rule_from_args(args: argparse.Namespace):  # -> PeakRule (lazy import)
-    """The PeakRule that add_peak_options' flags describe."""
+def peak_rule_from_args(args: argparse.Namespace, default: Any):  # PeakRules (lazy import)
+    """The PeakRule that add_peak_options' flags describe; `default` (the model's own rule,
+    SamicPredictor.default_rule) when --peaks is not given."""
     from dataclasses import replace
 
     from samic_core.peaks import PeakRule
 
-    rule = PeakRule.named(args.peaks, args.threshold)
+    rule = PeakRule.named(args.peaks or default.method, args.threshold)
     if args.peak_floor is not None:
         rule = replace(rule, floor=args.peak_floor)
     if args.peak_radius is not None:

@@ -18,7 +18,7 @@ from samic_core.errors import SamicError
 from samic_core.fileio import list_images
 from samic_core.predict.autoannotate import auto_annotate
 from samic_core.predict.predictor import SamicPredictor
-from samic_core.predict.references import select_references, use_references
+from samic_core.predict.references import DEFAULT_SHOTS, choose_references, use_references
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,7 +36,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--refs", type=Path, required=True, help="annotated folder to take references from"
     )
     p.add_argument("--images", type=Path, required=True, help="folder of images to annotate")
-    p.add_argument("--shots", type=int, default=5, help="K references per class (default 5)")
+    p.add_argument(
+        "--shots", type=int, default=DEFAULT_SHOTS,
+        help=f"K references per class (default {DEFAULT_SHOTS})",
+    )  # fmt: skip
     p.add_argument(
         "--class", dest="class_name", metavar="NAME", help="only this class (default: all the "
         "model's classes)"
@@ -62,17 +65,11 @@ def run(args: argparse.Namespace) -> int:
     ref_store = AnnotationStore(args.refs)
     references = {}
     for c in classes:
-        refs = select_references(ref_store, c, args.shots)
-        if not refs:
-            raise SamicError(
-                f"{args.refs}: no manual or reviewed annotations of class {c!r} to use as "
-                f"references"
-            )
-        references[c] = refs
+        references[c] = choose_references(ref_store, c, k=args.shots)
     engine = engine_from_args(args)
     store = AnnotationStore(args.images, args.out)
     images = list_images(args.images)
-    rule = peak_rule_from_args(args)
+    rule = peak_rule_from_args(args, predictor.default_rule)
     failed = 0
     for c, refs in references.items():
         use_references(predictor, ref_store, c, refs)

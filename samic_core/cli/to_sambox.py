@@ -7,26 +7,49 @@ import sys
 from pathlib import Path
 
 from samic_core.cli.options import progress_bar
-from samic_core.eval.datasets import read_dataset
+from samic_core.errors import SamicError
+from samic_core.eval.datasets import FewShotDataset, read_dataset
 from samic_core.eval.prompts import PromptRule
 from samic_core.eval.to_sambox import export_sambox
+from samic_core.train.episodes import MIN_IMAGES_PER_CLASS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "to-sambox",
-        help="convert an FSS-1000 / PerSeg mask dataset into a SAMBOX annotated folder",
+        help="convert a mask dataset (FSS-1000, PerSeg, folder, COCO-20i, Pascal-5i) into a "
+        "SAMBOX annotated folder",
         description="Copies the images into OUT and writes one object per connected component "
         "of each mask, with clicks placed by --ref-rule, as SAMBOX annotations.",
     )
     p.add_argument("--dataset", type=Path, required=True)
-    p.add_argument("--format", choices=("fss", "perseg"), required=True)
+    p.add_argument(
+        "--format",
+        choices=("fss", "perseg", "folder", "coco20i", "pascal5i", "davis"),
+        required=True,
+        help="coco20i / pascal5i: the training side of --fold (the other classes, train images)",
+    )
+    p.add_argument("--fold", type=int, choices=range(4), help="coco20i / pascal5i fold")
+    p.add_argument(
+        "--year", type=int, choices=(2016, 2017), help="davis: the year whose train list to read"
+    )
+    p.add_argument(
+        "--frames-per-sequence",
+        type=int,
+        default=10,
+        help="davis: evenly spaced frames per training sequence, one class per object (10)",
+    )
     p.add_argument("--split-file", type=Path, help="only the classes listed (one per line)")
     p.add_argument("--out", type=Path, required=True, help="new (or empty) folder")
     p.add_argument(
         "--max-images-per-class",
         type=int,
         help="only the first N images of each class (the paper trains on 20 %%: 2 of 10)",
+    )
+    p.add_argument(
+        "--fraction",
+        type=float,
+        help="only the first ceil(F x n) images of each class (e.g. 0.2 for the paper's 20 %%)",
     )
     p.add_argument(
         "--ref-rule",
@@ -38,7 +61,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    dataset = read_dataset(args.dataset, args.format, args.split_file)
+    if args.format == "davis":
+        from samic_core.eval.davis import davis_training_frames, read_davis
+
+        if args.year is None:
+            raise SamicError("--format davis needs --year 2016 or 2017")
+        davis = read_davis(args.dataset, args.year, args.split_file, split="train")
+        dataset: FewShotDataset = davis_training_frames(davis, args.frames_per_sequence)
+    else:
+        split = "trn" if args.format in ("coco20i", "pascal5i") else "val"
+        dataset = read_dataset(args.dataset, args.format, args.split_file, args.fold, split)
+    if args.max_images_per_class is not None and args.max_images_per_class < MIN_IMAGES_PER_CLASS:
+        sys.stderr.write(
+            f"note: `samic train` needs at least {MIN_IMAGES_PER_CLASS} images per class; this "
+            "folder can serve as references but not as training data (for PerSeg, train on "
+            "FSS-1000 as docs/evaluation.md shows)\n"
+        )
     with progress_bar("to-sambox") as progress:
         store = export_sambox(
             dataset,
@@ -46,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
             args.ref_rule,
             progress=progress,
             max_images_per_class=args.max_images_per_class,
+            fraction=args.fraction,
         )
     sys.stdout.write(f"wrote {len(dataset.classes)} classes to {store.image_folder}\n")
     return 0

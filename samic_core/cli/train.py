@@ -11,9 +11,11 @@ from tqdm import tqdm
 from samic_core.cli.options import add_device_option
 from samic_core.model.backbone import BACKBONES
 from samic_core.model.correlation import SUPPORT_RESIZE_MODES
+from samic_core.model.learner import SQUEEZE_DEPTHS
 from samic_core.model.samic_net import OUTPUTS
 from samic_core.train.checkpoint import last_path_for
 from samic_core.train.schedule import SCHEDULES
+from samic_core.train.terms import LOSS_TERMS, parse_loss_terms
 from samic_core.train.trainer import TrainConfig, TrainProgress, train
 
 
@@ -67,7 +69,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     p.add_argument("--no-feature-cache", action="store_true", help="recompute backbone features")
     p.add_argument("--overwrite", action="store_true", help="replace existing --out files")
+    # ablations (paper tables 5 and 6); recorded in the model file
+    p.add_argument(
+        "--squeeze-depth",
+        type=int,
+        choices=SQUEEZE_DEPTHS,
+        default=d.squeeze_depth,
+        help="4D conv layers per squeeze block (table 5; default 3)",
+    )
+    p.add_argument(
+        "--loss-terms",
+        type=_loss_terms,
+        default=None,
+        metavar=",".join(LOSS_TERMS),
+        help="comma-separated loss terms to optimise, replacing the schedule's (table 6; "
+        f"default: auto {'+'.join(SCHEDULES['auto'].loss_terms)}, paper "
+        f"{'+'.join(SCHEDULES['paper'].loss_terms)})",
+    )
     p.set_defaults(func=run)
+
+
+def _loss_terms(text: str) -> tuple[str, ...]:
+    try:
+        return parse_loss_terms(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from e
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -92,6 +118,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         support_resize=args.support_resize,
         feature_cache=not args.no_feature_cache,
         overwrite=args.overwrite,
+        squeeze_depth=args.squeeze_depth,
+        loss_terms=args.loss_terms,
     )
 
 

@@ -22,7 +22,8 @@ from samic_core.fileio import IMAGE_EXTENSIONS, read_image_rgb
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("fss", "perseg", "sambox")
+FORMATS = ("fss", "perseg", "sambox", "folder", "coco20i", "pascal5i")
+VIDEO_FORMATS = ("davis",)
 # Foreground thresholds on the grey mask: HSNet's data/fss.py keeps values >= 128;
 # PerSAM's eval_mioU.py counts any non-zero grey value as the object.
 FSS_FG_THRESHOLD = 128
@@ -50,7 +51,8 @@ class Target:
 
     image: (H, W, 3) uint8 RGB; mask: (H, W) bool, the class's pixels;
     components: (H, W) int32, 0 = not a part, 1..n = ground-truth parts (instances);
-    points: (N, 2) float64 annotated positive clicks (x, y), or None where the data has none.
+    points: (N, 2) float64 annotated positive clicks (x, y), or None where the data has none;
+    ignore: (H, W) bool pixels left out of the scores (Pascal's 255 object borders), or None.
     """
 
     image: np.ndarray
@@ -58,11 +60,16 @@ class Target:
     components: np.ndarray
     n_components: int
     points: np.ndarray | None = None
+    ignore: np.ndarray | None = None
 
 
 @dataclass
 class FewShotDataset(ABC):
-    """Classes and their samples; `load` reads one sample's pixels and ground truth."""
+    """Classes and their samples; `load` reads one sample's pixels and ground truth.
+
+    Benchmarks with a fixed episode count (COCO-20i, Pascal-5i) set `policy` (their default
+    episode policy, see episodes.py) and, for Pascal's query cycle, `query_order`.
+    """
 
     root: Path
     format: str
@@ -70,6 +77,9 @@ class FewShotDataset(ABC):
     samples: dict[str, list[Sample]]
     split_file: Path | None = None
     skipped: list[str] = field(default_factory=list)
+    policy: str | None = None
+    query_order: list[Sample] | None = None
+    fold: int | None = None
 
     @abstractmethod
     def load(self, sample: Sample) -> Target: ...
@@ -89,6 +99,7 @@ class FewShotDataset(ABC):
             "classes": list(self.classes),
             "images_per_class": {c: len(self.samples[c]) for c in self.classes},
             "skipped": list(self.skipped),
+            "fold": self.fold,
         }
 
 
@@ -308,9 +319,32 @@ def read_sambox(root: str | Path, split_file: str | Path | None = None) -> Sambo
 
 
 def read_dataset(
-    root: str | Path, format: str, split_file: str | Path | None = None
+    root: str | Path,
+    format: str,
+    split_file: str | Path | None = None,
+    fold: int | None = None,
+    split: str = "val",
 ) -> FewShotDataset:
-    """Read a dataset folder in one of FORMATS."""
+    """Read a dataset folder in one of FORMATS (`fold` for coco20i and pascal5i, 0..3).
+
+    split: "val" (the fold's test classes) or "trn" (the other classes, to train on); only for
+    coco20i and pascal5i.
+    """
+    if format in ("coco20i", "pascal5i"):
+        from samic_core.eval.benchmarks import read_coco20i, read_pascal5i
+
+        if fold is None:
+            raise SamicError(f"--format {format} needs --fold 0..3")
+        reader = read_coco20i if format == "coco20i" else read_pascal5i
+        return reader(root, fold, split_file, split)
+    if fold is not None:
+        raise SamicError(f"--fold is for coco20i and pascal5i, not {format}")
+    if format == "folder":
+        from samic_core.eval.folder import read_folder
+
+        if split_file is not None:
+            raise SamicError("--split-file does not apply to --format folder (one class)")
+        return read_folder(root)
     if format == "fss":
         return read_fss(root, split_file)
     if format == "perseg":

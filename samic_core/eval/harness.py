@@ -23,7 +23,7 @@ import numpy as np
 from samic_core import __version__
 from samic_core.errors import SamicError
 from samic_core.eval.datasets import FewShotDataset, Target
-from samic_core.eval.episodes import Episode, make_episodes
+from samic_core.eval.episodes import BENCHMARK_EPISODES, Episode, make_episodes
 from samic_core.eval.methods.base import SAM_GROUPINGS, PromptMethod, Query, Reference
 from samic_core.eval.metrics import (
     IoUMeter,
@@ -56,6 +56,7 @@ class EvalConfig:
     segmenters: tuple[str, ...] = ("oracle",)
     policy: str = "random"
     max_queries_per_class: int | None = None
+    episodes: int = BENCHMARK_EPISODES  # of the cycle and class policies (COCO-20i, Pascal-5i)
     prompt_rule: PromptRule = field(default_factory=PromptRule)
     reference_points: str = "annotated"
     sam_grouping: str = "per-point"
@@ -195,7 +196,12 @@ def evaluate(
     if engine is not None and embedder is None:
         embedder = EmbeddingProvider(engine)
     episodes = make_episodes(
-        dataset, config.shots, config.seed, config.policy, config.max_queries_per_class
+        dataset,
+        config.shots,
+        config.seed,
+        config.policy,
+        config.max_queries_per_class,
+        config.episodes,
     )
     scores = {m.name: MethodScores() for m in methods}
     records: list[dict[str, Any]] = []
@@ -311,7 +317,7 @@ def _run_method(
             assert engine is not None and emb is not None
             mask = method.segment(engine, emb, prediction, config.sam_grouping)
         seconds = time.perf_counter() - start
-        inter, union = intersection_union(mask, target.mask)
+        inter, union = intersection_union(mask, target.mask, target.ignore)
         scores.iou.setdefault(seg, IoUMeter()).add(class_name, inter, union)
         scores.segment_seconds.setdefault(seg, []).append(seconds)
         entry[seg] = {

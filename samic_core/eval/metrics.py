@@ -18,12 +18,20 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-def intersection_union(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(2,) int64 intersection and union pixel counts, index 0 background, 1 foreground."""
+def intersection_union(
+    pred: np.ndarray, gt: np.ndarray, ignore: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(2,) int64 intersection and union pixel counts, index 0 background, 1 foreground.
+
+    ignore: pixels counted in neither (HSNet's Pascal borders, label 255).
+    """
     pred = np.asarray(pred, bool)
     gt = np.asarray(gt, bool)
     if pred.shape != gt.shape:
         raise ValueError(f"prediction {pred.shape} and ground truth {gt.shape} differ in shape")
+    if ignore is not None:
+        keep = ~np.asarray(ignore, bool)
+        pred, gt = pred[keep], gt[keep]
     fg_i = int(np.count_nonzero(pred & gt))
     fg_u = int(np.count_nonzero(pred | gt))
     bg_i = int(np.count_nonzero(~pred & ~gt))

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from samic_core.errors import SamicError
+from samic_core.eval.paper import COLUMN, paper_value, reference_lines
 from samic_core.fileio import atomic_path, atomic_write_json, atomic_write_text
 
 RESULTS_JSON = "results.json"
@@ -33,6 +34,11 @@ def summary_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     header += ["point precision", "instance recall", "points/image", "prompt ms/episode"]
     if "sam" in segmenters:
         header.append("SAM decode ms/episode")
+    benchmark = (results.get("paper") or {}).get("benchmark")
+    shots = results["config"]["shots"]
+    with_paper = any(paper_value(benchmark, m, shots) is not None for m in results["methods"])
+    if with_paper:
+        header.append(COLUMN)
     rows = []
     for name, m in results["methods"].items():
         row = [name]
@@ -47,6 +53,9 @@ def summary_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
         ]
         if "sam" in segmenters:
             row.append(_ms(m["segmenters"].get("sam", {}).get("segment_s_mean")))
+        if with_paper:
+            value = paper_value(benchmark, name, shots)
+            row.append("-" if value is None else f"{value:.1f}")
         rows.append(row)
     return header, rows
 
@@ -80,6 +89,9 @@ def markdown_report(results: dict[str, Any]) -> str:
         parts += ["", f"{len(results['skipped_episodes'])} episodes skipped (see results.json)."]
     header, rows = summary_rows(results)
     parts += ["", "## Summary (%)", "", _table(header, rows), ""]
+    benchmark = (results.get("paper") or {}).get("benchmark")
+    if benchmark is not None:
+        parts += [*reference_lines(benchmark, cfg["shots"]), ""]
     if any(embed):
         parts.append(
             f"SAM image encoding: {np.mean(embed):.3f} s per episode on average, shared by all "

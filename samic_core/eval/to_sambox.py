@@ -8,6 +8,7 @@ had clicked it in SAMBOX.
 
 from __future__ import annotations
 
+import math
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -28,11 +29,14 @@ def export_sambox(
     classes: list[str] | None = None,
     progress: Callable[[int, int], None] | None = None,
     max_images_per_class: int | None = None,
+    fraction: float | None = None,
 ) -> AnnotationStore:
     """Write `dataset` (or only `classes`) to the SAMBOX folder `out` (new or empty).
 
     max_images_per_class: only each class's first N images (natural name order); the paper
     trains SAMIC on 20 % of the training data, i.e. 2 of FSS-1000's 10 images per class.
+    fraction: only each class's first ceil(fraction x n) images (the same 20 % for datasets
+    whose classes have different image counts, e.g. COCO).
     """
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -46,7 +50,14 @@ def export_sambox(
         raise SamicError("class names with '__' cannot be exported (it separates class and name)")
     if max_images_per_class is not None and max_images_per_class < 1:
         raise SamicError(f"max images per class must be at least 1, got {max_images_per_class}")
-    samples = [s for c in names for s in dataset.samples[c][:max_images_per_class]]
+    if fraction is not None and not 0 < fraction <= 1:
+        raise SamicError(f"fraction must be in (0, 1], got {fraction}")
+    samples = []
+    for c in names:
+        keep = dataset.samples[c][:max_images_per_class]
+        if fraction is not None:
+            keep = keep[: math.ceil(fraction * len(dataset.samples[c]))]
+        samples += keep
     out.mkdir(parents=True, exist_ok=True)
     store = AnnotationStore(out)
     store.ensure_classes(list(names))

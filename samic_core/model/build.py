@@ -7,19 +7,21 @@ from pathlib import Path
 
 from samic_core.errors import SamicError
 from samic_core.model.backbone import BackboneIdentity, load_backbone
-from samic_core.model.learner import HPNLearner
+from samic_core.model.learner import SQUEEZE_DEPTHS, HPNLearner
 from samic_core.model.samic_net import SamicNet
 
 # Bottlenecks in (layer2, layer3, layer4) of each torchvision ResNet.
 STAGE_SIZES: dict[str, tuple[int, int, int]] = {"resnet50": (4, 6, 3), "resnet101": (4, 23, 3)}
 
 
-def build_learner(backbone: str = "resnet50") -> HPNLearner:
+def build_learner(backbone: str = "resnet50", squeeze_depth: int = 3) -> HPNLearner:
     """The trainable part alone (no backbone weights needed), e.g. to count parameters."""
     if backbone not in STAGE_SIZES:
         raise SamicError(f"unknown backbone {backbone!r}; use one of {', '.join(STAGE_SIZES)}")
+    if squeeze_depth not in SQUEEZE_DEPTHS:
+        raise SamicError(f"squeeze depth must be one of {SQUEEZE_DEPTHS}, got {squeeze_depth}")
     n2, n3, n4 = STAGE_SIZES[backbone]
-    return HPNLearner((n4, n3, n2))
+    return HPNLearner((n4, n3, n2), squeeze_depth=squeeze_depth)
 
 
 def _build_samic(
@@ -29,7 +31,9 @@ def _build_samic(
     output: str,
     support_resize: str,
     expected_sha256: str | None,
+    squeeze_depth: int = 3,
 ) -> tuple[SamicNet, BackboneIdentity]:
+    learner = build_learner(backbone, squeeze_depth)
     features, identity = load_backbone(backbone, weights, expected_sha256)
     if features.stage_sizes != STAGE_SIZES[backbone]:
         raise SamicError(
@@ -37,7 +41,7 @@ def _build_samic(
         )
     net = SamicNet(
         features,
-        build_learner(backbone),
+        learner,
         image_size=image_size,
         output=output,
         support_resize=support_resize,
@@ -52,9 +56,12 @@ def build_samic_resnet50(
     output: str = "sigmoid",
     support_resize: str = "max",
     expected_sha256: str | None = None,
+    squeeze_depth: int = 3,
 ) -> tuple[SamicNet, BackboneIdentity]:
     """SAMIC as in the paper: frozen ResNet-50, 2,573,217 learnable parameters."""
-    return _build_samic("resnet50", weights, image_size, output, support_resize, expected_sha256)
+    return _build_samic(
+        "resnet50", weights, image_size, output, support_resize, expected_sha256, squeeze_depth
+    )
 
 
 def build_samic_resnet101(
@@ -64,9 +71,12 @@ def build_samic_resnet101(
     output: str = "sigmoid",
     support_resize: str = "max",
     expected_sha256: str | None = None,
+    squeeze_depth: int = 3,
 ) -> tuple[SamicNet, BackboneIdentity]:
     """SAMIC with a frozen ResNet-101 (23 layer3 bottlenecks feed the layer3 squeeze)."""
-    return _build_samic("resnet101", weights, image_size, output, support_resize, expected_sha256)
+    return _build_samic(
+        "resnet101", weights, image_size, output, support_resize, expected_sha256, squeeze_depth
+    )
 
 
 MODEL_REGISTRY: dict[str, Callable[..., tuple[SamicNet, BackboneIdentity]]] = {

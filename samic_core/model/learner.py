@@ -18,8 +18,11 @@ from samic_core.model.conv4d import CenterPivotConv4d
 GROUPS = 4  # GroupNorm groups after every 4D conv
 
 
+SQUEEZE_DEPTHS = (1, 2, 3, 4)  # paper table 5: 4D conv layers per squeeze block (3 chosen)
+
+
 class Conv4dBlock(nn.Sequential):
-    """Three (or more) x [CenterPivotConv4d -> GroupNorm(4) -> ReLU] (paper table 5: depth 3)."""
+    """One or more x [CenterPivotConv4d -> GroupNorm(4) -> ReLU] (paper table 5: depth 3)."""
 
     def __init__(
         self,
@@ -46,21 +49,51 @@ def upsample_query(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return y.reshape(b, c, hs, ws, *size).permute(0, 1, 4, 5, 2, 3).contiguous()
 
 
+def squeeze_schedule(
+    kernels: Sequence[int], strides: Sequence[int], width: int, depth: int
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """(out_channels, kernels, strides) of a squeeze block with `depth` 4D conv layers.
+
+    Depth 3 is HSNet's block: channels (16, 64, width) with the level's kernels and strides.
+    Fewer layers keep the first depth - 1 of them and end with one `width` layer whose stride is
+    the product of the dropped strides, so the support dims still shrink to HSNet's size; more
+    layers append stride-1 `width` -> `width` layers with kernel 3 (table 5's ablation).
+    """
+    if depth not in SQUEEZE_DEPTHS:
+        raise ValueError(f"squeeze depth must be one of {SQUEEZE_DEPTHS}, got {depth}")
+    chans = (16, 64, width)
+    if depth <= 3:
+        last_stride = 1
+        for s in strides[depth - 1 :]:
+            last_stride *= s
+        return (
+            (*chans[: depth - 1], width),
+            tuple(kernels[:depth]),
+            (*strides[: depth - 1], last_stride),
+        )
+    extra = depth - 3
+    return chans + (width,) * extra, tuple(kernels) + (3,) * extra, tuple(strides) + (1,) * extra
+
+
 class HPNLearner(nn.Module):
     """Squeeze each pyramid level, merge top-down with mixing blocks, pool support, decode.
 
     Arguments:
       in_channels: layers per stage, deepest first: (3, 6, 4) for ResNet-50, (3, 23, 4) for 101.
       width: channels of the squeezed and mixed 4D features (128 in HSNet).
+      squeeze_depth: 4D conv layers in each squeeze block (3 in HSNet; paper table 5).
     """
 
-    def __init__(self, in_channels: Sequence[int] = (3, 6, 4), *, width: int = 128) -> None:
+    def __init__(
+        self, in_channels: Sequence[int] = (3, 6, 4), *, width: int = 128, squeeze_depth: int = 3
+    ) -> None:
         super().__init__()
         c4, c3, c2 = in_channels
-        chans = (16, 64, width)
-        self.encoder_layer4 = Conv4dBlock(c4, chans, (3, 3, 3), (2, 2, 2))
-        self.encoder_layer3 = Conv4dBlock(c3, chans, (5, 3, 3), (4, 2, 2))
-        self.encoder_layer2 = Conv4dBlock(c2, chans, (5, 5, 3), (4, 4, 2))
+        self.squeeze_depth = squeeze_depth
+        d = squeeze_depth
+        self.encoder_layer4 = Conv4dBlock(c4, *squeeze_schedule((3, 3, 3), (2, 2, 2), width, d))
+        self.encoder_layer3 = Conv4dBlock(c3, *squeeze_schedule((5, 3, 3), (4, 2, 2), width, d))
+        self.encoder_layer2 = Conv4dBlock(c2, *squeeze_schedule((5, 5, 3), (4, 4, 2), width, d))
         self.encoder_layer4to3 = Conv4dBlock(width, (width,) * 3, (3, 3, 3), (1, 1, 1))
         self.encoder_layer3to2 = Conv4dBlock(width, (width,) * 3, (3, 3, 3), (1, 1, 1))
         self.decoder1 = nn.Sequential(

@@ -139,12 +139,24 @@ class SamicPredictor:
         """(S, S) float32: the mean of the K per-reference outputs, not normalised."""
         return self.raw_heatmaps_torch(self._target(image)).mean(0).float().cpu().numpy()
 
-    def rule_for(self, rule: PeakRule) -> PeakRule:
-        """`rule` with its radius filled from the references' object size when it has none."""
-        return rule.with_object_radius(self.object_radius)
+    @property
+    def calibrated(self) -> bool:
+        """Whether the model was trained with the BCE term, which gives its output an absolute
+        meaning (0 = no object here); only then can the `nms` rule's floor say "nothing"."""
+        return self.meta is not None and "bce" in self.meta.loss_terms
+
+    @property
+    def default_rule(self) -> PeakRule:
+        """`nms` for calibrated models; the paper's rule (relative to each map's max) otherwise."""
+        return PeakRule() if self.calibrated else PeakRule.paper()
+
+    def rule_for(self, rule: PeakRule | None = None) -> PeakRule:
+        """`rule` (default: `default_rule`) with its radius filled from the references' object
+        size when it has none."""
+        return (rule or self.default_rule).with_object_radius(self.object_radius)
 
     def peaks(self, image: np.ndarray, rule: PeakRule | None = None) -> list[Peak]:
         """Point prompts for SAM in ORIGINAL image pixels, highest score first."""
-        rule = self.rule_for(rule or PeakRule())
+        rule = self.rule_for(rule)
         heat = self.heatmap(image) if rule.method == "paper" else self.raw_heatmap(image)
         return find_peaks(heat, image.shape[:2], rule)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,6 +50,37 @@ def select_references(
             found.append((not ann.done, path.name.lower(), path, np.asarray(pts, np.float64)))
     found.sort(key=lambda t: (t[0], t[1]))
     return [(path, pts) for _, _, path, pts in found[:k]]
+
+
+DEFAULT_SHOTS = 5  # references used when none are named (paper section 3.3: K-shot)
+
+
+def choose_references(
+    store: AnnotationStore,
+    class_name: str,
+    names: Sequence[str] | None = None,
+    k: int = DEFAULT_SHOTS,
+) -> list[tuple[Path, np.ndarray]]:
+    """The references of `class_name`: the images `names` (each must be usable), else the first
+    `k` of `select_references`. Raises SamicError naming the folder when there is none."""
+    if names:
+        candidates = select_references(store, class_name, k=len(store.images()) or 1)
+        wanted = set(names)
+        chosen = [c for c in candidates if c[0].name in wanted]
+        missing = sorted(wanted - {p.name for p, _ in chosen})
+        if missing:
+            raise SamicError(
+                f"{', '.join(missing)}: not usable as references of {class_name!r} (no manual "
+                "or reviewed objects of that class with positive points)"
+            )
+    else:
+        chosen = select_references(store, class_name, k)
+    if not chosen:
+        raise SamicError(
+            f"{store.image_folder}: no manual or reviewed annotations of class {class_name!r} "
+            "to use as references; annotate one by hand (or accept a reviewed prediction) first"
+        )
+    return chosen
 
 
 def reference_object_radius(

@@ -100,6 +100,7 @@ def load_model_file(
         output=meta.output,
         support_resize=meta.support_resize,
         expected_sha256=meta.backbone_sha256,
+        squeeze_depth=meta.squeeze_depth,
     )
     try:
         net.learner.load_state_dict(data["state_dict"])

@@ -15,6 +15,29 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
+from samic_core.train.terms import (  # the names, re-exported beside the functions
+    DEFAULT_TERMS,
+    LOSS_TERMS,
+    PAPER_TERMS,
+    SHAPE_TERMS,
+    check_loss_terms,
+)
+
+__all__ = [
+    "DEFAULT_TERMS",
+    "LOSS_FUNCTIONS",
+    "LOSS_TERMS",
+    "PAPER_TERMS",
+    "SHAPE_TERMS",
+    "bce_loss",
+    "cc_loss",
+    "check_loss_terms",
+    "kld_loss",
+    "loss_terms",
+    "nss_loss",
+    "samic_loss",
+]
+
 KLD_EPS = 1e-6  # the paper's epsilon in eq. (1)
 VAR_EPS = 1e-12  # inside square roots: a flat map gives finite values and gradients
 FIXATION_THRESHOLD = 0.5  # F = 1[G > 0.5]
@@ -72,9 +95,6 @@ def bce_loss(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
 
 
 LOSS_FUNCTIONS = {"kld": kld_loss, "cc": cc_loss, "nss": nss_loss, "bce": bce_loss}
-SHAPE_TERMS = ("kld", "cc", "nss")  # undefined on an empty G: left out for those samples
-PAPER_TERMS = SHAPE_TERMS
-DEFAULT_TERMS = ("kld", "cc", "nss", "bce")
 
 
 def loss_terms(

@@ -21,6 +21,8 @@ from typing import Any
 
 from samic_core import __version__
 from samic_core.errors import CheckpointError
+from samic_core.train.schedule import schedule_terms
+from samic_core.train.terms import DEFAULT_TERMS
 
 FORMAT = "samic-model"
 FORMAT_VERSION = 1
@@ -46,17 +48,24 @@ class ModelMeta:
     best_epoch: int | None = None
     samic_version: str = __version__
     config: dict[str, Any] = field(default_factory=dict)
+    # ablations (paper tables 5 and 6): 4D conv layers per squeeze block, the terms of the loss
+    squeeze_depth: int = 3
+    loss_terms: tuple[str, ...] = DEFAULT_TERMS
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["classes"] = list(self.classes)
+        d["loss_terms"] = list(self.loss_terms)
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], path: Path) -> ModelMeta:
+        """Files written before the ablation fields read as depth 3 and their schedule's terms."""
         try:
-            return cls(**{**d, "classes": tuple(d["classes"])})
-        except (KeyError, TypeError) as e:
+            config = d.get("config") or {}
+            terms = d.get("loss_terms") or schedule_terms(config)
+            return cls(**{**d, "classes": tuple(d["classes"]), "loss_terms": tuple(terms)})
+        except (KeyError, TypeError, AttributeError) as e:
             raise CheckpointError(path, f"model metadata is incomplete or unknown ({e})") from e
 
 

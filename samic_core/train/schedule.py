@@ -9,15 +9,17 @@ exponential moving average of the validation loss (the training loss when the fo
 small to hold images out), and training stops once that average has not improved for `patience`
 steps after at least `min_steps` steps. It also adds the BCE term and empty targets (images
 marked done without the object), which give the network's output an absolute meaning.
+`samic train --loss-terms` replaces a schedule's terms (the paper's table 6 ablation).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from samic_core.train.losses import DEFAULT_TERMS, PAPER_TERMS
+from samic_core.train.terms import DEFAULT_TERMS, PAPER_TERMS, check_loss_terms
 
 
 @dataclass(frozen=True)
@@ -50,10 +52,24 @@ SCHEDULES: dict[str, Schedule] = {
 }  # fmt: skip
 
 
-def resolve_schedule(name: str, patience: int | None = None) -> Schedule:
-    """The named schedule, with `patience` (in its own unit) replaced when given."""
+def resolve_schedule(
+    name: str, patience: int | None = None, loss_terms: Sequence[str] | None = None
+) -> Schedule:
+    """The named schedule, with `patience` (in its own unit) and the loss terms replaced when
+    given (`samic train --patience`, `--loss-terms`: the paper's table 6 ablation)."""
     schedule = SCHEDULES[name]
-    return schedule if patience is None else replace(schedule, patience=int(patience))
+    if patience is not None:
+        schedule = replace(schedule, patience=int(patience))
+    if loss_terms is not None:
+        schedule = replace(schedule, loss_terms=check_loss_terms(loss_terms))
+    return schedule
+
+
+def schedule_terms(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """The loss terms of the schedule a recorded training config names: the terms of model
+    files written before the terms were recorded (files from before schedules: `paper`)."""
+    schedule = SCHEDULES.get(str(config.get("schedule", "paper")), SCHEDULES["paper"])
+    return schedule.loss_terms
 
 
 class Stopper:

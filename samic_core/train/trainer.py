@@ -5,7 +5,8 @@ Cancel through `progress` and `should_stop`). Paper section 4.2: Adam, lr 1e-3, 
 300 epochs, stop when the training loss has not improved for 10 epochs (`schedule="paper"`).
 The default schedule (`"auto"`, measured in docs/model.md) draws more reference/target pairs
 per epoch, counts patience in optimizer steps on a smoothed loss, adds the BCE term and trains
-on images the annotator finished without the object as empty targets.
+on images the annotator finished without the object as empty targets. The paper's ablations
+(tables 5 and 6: `squeeze_depth`, `loss_terms`) are recorded in the model file.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import torch
 from samic_core.device import resolve_device
 from samic_core.errors import SamicError
 from samic_core.model.build import build_samic
+from samic_core.model.learner import SQUEEZE_DEPTHS
 from samic_core.model.samic_net import SamicNet, check_image_size
 from samic_core.train.checkpoint import (
     ModelMeta,
@@ -45,7 +47,7 @@ from samic_core.train.episodes import (
     val_episodes,
 )
 from samic_core.train.features import EpisodeTensors, FeatureBank, episode_batch
-from samic_core.train.losses import loss_terms
+from samic_core.train.losses import PAPER_TERMS, SHAPE_TERMS, check_loss_terms, loss_terms
 from samic_core.train.schedule import SCHEDULES, Schedule, Stopper, resolve_schedule
 
 log = logging.getLogger(__name__)
@@ -94,6 +96,8 @@ class TrainConfig:
     cache_max_gb: float = 4.0
     overwrite: bool = False  # replace existing --out files (never needed with --resume)
     annotations: str | Path | None = None  # annotation folder (default FOLDER/annotations)
+    squeeze_depth: int = 3  # 4D conv layers per squeeze block (paper table 5 ablation)
+    loss_terms: tuple[str, ...] | None = None  # None: the schedule's terms (table 6 ablation)
 
     def as_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -134,14 +138,24 @@ def batch_loss(
     episodes: Sequence[Episode],
     tensors: EpisodeTensors,
     bank: FeatureBank,
-    terms: Sequence[str] = ("kld", "cc", "nss"),
+    terms: Sequence[str] = PAPER_TERMS,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """Loss over a batch of episodes (the sum of the terms' batch means), and each term's mean."""
+    """Loss over a batch of episodes (the sum of `terms`' batch means), and each term's mean.
+
+    The paper's three terms are always logged, also those left out of the loss (the table 6
+    ablation compares them); BCE is logged when it is one of `terms`.
+    """
     target_feats, ref_feats, ref_heat, target_heat = episode_batch(episodes, tensors, bank)
     pred = net.to_heatmap(net.forward_features(target_feats, ref_feats, ref_heat))
-    parts = loss_terms(pred, target_heat, terms)
-    loss = torch.stack(list(parts.values())).sum()
+    terms = check_loss_terms(terms)
+    parts = loss_terms(pred, target_heat, logged_terms(terms))
+    loss = torch.stack([parts[k] for k in terms]).sum()
     return loss, {k: float(v.detach()) for k, v in parts.items()}
+
+
+def logged_terms(terms: Sequence[str]) -> tuple[str, ...]:
+    """The terms a run's history records: the chosen ones and always the paper's three."""
+    return check_loss_terms((*SHAPE_TERMS, *terms))
 
 
 def _batches(items: Sequence[Episode], size: int) -> Iterator[Sequence[Episode]]:
@@ -168,6 +182,15 @@ def _check_config(config: TrainConfig) -> None:
     if not config.lr > 0:
         raise SamicError(f"learning rate must be positive, got {config.lr}")
     check_image_size(config.image_size)
+    try:
+        if config.loss_terms is not None:
+            check_loss_terms(config.loss_terms)
+    except ValueError as e:
+        raise SamicError(str(e)) from e
+    if config.squeeze_depth not in SQUEEZE_DEPTHS:
+        raise SamicError(
+            f"squeeze depth must be one of {SQUEEZE_DEPTHS}, got {config.squeeze_depth}"
+        )
 
 
 def _check_outputs(config: TrainConfig, best: Path, last: Path) -> None:
@@ -190,23 +213,25 @@ def _resume_state(config: TrainConfig) -> tuple[ModelMeta, dict[str, Any], dict[
             f"{path}: has no training state (a best-model file); resume from "
             f"{last_path_for(path)} instead"
         )
-    for key, want in (
-        ("backbone", config.backbone),
-        ("image_size", config.image_size),
-        ("output", config.output),
-        ("support_resize", config.support_resize),
-    ):
-        if getattr(meta, key) != want:
-            raise SamicError(
-                f"{path}: was trained with {key} = {getattr(meta, key)!r}; cannot resume "
-                f"with {want!r}"
-            )
     trained_with = meta.config.get("schedule", "paper")  # files from before schedules: paper
     if trained_with != config.schedule:
         raise SamicError(
             f"{path}: was trained with the {trained_with!r} schedule; resume with --schedule "
             f"{trained_with}"
         )
+    for key, want in (
+        ("backbone", config.backbone),
+        ("image_size", config.image_size),
+        ("output", config.output),
+        ("support_resize", config.support_resize),
+        ("squeeze_depth", config.squeeze_depth),
+        ("loss_terms", resolve_schedule(config.schedule, None, config.loss_terms).loss_terms),
+    ):
+        if getattr(meta, key) != want:
+            raise SamicError(
+                f"{path}: was trained with {key} = {getattr(meta, key)!r}; cannot resume "
+                f"with {want!r}"
+            )
     weights = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
     return meta, state, weights
 
@@ -217,7 +242,9 @@ class _Trainer:
     def __init__(self, config: TrainConfig) -> None:
         _check_config(config)
         self.config = config
-        self.schedule: Schedule = resolve_schedule(config.schedule, config.patience)
+        self.schedule: Schedule = resolve_schedule(
+            config.schedule, config.patience, config.loss_terms
+        )
         self.best_path = Path(config.out)
         self.last_path = last_path_for(self.best_path)
         _check_outputs(config, self.best_path, self.last_path)
@@ -242,6 +269,7 @@ class _Trainer:
                 output=config.output,
                 support_resize=config.support_resize,
                 expected_sha256=resume[0].backbone_sha256 if resume else None,
+                squeeze_depth=config.squeeze_depth,
             )
         self.net.to(self.device)
         self.optimizer = torch.optim.Adam(self.net.learner.parameters(), lr=config.lr)
@@ -275,6 +303,8 @@ class _Trainer:
             val_loss=val_loss,
             best_epoch=self.best_epoch,
             config=self.config.as_dict(),
+            squeeze_depth=self.config.squeeze_depth,
+            loss_terms=self.schedule.loss_terms,
         )
 
     def validate(self, tensors: EpisodeTensors, bank: FeatureBank) -> float | None:
@@ -315,7 +345,8 @@ class _Trainer:
                 raise SamicError(f"{cfg.folder}: no training episodes could be formed")
             steps = math.ceil(len(episodes) / cfg.batch_size)
             self.net.train()
-            sums = {"loss": 0.0, **{k: 0.0 for k in self.schedule.loss_terms}}
+            logged = logged_terms(self.schedule.loss_terms)
+            sums = {"loss": 0.0, **{k: 0.0 for k in logged}}
             seen = 0
             for step, batch in enumerate(_batches(episodes, cfg.batch_size), start=1):
                 if stop():
@@ -353,7 +384,7 @@ class _Trainer:
                     "epoch": epoch,
                     "train_loss": train_loss,
                     "val_loss": val_loss,
-                    **{k: sums[k] / seen for k in self.schedule.loss_terms},
+                    **{k: sums[k] / seen for k in logged},
                     "elapsed_s": time.perf_counter() - t0,
                 }
             )

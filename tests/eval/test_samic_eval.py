@@ -12,6 +12,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from samic_core.cli.main import main
 from samic_core.eval.datasets import read_fss
 from samic_core.eval.synth import generate_dataset
@@ -32,6 +34,8 @@ def _split(all_dir: Path, root: Path) -> tuple[Path, Path]:
     return root / "trn", root / "test"
 
 
+# about 30 s of CPU; test_samic_runs_through_eval_on_held_out_images is its fast sibling
+@pytest.mark.slow
 def test_briefly_trained_samic_beats_copy_and_center(tmp_path):
     generate_dataset(tmp_path / "all", classes=6, images_per_class=14, seed=11, size=96)
     trn, test = _split(tmp_path / "all", tmp_path)
@@ -40,7 +44,8 @@ def test_briefly_trained_samic_beats_copy_and_center(tmp_path):
         TrainConfig(
             folder=tmp_path / "sambox",
             out=tmp_path / "samic.pt",
-            epochs=22, schedule="paper",
+            epochs=22,
+            schedule="paper",
             batch_size=4,
             lr=1e-3,
             patience=22,
@@ -81,4 +86,32 @@ def test_briefly_trained_samic_beats_copy_and_center(tmp_path):
     precision = {m: s["point_precision"] for m, s in methods.items()}
     assert miou["samic"] > max(miou["copy"], miou["center"]) + 0.1, miou
     assert precision["samic"] > max(precision["copy"], precision["center"]), precision
+    assert "| samic |" in (out / "results.md").read_text()
+
+
+def test_samic_runs_through_eval_on_held_out_images(tmp_path):
+    """The fast sibling: the same split, training and `samic eval` path, shrunk (64 x 64, two
+    epochs). Two epochs do not teach the prompts anything, so this checks the pipeline (every
+    held-out episode gets SAMIC points scored beside the baselines), not that SAMIC wins."""
+    generate_dataset(tmp_path / "all", classes=2, images_per_class=12, seed=11, size=64)
+    trn, test = _split(tmp_path / "all", tmp_path)
+    export_sambox(read_fss(trn), tmp_path / "sambox")
+    result = train(
+        TrainConfig(
+            folder=tmp_path / "sambox", out=tmp_path / "samic.pt", epochs=2, image_size=64,
+            device="cpu", backbone_weights="none", val_fraction=0.0, schedule="paper",
+        )
+    )  # fmt: skip
+    assert result.best_path is not None and result.epochs_run == 2
+    out = tmp_path / "results"
+    args = ["eval", "--dataset", str(test), "--format", "fss", "--method", "samic,copy,center"]
+    args += ["--model", str(result.best_path), "--segmenter", "oracle", "--device", "cpu"]
+    assert main([*args, "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert len(results["episodes"]) == 2 * 2  # images 11 and 12 of each class are queries
+    assert all(e["supports"][0].split("/")[1] in ("11.jpg", "12.jpg") for e in results["episodes"])
+    for episode in results["episodes"]:
+        assert set(episode["methods"]) == {"samic", "copy", "center"}
+        assert 0 <= episode["methods"]["samic"]["oracle"]["iou"] <= 1
+    assert 0 <= results["methods"]["samic"]["segmenters"]["oracle"]["miou"] <= 1
     assert "| samic |" in (out / "results.md").read_text()

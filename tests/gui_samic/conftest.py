@@ -42,7 +42,12 @@ def tiny_samic_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("models") / "tiny.samic"
     result = train(
         TrainConfig(
-            folder, out, epochs=2, image_size=TINY_SIZE, backbone_weights="none", device="cpu",
+            folder,
+            out,
+            epochs=2,
+            image_size=TINY_SIZE,
+            backbone_weights="none",
+            device="cpu",
             schedule="paper",
         )
     )

@@ -99,3 +99,30 @@ def test_no_references_for_a_class_explains_why(
     assert dialog.references() == []
     assert "nothing to show the model" in dialog.refs_note.text()
     assert not dialog.start_button.isEnabled()
+
+
+def test_the_prompt_rule_reaches_the_core(
+    qtbot, samic_service, annotated_folder: Path, tiny_samic_model: Path, monkeypatch
+):
+    """The dialog's 'Prompts' choice is sent with the request and becomes the core's PeakRule."""
+    import samic_core.predict.autoannotate as core
+    from samic_core.peaks import PeakRule
+
+    rules = []
+    real = core.auto_annotate
+
+    def spy(*args, **kwargs):
+        rules.append(kwargs.get("rule"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(core, "auto_annotate", spy)
+    dialog = make_dialog(qtbot, samic_service, annotated_folder, tiny_samic_model)
+    chosen = []
+    dialog.peaks_changed.connect(chosen.append)
+    assert dialog.request().peaks == "model"
+    for name, expected in (("paper", PeakRule.paper()), ("model", None)):
+        dialog.peaks.setCurrentIndex(dialog.peaks.findData(name))
+        with qtbot.waitSignal(dialog.annotated, timeout=WAIT_MS) as blocker:
+            dialog.start()
+        assert blocker.args[0].peaks == name and rules[-1] == expected
+    assert chosen == ["paper", "model"]  # remembered by the app through this signal

@@ -67,6 +67,26 @@ def test_suggest_prompts_adds_editable_objects(
     w.close()
 
 
+def test_suggest_prompts_uses_the_remembered_prompt_rule(
+    qtbot, settings, annotated_folder: Path, tiny_samic_model: Path, monkeypatch
+):
+    import samic_core.predict.autoannotate as core
+    from samic_core.peaks import PeakRule
+
+    rules = []
+    monkeypatch.setattr(core, "suggest_objects", lambda *a, **kw: rules.append(kw["rule"]) or [])
+    models = AnnotationStore(annotated_folder).dir / "models"
+    models.mkdir()
+    shutil.copy(tiny_samic_model, models / "tiny.samic")
+    settings.samic_peaks = "nms"
+    w = open_window(qtbot, settings, annotated_folder)
+    w.session.open_image("new_000.png")
+    with qtbot.waitSignal(w.samic.review.suggested, timeout=WAIT_MS):
+        press(qtbot, w, "P")
+    assert rules == [PeakRule()]
+    w.close()
+
+
 def test_closing_while_training_asks_and_keeps_the_best_model(
     qtbot, settings, annotated_folder: Path, monkeypatch
 ):

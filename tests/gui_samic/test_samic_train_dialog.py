@@ -11,7 +11,7 @@ from sambox.model.samic_info import model_files
 from sambox.widgets.train_dialog import TrainDialog
 from samic_core.annotation import AnnotationStore
 
-WAIT_MS = 60_000
+WAIT_MS = 180_000  # generous: 2 busy cores; only a failing run waits this long
 
 
 def make_dialog(qtbot, service, folder: Path) -> TrainDialog:
@@ -96,3 +96,30 @@ def test_stop_keeps_the_best_epoch_so_far(qtbot, samic_service, annotated_folder
     assert 2 <= outcome.epochs_run < 500
     assert outcome.model is not None and outcome.model.path.is_file()
     assert not dialog.running and "Stopped after" in dialog.run.epoch_label.text()
+
+
+def test_schedule_choice_sets_the_patience_unit_and_reaches_the_options(
+    qtbot, samic_service, annotated_folder: Path
+):
+    dialog = make_dialog(qtbot, samic_service, annotated_folder)
+    assert dialog.options().schedule == "auto" and dialog.options().patience is None
+    assert dialog.patience.text() == "default (240 steps)"
+    dialog.schedule.setCurrentIndex(dialog.schedule.findData("paper"))
+    assert dialog.patience.text() == "default (10 epochs)"
+    dialog.patience.setValue(25)
+    assert (dialog.options().schedule, dialog.options().patience) == ("paper", 25)
+
+
+def test_the_apps_schedules_are_the_cores() -> None:
+    from sambox.model.samic_info import SCHEDULE_CHOICES, patience_in_epochs
+    from samic_core.train.schedule import SCHEDULES
+
+    assert [c.name for c in SCHEDULE_CHOICES] == list(SCHEDULES)
+    for c in SCHEDULE_CHOICES:
+        core = SCHEDULES[c.name]
+        assert (c.patience, c.unit, c.min_steps) == (core.patience, core.unit, core.min_steps)
+    # auto: 240 steps of patience, but never before 480 steps; 12 steps an epoch
+    assert patience_in_epochs("auto", None, 12, 0) == 40
+    assert patience_in_epochs("auto", None, 12, 400) == 20
+    assert patience_in_epochs("auto", 24, 12, 1000) == 2
+    assert patience_in_epochs("paper", None, 12, 0) == 10

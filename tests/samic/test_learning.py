@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from samic_core.annotation import AnnotationStore
@@ -43,6 +44,7 @@ def point_scores(predictor: SamicPredictor, images: list[SyntheticImage]) -> tup
     return inside / max(total, 1), hit / targets
 
 
+@pytest.mark.slow  # ~200 optimizer steps; 36 steps at 64 px did not move the heat (0.094 -> 0.097)
 def test_training_makes_points_land_on_targets(tmp_path: Path) -> None:
     folder = tmp_path / "train"
     write_synthetic_folder(folder, 16, size=SIZE, seed=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -15,7 +16,7 @@ from samic_core.fileio import read_image_rgb
 from samic_core.peaks import PeakRule
 from samic_core.predict.autoannotate import auto_annotate, suggest_objects
 from samic_core.predict.predictor import SamicPredictor
-from samic_core.predict.references import select_references
+from samic_core.predict.references import choose_references, select_references
 from samic_core.sam.engine import SamEngine
 from samic_core.testing.samic_task import make_synthetic_image
 
@@ -71,6 +72,27 @@ def test_another_image_size_is_refused(trained_model: Path, predictor) -> None:
         SamicPredictor(predictor.net).heatmap(np.zeros((32, 32, 3), np.uint8))
     with pytest.raises(SamicError, match="no positive points"):
         predictor.set_references([np.zeros((32, 32, 3), np.uint8)], [np.zeros((0, 2))])
+
+
+def test_default_peak_rule_follows_the_models_loss_terms(predictor: SamicPredictor) -> None:
+    """nms's absolute floor needs an output trained with BCE; other models get the paper rule."""
+    meta = predictor.meta
+    assert meta is not None and meta.config["schedule"] == "paper"
+    assert not predictor.calibrated and predictor.default_rule == PeakRule.paper()
+    auto = SamicPredictor(predictor.net, replace(meta, loss_terms=("kld", "cc", "nss", "bce")))
+    assert auto.calibrated and auto.default_rule == PeakRule()
+    assert SamicPredictor(predictor.net, None).default_rule.method == "paper"
+
+
+def test_choose_references_by_name_or_default(mixed_folder: Path) -> None:
+    store = AnnotationStore(mixed_folder)
+    assert [p.name for p, _ in choose_references(store, "cell", k=2)] == ["a.png", "b.png"]
+    named = choose_references(store, "cell", ["e.png", "b.png"])
+    assert sorted(p.name for p, _ in named) == ["b.png", "e.png"]
+    with pytest.raises(SamicError, match="c.png: not usable as references"):
+        choose_references(store, "cell", ["c.png", "a.png"])
+    with pytest.raises(SamicError, match="no manual or reviewed annotations of class 'nothing'"):
+        choose_references(store, "nothing")
 
 
 def test_select_references_uses_trusted_objects(mixed_folder: Path) -> None:

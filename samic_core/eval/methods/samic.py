@@ -16,8 +16,9 @@ from samic_core.peaks import PeakRule
 class SamicMethod(PromptMethod):
     """Peaks of SAMIC's predicted heat map (K shots averaged by the predictor) as positives.
 
-    rule: how peaks are found (default: the `nms` rule; `PeakRule.paper()` for the paper's).
-    A bare `threshold` keeps the default rule with another relative threshold.
+    rule: how peaks are found (default: the model's own, `SamicPredictor.default_rule`: `nms`
+    for models trained with the BCE term, the paper's rule otherwise). A bare `threshold` keeps
+    that rule with another relative threshold.
     """
 
     name = "samic"
@@ -36,9 +37,9 @@ class SamicMethod(PromptMethod):
         self.model_path = Path(model_path)
         if not self.model_path.is_file():
             raise SamicError(f"{self.model_path}: SAMIC model file does not exist")
-        rule = rule or PeakRule()
-        self.rule = rule if threshold is None else replace(rule, threshold=threshold)
         self.predictor = SamicPredictor.from_file(self.model_path, device)
+        rule = rule or self.predictor.default_rule
+        self.rule = rule if threshold is None else replace(rule, threshold=threshold)
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "model": str(self.model_path), "peaks": self.rule.describe()}

@@ -1,0 +1,205 @@
+"""Video object segmentation with prompt methods: one 1-shot episode per object and frame.
+
+The paper's protocol (section 4.1): frame t's reference is frame t - 1 with its ground-truth
+mask of the object (`reference="previous"`); `reference="first"` uses frame 0 for every frame
+instead (the DAVIS semi-supervised setting without propagation). Frames are scored with J and F
+(vos_metrics) on DAVIS's frames 1 .. n - 2. An object absent from its reference frame gives an
+empty prediction for that frame (nothing to prompt from).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from samic_core import __version__
+from samic_core.errors import SamicError
+from samic_core.eval.datasets import MIN_COMPONENT_AREA, mask_components
+from samic_core.eval.davis import VOID_LABEL, DavisDataset, Sequence
+from samic_core.eval.harness import EmbeddingProvider, EvalConfig
+from samic_core.eval.methods.base import PromptMethod, Query, Reference
+from samic_core.eval.metrics import oracle_mask
+from samic_core.eval.paper import COLUMN, paper_value
+from samic_core.eval.vos_metrics import f_measure, jaccard, scored_frames, summarise
+from samic_core.fileio import atomic_write_json, atomic_write_text
+from samic_core.sam.engine import SamEngine
+
+REFERENCES = ("previous", "first")
+
+
+def evaluate_video(
+    dataset: DavisDataset,
+    methods: list[PromptMethod],
+    config: EvalConfig,
+    reference: str = "previous",
+    engine: SamEngine | None = None,
+    embedder: EmbeddingProvider | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> dict[str, Any]:
+    """J, F and J&F per method and segmenter: per object, per sequence and overall."""
+    if reference not in REFERENCES:
+        raise SamicError(f"--davis-reference must be one of {REFERENCES}, got {reference!r}")
+    if "sam" in config.segmenters and engine is None:
+        raise SamicError("the SAM segmenter needs a SAM checkpoint")
+    if engine is not None and embedder is None:
+        embedder = EmbeddingProvider(engine)
+    jobs = [(s, t) for s in dataset.sequences for t in scored_frames(len(s.frames))]
+    # scores[method][segmenter][sequence/object] = {"J": [...], "F": [...]}
+    scores: dict[str, dict[str, dict[str, dict[str, list[float]]]]] = {
+        m.name: {seg: {} for seg in config.segmenters} for m in methods
+    }
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    clock = time.perf_counter()
+    interrupted = False
+    for i, (seq, t) in enumerate(jobs):
+        if should_stop is not None and should_stop():
+            interrupted = True
+            break
+        _run_frame(dataset, seq, t, reference, methods, config, engine, embedder, scores)
+        if progress is not None:
+            progress(i + 1, len(jobs))
+    return {
+        "samic_version": __version__,
+        "units": "J, F and J&F are fractions in [0, 1]",
+        "dataset": dataset.describe(),
+        "config": {**config.describe(), "davis_reference": reference},
+        "methods": {
+            m.name: {"method": m.describe(), "segmenters": _summaries(scores[m.name])}
+            for m in methods
+        },
+        "sam_model": engine.model_id if engine is not None else None,
+        "started": started,
+        "seconds": time.perf_counter() - clock,
+        "interrupted": interrupted,
+    }
+
+
+def _run_frame(
+    dataset: DavisDataset,
+    seq: Sequence,
+    t: int,
+    reference: str,
+    methods: list[PromptMethod],
+    config: EvalConfig,
+    engine: SamEngine | None,
+    embedder: EmbeddingProvider | None,
+    scores: dict[str, Any],
+) -> None:
+    r = t - 1 if reference == "previous" else 0
+    query_img = dataset.image(seq, t)
+    ref_img = dataset.image(seq, r)
+    q_labels = dataset.labels(seq, t, query_img.shape[:2])
+    r_labels = dataset.labels(seq, r, ref_img.shape[:2])
+    void = q_labels == VOID_LABEL if dataset.year == 2017 else None
+    emb = embedder(seq.frames[t]) if "sam" in config.segmenters and embedder else None
+    for obj in seq.objects:
+        gt = q_labels == obj
+        components, _ = mask_components(gt, MIN_COMPONENT_AREA)
+        ref_mask = r_labels == obj
+        points = config.prompt_rule.points(ref_mask) if ref_mask.any() else np.zeros((0, 2))
+        key = f"{seq.name}/{obj}"
+        for method in methods:
+            prediction = None
+            if len(points):
+                method.set_references([Reference(ref_img, ref_mask, points, seq.frames[r])])
+                prediction = method.predict(Query(query_img, seq.frames[t]))
+            for seg in config.segmenters:
+                if prediction is None:
+                    mask = np.zeros(gt.shape, bool)
+                elif seg == "oracle":
+                    mask = oracle_mask(prediction.positive, components)
+                else:
+                    assert engine is not None and emb is not None
+                    mask = method.segment(engine, emb, prediction, config.sam_grouping)
+                entry = scores[method.name][seg].setdefault(key, {"J": [], "F": []})
+                entry["J"].append(jaccard(mask, gt, void))
+                entry["F"].append(f_measure(mask, gt, void))
+
+
+def _summaries(per_seg: dict[str, dict[str, dict[str, list[float]]]]) -> dict[str, Any]:
+    out = {}
+    for seg, per_object in per_seg.items():
+        sequences: dict[str, dict[str, dict[str, list[float]]]] = {}
+        for key, v in per_object.items():
+            sequences.setdefault(key.rsplit("/", 1)[0], {})[key] = v
+        out[seg] = {
+            **summarise(per_object),
+            "per_sequence": {s: summarise(objs) for s, objs in sequences.items()},
+            "per_object": {
+                k: {"J": float(np.mean(v["J"])), "F": float(np.mean(v["F"])), "frames": len(v["J"])}
+                for k, v in per_object.items()
+            },
+        }
+    return out
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{100 * v:.1f}"
+
+
+def video_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Summary table: one row per method and segmenter, J / F / J&F in %."""
+    header = ["method", "segmenter", "J&F", "J", "F"]
+    benchmark = (results.get("paper") or {}).get("benchmark")
+    paper = {m: paper_value(benchmark, m, 1) for m in results["methods"]}
+    if any(v is not None for v in paper.values()):
+        header.append(f"{COLUMN} J&F")
+    rows = []
+    for name, m in results["methods"].items():
+        for seg, s in m["segmenters"].items():
+            row = [name, seg, _pct(s["J&F"]), _pct(s["J"]), _pct(s["F"])]
+            if len(header) > 5:
+                row.append("-" if paper[name] is None else f"{paper[name]:.1f}")
+            rows.append(row)
+    return header, rows
+
+
+def video_markdown(results: dict[str, Any], reference_rows: list[str] | None = None) -> str:
+    from samic_core.eval.report import _table
+
+    ds, cfg = results["dataset"], results["config"]
+    parts = [
+        f"# samic eval: DAVIS-{ds['year'] % 100} ({ds['root']})",
+        "",
+        f"{len(ds['sequences'])} sequences; reference: `{cfg['davis_reference']}` frame with its "
+        f"ground truth; clicks by rule `{cfg['prompt_rule']['kind']}`; frames 1 .. n-2 scored "
+        f"(DAVIS). SAM model: `{results['sam_model'] or 'none'}`.",
+    ]
+    if results["interrupted"]:
+        parts += ["", "**Interrupted: the numbers cover only the frames run.**"]
+    header, rows = video_rows(results)
+    parts += ["", "## Summary (%)", "", _table(header, rows)]
+    if reference_rows:
+        parts += ["", *reference_rows]
+    for name, m in results["methods"].items():
+        for seg, s in m["segmenters"].items():
+            seq_rows = [
+                [q, _pct(v["J&F"]), _pct(v["J"]), _pct(v["F"])]
+                for q, v in s["per_sequence"].items()
+            ]
+            parts += [
+                "",
+                f"## Per sequence (%), {name}, {seg} segmenter",
+                "",
+                _table(["sequence", "J&F", "J", "F"], seq_rows),
+            ]
+    return "\n".join(parts) + "\n"
+
+
+def write_video_report(
+    results: dict[str, Any], out: Path, reference_rows: list[str] | None = None
+) -> list[Path]:
+    """results.json and results.md in `out` (the caller checked --overwrite)."""
+    from samic_core.eval.report import RESULTS_JSON, RESULTS_MD
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / RESULTS_JSON, out / RESULTS_MD]
+    atomic_write_json(paths[0], results)
+    atomic_write_text(paths[1], video_markdown(results, reference_rows))
+    return paths
