@@ -3,7 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup test lint bench screenshots run clean
+# The fast set (`make smoke`, under a minute on 2 busy cores): one file per area, no training.
+SMOKE_TESTS := tests/core/test_config.py tests/core/test_annotation.py tests/core/test_heatmap.py \
+	tests/core/test_class_colors.py tests/core/test_exif.py tests/export/test_export_formats.py \
+	tests/export/test_export_geometry.py tests/gui/test_gui_icons.py tests/gui/test_gui_layout.py \
+	tests/samic/test_losses.py tests/samic/test_conv4d.py tests/samic/test_schedule.py \
+	tests/eval/test_metrics.py tests/gui_samic/test_samic_values.py
+
+.PHONY: setup test smoke lint bench screenshots run clean
 
 setup: $(BIN)/python
 	$(BIN)/python -m pip install --upgrade pip
@@ -12,10 +19,14 @@ setup: $(BIN)/python
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# everything, the `slow` tests (long training runs) included
 test:
 	$(BIN)/lint-imports
 	$(BIN)/ruff check samic_core sambox tests scripts
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+smoke:
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m "not slow" $(SMOKE_TESTS)
 
 lint:
 	$(BIN)/ruff check samic_core sambox tests scripts

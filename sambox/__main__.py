@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sambox.settings import MODEL_TYPES
+from samic_core.config import MODEL_TYPE_CHOICES
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -18,7 +18,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--checkpoint", type=Path, help="SAM checkpoint (remembered in the settings)")
     p.add_argument(
         "--model-type",
-        choices=MODEL_TYPES,
+        choices=MODEL_TYPE_CHOICES,
         help="SAM architecture of the checkpoint (remembered in the settings; default: auto)",
     )
     return p.parse_args(argv)

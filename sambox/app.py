@@ -8,6 +8,7 @@ from sambox.controllers.editor import EditorController
 from sambox.controllers.project import ProjectController
 from sambox.controllers.review import ReviewController
 from sambox.controllers.session import Session
+from sambox.controllers.transfer import TransferController
 from sambox.services.downloads import CheckpointDownloader
 from sambox.services.sam_service import SamService
 from sambox.services.samic_service import SamicService
@@ -25,15 +26,19 @@ def build_window(settings: AppSettings) -> MainWindow:
     project = ProjectController()
     editor = EditorController(service)
     session = Session(settings, service, project, editor)
-    window = MainWindow(session, CheckpointDownloader())
+    downloader = CheckpointDownloader()
+    window = MainWindow(session, downloader)
     samic = SamicService(lambda: service.engine)
     review = ReviewController(session, samic)
     transfer = TransferService()
-    for obj in (service, project, editor, session, samic, review, transfer):
+    transfers = TransferController(session, transfer)
+    for obj in (service, project, editor, session, samic, review, transfer, transfers):
         obj.setParent(window)
+    for background in (samic, transfer, downloader):
+        session.add_service(background)
     window.sam_status = SamStatus(window)
     window.samic = SamicUI(window, samic, review)
-    window.transfer = TransferUI(window, transfer)
+    window.transfer = TransferUI(window, transfers)
     return window
 
 

@@ -6,9 +6,16 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
-MODEL_TYPES = ("auto", "vit_b", "vit_l", "vit_h")
-DEVICES = ("auto", "cpu", "cuda")
-CACHE_DTYPES = ("float32", "float16")
+from samic_core.config import (
+    CACHE_DTYPES,
+    DEFAULT_BACKBONE_WEIGHTS,
+    DEFAULT_CACHE_DTYPE,
+    DEFAULT_DEVICE,
+    DEFAULT_MODEL_TYPE,
+    DEVICES,
+    MODEL_TYPE_CHOICES,
+)
+
 PEAK_RULES = ("model", "nms", "paper")  # sambox.model.samic_info.PEAK_CHOICES
 
 
@@ -31,15 +38,15 @@ class AppSettings:
         v = self.q.value(key, default)
         return v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes")
 
-    def _choice(self, key: str, choices: tuple[str, ...]) -> str:
-        v = self._str(key, choices[0])
-        return v if v in choices else choices[0]
+    def _choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+        v = self._str(key, default)
+        return v if v in choices else default
 
     # ---- SAMIC -------------------------------------------------------------------------------
     @property
     def samic_peaks(self) -> str:
         """How SAMIC heat maps become prompts (Suggest Prompts and Auto-annotate)."""
-        return self._choice("samic/peaks", PEAK_RULES)
+        return self._choice("samic/peaks", PEAK_RULES, PEAK_RULES[0])
 
     @samic_peaks.setter
     def samic_peaks(self, v: str) -> None:
@@ -57,7 +64,7 @@ class AppSettings:
 
     @property
     def model_type(self) -> str:
-        return self._choice("sam/model_type", MODEL_TYPES)
+        return self._choice("sam/model_type", MODEL_TYPE_CHOICES, DEFAULT_MODEL_TYPE)
 
     @model_type.setter
     def model_type(self, v: str) -> None:
@@ -65,7 +72,7 @@ class AppSettings:
 
     @property
     def device(self) -> str:
-        return self._choice("sam/device", DEVICES)
+        return self._choice("sam/device", DEVICES, DEFAULT_DEVICE)
 
     @device.setter
     def device(self, v: str) -> None:
@@ -82,7 +89,7 @@ class AppSettings:
 
     @property
     def cache_dtype(self) -> str:
-        return self._choice("sam/cache_dtype", CACHE_DTYPES)
+        return self._choice("sam/cache_dtype", CACHE_DTYPES, DEFAULT_CACHE_DTYPE)
 
     @cache_dtype.setter
     def cache_dtype(self, v: str) -> None:
@@ -134,7 +141,8 @@ class AppSettings:
     @property
     def backbone_weights(self) -> str:
         """The Train SAMIC dialog's last backbone choice: "imagenet", "none" or a file path."""
-        return self._str("samic/backbone_weights", "imagenet") or "imagenet"
+        v = self._str("samic/backbone_weights", DEFAULT_BACKBONE_WEIGHTS)
+        return v or DEFAULT_BACKBONE_WEIGHTS
 
     @backbone_weights.setter
     def backbone_weights(self, v: str) -> None:

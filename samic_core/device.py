@@ -1,12 +1,11 @@
-"""Device selection shared by the CLI and the app: auto | cpu | cuda."""
+"""Device selection shared by the CLI and the app (the names are samic_core.config.DEVICES)."""
 
 from __future__ import annotations
 
 import torch
 
+from samic_core.config import DEVICES as DEVICE_CHOICES
 from samic_core.errors import SamicError
-
-DEVICE_CHOICES = ("auto", "cpu", "cuda")
 
 
 def resolve_device(name: str = "auto") -> torch.device:

@@ -11,14 +11,13 @@ docs/model.md ("Precision").
 from __future__ import annotations
 
 import contextlib
-from typing import Literal
 
 import torch
 
+from samic_core.config import PRECISION_CHOICES, Precision
 from samic_core.errors import SamicError
 
-Precision = Literal["fp32", "bf16", "fp16"]
-PRECISION_CHOICES = ("auto", "fp32", "bf16", "fp16")
+__all__ = ["PRECISION_CHOICES", "Precision", "autocast", "resolve_precision"]
 _DTYPES: dict[str, torch.dtype] = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 

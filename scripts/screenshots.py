@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,6 +22,10 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from samic_core.annotation import AnnotatedObject, AnnotationStore, ImageAnnotation, Point  # noqa: E402
 from samic_core.testing import make_tiny_sam_checkpoint  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from screenshot_window import open_window  # noqa: E402
+from screenshots_samic import render_samic  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
@@ -98,34 +101,7 @@ def write_sample(folder: Path) -> None:
     store.save(done, np.zeros(img.shape[:2], np.uint16))
 
 
-def spin(app: QApplication, cond, timeout: float = 30.0) -> None:
-    t0 = time.monotonic()
-    while not cond() and time.monotonic() - t0 < timeout:
-        app.processEvents()
-        time.sleep(0.01)
-
-
-def open_window(app: QApplication, settings_file: Path, checkpoint: Path, folder: Path):
-    """The real main window at 1440 x 900 with the tiny SAM loaded and `folder` embedded."""
-    from sambox.app import build_window
-    from sambox.settings import AppSettings
-
-    settings = AppSettings.from_file(settings_file)
-    settings.checkpoint = checkpoint
-    settings.device = "cpu"
-    win = build_window(settings)
-    win.resize(1440, 900)
-    win.show()
-    win.session.start_engine()
-    spin(app, lambda: win.service.ready, timeout=300)
-    win.session.open_folder(folder)
-    spin(app, lambda: not win.service.folder_busy, timeout=300)
-    return win
-
-
 def main() -> int:
-    from screenshots_samic import render_samic
-
     from sambox.app import build_window
     from sambox.settings import AppSettings
     from sambox.widgets.dialogs import ShortcutsDialog

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDockWidget
+from screenshot_window import open_window, spin
 
 from samic_core.annotation import AnnotatedObject, AnnotationStore, ImageAnnotation, Point
 
@@ -79,8 +80,6 @@ def render_samic(
     out: Path,
     scene: Callable[[int], tuple[np.ndarray, list[np.ndarray]]],
 ) -> None:
-    from screenshots import open_window, spin
-
     folder = tmp_path / "leaf_survey"
     write_leaf_survey(folder, scene)
     win = open_window(app, tmp_path / "samic.ini", checkpoint, folder)

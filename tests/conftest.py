@@ -10,8 +10,17 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# One torch / OpenMP thread per test process (and the CLI subprocesses it starts): the models
+# here are tiny, and on a small shared machine extra threads only fight over the cores
+# (tests/core/test_engine.py + test_cache.py on 2 busy cores: 186 s -> 66 s).
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import torch  # noqa: E402
 
 from samic_core.testing import make_blob_image, make_tiny_sam_checkpoint  # noqa: E402
+
+torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 
 @pytest.fixture(autouse=True)

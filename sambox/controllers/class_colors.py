@@ -8,10 +8,10 @@ session only and the file is not overwritten, so nothing the user wrote is lost 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from sambox.controllers.project import ProjectController
 from samic_core.annotation.colors import (
     CLASS_COLORS_FILENAME,
     color_of,
@@ -29,7 +29,7 @@ class ClassColors(QObject):
     changed = Signal()  # some class's colour changed: redraw
     error = Signal(str)
 
-    def __init__(self, project: Any, parent: QObject | None = None) -> None:
+    def __init__(self, project: ProjectController, parent: QObject | None = None) -> None:
         """project: the ProjectController (its folder, store and classes)."""
         super().__init__(parent)
         self.project = project

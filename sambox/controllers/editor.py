@@ -14,29 +14,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from sambox.controllers.protocols import SegmentationService
 from sambox.model.decoding import DecodeRequest, DecodeResult
 from sambox.model.document import Box, Document, ObjectState, PromptKey, Snapshot
 from sambox.model.history import History
 from sambox.model.mask_edit import XY, paint, polygon_mask, stroke_mask
-
-
-class SegmentationService(Protocol):
-    """What the editor needs from SamService (a stand-in may be used in widget tests)."""
-
-    decode_ready: Any
-    decode_failed: Any
-
-    @property
-    def ready(self) -> bool: ...
-
-    def new_request_id(self) -> int: ...
-
-    def request_decode(self, request: DecodeRequest) -> None: ...
 
 
 def _feedback(obj: ObjectState) -> Any:

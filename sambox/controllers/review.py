@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from sambox.model.document import Snapshot
+from sambox.controllers.protocols import SamicServiceLike
+from sambox.controllers.session import Session
+from sambox.model.document import Document, Snapshot
 from sambox.model.review import (
     accept_all,
     add_suggestions,
@@ -25,7 +26,7 @@ from sambox.model.review import (
     review_order,
     unreviewed_count,
 )
-from sambox.model.samic_info import Suggestion
+from sambox.model.samic_info import AutoAnnotateOutcome, AutoAnnotateRequest, Suggestion
 from sambox.model.status import ImageStatus
 from samic_core.errors import AnnotationError
 
@@ -36,7 +37,9 @@ class ReviewController(QObject):
     order_changed = Signal()  # project.images was reordered: redraw the image list
     suggested = Signal(int)  # that many suggested objects were added to the open image
 
-    def __init__(self, session: Any, samic: Any, parent: QObject | None = None) -> None:
+    def __init__(
+        self, session: Session, samic: SamicServiceLike, parent: QObject | None = None
+    ) -> None:
         """session: the app's Session (project, editor); samic: a SamicService."""
         super().__init__(parent)
         self.session = session
@@ -60,7 +63,7 @@ class ReviewController(QObject):
         doc.dirty = True
         self.editor.changed.emit()
 
-    def _open_doc(self) -> Any:
+    def _open_doc(self) -> Document | None:
         doc = self.editor.doc
         if doc is None:
             return None
@@ -162,6 +165,17 @@ class ReviewController(QObject):
                     out[name] = image_confidence(store.load_json(name))
         self.confidence = out
         return out
+
+    def batch_written(self, request: AutoAnnotateRequest, outcome: AutoAnnotateOutcome) -> None:
+        """An auto-annotation batch ended: show what it wrote in the open folder, and say so."""
+        if self.project.folder is None or Path(request.target_folder) != self.project.folder:
+            self.message.emit(f"Auto-annotate: {outcome.summary()}.")
+            return
+        self.refresh([p.name for p in request.images])
+        if self.session.current in (*outcome.written, *outcome.empty):
+            self.reload_current()
+        hint = " Review them with Ctrl+Shift+D." if outcome.written else ""
+        self.message.emit(f"Auto-annotate: {outcome.summary()}.{hint}")
 
     def set_confidence_order(self, on: bool) -> None:
         self.by_confidence = on

@@ -5,18 +5,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Signal
 
 from sambox.controllers.editor import EditorController
 from sambox.controllers.project import ProjectController
+from sambox.controllers.protocols import BackgroundService, SamServiceLike
 from sambox.model.decoding import EngineConfig
 from sambox.model.document import Document
 from sambox.model.status import ImageStatus
 from sambox.settings import AppSettings
+from samic_core.config import download_type
 from samic_core.errors import SamicError
-from samic_core.sam.weights import KNOWN_CHECKPOINTS, find_checkpoint
+from samic_core.sam.weights import find_checkpoint
 
 # Answer of the "save changes?" question when autosave is off.
 SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
@@ -31,7 +32,7 @@ class Session(QObject):
     def __init__(
         self,
         settings: AppSettings,
-        service: Any,
+        service: SamServiceLike,
         project: ProjectController,
         editor: EditorController,
         parent: QObject | None = None,
@@ -43,6 +44,9 @@ class Session(QObject):
         self.editor = editor
         self.current: str | None = None
         self.ask_save: Callable[[str], str] = lambda name: SAVE
+        # asked on close while services work (their busy texts): True = stop them and close
+        self.ask_stop: Callable[[list[str]], bool] = lambda busy: True
+        self.services: list[BackgroundService] = [service]  # every one is stopped on close
         service.engine_ready.connect(self._engine_ready)
         service.engine_failed.connect(lambda msg: self.engine_state.emit("failed", msg))
         service.embedding_failed.connect(lambda path, msg: self.error.emit(msg))
@@ -55,8 +59,7 @@ class Session(QObject):
         ckpt = self.settings.checkpoint
         if ckpt is not None:
             return ckpt
-        mt = self.settings.model_type
-        return find_checkpoint(mt if mt in KNOWN_CHECKPOINTS else "vit_b")
+        return find_checkpoint(download_type(self.settings.model_type))
 
     def start_engine(self) -> None:
         ckpt = self.checkpoint()
@@ -195,17 +198,28 @@ class Session(QObject):
             time.sleep(0.005)
         return not self.editor.pending_count
 
-    def close(self, saved: Callable[[], None] | None = None) -> bool:
-        """On window close: let pending masks land, save what needs saving, stop workers.
+    def add_service(self, service: BackgroundService) -> None:
+        """Have `service` asked about and stopped on close (SAMIC, export/import, downloads)."""
+        self.services.append(service)
 
-        `saved` runs once the work is safe and before waiting for the worker in progress (a
-        vit_b encode block takes seconds on a busy CPU): the window hides there, not after."""
+    def close(self, saved: Callable[[], None] | None = None) -> bool:
+        """On window close, the one place every service stops: ask when one is working, let
+        pending masks land, save what needs saving, then shut every service down.
+
+        `saved` runs once the work is safe and before waiting for the workers in progress (a
+        vit_b encode block takes seconds on a busy CPU): the window hides there, not after.
+        False = the user chose to keep working (nothing was stopped).
+        """
+        busy = [text for s in self.services if (text := s.busy_text)]
+        if busy and not self.ask_stop(busy):
+            return False
         self.wait_pending()
         if not self.flush():
             return False
         if saved is not None:
             saved()
-        self.service.shutdown()
+        for service in self.services:
+            service.shutdown()
         return True
 
     def mark_done_and_next(self) -> None:

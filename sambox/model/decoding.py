@@ -8,6 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from sambox.model.document import PromptKey
+from samic_core.config import EngineConfig
+
+__all__ = ["DecodeRequest", "DecodeResult", "EngineConfig"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,16 +35,3 @@ class DecodeResult:
     candidate: int | None
     candidate_scores: tuple[float, ...]
     seconds: float
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """How to build the engine; `cache_dir` None = the user cache."""
-
-    checkpoint: Path
-    model_type: str = "auto"
-    device: str = "auto"
-    cache_dir: Path | None = None
-    cache_dtype: str = "float32"
-    cache_max_gb: float | None = None  # None: SAMIC_CACHE_MAX_GB or the default (10 GiB)
-    precision: str = "auto"  # encoder autocast: bf16 on CUDA, fp32 on CPU (samic_core.precision)

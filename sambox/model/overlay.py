@@ -9,23 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-# Distinct, saturated colours that read on both light and dark images (RGB).
-PALETTE: tuple[tuple[int, int, int], ...] = (
-    (0, 190, 255),
-    (255, 80, 80),
-    (80, 220, 100),
-    (255, 200, 0),
-    (200, 90, 255),
-    (255, 140, 40),
-    (0, 220, 200),
-    (255, 90, 200),
-    (160, 200, 40),
-    (120, 140, 255),
-)
+from sambox.assets import object_palette
 
 
 def object_colour(object_id: int) -> tuple[int, int, int]:
-    return PALETTE[(object_id - 1) % len(PALETTE)]
+    """The default colour of object `object_id` (resources/palette.json, repeating)."""
+    palette = object_palette()
+    return palette[(object_id - 1) % len(palette)]
 
 
 Colours = dict[int, tuple[int, int, int]]  # object id -> RGB

@@ -12,12 +12,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from samic_core.config import (
+    BACKBONE_WEIGHTS,
+    DEFAULT_BACKBONE_WEIGHTS,
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_DEVICE,
+    DEFAULT_EPOCHS,
+    DEFAULT_IMAGE_SIZE,
+    DEFAULT_SCHEDULE,
+    DEVICES,
+    IMAGE_SIZES,
+)
+
+__all__ = ["BACKBONE_WEIGHTS", "DEVICES", "IMAGE_SIZES"]  # re-exported for the train dialog
+
 MODELS_DIRNAME = "models"
 MODEL_SUFFIX = ".samic"
 LAST_SUFFIX = ".last" + MODEL_SUFFIX
-DEVICES = ("auto", "cpu", "cuda")
-BACKBONE_WEIGHTS = ("imagenet", "none")  # or a path to a ResNet state dict
-IMAGE_SIZES = (64, 96, 128, 160, 192, 224, 256, 320, 384, 448, 512)
 _NAME_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]*$")
 
 
@@ -135,13 +146,13 @@ class TrainOptions:
     folder: Path
     name: str
     classes: tuple[str, ...]
-    epochs: int = 300
-    schedule: str = "auto"
+    epochs: int = DEFAULT_EPOCHS
+    schedule: str = DEFAULT_SCHEDULE
     patience: int | None = None
-    image_size: int = 224
-    device: str = "auto"
-    backbone_weights: str = "imagenet"
-    batch_size: int = 4
+    image_size: int = DEFAULT_IMAGE_SIZE
+    device: str = DEFAULT_DEVICE
+    backbone_weights: str = DEFAULT_BACKBONE_WEIGHTS
+    batch_size: int = DEFAULT_BATCH_SIZE
 
 
 @dataclass(frozen=True)
@@ -196,7 +207,7 @@ class AutoAnnotateRequest:
     target_folder: Path
     reference_folder: Path
     references: tuple[str, ...]
-    device: str = "auto"
+    device: str = DEFAULT_DEVICE
     one_prompt: bool = False
     peaks: str = "model"  # PEAK_NAMES: how heat maps become prompts
 

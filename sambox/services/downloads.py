@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from sambox.services.errors import in_app_words
-from sambox.services.workers import Cancelled, JobContext, Worker
+from sambox.services.workers import JobContext, Worker
 
 
 class CheckpointDownloader(QObject):
@@ -28,6 +28,17 @@ class CheckpointDownloader(QObject):
     def busy(self) -> bool:
         return self._worker is not None
 
+    @property
+    def busy_text(self) -> None:
+        return None  # closing simply stops a download; the next start fetches it again
+
+    def shutdown(self, timeout_ms: int = 10_000) -> None:
+        """Cancel a running download and wait for its thread (on window close); the window is
+        going away, so nothing is signalled (no "cancelled" restarts the engine)."""
+        self.blockSignals(True)
+        self.cancel()
+        self.pool.waitForDone(timeout_ms)
+
     def start(self, model_type: str, dest_dir: Path | None = None, url: str | None = None) -> None:
         if self._worker is not None:
             return
@@ -35,10 +46,8 @@ class CheckpointDownloader(QObject):
         def job(ctx: JobContext) -> str:
             from samic_core.sam.weights import download_checkpoint
 
-            def report(done: int, total: int | None) -> None:
-                if ctx.cancelled:
-                    raise Cancelled()
-                ctx.progress((done, total or 0))
+            def report(done: int, total: int, _name: str) -> None:
+                ctx.progress((done, total))  # raises Cancelled once the job is cancelled
 
             return str(download_checkpoint(model_type, dest_dir, progress=report, url=url))
 

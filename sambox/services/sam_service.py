@@ -113,6 +113,10 @@ class SamService(QObject):
         worker.signals.progress.connect(self._alive(self.engine_loading_step.emit))
         self._start(worker, PRIORITY_LOAD, done, failed)
 
+    @property
+    def busy_text(self) -> None:
+        return None  # embeddings are a cache: closing may stop them without asking
+
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """Stop background work and wait for the job in progress (called on close)."""
         self.cancel_folder()
@@ -178,7 +182,9 @@ class SamService(QObject):
         self._preempt_background(path)
 
         def job(ctx: JobContext) -> tuple[Any, bool]:
-            return engine.embed_file(path, progress=lambda done, total: ctx.progress((done, total)))
+            return engine.embed_file(
+                path, progress=lambda done, total, _: ctx.progress((done, total))
+            )
 
         def done(out: tuple[Any, bool]) -> None:
             self._first_jobs.pop(path, None)
@@ -276,7 +282,7 @@ class SamService(QObject):
             ctx.check()
             if engine.is_cached(path):
                 return True
-            engine.embed_file(path, progress=lambda done, total: ctx.progress((done, total)))
+            engine.embed_file(path, progress=lambda done, total, _: ctx.progress((done, total)))
             return False
 
         def step(_: object = None) -> None:
@@ -357,16 +363,6 @@ class SamService(QObject):
         )
 
     # ---- plumbing ----------------------------------------------------------------------------
-    def start_job(
-        self,
-        worker: Worker,
-        on_result: Callable[[Any], None] | None = None,
-        on_error: Callable[[BaseException], None] | None = None,
-        priority: int = PRIORITY_LOAD,
-    ) -> None:
-        """Run any other model-thread job (for later features such as training)."""
-        self._start(worker, priority, on_result, on_error)
-
     def _start(
         self,
         worker: Worker,

@@ -347,6 +347,14 @@ class SamicService(QObject):
             self._annotate_job.cancel()
 
     # ---- plumbing ----------------------------------------------------------------------------
+    @property
+    def busy_text(self) -> str | None:
+        if self.training:
+            return "Training is still running (a trained model keeps its best epoch so far)."
+        if self.annotating:
+            return "Auto-annotation is still running (images already annotated stay)."
+        return None
+
     def shutdown(self, timeout_ms: int = 30_000) -> None:
         """Cancel running jobs and wait for them (on window close)."""
         self.cancel_training()

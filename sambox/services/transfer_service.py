@@ -33,6 +33,15 @@ class TransferService(QObject):
     def busy(self) -> bool:
         return self._worker is not None
 
+    @property
+    def busy_text(self) -> str | None:
+        return "An export or import is still running." if self.busy else None
+
+    def shutdown(self, timeout_ms: int = 30_000) -> None:
+        """Cancel the running export or import and wait for it (on window close)."""
+        self.cancel()
+        self.pool.waitForDone(timeout_ms)
+
     def start_export(
         self, folder: Path, fmt: str, out: Path, include_unreviewed: bool, overwrite: bool
     ) -> None:

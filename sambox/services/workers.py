@@ -1,13 +1,11 @@
 """One worker pattern for every slow job: Worker(QRunnable) + WorkerSignals(QObject).
 
-A job is `fn(ctx) -> result`; it may be a generator, whose yielded values become progress
-signals and whose return value becomes the result. Cancelling sets a flag that generator jobs
-see between steps and callback jobs see through `ctx.check()`.
+A job is `fn(ctx) -> result`; it reports progress with `ctx.progress(value)` and sees a cancel
+through `ctx.check()` (which `ctx.progress` calls too): both raise `Cancelled`.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 from collections.abc import Callable
@@ -15,11 +13,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Signal
 
+from samic_core.jobs import Cancelled
+
+__all__ = ["Cancelled", "JobContext", "Worker", "WorkerSignals"]
+
 log = logging.getLogger(__name__)
-
-
-class Cancelled(Exception):
-    """Raised inside a job when its cancel flag is set."""
 
 
 class WorkerSignals(QObject):
@@ -75,8 +73,6 @@ class Worker(QRunnable):
             if self._cancel.is_set():
                 raise Cancelled()
             out = self.fn(ctx)
-            if inspect.isgenerator(out):
-                out = self._drive(out, ctx)
         except Cancelled:
             self.signals.cancelled.emit()
         except BaseException as e:  # reported to the GUI, never lost in a thread
@@ -86,14 +82,3 @@ class Worker(QRunnable):
             self.signals.result.emit(out)
         finally:
             self.signals.finished.emit()
-
-    @staticmethod
-    def _drive(gen: Any, ctx: JobContext) -> Any:
-        try:
-            while True:
-                ctx.check()
-                ctx.progress(next(gen))
-        except StopIteration as stop:
-            return stop.value
-        finally:
-            gen.close()

@@ -8,7 +8,6 @@ reviewed"; images with manual or reviewed objects are skipped by the core, never
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sambox.controllers.protocols import SamicServiceLike
 from sambox.model.samic_info import (
     PEAK_CHOICES,
     AutoAnnotateOutcome,
@@ -52,7 +52,7 @@ class AutoAnnotateDialog(QDialog):
 
     def __init__(
         self,
-        service: Any,
+        service: SamicServiceLike,
         folder: Path,
         unannotated: list[str],
         selection: list[str],

@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from sambox.keymap import BINDINGS
-from sambox.settings import CACHE_DTYPES, DEVICES, MODEL_TYPES, AppSettings
+from sambox.settings import AppSettings
+from samic_core.config import CACHE_DTYPES, DEVICES, MODEL_TYPE_CHOICES
 
 
 def show_error(parent: QWidget, text: str, title: str = "SAMBOX") -> QMessageBox:
@@ -55,7 +56,7 @@ class SettingsDialog(QDialog):
         self.checkpoint.setPlaceholderText("the downloaded official checkpoint")
         pick_ckpt = QPushButton("Browse…")
         self.model_type = QComboBox()
-        self.model_type.addItems(MODEL_TYPES)
+        self.model_type.addItems(MODEL_TYPE_CHOICES)
         self.model_type.setCurrentText(settings.model_type)
         self.device = QComboBox()
         self.device.addItems(DEVICES)

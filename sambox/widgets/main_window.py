@@ -7,7 +7,6 @@ Later features add a toolbar action with `add_tool_action` and a dock with `add_
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QEventLoop, Qt
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from sambox.controllers.class_colors import ClassColors
+from sambox.controllers.protocols import DownloaderLike
 from sambox.controllers.session import CANCEL, DISCARD, SAVE, Session
 from sambox.model.document import Document
 from sambox.model.overlay import render_fill, render_outline
@@ -43,17 +43,17 @@ from sambox.widgets.mask_tools_ui import MaskToolsUI
 from sambox.widgets.menus import MENUS, TOOLBAR
 from sambox.widgets.model_banner import ModelBanner
 from sambox.widgets.objects_panel import ObjectsPanel
+from samic_core.config import download_type
 
 RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, session: Session, downloader: Any = None) -> None:
+    def __init__(self, session: Session, downloader: DownloaderLike | None = None) -> None:
         super().__init__()
         self.session, self.settings = session, session.settings
         self.project, self.editor, self.service = session.project, session.editor, session.service
         self.downloader = downloader
-        self.errors: list[str] = []  # every error shown, newest last (tests read it)
         self._overlay_key: tuple | None = None
         self.class_colors = ClassColors(self.project, self)
         self.setWindowTitle("SAMBOX")
@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
         self._wire()
         self.mask_tools = MaskToolsUI(self)
         session.ask_save = self._ask_save
+        session.ask_stop = self._ask_stop
 
     # ---- layout ------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -90,7 +91,7 @@ class MainWindow(QMainWindow):
                 menu.addSeparator() if i is None else menu.addAction(self.actions[i])
         self.toolbar = QToolBar("Tools")
         self.toolbar.setObjectName("tools")
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
         self.addToolBar(self.toolbar)
         for i in TOOLBAR:
             self.toolbar.addSeparator() if i is None else self.toolbar.addAction(self.actions[i])
@@ -340,7 +341,6 @@ class MainWindow(QMainWindow):
         self.status_text.setText(text)
 
     def report_error(self, text: str) -> None:
-        self.errors.append(text)
         show_error(self, text)
 
     def show_shortcuts(self) -> None:
@@ -366,8 +366,7 @@ class MainWindow(QMainWindow):
             self.session.start_engine()
 
     def start_download(self) -> None:
-        mt = self.settings.model_type
-        self.downloader.start(mt if mt.startswith("vit_") else "vit_b")
+        self.downloader.start(download_type(self.settings.model_type))
         self.banner.show_progress(0, 0)
 
     def _downloaded(self, path: str) -> None:
@@ -395,6 +394,11 @@ class MainWindow(QMainWindow):
         """Take the window off the screen at once (quitting waits for background work)."""
         self.hide()
         QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+
+    def _ask_stop(self, busy: list[str]) -> bool:
+        """Closing while a background job runs (training, auto-annotation, export): stop it?"""
+        answer = QMessageBox.question(self, "Still working", " ".join(busy) + "\n\nStop and close?")
+        return answer == QMessageBox.StandardButton.Yes
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.session.close(saved=self._hide_now):

@@ -7,7 +7,7 @@ selected object's mask; this class only connects the two and asks before a hand 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QActionGroup
@@ -16,6 +16,9 @@ from PySide6.QtWidgets import QMessageBox
 from sambox.model.document import ObjectState
 from sambox.widgets.canvas import BOX
 from sambox.widgets.canvas_tools import BRUSH, CUT, ERASER, POLYGON
+
+if TYPE_CHECKING:
+    from sambox.widgets.main_window import MainWindow
 
 TOOL_ACTIONS = {
     "box_tool": BOX,
@@ -28,7 +31,7 @@ KEEP, REDECODE = "Keep edit", "Re-decode"
 
 
 class MaskToolsUI(QObject):
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         """window: the MainWindow (its actions, canvas and editor)."""
         super().__init__(window)
         self.window, self.canvas, self.editor = window, window.canvas, window.editor

@@ -12,10 +12,13 @@ Messages that only held while SAM was not ready are replaced once it is.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QProgressBar
+
+if TYPE_CHECKING:
+    from sambox.widgets.main_window import MainWindow
 
 NOT_READY_PREFIX = "No SAM model is loaded yet"
 EMBED_FORMAT = "Embedding %v / %m"
@@ -29,7 +32,7 @@ def fit_text(bar: QProgressBar, longest: str) -> None:
 
 
 class SamStatus(QObject):
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         service, session = window.service, window.session

@@ -9,18 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QMessageBox, QToolBar
 
+from sambox.controllers.protocols import SamicServiceLike
+from sambox.controllers.review import ReviewController
 from sambox.model.review import unreviewed_count
-from sambox.model.samic_info import AutoAnnotateOutcome, AutoAnnotateRequest, ModelInfo
+from sambox.model.samic_info import ModelInfo
 from sambox.model.status import ImageStatus
 from sambox.widgets.autoannotate_dialog import AutoAnnotateDialog
 from sambox.widgets.models_panel import ModelsPanel
 from sambox.widgets.train_dialog import TrainDialog
+
+if TYPE_CHECKING:
+    from sambox.widgets.main_window import MainWindow
 
 SAMIC_MENU = "&SAMIC"
 SUGGEST_ANYWAY, USE_TRAINED, CANCEL_SUGGEST = "anyway", "use trained", "cancel"
@@ -31,7 +36,9 @@ REVIEW_ACTIONS = ("accept_review", "reject_review", "next_unreviewed", "prev_unr
 class SamicUI(QObject):
     """The SAMIC actions, the models dock, the review bar and the two dialogs of one window."""
 
-    def __init__(self, window: Any, samic: Any, review: Any) -> None:
+    def __init__(
+        self, window: MainWindow, samic: SamicServiceLike, review: ReviewController
+    ) -> None:
         """window: the MainWindow; samic: a SamicService; review: a ReviewController."""
         super().__init__(window)
         self.window, self.samic, self.review = window, samic, review
@@ -43,7 +50,6 @@ class SamicUI(QObject):
         self._untrained_ok: set[tuple[Path, str]] = set()
         self._build()
         self._wire()
-        window.installEventFilter(self)
 
     # ---- layout ------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -238,7 +244,7 @@ class SamicUI(QObject):
             peaks=self.window.settings.samic_peaks,
             parent=self.window,
         )
-        self.annotate_dialog.annotated.connect(self._annotated)
+        self.annotate_dialog.annotated.connect(self.review.batch_written)
         self.annotate_dialog.peaks_changed.connect(self._remember_peaks)
         self.annotate_dialog.show()
         return self.annotate_dialog
@@ -250,16 +256,6 @@ class SamicUI(QObject):
         """The dialog was closed while it runs: its progress goes to the status bar."""
         if self.annotate_dialog is not None and not self.annotate_dialog.isVisible():
             self.window.show_message(f"Auto-annotate: {done} / {total} images…")
-
-    def _annotated(self, request: AutoAnnotateRequest, outcome: AutoAnnotateOutcome) -> None:
-        if self.project.folder is None or Path(request.target_folder) != self.project.folder:
-            self.window.show_message(f"Auto-annotate: {outcome.summary()}.")
-            return
-        self.review.refresh([p.name for p in request.images])
-        if self.session.current in (*outcome.written, *outcome.empty):
-            self.review.reload_current()
-        hint = " Review them with Ctrl+Shift+D." if outcome.written else ""
-        self.window.show_message(f"Auto-annotate: {outcome.summary()}.{hint}")
 
     # ---- review bar --------------------------------------------------------------------------
     def update_review_bar(self) -> None:
@@ -296,24 +292,3 @@ class SamicUI(QObject):
             if w.service.is_embedded(p):
                 w.image_list.set_embedded(p.name)
         w.image_list.set_current(self.session.current)
-
-    # ---- closing -----------------------------------------------------------------------------
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        """Closing the window while SAMIC works: ask, then stop the job (the best model stays)."""
-        if obj is self.window and event.type() == QEvent.Type.Close:
-            busy = self.samic.training or self.samic.annotating
-            if busy and not self.confirm_stop():
-                event.ignore()
-                return True
-            self.samic.shutdown()
-        return False
-
-    def confirm_stop(self) -> bool:
-        what = "Training" if self.samic.training else "Auto-annotation"
-        answer = QMessageBox.question(
-            self.window,
-            "SAMIC is working",
-            f"{what} is still running. Stop it and close? (A trained model keeps its best "
-            "epoch so far; images already annotated stay.)",
-        )
-        return answer == QMessageBox.StandardButton.Yes

@@ -30,9 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sambox.controllers.protocols import SamicServiceLike
 from sambox.model.samic_info import (
-    DEVICES,
-    IMAGE_SIZES,
     SCHEDULE_CHOICES,
     TrainOptions,
     TrainOutcome,
@@ -44,6 +43,13 @@ from sambox.model.samic_info import (
 )
 from sambox.widgets.loss_plot import LossPlot
 from sambox.widgets.train_progress import TrainProgressPanel
+from samic_core.config import (
+    DEFAULT_DEVICE,
+    DEFAULT_EPOCHS,
+    DEFAULT_IMAGE_SIZE,
+    DEVICES,
+    IMAGE_SIZES,
+)
 
 WEIGHTS_CHOICES = (
     ("ImageNet (torchvision, downloaded once)", "imagenet"),
@@ -74,7 +80,7 @@ class TrainDialog(QDialog):
 
     def __init__(
         self,
-        service: Any,
+        service: SamicServiceLike,
         folder: Path,
         annotations_dir: Path,
         classes: list[str] | None = None,
@@ -132,7 +138,7 @@ class TrainDialog(QDialog):
 
         self.name = QLineEdit(default_model_name(self.annotations_dir))
         self.name.setToolTip(f"Saved as {self.annotations_dir.name}/models/<name>.samic")
-        self.epochs = QSpinBox(minimum=1, maximum=5000, value=300)
+        self.epochs = QSpinBox(minimum=1, maximum=5000, value=DEFAULT_EPOCHS)
         self.epochs.setToolTip("Upper limit; training stops earlier when the loss stops improving")
         self.schedule = QComboBox()
         for c in SCHEDULE_CHOICES:
@@ -146,11 +152,11 @@ class TrainDialog(QDialog):
         self.image_size = QComboBox()
         for s in IMAGE_SIZES:
             self.image_size.addItem(f"{s} × {s}", s)
-        self.image_size.setCurrentIndex(IMAGE_SIZES.index(224))
+        self.image_size.setCurrentIndex(IMAGE_SIZES.index(DEFAULT_IMAGE_SIZE))
         self.image_size.setToolTip("Input size of the predictor; 224 as in the paper")
         self.device = QComboBox()
         self.device.addItems(DEVICES)
-        self.device.setCurrentText(device if device in DEVICES else "auto")
+        self.device.setCurrentText(device if device in DEVICES else DEFAULT_DEVICE)
         self.weights = QComboBox()
         for text, value in WEIGHTS_CHOICES:
             self.weights.addItem(text, value)

@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sambox.controllers.protocols import TransferJobs
+
 EXPORT_FORMATS = {
     "coco": "COCO instances JSON (polygons; RLE where holes need it)",
     "voc": "Pascal VOC class masks (indexed PNG) + class list",
@@ -44,7 +46,7 @@ class _TransferDialog(QDialog):
 
     run_label = "Run"
 
-    def __init__(self, transfer: Any, title: str, parent: QWidget | None = None) -> None:
+    def __init__(self, transfer: TransferJobs, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setMinimumWidth(600)
@@ -166,7 +168,7 @@ class ExportDialog(_TransferDialog):
     run_label = "Export"
     cancelled_text = "Export cancelled; nothing was written."
 
-    def __init__(self, transfer: Any, folder: Path, parent: QWidget | None = None) -> None:
+    def __init__(self, transfer: TransferJobs, folder: Path, parent: QWidget | None = None) -> None:
         super().__init__(transfer, "Export annotations", parent)
         self.folder = Path(folder)
         self.format = QComboBox()
@@ -222,7 +224,7 @@ class ImportDialog(_TransferDialog):
     run_label = "Import"
     cancelled_text = "Import cancelled; images already imported were kept."
 
-    def __init__(self, transfer: Any, folder: Path, parent: QWidget | None = None) -> None:
+    def __init__(self, transfer: TransferJobs, folder: Path, parent: QWidget | None = None) -> None:
         super().__init__(transfer, "Import annotations", parent)
         self.folder = Path(folder)
         self.format = QComboBox()

@@ -10,18 +10,26 @@ from typing import Any
 
 from tqdm import tqdm
 
-from samic_core.device import DEVICE_CHOICES
+from samic_core.config import (
+    CACHE_DTYPES,
+    DEFAULT_CACHE_DTYPE,
+    DEFAULT_CACHE_MAX_GB,
+    DEFAULT_DEVICE,
+    DEFAULT_MODEL_TYPE,
+    DEVICES,
+    MODEL_TYPE_CHOICES,
+    download_type,
+)
 from samic_core.errors import SamicError
 from samic_core.precision import PRECISION_CHOICES
 from samic_core.sam.cache import EmbeddingCache
 from samic_core.sam.engine import SamEngine
-from samic_core.sam.loading import MODEL_TYPES
 from samic_core.sam.weights import KNOWN_CHECKPOINTS, find_checkpoint, manual_download_hint
 
 
-def add_device_option(parser: argparse.ArgumentParser) -> None:
+def add_device_option(parser: argparse._ActionsContainer) -> None:
     parser.add_argument(
-        "--device", default="auto", choices=DEVICE_CHOICES, help="auto = cuda when available"
+        "--device", default=DEFAULT_DEVICE, choices=DEVICES, help="auto = cuda when available"
     )
 
 
@@ -33,22 +41,25 @@ def add_sam_options(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="SAM checkpoint file (default: the downloaded one for --model-type)",
     )
-    g.add_argument("--model-type", default="vit_b", choices=(*MODEL_TYPES, "auto"))
     g.add_argument(
-        "--device", default="auto", choices=DEVICE_CHOICES, help="auto = cuda when available"
+        "--model-type",
+        default=DEFAULT_MODEL_TYPE,
+        choices=MODEL_TYPE_CHOICES,
+        help="auto (default): the checkpoint's size; without --checkpoint, the downloaded vit_b",
     )
+    add_device_option(g)
     g.add_argument("--cache-dir", type=Path, help="embedding cache folder (default: user cache)")
     g.add_argument(
         "--cache-dtype",
-        default="float32",
-        choices=("float32", "float16"),
+        default=DEFAULT_CACHE_DTYPE,
+        choices=CACHE_DTYPES,
         help="float16 halves the cache size; float32 keeps masks identical to SamPredictor",
     )
     g.add_argument(
         "--cache-max-gb",
         type=float,
         help="size limit of the embedding cache; least recently used entries are deleted "
-        "(default: SAMIC_CACHE_MAX_GB or 10)",
+        f"(default: SAMIC_CACHE_MAX_GB or {DEFAULT_CACHE_MAX_GB:g})",
     )
     g.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     g.add_argument(
@@ -64,10 +75,10 @@ def resolve_checkpoint(checkpoint: Path | None, model_type: str) -> Path:
         if not checkpoint.is_file():
             raise SamicError(f"{checkpoint}: checkpoint file does not exist")
         return checkpoint
-    found = find_checkpoint(model_type)
+    found = find_checkpoint(download_type(model_type))
     if found is not None:
         return found
-    info = KNOWN_CHECKPOINTS.get(model_type if model_type != "auto" else "vit_b")
+    info = KNOWN_CHECKPOINTS.get(download_type(model_type))
     assert info is not None
     raise SamicError(
         f"no SAM checkpoint for {info.model_type}: run `samic weights download "

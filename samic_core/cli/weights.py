@@ -47,7 +47,7 @@ def run_download(args: argparse.Namespace) -> int:
     info = KNOWN_CHECKPOINTS[args.model_type]
     with tqdm(total=info.size, unit="B", unit_scale=True, desc=info.filename) as bar:
 
-        def progress(done: int, total: int | None) -> None:
+        def progress(done: int, total: int, _name: str) -> None:
             if total:
                 bar.total = total
             bar.n = done

@@ -24,14 +24,11 @@ import numpy as np
 from samic_core.annotation import AnnotatedObject, AnnotationStore, ImageAnnotation
 from samic_core.errors import AnnotationError, ImageReadError, SamicError
 from samic_core.fileio import STALE_SECONDS, normal_mode
+from samic_core.jobs import Cancelled, Progress, ShouldStop
 
-# (done, total, image name)
-Progress = Callable[[int, int, str], None]
-ShouldStop = Callable[[], bool]
+__all__ = ["Cancelled", "Progress", "ShouldStop"]  # and the export helpers below
 
-
-class Cancelled(Exception):
-    """Raised inside a job when `should_stop()` said yes; the job cleans up and reports it."""
+# Progress(done, total, image name), ShouldStop and Cancelled: the shared ones in samic_core.jobs
 
 
 @dataclass

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
-from einops import rearrange
 
 # How the reference heat map is brought down to each feature size (see docs/model.md):
 # "max" = adaptive max pooling (keeps sigma=0.02 peaks near 1 at every level),
@@ -78,8 +77,3 @@ def hypercorrelation(
     masked = mask_features(support_feats, support_heat, resize_mode)
     corrs = [cosine_correlation(q, s) for q, s in zip(query_feats, masked, strict=True)]
     return stack_pyramid(corrs, stage_sizes)
-
-
-def flatten_support(x: torch.Tensor) -> torch.Tensor:
-    """(B, C, Hq, Wq, Hs, Ws) -> (B, C, Hq, Wq, Hs*Ws), for pooling over the support dims."""
-    return rearrange(x, "b c hq wq hs ws -> b c hq wq (hs ws)")

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from samic_core.config import CACHE_DTYPES, DEFAULT_CACHE_DTYPE, DEFAULT_CACHE_MAX_GB
 from samic_core.fileio import atomic_write_bytes
 from samic_core.paths import embeddings_dir
 from samic_core.sam.types import ImageEmbedding
@@ -44,7 +45,8 @@ MAGIC = b"SAMICEMB"
 FORMAT_VERSION = 2  # 2: embeddings of EXIF-oriented pixels (version-1 entries are recomputed)
 _LEN = struct.Struct("<I")
 _DTYPES = {"float32": ("<f4", torch.float32), "float16": ("<f2", torch.float16)}
-DEFAULT_MAX_GB = 10.0
+assert tuple(_DTYPES) == CACHE_DTYPES
+DEFAULT_MAX_GB = DEFAULT_CACHE_MAX_GB
 MAX_SIDE = 1 << 16  # original image sides above this are not something SAM encoded
 
 
@@ -66,7 +68,7 @@ class EmbeddingCache:
         self,
         root: str | Path | None = None,
         memory_entries: int = 8,
-        dtype: str = "float32",
+        dtype: str = DEFAULT_CACHE_DTYPE,
         max_bytes: int | None = None,
     ) -> None:
         if dtype not in _DTYPES:

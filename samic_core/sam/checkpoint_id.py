@@ -13,7 +13,6 @@ from pathlib import Path
 
 from samic_core.fileio import atomic_write_json, sha256_file
 from samic_core.paths import user_cache_root
-from samic_core.sam.weights import KNOWN_CHECKPOINTS
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +48,3 @@ def checkpoint_sha256(path: str | Path) -> str:
 def checkpoint_id(path: str | Path) -> str:
     """First 16 hex digits of the checkpoint's sha256."""
     return checkpoint_sha256(path)[:ID_LENGTH]
-
-
-def is_official(path: str | Path) -> str | None:
-    """The model type whose official file this is, or None."""
-    digest = checkpoint_sha256(path)
-    return next((k for k, info in KNOWN_CHECKPOINTS.items() if info.sha256 == digest), None)

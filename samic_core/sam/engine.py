@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from segment_anything import SamPredictor
 
 from samic_core.device import resolve_device
 from samic_core.fileio import FileHasher, read_image_rgb
+from samic_core.jobs import Progress
 from samic_core.precision import autocast, resolve_precision
 from samic_core.sam.cache import EmbeddingCache
 from samic_core.sam.checkpoint_id import checkpoint_id
@@ -27,8 +29,9 @@ from samic_core.sam.types import ImageEmbedding, MaskResult, Prompt
 
 log = logging.getLogger(__name__)
 
-# progress(done, total) between the image encoder's transformer blocks; it may raise to abort
-EncodeProgress = Callable[[int, int], None]
+# progress(done, total, "") between the image encoder's transformer blocks (embed_file: the
+# image's name); it may raise to abort
+EncodeProgress = Progress
 
 
 @dataclass
@@ -78,7 +81,7 @@ class SamEngine:
     ) -> ImageEmbedding:
         """Run the image encoder on an RGB uint8 (H, W, 3) image (as SamPredictor.set_image).
 
-        progress(done, total) is called before each transformer block and at the end; an
+        progress(done, total, "") is called before each transformer block and at the end; an
         exception it raises aborts the encode (how the app pauses a background encode when the
         image on screen needs the encoder), and the engine stays usable. The encoder runs under
         the engine's precision (autocast); the embedding is always returned as float32.
@@ -100,7 +103,7 @@ class SamEngine:
                 self._predictor.reset_image()
         if progress is not None:
             total = len(self.sam.image_encoder.blocks)
-            progress(total, total)
+            progress(total, total, "")
         if self.cache is not None and self.cache.dtype == "float16":
             features = features.half().float()  # same values a cache read gives back
         return ImageEmbedding(
@@ -115,7 +118,7 @@ class SamEngine:
         blocks = self.sam.image_encoder.blocks
         total = len(blocks)
         return [
-            block.register_forward_pre_hook(lambda _m, _a, k=k: progress(k, total))
+            block.register_forward_pre_hook(lambda _m, _a, k=k: progress(k, total, ""))
             for k, block in enumerate(blocks)
         ]
 
@@ -160,7 +163,8 @@ class SamEngine:
                 return emb, True
         if image is None:
             image = read_image_rgb(path)
-        emb = self.encode(image, image_sha256=digest, progress=progress)
+        named = None if progress is None else partial(_named, progress, Path(path).name)
+        emb = self.encode(image, image_sha256=digest, progress=named)
         if self.cache is not None:
             try:
                 self.cache.put(emb)
@@ -237,3 +241,7 @@ class SamEngine:
             union |= r.mask
             results.append(r)
         return ObjectsResult(union, results)
+
+
+def _named(progress: Progress, name: str, done: int, total: int, _: str = "") -> None:
+    progress(done, total, name)

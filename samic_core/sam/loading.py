@@ -16,11 +16,10 @@ import torch
 from segment_anything.build_sam import _build_sam
 from segment_anything.modeling import Sam
 
+from samic_core.config import SAM_MODEL_TYPES as MODEL_TYPES
 from samic_core.errors import CheckpointError
 
 log = logging.getLogger(__name__)
-
-MODEL_TYPES = ("vit_b", "vit_l", "vit_h")
 
 
 @dataclass(frozen=True)

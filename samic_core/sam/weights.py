@@ -7,18 +7,18 @@ import logging
 import os
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from samic_core.errors import DownloadError
+from samic_core.jobs import Progress
 from samic_core.paths import checkpoints_dir
 
 log = logging.getLogger(__name__)
 
 BASE_URL = "https://dl.fbaipublicfiles.com/segment_anything/"
 
-ProgressFn = Callable[[int, int | None], None]  # (bytes done, total or None)
+ProgressFn = Progress  # (bytes done, total bytes or 0 when unknown, file name)
 
 
 @dataclass(frozen=True)
@@ -108,13 +108,13 @@ def download_file(
             length = resp.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
             if progress:
-                progress(0, total)
+                progress(0, total or 0, dest.name)
             while block := resp.read(chunk):
                 out.write(block)
                 h.update(block)
                 done += len(block)
                 if progress:
-                    progress(done, total)
+                    progress(done, total or 0, dest.name)
             out.flush()
             os.fsync(out.fileno())
         if total is not None and done != total:

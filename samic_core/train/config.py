@@ -11,6 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from samic_core.config import (
+    DEFAULT_BACKBONE_WEIGHTS,
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_DEVICE,
+    DEFAULT_EPOCHS,
+    DEFAULT_IMAGE_SIZE,
+    DEFAULT_SCHEDULE,
+)
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -18,15 +27,15 @@ class TrainConfig:
 
     folder: str | Path
     out: str | Path
-    epochs: int = 300
-    batch_size: int = 4
+    epochs: int = DEFAULT_EPOCHS
+    batch_size: int = DEFAULT_BATCH_SIZE
     lr: float = 1e-3
     patience: int | None = None  # in the schedule's unit (paper: epochs; auto: steps)
-    schedule: str = "auto"  # "auto" or "paper", see samic_core/train/schedule.py
-    image_size: int = 224
-    device: str = "auto"
+    schedule: str = DEFAULT_SCHEDULE  # "auto" or "paper", see samic_core/train/schedule.py
+    image_size: int = DEFAULT_IMAGE_SIZE
+    device: str = DEFAULT_DEVICE
     backbone: str = "resnet50"
-    backbone_weights: str = "imagenet"
+    backbone_weights: str = DEFAULT_BACKBONE_WEIGHTS
     seed: int = 0
     resume: str | Path | None = None
     classes: Sequence[str] | None = None

@@ -220,12 +220,12 @@ def test_encode_reports_progress_and_can_be_aborted_between_blocks(engine, image
     class Stop(Exception):
         pass
 
-    seen: list[tuple[int, int]] = []
-    full = engine.encode(image, progress=lambda d, t: seen.append((d, t)))
+    seen: list[tuple[int, int, str]] = []
+    full = engine.encode(image, progress=lambda d, t, n: seen.append((d, t, n)))
     blocks = len(engine.sam.image_encoder.blocks)
-    assert seen == [(k, blocks) for k in range(blocks)] + [(blocks, blocks)]
+    assert seen == [(k, blocks, "") for k in range(blocks)] + [(blocks, blocks, "")]
 
-    def stop_at_second(done: int, _total: int) -> None:
+    def stop_at_second(done: int, _total: int, _name: str) -> None:
         if done == 1:
             raise Stop()
 
@@ -234,3 +234,11 @@ def test_encode_reports_progress_and_can_be_aborted_between_blocks(engine, image
     again = engine.encode(image)  # the engine is unharmed, and no hook is left behind
     assert torch.equal(again.features, full.features)
     assert all(not b._forward_pre_hooks for b in engine.sam.image_encoder.blocks)
+
+
+def test_embed_file_progress_names_the_image(engine, image_folder):
+    """The one Progress shape (samic_core.jobs): done, total, the item's name."""
+    seen: list[tuple[int, int, str]] = []
+    engine.embed_file(image_folder / "b.png", progress=lambda d, t, n: seen.append((d, t, n)))
+    assert seen and {n for _, _, n in seen} == {"b.png"}
+    assert seen[-1][0] == seen[-1][1] > 0

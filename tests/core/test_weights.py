@@ -50,16 +50,20 @@ def server() -> Iterator[str]:
 
 
 def test_download_with_matching_checksum(server: str, tmp_path: Path):
-    seen: list[tuple[int, int | None]] = []
+    seen: list[tuple[int, int, str]] = []
     dest = download_file(
         f"{server}/good.bin",
         tmp_path / "w.pth",
         hashlib.sha256(PAYLOAD).hexdigest(),
-        progress=lambda d, t: seen.append((d, t)),
+        progress=lambda d, t, n: seen.append((d, t, n)),
         chunk=65536,
     )
     assert dest.read_bytes() == PAYLOAD
-    assert seen[0] == (0, len(PAYLOAD)) and seen[-1] == (len(PAYLOAD), len(PAYLOAD))
+    assert seen[0] == (0, len(PAYLOAD), "w.pth") and seen[-1] == (
+        len(PAYLOAD),
+        len(PAYLOAD),
+        "w.pth",
+    )
     assert len(seen) > 3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.pth"]
 

@@ -69,6 +69,14 @@ def points_of(obj) -> list[tuple[int, int, bool]]:
     return [(round(x), round(y), p) for x, y, p in obj.points]
 
 
+def shown_errors(window: MainWindow) -> list[str]:
+    """The texts of the error boxes on screen, oldest first (what the user reads)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    boxes = window.findChildren(QMessageBox)
+    return [b.text() for b in boxes if b.isVisible() and b.icon() == QMessageBox.Icon.Warning]
+
+
 def dismiss_errors(window: MainWindow) -> int:
     """Close the error boxes on screen (as the user would press OK); returns how many."""
     from PySide6.QtWidgets import QMessageBox

@@ -148,13 +148,13 @@ def test_middle_drag_pans(qtbot, window):
     assert bar.value() == start - 60
 
 
-def test_worker_generator_reports_progress_and_cancels(qtbot):
+def test_worker_reports_progress_and_cancels(qtbot):
     pool = QThreadPool()
     gate = threading.Event()
 
     def job(ctx):
         for i in range(1000):
-            yield i
+            ctx.progress(i)
             if i == 2:
                 gate.wait(5)
 
@@ -169,7 +169,7 @@ def test_worker_generator_reports_progress_and_cancels(qtbot):
     assert seen[:3] == [0, 1, 2] and len(seen) < 1000
     pool.waitForDone()
 
-    ok = Worker(lambda ctx: (yield from range(3)) or "done")
+    ok = Worker(lambda ctx: "done")
     with qtbot.waitSignal(ok.signals.result, timeout=WAIT_MS) as blocker:
         pool.start(ok)
     assert blocker.args == ["done"]

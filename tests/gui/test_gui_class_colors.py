@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from gui_helpers import click, dismiss_errors, make_window, open_folder
+from gui_helpers import click, dismiss_errors, make_window, open_folder, shown_errors
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QColorDialog
 
@@ -59,14 +59,14 @@ def test_damaged_colour_file_is_reported_and_left_alone(qtbot, settings, image_f
     path.write_text("{oops")
     w = make_window(qtbot, settings)
     w.session.open_folder(image_folder)
-    assert any("class_colors.json" in e and "malformed JSON" in e for e in w.errors)
+    assert any("class_colors.json" in e and "malformed JSON" in e for e in shown_errors(w))
     dismiss_errors(w)
     assert w.class_colors.color("object") == auto_color(0)
     monkeypatch.setattr(QColorDialog, "getColor", lambda *a, **k: QColor("#654321"))
     w.classes_panel.choose_color("object")
     assert w.class_colors.color("object") == "#654321"  # used in this session
     assert path.read_text() == "{oops"  # but the user's file is not overwritten
-    assert "not overwritten" in w.errors[-1]
+    assert "not overwritten" in shown_errors(w)[-1]
     dismiss_errors(w)
     w.close()
 

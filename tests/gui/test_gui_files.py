@@ -12,6 +12,7 @@ from gui_helpers import (
     make_window,
     open_folder,
     points_of,
+    shown_errors,
     start_engine,
     view_pos,
 )
@@ -122,14 +123,14 @@ def test_corrupt_annotation_is_reported_and_never_overwritten(qtbot, window, ima
     original = bad.read_bytes()
     key(qtbot, window, "D")
     assert window.session.current == "b.png"
-    assert window.errors and str(bad) in window.errors[-1]
+    assert shown_errors(window) and str(bad) in shown_errors(window)[-1]
     assert dismiss_errors(window) == 1  # shown in a dialog
     doc = window.editor.doc
     assert doc.locked
     qtbot.mouseClick(window.canvas.viewport(), Qt.MouseButton.LeftButton)
     assert doc.objects == ()  # read-only: prompts are refused
     key(qtbot, window, "Ctrl+S")
-    assert "read-only" in window.errors[-1] and dismiss_errors(window) == 1
+    assert "read-only" in shown_errors(window)[-1] and dismiss_errors(window) == 1
     key(qtbot, window, "D")
     assert window.session.current == "c.png"  # the app keeps running
     window.close()
@@ -142,7 +143,7 @@ def test_unreadable_image_shows_an_error_naming_it(qtbot, window, image_folder):
     broken.write_bytes(b"not an image at all")
     key(qtbot, window, "D")
     assert window.session.current == "a.png"  # stays on a readable image
-    assert str(broken) in window.errors[-1]
+    assert str(broken) in shown_errors(window)[-1]
     assert dismiss_errors(window) == 1
     assert window.image_list.status("b.png") == ImageStatus.ERROR
     window.session.open_image("c.png")
@@ -162,7 +163,7 @@ def test_class_rename_and_remove_update_saved_files(qtbot, window, image_folder)
     assert store.load_json("a.png").objects[0].label == "blob"
     assert window.editor.current.label == "blob"
     assert not project.remove_class("blob", window.editor.doc)  # in use: refused
-    assert "blob" in window.errors[-1]
+    assert "blob" in shown_errors(window)[-1]
     assert project.remove_class("spare", window.editor.doc)
     assert json.loads(store.classes_path.read_text()) == ["blob"]
     assert window.classes_panel.list.count() == 1

@@ -4,7 +4,7 @@ one row stays selected in the image list after Ctrl+Return."""
 
 from __future__ import annotations
 
-from gui_helpers import click, key
+from gui_helpers import WAIT_MS, click, key
 
 
 def test_canvas_stays_put_when_hint_and_candidates_appear(qtbot, window):
@@ -33,7 +33,7 @@ def test_canvas_stays_put_when_hint_and_candidates_appear(qtbot, window):
 def test_one_row_selected_after_ctrl_return(qtbot, window):
     click(qtbot, window, 80, 120)
     key(qtbot, window, "Ctrl+Return")
-    qtbot.waitUntil(lambda: window.editor.doc.name == "b.png")
+    qtbot.waitUntil(lambda: window.editor.doc.name == "b.png", timeout=WAIT_MS)
     tree = window.image_list.tree
     selected = [i.text(0) for i in tree.selectedItems()]
     assert selected == ["b.png"]

@@ -6,10 +6,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QKeySequence
 from samic_gui_helpers import IMAGE_PX, TINY_SIZE, WAIT_MS, add_unannotated, open_window
 
+from sambox.model.samic_info import model_path
 from sambox.model.status import ImageStatus
 from samic_core.annotation import AnnotationStore
 from samic_core.testing.samic_task import write_synthetic_folder
@@ -99,10 +101,12 @@ def test_closing_while_training_asks_and_keeps_the_best_model(
     )
     dialog.start()
     qtbot.waitUntil(lambda: len(set(epochs)) >= 2, timeout=WAIT_MS)
-    monkeypatch.setattr(w.samic, "confirm_stop", lambda: False)
+    asked = []
+    monkeypatch.setattr(w.session, "ask_stop", lambda busy: asked.append(busy) or False)
     w.close()
     assert w.isVisible() and w.samic.samic.training  # "no": nothing stopped
-    monkeypatch.setattr(w.samic, "confirm_stop", lambda: True)
+    assert "Training is still running" in asked[0][0]
+    monkeypatch.setattr(w.session, "ask_stop", lambda busy: True)
     w.close()
     assert not w.isVisible()
     assert w.samic.samic.train_pool.activeThreadCount() == 0  # stopped, not left running
@@ -110,38 +114,29 @@ def test_closing_while_training_asks_and_keeps_the_best_model(
     assert list((AnnotationStore(annotated_folder).dir / "models").glob("*.last.samic"))
 
 
-def test_whole_loop_from_the_app(qtbot, settings, tmp_path: Path):
+def _loop_folder(tmp_path: Path):
+    """3 hand-annotated 'disc' images and 3 without annotations (u_000 … u_002)."""
     folder = tmp_path / "loop"
     write_synthetic_folder(folder, 3, size=IMAGE_PX, seed=3)
     hand = add_unannotated(folder, ["u_000.png", "u_001.png", "u_002.png"], seed=5)[0]
-    store = AnnotationStore(folder)
-    w = open_window(qtbot, settings, folder)
+    return folder, hand
 
-    # 1. annotate one more image by hand
+
+def _annotate_by_hand(qtbot, w, folder: Path, hand) -> None:
+    """Annotate u_000 by clicking its objects, then done + next (Ctrl+Return)."""
     w.session.open_image("u_000.png")
     qtbot.waitUntil(lambda: w.service.is_embedded(folder / "u_000.png"), timeout=WAIT_MS)
     for x, y in hand.points:
         press(qtbot, w, "N")
         click(qtbot, w, x, y)
     press(qtbot, w, "Ctrl+Return")  # done, saved, next
-    assert store.load_json("u_000.png").done
+    assert AnnotationStore(folder).load_json("u_000.png").done
 
-    # 2. Train SAMIC (toolbar action)
-    w.samic.window.actions["train_samic"].trigger()
-    dialog = w.samic.train_dialog
-    qtbot.waitUntil(lambda: dialog.table.rowCount() == 1, timeout=WAIT_MS)
-    assert dialog.table.item(0, 1).text() == "4"  # 3 + the one annotated just now
-    tiny_options(dialog)
-    with qtbot.waitSignal(dialog.model_trained, timeout=WAIT_MS):
-        qtbot.mouseClick(dialog.train_button, Qt.MouseButton.LeftButton)
-    dialog.close()
-    assert [m.name for m in w.samic.models_panel.models] == [dialog.options().name] or len(
-        w.samic.models_panel.models
-    ) == 1
-    model = w.samic.active_model
-    assert model is not None and model.path.is_file() and model.classes == ("disc",)
 
-    # 3. Auto-annotate the unannotated images
+def _annotate_review_and_recount(qtbot, w, folder: Path) -> None:
+    """Auto-annotate the unannotated images with the active model, accept one, and see it
+    counted as training data by the next Train SAMIC."""
+    store = AnnotationStore(folder)
     press(qtbot, w, "Ctrl+B")
     annotate = w.samic.annotate_dialog
     assert annotate.r_unannotated.isChecked() and annotate.label.currentText() == "disc"
@@ -156,7 +151,7 @@ def test_whole_loop_from_the_app(qtbot, settings, tmp_path: Path):
         assert w.image_list.status(name) == ImageStatus.PREDICTED
     assert w.image_list.status("u_000.png") == ImageStatus.DONE  # manual work untouched
 
-    # 4. Review: next to review, accept
+    # review: next to review, accept
     w.session.open_image("img_000.png")
     press(qtbot, w, "Ctrl+Shift+D")
     first = w.session.current
@@ -165,7 +160,48 @@ def test_whole_loop_from_the_app(qtbot, settings, tmp_path: Path):
     assert all(o.reviewed for o in store.load_json(first).objects)
     assert w.image_list.status(first) == ImageStatus.DONE
 
-    # 5. the reviewed prediction is training data for the next Train SAMIC
+    # the reviewed prediction is training data for the next Train SAMIC
     dialog = w.samic.open_train_dialog()
-    qtbot.waitUntil(lambda: dialog.table.item(0, 1).text() == "5", timeout=WAIT_MS)
+    count = lambda: dialog.table.item(0, 1)  # noqa: E731 (None until the counts arrive)
+    qtbot.waitUntil(lambda: count() is not None and count().text() == "5", timeout=WAIT_MS)
+
+
+@pytest.mark.slow
+def test_whole_loop_from_the_app(qtbot, settings, tmp_path: Path):
+    """annotate -> Train SAMIC (a real run from the dialog) -> auto-annotate -> review."""
+    folder, hand = _loop_folder(tmp_path)
+    w = open_window(qtbot, settings, folder)
+    _annotate_by_hand(qtbot, w, folder, hand)
+
+    w.samic.window.actions["train_samic"].trigger()
+    dialog = w.samic.train_dialog
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 1, timeout=WAIT_MS)
+    assert dialog.table.item(0, 1).text() == "4"  # 3 + the one annotated just now
+    tiny_options(dialog)
+    with qtbot.waitSignal(dialog.model_trained, timeout=WAIT_MS):
+        qtbot.mouseClick(dialog.train_button, Qt.MouseButton.LeftButton)
+    dialog.close()
+    assert [m.name for m in w.samic.models_panel.models] == [dialog.options().name] or len(
+        w.samic.models_panel.models
+    ) == 1
+    model = w.samic.active_model
+    assert model is not None and model.path.is_file() and model.classes == ("disc",)
+
+    _annotate_review_and_recount(qtbot, w, folder)
+    w.close()
+
+
+def test_loop_with_a_trained_model_from_the_app(qtbot, settings, tmp_path: Path, tiny_samic_model):
+    """The fast sibling of the whole loop: the same steps with a model trained beforehand
+    (training from the dialog is covered by test_samic_train_dialog)."""
+    folder, hand = _loop_folder(tmp_path)
+    path = model_path(AnnotationStore(folder).dir, "tiny")
+    path.parent.mkdir(parents=True)
+    shutil.copy(tiny_samic_model, path)
+    w = open_window(qtbot, settings, folder)
+    _annotate_by_hand(qtbot, w, folder, hand)
+    w.samic.refresh_models()
+    model = w.samic.active_model
+    assert model is not None and model.path == path and model.classes == ("disc",)
+    _annotate_review_and_recount(qtbot, w, folder)
     w.close()

@@ -96,7 +96,8 @@ def test_edit_prompts_resegments_and_delete_wrong_object(qtbot, window, review_f
     _, images = review_folder
     store = AnnotationStore(window.project.folder)
     window.session.open_image("pred_a.png")
-    qtbot.waitUntil(lambda: window.service.is_embedded(window.project.path_of("pred_a.png")))
+    path = window.project.path_of("pred_a.png")
+    qtbot.waitUntil(lambda: window.service.is_embedded(path), timeout=WAIT_MS)  # a busy CPU
     window.editor.select_object(1)
     x, y = images["pred_a.png"].points[0]
     click(qtbot, window, x + 3, y + 3, Qt.MouseButton.RightButton)  # a negative point

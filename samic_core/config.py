@@ -1,0 +1,74 @@
+"""The vocabularies and defaults the CLI and the app share, importable without torch.
+
+Each value is written once here: which devices, SAM model types, cache dtypes and precisions
+exist, and the defaults both front ends start from. The app's settings dialog, the CLI's
+options, the engine and the embedding cache all read them from this module, which imports
+nothing heavy (an import-linter contract keeps torch, torchvision and segment_anything out) so
+the GUI thread can use it freely.
+
+The default SAM model type is "auto" for both the CLI and the app: the checkpoint file's
+shapes say which size it is, and when no checkpoint is given the downloaded vit_b one is used
+(`download_type`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, get_args
+
+Device = Literal["auto", "cpu", "cuda"]
+DEVICES: tuple[Device, ...] = get_args(Device)
+DEFAULT_DEVICE: Device = "auto"
+
+SamModelType = Literal["vit_b", "vit_l", "vit_h"]
+SAM_MODEL_TYPES: tuple[SamModelType, ...] = get_args(SamModelType)
+ModelTypeChoice = Literal["auto", "vit_b", "vit_l", "vit_h"]
+MODEL_TYPE_CHOICES: tuple[ModelTypeChoice, ...] = get_args(ModelTypeChoice)
+DEFAULT_MODEL_TYPE: ModelTypeChoice = "auto"
+DOWNLOAD_MODEL_TYPE: SamModelType = "vit_b"  # fetched / looked up when "auto" names no file
+
+Precision = Literal["fp32", "bf16", "fp16"]
+PRECISIONS: tuple[Precision, ...] = get_args(Precision)
+PrecisionChoice = Literal["auto", "fp32", "bf16", "fp16"]  # auto: bf16 on CUDA, else fp32
+PRECISION_CHOICES: tuple[PrecisionChoice, ...] = get_args(PrecisionChoice)
+DEFAULT_PRECISION: PrecisionChoice = "auto"
+
+CacheDtype = Literal["float32", "float16"]
+CACHE_DTYPES: tuple[CacheDtype, ...] = get_args(CacheDtype)
+DEFAULT_CACHE_DTYPE: CacheDtype = "float32"
+DEFAULT_CACHE_MAX_GB = 10.0
+
+
+def download_type(model_type: str) -> SamModelType:
+    """The official checkpoint to look up or download for `model_type` ("auto" -> vit_b)."""
+    return model_type if model_type in SAM_MODEL_TYPES else DOWNLOAD_MODEL_TYPE  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """How to build a SAM engine; `cache_dir` None = the user cache.
+
+    cache_max_gb None = SAMIC_CACHE_MAX_GB or DEFAULT_CACHE_MAX_GB.
+    """
+
+    checkpoint: Path
+    model_type: ModelTypeChoice = DEFAULT_MODEL_TYPE
+    device: Device = DEFAULT_DEVICE
+    cache_dir: Path | None = None
+    cache_dtype: CacheDtype = DEFAULT_CACHE_DTYPE
+    cache_max_gb: float | None = None
+    precision: PrecisionChoice = DEFAULT_PRECISION  # encoder autocast (samic_core.precision)
+
+
+# ---- SAMIC training defaults (the app's dialog and TrainOptions, and the trainer's TrainConfig)
+DEFAULT_EPOCHS = 300
+DEFAULT_BATCH_SIZE = 4
+DEFAULT_IMAGE_SIZE = 224  # as in the paper
+IMAGE_SIZES = (64, 96, 128, 160, 192, 224, 256, 320, 384, 448, 512)
+TrainSchedule = Literal["auto", "paper"]  # samic_core/train/schedule.py's SCHEDULES
+TRAIN_SCHEDULES: tuple[TrainSchedule, ...] = get_args(TrainSchedule)
+DEFAULT_SCHEDULE: TrainSchedule = "auto"
+BackboneWeights = Literal["imagenet", "none"]  # or a path to a ResNet state dict
+BACKBONE_WEIGHTS: tuple[BackboneWeights, ...] = get_args(BackboneWeights)
+DEFAULT_BACKBONE_WEIGHTS: BackboneWeights = "imagenet"
