@@ -32,7 +32,9 @@ Precision = Literal["fp32", "bf16", "fp16"]
 PRECISIONS: tuple[Precision, ...] = get_args(Precision)
 PrecisionChoice = Literal["auto", "fp32", "bf16", "fp16"]  # auto: bf16 on CUDA, else fp32
 PRECISION_CHOICES: tuple[PrecisionChoice, ...] = get_args(PrecisionChoice)
-DEFAULT_PRECISION: PrecisionChoice = "auto"
+# fp32 by default: embeddings are shared through the cache (app, CLI, other machines) and clicks
+# must match SamPredictor; bf16 (3x faster encodes on CUDA) is opt-in, docs/model.md Precision
+DEFAULT_PRECISION: PrecisionChoice = "fp32"
 
 CacheDtype = Literal["float32", "float16"]
 CACHE_DTYPES: tuple[CacheDtype, ...] = get_args(CacheDtype)

@@ -1,11 +1,12 @@
 """Numeric precision of SAM encoding and SAMIC: fp32, or bf16 / fp16 autocast.
 
-`auto` is bf16 on a CUDA device that supports it and fp32 everywhere else: the image encoder is
-3x faster under bf16 autocast on an H200 (issue 13's measurement) while decoding, where a click
-is answered, always stays fp32, so interactive masks keep matching SamPredictor. CPUs run fp32 by
-default (bf16 autocast is slower than fp32 on most CPUs), but an explicit bf16 / fp16 is honoured
-on CPU too, so the same code path is tested without a GPU. How much bf16 changes masks:
-docs/model.md ("Precision").
+The default is fp32: embeddings are cached and shared (the app, the CLI, other machines of a Ray
+run), and with fp32 masks match SamPredictor. bf16 is opt-in for large GPU runs (the image
+encoder is 3x faster under bf16 autocast on an H200, issue 13's measurement); its embeddings are
+cached under their own model id. `auto` is bf16 on a CUDA device that supports it and fp32
+elsewhere. Decoding, where a click is answered, always stays fp32. An explicit bf16 / fp16 is
+honoured on CPU too (slower than fp32 there), so the same code path is tested without a GPU.
+How much bf16 changes masks: docs/model.md ("Precision").
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import contextlib
 
 import torch
 
-from samic_core.config import PRECISION_CHOICES, Precision
+from samic_core.config import DEFAULT_PRECISION, PRECISION_CHOICES, Precision
 from samic_core.errors import SamicError
 
-__all__ = ["PRECISION_CHOICES", "Precision", "autocast", "resolve_precision"]
+__all__ = ["DEFAULT_PRECISION", "PRECISION_CHOICES", "Precision", "autocast", "resolve_precision"]
 _DTYPES: dict[str, torch.dtype] = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 

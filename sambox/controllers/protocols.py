@@ -131,6 +131,7 @@ class SamicServiceLike(BackgroundService, Protocol):
         references: tuple[str, ...] | None = None,
         device: str = "auto",
         one_prompt: bool = False,
+        peaks: str = "model",
     ) -> None: ...
 
     def auto_annotate(self, request: AutoAnnotateRequest) -> None: ...

@@ -76,7 +76,8 @@ def default_model_name(annotations_dir: Path, now: datetime | None = None) -> st
 
 PEAK_CHOICES: tuple[tuple[str, str, str], ...] = (
     ("model", "Model's default",
-     "One prompt per local maximum for models trained with the automatic schedule, the paper's "
+     "One prompt per local maximum for models trained with the BCE term (the automatic "
+     "schedule), the paper's "
      "rule for others"),
     ("nms", "One per object (local maxima)",
      "A prompt at every local maximum of the heat map; touching objects keep one each and "

@@ -18,7 +18,7 @@ from samic_core.heatmap import Peak
 from samic_core.model.samic_net import SamicNet
 from samic_core.model.transforms import image_to_tensor, points_heatmap
 from samic_core.peaks import PeakRule, find_peaks
-from samic_core.precision import autocast, resolve_precision
+from samic_core.precision import DEFAULT_PRECISION, autocast, resolve_precision
 from samic_core.train.checkpoint import ModelMeta, load_model_file
 
 
@@ -41,7 +41,7 @@ class SamicPredictor:
     """
 
     def __init__(
-        self, net: SamicNet, meta: ModelMeta | None = None, precision: str = "auto"
+        self, net: SamicNet, meta: ModelMeta | None = None, precision: str = DEFAULT_PRECISION
     ) -> None:
         self.net = net.eval()
         self.meta = meta
@@ -55,7 +55,7 @@ class SamicPredictor:
         device: str | torch.device = "auto",
         image_size: int | None = None,
         backbone_weights: str | Path | None = None,
-        precision: str = "auto",
+        precision: str = DEFAULT_PRECISION,
     ) -> SamicPredictor:
         """Load a model file; `image_size`, if given, must be the size the model was trained at."""
         net, meta = load_model_file(path, device, backbone_weights)

@@ -21,7 +21,7 @@ from segment_anything import SamPredictor
 from samic_core.device import resolve_device
 from samic_core.fileio import FileHasher, read_image_rgb
 from samic_core.jobs import Progress
-from samic_core.precision import autocast, resolve_precision
+from samic_core.precision import DEFAULT_PRECISION, autocast, resolve_precision
 from samic_core.sam.cache import EmbeddingCache
 from samic_core.sam.checkpoint_id import checkpoint_id
 from samic_core.sam.loading import load_sam
@@ -55,7 +55,7 @@ class SamEngine:
         model_type: str = "auto",
         device: str | torch.device = "auto",
         cache: EmbeddingCache | None = None,
-        precision: str = "auto",
+        precision: str = DEFAULT_PRECISION,
     ) -> None:
         self.checkpoint = Path(checkpoint)
         self.device = device if isinstance(device, torch.device) else resolve_device(device)

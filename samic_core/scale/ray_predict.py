@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from samic_core.config import DEFAULT_PRECISION
 from samic_core.predict.autoannotate import AutoAnnotateReport, ImageOutcome, annotate_image
 from samic_core.scale.ledger import RunLedger
 from samic_core.scale.ray_runtime import READER_CPUS, PoolPlan, blocks_for, build_engine, ray
@@ -68,7 +69,7 @@ class PredictActor:
 
         self.job = job
         self.engine = build_engine(job.sam, job.device, job.cpus)
-        precision = job.sam.get("precision", "auto")
+        precision = job.sam.get("precision", DEFAULT_PRECISION)
         base = SamicPredictor.from_file(job.model, job.device, precision=precision)
         ref_store = AnnotationStore(job.refs_folder)
         self.predictors = {}
@@ -166,7 +167,7 @@ def run_predict(
         "model_type": args.model_type, "references": {c: [(Path(p).name, pts) for p, pts in r]
                                                       for c, r in refs.items()},
         "rule": asdict(rule), "one_prompt": args.one_prompt,
-        "precision": getattr(args, "precision", "auto"),
+        "precision": getattr(args, "precision", DEFAULT_PRECISION),
     })  # fmt: skip
     ledger = RunLedger.for_run(out_dir, key)
     finished = ledger.all_finished(images)

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from samic_core.config import DEFAULT_PRECISION
 from samic_core.errors import SamicError
 
 try:
@@ -91,7 +92,7 @@ def sam_spec(args: argparse.Namespace, checkpoint: str) -> dict[str, Any]:
         "cache_dir": None if args.no_cache else str(cache_dir),
         "cache_dtype": args.cache_dtype,
         "max_bytes": None if max_gb is None else int(max_gb * (1 << 30)),
-        "precision": getattr(args, "precision", "auto"),
+        "precision": getattr(args, "precision", DEFAULT_PRECISION),
     }
 
 
@@ -107,7 +108,7 @@ def build_engine(spec: dict[str, Any], device: str, cpus: float):  # -> SamEngin
     if spec["cache_dir"] is not None:
         cache = EmbeddingCache(spec["cache_dir"], dtype=spec["cache_dtype"],
                                max_bytes=spec["max_bytes"])  # fmt: skip
-    precision = spec.get("precision", "auto")
+    precision = spec.get("precision", DEFAULT_PRECISION)
     return SamEngine(spec["checkpoint"], spec["model_type"], device, cache, precision)
 
 

@@ -35,10 +35,12 @@ def test_cli_defaults_come_from_config() -> None:
     assert args.model_type == config.DEFAULT_MODEL_TYPE == "auto"
     assert args.device == config.DEFAULT_DEVICE
     assert args.cache_dtype == config.DEFAULT_CACHE_DTYPE
+    assert args.precision == config.DEFAULT_PRECISION == "fp32"  # the shared cache's precision
     for option, choices in (
         ("--device", config.DEVICES),
         ("--model-type", config.MODEL_TYPE_CHOICES),
         ("--cache-dtype", config.CACHE_DTYPES),
+        ("--precision", config.PRECISION_CHOICES),
     ):
         action = next(a for a in p._actions if option in a.option_strings)
         assert tuple(action.choices) == choices

@@ -66,3 +66,16 @@ def test_bad_rules_are_refused() -> None:
     with pytest.raises(SamicError, match="radius"):
         PeakRule(radius=0.7)
     assert PeakRule.named("paper", 0.4).threshold == 0.4
+
+
+def test_eval_reference_masks_give_the_same_object_radius_as_annotations() -> None:
+    """samic eval sets the nms radius from the reference mask as samic predict does from the
+    annotation: the median equivalent radius of the regions, as a fraction of the longer side."""
+    from samic_core.eval.methods.samic import mask_object_radius
+
+    mask = np.zeros((100, 200), bool)
+    mask[10:20, 10:20] = True  # area 100
+    mask[50:70, 50:70] = True  # area 400
+    mask[80:90, 150:190] = True  # area 400
+    assert mask_object_radius(mask) == pytest.approx(np.sqrt(400 / np.pi) / 200)
+    assert mask_object_radius(np.zeros((5, 5), bool)) is None

@@ -6,11 +6,23 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from samic_core.errors import SamicError
 from samic_core.eval.methods.base import Prediction, PromptMethod, Query, Reference
 from samic_core.peaks import PeakRule
+from samic_core.precision import DEFAULT_PRECISION
+
+
+def mask_object_radius(mask: np.ndarray) -> float | None:
+    """Median equivalent radius sqrt(area / pi) of the mask's connected regions, as a fraction
+    of its longer side (what reference_object_radius gives from a SAMBOX annotation)."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(np.asarray(mask, np.uint8), connectivity=8)
+    areas = stats[1:n, cv2.CC_STAT_AREA].astype(np.float64)
+    if len(areas) == 0:
+        return None
+    return float(np.median(np.sqrt(areas / np.pi)) / max(mask.shape))
 
 
 class SamicMethod(PromptMethod):
@@ -29,7 +41,7 @@ class SamicMethod(PromptMethod):
         device: str = "auto",
         threshold: float | None = None,
         rule: PeakRule | None = None,
-        precision: str = "auto",
+        precision: str = DEFAULT_PRECISION,
     ):
         try:
             from samic_core.predict.predictor import SamicPredictor
@@ -46,8 +58,11 @@ class SamicMethod(PromptMethod):
         return {"name": self.name, "model": str(self.model_path), "peaks": self.rule.describe()}
 
     def set_references(self, references: list[Reference]) -> None:
+        radii = [r for r in (mask_object_radius(ref.mask) for ref in references) if r is not None]
         self.predictor.set_references(
-            [r.image for r in references], [np.asarray(r.points).reshape(-1, 2) for r in references]
+            [r.image for r in references],
+            [np.asarray(r.points).reshape(-1, 2) for r in references],
+            float(np.median(radii)) if radii else None,  # as samic predict: the nms radius
         )
 
     def predict(self, query: Query) -> Prediction:
