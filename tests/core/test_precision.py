@@ -34,6 +34,35 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return float((a & b).sum() / max((a | b).sum(), 1))
 
 
+class _Seen(Exception):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("precision", "dtype"), [("bf16", torch.bfloat16), ("fp16", torch.float16)]
+)
+def test_the_encoder_runs_under_autocast_and_caches_apart(
+    tiny_sam_checkpoint: Path, precision: str, dtype: torch.dtype
+) -> None:
+    """Fast sibling of the test below: the encoder's blocks run under autocast in `precision`
+    (seen from the progress callback between blocks, which then aborts the encode)."""
+    image = make_blob_image(60, 80, [(30, 40, 10)], seed=1)
+    seen = []
+
+    def progress(done: int, total: int, name: str = "") -> None:
+        seen.append((torch.is_autocast_enabled("cpu"), torch.get_autocast_dtype("cpu")))
+        raise _Seen
+
+    full = SamEngine(tiny_sam_checkpoint, "auto", "cpu", cache=None)
+    half = SamEngine(tiny_sam_checkpoint, "auto", "cpu", cache=None, precision=precision)
+    assert half.model_id == f"{full.model_id}-{precision}"  # never served to an fp32 engine
+    for engine, expected in ((half, (True, dtype)), (full, False)):
+        with pytest.raises(_Seen):
+            engine.encode(image, progress=progress)
+        assert (seen[-1] if expected else seen[-1][0]) == expected
+
+
+@pytest.mark.slow  # reduced precision is emulated on CPUs without bf16/fp16 units: ~40 s each
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])
 def test_reduced_precision_encodes_close_to_fp32_and_caches_apart(
     tiny_sam_checkpoint: Path, precision: str
