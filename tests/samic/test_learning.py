@@ -4,7 +4,9 @@ predicted points land inside target discs far more often than before training an
 Measured when this test was written (16 training images, 50 epochs = 200 steps, one thread, 20
 new images, 3-shot, data seeds 1-3, sigmoid head): share of predicted points inside a target
 0.10 before training and 0.97-1.00 after; chance (target area share) 0.108; share of targets
-hit 0.04 before and 0.67-0.82 after. The thresholds below leave a wide margin.
+hit 0.04 before and 0.67-0.82 after. Now (default `auto` schedule capped at 13 epochs, default
+`nms` peaks at floor 0.1, data seed 1): precision 0.10 -> 0.94, recall 0.88. The thresholds below
+leave a wide margin.
 """
 
 from __future__ import annotations
@@ -75,5 +77,5 @@ def test_training_makes_points_land_on_targets(tmp_path: Path) -> None:
     assert precision_after > 0.6
     assert precision_after > precision_before + 0.4
     assert precision_after > 4 * chance
-    assert recall_after > 0.3
+    assert recall_after > 0.5  # measured 0.88 with the default rule (nms, floor 0.1)
     print(f"precision {precision_before:.2f} -> {precision_after:.2f}, recall {recall_after:.2f}")

@@ -34,7 +34,7 @@ def test_weak_instances_below_half_the_strongest_are_kept() -> None:
 
 
 def test_floor_gives_no_prompt_on_an_image_without_the_object() -> None:
-    faint = _blobs([(30, 30), (60, 50)], [0.12, 0.1])
+    faint = _blobs([(30, 30), (60, 50)], [0.08, 0.06])
     assert find_peaks(faint, rule=PeakRule()) == []
     assert len(find_peaks(faint, rule=PeakRule.paper())) >= 1  # max-normalised: always a prompt
     assert find_peaks(np.zeros((32, 32), np.float32), rule=PeakRule.paper()) == []
