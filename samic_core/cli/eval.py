@@ -202,11 +202,7 @@ def run(args: argparse.Namespace) -> int:
         reference_points=args.ref_points,
         sam_grouping=args.sam_prompts,
     )
-    engine = embedder = None
-    if "sam" in segmenters or "persam" in names:
-        engine = engine_from_args(args)
-        embedder = EmbeddingProvider(engine)
-    methods = build_methods(args, names, engine, embedder)
+    engine, embedder, methods = _methods_and_sam(args, names, segmenters)
     with _interruptible() as stop, progress_bar("eval", unit="episode") as progress:
         result = evaluate(dataset, methods, config, engine, embedder, progress, stop)
     results = result.to_json()
@@ -218,6 +214,17 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(" | ".join(row) + "\n")
     sys.stdout.write(f"{len(result.episodes)} episodes; wrote {', '.join(map(str, paths))}\n")
     return 1 if result.interrupted else 0
+
+
+def _methods_and_sam(
+    args: argparse.Namespace, names: list[str], segmenters: list[str]
+) -> tuple[SamEngine | None, EmbeddingProvider | None, list[PromptMethod]]:
+    """SAM (only when a segmenter or PerSAM needs it) and the methods to compare."""
+    engine = embedder = None
+    if "sam" in segmenters or "persam" in names:
+        engine = engine_from_args(args)
+        embedder = EmbeddingProvider(engine)
+    return engine, embedder, build_methods(args, names, engine, embedder)
 
 
 def _run_video(args: argparse.Namespace, names: list[str], segmenters: list[str]) -> int:
@@ -238,11 +245,7 @@ def _run_video(args: argparse.Namespace, names: list[str], segmenters: list[str]
         reference_points="rule",
         sam_grouping=args.sam_prompts,
     )
-    engine = embedder = None
-    if "sam" in segmenters or "persam" in names:
-        engine = engine_from_args(args)
-        embedder = EmbeddingProvider(engine)
-    methods = build_methods(args, names, engine, embedder)
+    engine, embedder, methods = _methods_and_sam(args, names, segmenters)
     with _interruptible() as stop, progress_bar("eval", unit="frame") as progress:
         results = evaluate_video(
             dataset, methods, config, args.davis_reference, engine, embedder, progress, stop
