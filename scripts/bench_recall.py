@@ -88,6 +88,8 @@ SCHEDULES = {
     "paper": dict(schedule="paper"),  # section 4.2 as written
     "default": dict(),  # `samic train FOLDER` with no flags
     "default+flips": dict(flips=True),
+    "default+jitter": dict(jitter=True),
+    "default+flips+jitter": dict(flips=True, jitter=True),
 }
 
 

@@ -62,6 +62,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--classes", nargs="+", metavar="NAME", help="train on these classes only")
     p.add_argument("--val-fraction", type=float, default=d.val_fraction)
     p.add_argument("--flips", action="store_true", help="random horizontal and vertical flips")
+    p.add_argument(
+        "--jitter", action="store_true",
+        help="also train on 3 fixed scale (0.75-1.33x) and colour variants of every image",
+    )  # fmt: skip
     p.add_argument("--output", choices=OUTPUTS, default=d.output, help=argparse.SUPPRESS)
     p.add_argument(
         "--support-resize", choices=SUPPORT_RESIZE_MODES, default=d.support_resize,
@@ -114,6 +118,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         classes=tuple(args.classes) if args.classes else None,
         val_fraction=args.val_fraction,
         flips=args.flips,
+        jitter=args.jitter,
         output=args.output,
         support_resize=args.support_resize,
         feature_cache=not args.no_feature_cache,

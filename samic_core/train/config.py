@@ -41,6 +41,7 @@ class TrainConfig:
     classes: Sequence[str] | None = None
     val_fraction: float = 0.2
     flips: bool = False
+    jitter: bool = False  # scale/colour variants of every image (train/augment.py)
     output: str = "sigmoid"  # head normalisation, measured against softmax in docs/model.md
     support_resize: str = "max"  # reference heat map -> feature size, see docs/model.md
     feature_cache: bool = True

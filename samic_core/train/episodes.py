@@ -207,7 +207,8 @@ def split_by_image(images: list[AnnotatedImage], val_fraction: float, seed: int)
 class Episode:
     """Indices into the image list of one target and one reference of `class_name`.
 
-    flips are (horizontal, vertical) for the target and the reference image.
+    flips are (horizontal, vertical) for the target and the reference image; variants index
+    each image's scale/colour variants (0 = the image itself, `augment.py`).
     """
 
     target: int
@@ -215,6 +216,8 @@ class Episode:
     class_name: str
     target_flip: tuple[bool, bool] = (False, False)
     reference_flip: tuple[bool, bool] = (False, False)
+    target_variant: int = 0
+    reference_variant: int = 0
 
 
 def _by_class(indices: list[int], images: list[AnnotatedImage]) -> dict[str, list[int]]:
@@ -232,8 +235,10 @@ def make_episodes(
     rng: np.random.Generator,
     flips: bool = False,
     refs_per_target: int = 1,
+    variants: int = 1,
 ) -> list[Episode]:
-    """Per (target image, class): `refs_per_target` distinct random other reference images.
+    """Per (target image, class): `refs_per_target` distinct random other reference images,
+    each view with random flips (`flips`) and one of `variants` scale/colour variants.
 
     Classes a target is an empty target of (`empty_of`) get episodes too, with a zero heat map.
     """
@@ -252,7 +257,10 @@ def make_episodes(
             for j in picks:
                 tf = (bool(rng.integers(2)), bool(rng.integers(2))) if flips else (False, False)
                 rf = (bool(rng.integers(2)), bool(rng.integers(2))) if flips else (False, False)
-                episodes.append(Episode(t, pool[int(j)], c, tf, rf))
+                tv, rv = (0, 0)
+                if variants > 1:
+                    tv, rv = (int(v) for v in rng.integers(variants, size=2))
+                episodes.append(Episode(t, pool[int(j)], c, tf, rf, tv, rv))
     return episodes
 
 
@@ -264,6 +272,7 @@ def train_episodes(
     flips: bool,
     refs_per_target: int = 1,
     min_episodes: int = 1,
+    variants: int = 1,
 ) -> list[Episode]:
     """The shuffled episodes of one epoch; a function of (seed, epoch) so resuming repeats it.
 
@@ -275,7 +284,7 @@ def train_episodes(
     rng = np.random.default_rng([seed, epoch])
     per_target = max(1, sum(len({*images[t].points, *images[t].empty_of}) for t in train))
     refs = max(refs_per_target, -(-min_episodes // per_target))
-    episodes = make_episodes(images, train, train, rng, flips, refs)
+    episodes = make_episodes(images, train, train, rng, flips, refs, variants)
     order = rng.permutation(len(episodes))
     return [episodes[i] for i in order]
 

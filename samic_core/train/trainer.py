@@ -26,6 +26,7 @@ from samic_core.errors import SamicError
 from samic_core.model.build import build_samic
 from samic_core.model.learner import SQUEEZE_DEPTHS
 from samic_core.model.samic_net import check_image_size
+from samic_core.train.augment import VARIANTS
 from samic_core.train.checkpoint import (
     ModelMeta,
     last_path_for,
@@ -232,7 +233,8 @@ class _Trainer:
         cfg = self.config
         stop = should_stop or (lambda: False)
         t0 = time.perf_counter()
-        tensors = EpisodeTensors(self.images, cfg.image_size, stop)
+        variants = VARIANTS if cfg.jitter else 1
+        tensors = EpisodeTensors(self.images, cfg.image_size, stop, variants, cfg.seed)
         bank = FeatureBank(
             self.net, tensors, self.device, cfg.feature_cache, int(cfg.cache_max_gb * 2**30)
         )
@@ -245,7 +247,7 @@ class _Trainer:
         while not cancelled and epoch <= cfg.epochs:
             episodes = train_episodes(
                 self.images, self.split, cfg.seed, epoch, cfg.flips,
-                self.schedule.refs_per_target, self.schedule.min_episodes,
+                self.schedule.refs_per_target, self.schedule.min_episodes, variants,
             )  # fmt: skip
             if not episodes:
                 raise SamicError(f"{cfg.folder}: no training episodes could be formed")

@@ -95,11 +95,12 @@ def test_feature_cache_gives_the_same_loss(synthetic_folder) -> None:
     images = scan_folder(synthetic_folder)
     split = split_by_image(images, 0.0, seed=0)
     net, _ = build_samic("resnet50", weights="none", image_size=64)
-    tensors = EpisodeTensors(images, 64)
+    tensors = EpisodeTensors(images, 64, variants=4, seed=0)
     cached = FeatureBank(net, tensors, torch.device("cpu"), enabled=True)
     uncached = FeatureBank(net, tensors, torch.device("cpu"), enabled=False)
-    for flips in (False, True):
-        episodes = train_episodes(images, split, seed=0, epoch=1, flips=flips)[:4]
+    for flips, variants in ((False, 1), (True, 1), (True, 4)):
+        episodes = train_episodes(images, split, 0, 1, flips, variants=variants)[:4]
+        assert variants == 1 or any(e.target_variant or e.reference_variant for e in episodes)
         for _ in range(2):  # the second pass reads the cache
             with torch.no_grad():
                 a, terms_a = batch_loss(net, episodes, tensors, cached)
