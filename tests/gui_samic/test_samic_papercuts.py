@@ -12,6 +12,7 @@ from samic_gui_helpers import WAIT_MS, open_window
 from test_samic_autoannotate import make_dialog as make_annotate_dialog
 from test_samic_train_dialog import make_dialog as make_train_dialog
 
+from sambox.controllers.samic_jobs import TrainController
 from sambox.model.samic_info import time_left_text
 from sambox.widgets.samic_ui import CANCEL_SUGGEST, USE_TRAINED
 from sambox.widgets.train_dialog import TrainDialog
@@ -102,7 +103,7 @@ def test_suggest_warns_about_a_class_the_model_never_saw(
 
 def test_train_dialog_starts_on_the_given_backbone_choice(qtbot, samic_service, annotated_folder):
     dialog = TrainDialog(
-        samic_service, annotated_folder, AnnotationStore(annotated_folder).dir,
+        TrainController(samic_service), annotated_folder, AnnotationStore(annotated_folder).dir,
         backbone_weights="none",
     )  # fmt: skip
     qtbot.addWidget(dialog)

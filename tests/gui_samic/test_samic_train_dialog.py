@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from samic_gui_helpers import TINY_SIZE
 
+from sambox.controllers.samic_jobs import TrainController
 from sambox.model.samic_info import model_files
 from sambox.widgets.train_dialog import TrainDialog
 from samic_core.annotation import AnnotationStore
@@ -15,7 +16,9 @@ WAIT_MS = 180_000  # generous: 2 busy cores; only a failing run waits this long
 
 
 def make_dialog(qtbot, service, folder: Path) -> TrainDialog:
-    dialog = TrainDialog(service, folder, AnnotationStore(folder).dir, device="cpu")
+    jobs = TrainController(service)
+    dialog = TrainDialog(jobs, folder, AnnotationStore(folder).dir, device="cpu")
+    jobs.setParent(dialog)
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitUntil(
@@ -56,7 +59,7 @@ def test_train_two_epochs_saves_the_model(qtbot, samic_service, annotated_folder
     dialog.name.setText("first")
     progress = []
     samic_service.train_progress.connect(progress.append)
-    with qtbot.waitSignal(dialog.model_trained, timeout=WAIT_MS) as blocker:
+    with qtbot.waitSignal(dialog.jobs.model_trained, timeout=WAIT_MS) as blocker:
         qtbot.mouseClick(dialog.train_button, Qt.MouseButton.LeftButton)
         assert dialog.running and not dialog.train_button.isEnabled()
     info = blocker.args[0]
