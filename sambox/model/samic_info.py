@@ -23,6 +23,7 @@ from samic_core.config import (
     DEVICES,
     IMAGE_SIZES,
 )
+from samic_core.train.meta import ModelMeta, read_model_meta  # the app's one door to model metadata
 
 __all__ = ["BACKBONE_WEIGHTS", "DEVICES", "IMAGE_SIZES"]  # re-exported for the train dialog
 
@@ -158,30 +159,34 @@ class TrainOptions:
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """One trained model as listed in the app (read from the file's metadata)."""
+    """One trained model as listed in the app: its file and the metadata the file carries
+    (samic_core's ModelMeta as it is, read without torch: `ModelInfo.read`)."""
 
     path: Path
-    created: str  # ISO 8601, UTC
-    classes: tuple[str, ...]
-    epochs_run: int
-    best_epoch: int | None
-    train_loss: float | None
-    val_loss: float | None
-    image_size: int
-    backbone: str
-    backbone_weights: str
+    meta: ModelMeta
+
+    @classmethod
+    def read(cls, path: Path) -> ModelInfo:
+        """The model file's metadata, without torch and without reading the weights
+        (CheckpointError when the file is not a readable SAMIC model)."""
+        return cls(Path(path), read_model_meta(path))
 
     @property
     def name(self) -> str:
         return self.path.name[: -len(MODEL_SUFFIX)]
 
     @property
+    def classes(self) -> tuple[str, ...]:
+        return self.meta.classes
+
+    @property
     def created_local(self) -> str:
         """`YYYY-mm-dd HH:MM` in local time (the raw value when it does not parse)."""
         try:
-            return datetime.fromisoformat(self.created).astimezone().strftime("%Y-%m-%d %H:%M")
+            created = datetime.fromisoformat(self.meta.created)
         except ValueError:
-            return self.created
+            return self.meta.created
+        return created.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 @dataclass(frozen=True)

@@ -52,25 +52,6 @@ def _emit(ctx: JobContext, value: Any) -> None:
         ctx.progress(value)
 
 
-def model_info(path: Path) -> ModelInfo:
-    """Read a model file's metadata (without torch; the weights are not read)."""
-    from samic_core.train.meta import read_model_meta
-
-    meta = read_model_meta(path)
-    return ModelInfo(
-        path=Path(path),
-        created=meta.created,
-        classes=tuple(meta.classes),
-        epochs_run=meta.epochs_run,
-        best_epoch=meta.best_epoch,
-        train_loss=meta.train_loss,
-        val_loss=meta.val_loss,
-        image_size=meta.image_size,
-        backbone=meta.backbone,
-        backbone_weights=meta.backbone_weights,
-    )
-
-
 class SamicService(QObject):
     counts_ready = Signal(object, object)  # folder Path, {class: (images, objects)}
     left_out_ready = Signal(object, object)  # folder Path, {class: objects without a point}
@@ -109,7 +90,7 @@ class SamicService(QObject):
         infos, problems = [], []
         for path in model_files(annotations_dir):
             try:
-                infos.append(model_info(path))
+                infos.append(ModelInfo.read(path))
             except Exception as e:  # a damaged file must not hide the others
                 problems.append(describe_error(e, f"reading {path.name}"))
         return infos, problems
@@ -178,7 +159,7 @@ class SamicService(QObject):
 
             result = train(config, progress=progress, should_stop=lambda: ctx.cancelled)
             history = tuple((h["epoch"], h["train_loss"], h["val_loss"]) for h in result.history)
-            best = model_info(result.best_path) if result.best_path is not None else None
+            best = ModelInfo.read(result.best_path) if result.best_path is not None else None
             return TrainOutcome(best, result.cancelled, result.epochs_run, history)
 
         def finished(outcome: TrainOutcome) -> None:

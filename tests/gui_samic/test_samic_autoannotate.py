@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from sambox.controllers.samic_jobs import AutoAnnotateController
-from sambox.services.samic_service import model_info
+from sambox.model.samic_info import ModelInfo
 from sambox.widgets.autoannotate_dialog import AutoAnnotateDialog
 from samic_core.annotation import AnnotationStore
 
@@ -19,7 +19,7 @@ def make_dialog(qtbot, service, folder: Path, model: Path, selection=()) -> Auto
     unannotated = [p.name for p in store.images() if not store.exists(p.name)]
     jobs = AutoAnnotateController(service)
     dialog = AutoAnnotateDialog(
-        jobs, folder, unannotated, list(selection), [model_info(model)], device="cpu"
+        jobs, folder, unannotated, list(selection), [ModelInfo.read(model)], device="cpu"
     )
     jobs.setParent(dialog)
     qtbot.addWidget(dialog)

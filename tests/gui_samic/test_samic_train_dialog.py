@@ -66,7 +66,9 @@ def test_train_two_epochs_saves_the_model(qtbot, samic_service, annotated_folder
     path = AnnotationStore(annotated_folder).dir / "models" / "first.samic"
     assert info.path == path and path.is_file()
     assert model_files(AnnotationStore(annotated_folder).dir) == [path]
-    assert info.classes == ("disc",) and info.epochs_run >= 1 and info.train_loss is not None
+    assert (
+        info.classes == ("disc",) and info.meta.epochs_run >= 1 and info.meta.train_loss is not None
+    )
     assert {p.epoch for p in progress} == {1, 2}
     train, _val = dialog.plot.series()
     assert sorted(train) == [1, 2]  # one plotted point per epoch
