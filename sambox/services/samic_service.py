@@ -32,6 +32,7 @@ from sambox.services.errors import describe_error
 from sambox.services.runtime import ensure_runtime
 from sambox.services.workers import Cancelled, JobContext, Worker
 from samic_core.annotation import AnnotationStore
+from samic_core.config import DEFAULT_PEAK_CHOICE
 from samic_core.train.episodes import (
     MIN_IMAGES_PER_CLASS,
     count_left_out,
@@ -237,10 +238,10 @@ class SamicService(QObject):
         references: tuple[str, ...] | None = None,
         device: str = "auto",
         one_prompt: bool = False,
-        peaks: str = "model",
+        peaks: str = DEFAULT_PEAK_CHOICE,
     ) -> None:
         """Predict prompts for one image and segment them; suggest_ready or suggest_failed.
-        peaks: "model" (the model's default rule), "nms" or "paper"."""
+        peaks: a samic_core.config.PEAK_CHOICES name ("model": the model's default rule)."""
         image_path = Path(image_path)
 
         def job(ctx: JobContext) -> list[Suggestion]:

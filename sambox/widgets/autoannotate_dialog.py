@@ -34,11 +34,12 @@ from PySide6.QtWidgets import (
 
 from sambox.controllers.samic_jobs import AutoAnnotateController
 from sambox.model.samic_info import (
-    PEAK_CHOICES,
     AutoAnnotateOutcome,
     AutoAnnotateRequest,
     ModelInfo,
+    peak_entries,
 )
+from samic_core.config import DEFAULT_PEAK_CHOICE
 
 DEFAULT_SHOTS = 5
 UNANNOTATED, SELECTION, OTHER = "unannotated", "selection", "other"
@@ -61,7 +62,7 @@ class AutoAnnotateDialog(QDialog):
         active: Path | None = None,
         label: str | None = None,
         device: str = "auto",
-        peaks: str = "model",
+        peaks: str = DEFAULT_PEAK_CHOICE,
         parent: QWidget | None = None,
     ) -> None:
         """jobs: the app's AutoAnnotateController; unannotated / selection: image names in
@@ -134,7 +135,7 @@ class AutoAnnotateDialog(QDialog):
             "Off: every predicted point is its own object (several instances per image)"
         )
         self.peaks = QComboBox()
-        for name, text, tip in PEAK_CHOICES:
+        for name, text, tip in peak_entries():
             self.peaks.addItem(text, name)
             self.peaks.setItemData(self.peaks.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.peaks.setToolTip("How the predicted heat map becomes point prompts")

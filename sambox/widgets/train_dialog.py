@@ -33,11 +33,10 @@ from PySide6.QtWidgets import (
 
 from sambox.controllers.samic_jobs import TrainController
 from sambox.model.samic_info import (
-    SCHEDULE_CHOICES,
     TrainOptions,
     TrainOutcome,
     default_model_name,
-    schedule_choice,
+    schedule_entries,
 )
 from sambox.widgets.loss_plot import LossPlot
 from sambox.widgets.train_progress import TrainProgressPanel
@@ -46,6 +45,7 @@ from samic_core.config import (
     DEFAULT_EPOCHS,
     DEFAULT_IMAGE_SIZE,
     DEVICES,
+    EARLY_STOP,
     IMAGE_SIZES,
 )
 
@@ -136,9 +136,9 @@ class TrainDialog(QDialog):
         self.epochs = QSpinBox(minimum=1, maximum=5000, value=DEFAULT_EPOCHS)
         self.epochs.setToolTip("Upper limit; training stops earlier when the loss stops improving")
         self.schedule = QComboBox()
-        for c in SCHEDULE_CHOICES:
-            self.schedule.addItem(c.label, c.name)
-            self.schedule.setItemData(self.schedule.count() - 1, c.tooltip, Qt.ToolTipRole)
+        for name, text, tip in schedule_entries():
+            self.schedule.addItem(text, name)
+            self.schedule.setItemData(self.schedule.count() - 1, tip, Qt.ToolTipRole)
         self.schedule.setToolTip("How long training runs and when it stops (docs/model.md)")
         self.patience = QSpinBox(minimum=0, maximum=100_000, value=0)
         self.patience.setToolTip("Stop when the loss has not improved for this long")
@@ -304,7 +304,7 @@ class TrainDialog(QDialog):
 
     def _schedule_changed(self) -> None:
         """The patience's unit and default follow the chosen schedule (0 = its default)."""
-        c = schedule_choice(str(self.schedule.currentData()))
+        c = EARLY_STOP[self.schedule.currentData()]
         self.patience.setSuffix(f" {c.unit}")
         self.patience.setSpecialValueText(f"default ({c.patience} {c.unit})")
         self.patience.setValue(0)

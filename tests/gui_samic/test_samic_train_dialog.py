@@ -115,14 +115,14 @@ def test_schedule_choice_sets_the_patience_unit_and_reaches_the_options(
     assert (dialog.options().schedule, dialog.options().patience) == ("paper", 25)
 
 
-def test_the_apps_schedules_are_the_cores() -> None:
-    from sambox.model.samic_info import SCHEDULE_CHOICES, patience_in_epochs
-    from samic_core.train.schedule import SCHEDULES
+def test_the_apps_schedules_and_peak_rules_are_the_cores() -> None:
+    """The app's combos list the core's vocabularies (samic_core.config), with its own words."""
+    from sambox.model.samic_info import patience_in_epochs, peak_entries, schedule_entries
+    from samic_core.config import PEAK_CHOICES, TRAIN_SCHEDULES
 
-    assert [c.name for c in SCHEDULE_CHOICES] == list(SCHEDULES)
-    for c in SCHEDULE_CHOICES:
-        core = SCHEDULES[c.name]
-        assert (c.patience, c.unit, c.min_steps) == (core.patience, core.unit, core.min_steps)
+    assert [name for name, _, _ in schedule_entries()] == list(TRAIN_SCHEDULES)
+    assert [name for name, _, _ in peak_entries()] == list(PEAK_CHOICES)
+    assert all(text != name and tip for name, text, tip in schedule_entries() + peak_entries())
     # auto: 240 steps of patience, but never before 480 steps; 12 steps an epoch
     assert patience_in_epochs("auto", None, 12, 0) == 40
     assert patience_in_epochs("auto", None, 12, 400) == 20
