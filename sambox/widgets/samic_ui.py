@@ -8,7 +8,6 @@ widgets.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,8 +53,6 @@ class SamicUI(QObject):
         self.session, self.project, self.editor = window.session, window.project, window.editor
         self.train_dialog: TrainDialog | None = None
         self.annotate_dialog: AutoAnnotateDialog | None = None
-        # asked before suggesting a class the active model was not trained on (tests replace it)
-        self.ask_untrained: Callable[[ModelInfo, str], str] = self._ask_untrained
         self._untrained_ok: set[tuple[Path, str]] = set()
         self._build()
         self._wire()
@@ -163,7 +160,7 @@ class SamicUI(QObject):
         self.train_dialog.raise_()
         return self.train_dialog
 
-    def _ask_untrained(self, model: ModelInfo, label: str) -> str:
+    def ask_untrained(self, model: ModelInfo, label: str) -> str:
         """The model never saw `label`: suggest anyway, use a class it knows, or cancel."""
         box = QMessageBox(self.window)
         box.setIcon(QMessageBox.Icon.Warning)

@@ -38,7 +38,6 @@ from sambox.model.samic_info import (
     default_model_name,
     schedule_entries,
 )
-from sambox.widgets.loss_plot import LossPlot
 from sambox.widgets.train_progress import TrainProgressPanel
 from samic_core.config import (
     DEFAULT_DEVICE,
@@ -350,10 +349,6 @@ class TrainDialog(QDialog):
             w.setEnabled(not running)
         self.stop_button.setEnabled(running)
         self.train_button.setEnabled(not running and not self.problems())
-
-    @property
-    def plot(self) -> LossPlot:
-        return self.run.plot
 
     def _finished(self, outcome: TrainOutcome) -> None:
         self._set_running(False)

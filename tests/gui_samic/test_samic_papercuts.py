@@ -79,7 +79,7 @@ def test_auto_annotate_bar_starts_at_the_number_of_images(
 
 
 def test_suggest_warns_about_a_class_the_model_never_saw(
-    qtbot, settings, annotated_folder: Path, tiny_samic_model: Path
+    qtbot, settings, annotated_folder: Path, tiny_samic_model: Path, monkeypatch
 ):
     models = AnnotationStore(annotated_folder).dir / "models"
     models.mkdir()
@@ -90,7 +90,11 @@ def test_suggest_warns_about_a_class_the_model_never_saw(
     w.editor.set_label("helmet")
     asked: list[tuple[str, str]] = []
     answers = [CANCEL_SUGGEST, USE_TRAINED]
-    w.samic.ask_untrained = lambda model, label: asked.append((model.name, label)) or answers.pop(0)
+    monkeypatch.setattr(
+        w.samic,
+        "ask_untrained",
+        lambda model, label: asked.append((model.name, label)) or answers.pop(0),
+    )
     assert not w.samic.suggest()  # cancelled: nothing asked of SAMIC
     assert asked == [("tiny", "helmet")] and not w.samic.review.suggesting
     with qtbot.waitSignal(w.samic.review.suggested, timeout=WAIT_MS):

@@ -70,8 +70,7 @@ def test_train_two_epochs_saves_the_model(qtbot, samic_service, annotated_folder
         info.classes == ("disc",) and info.meta.epochs_run >= 1 and info.meta.train_loss is not None
     )
     assert {p.epoch for p in progress} == {1, 2}
-    train, _val = dialog.plot.series()
-    assert sorted(train) == [1, 2]  # one plotted point per epoch
+    assert dialog.run.plot.epochs == [1, 2]  # one plotted point per epoch
     assert "Saved model 'first'" in dialog.run.result_label.text()
     assert dialog.train_button.isEnabled() and dialog.name.text() != "first"
 
