@@ -7,6 +7,7 @@ from pathlib import Path
 from sambox.controllers.editor import EditorController
 from sambox.controllers.project import ProjectController
 from sambox.controllers.review import ReviewController
+from sambox.controllers.samic_jobs import AutoAnnotateController, TrainController
 from sambox.controllers.session import Session
 from sambox.controllers.transfer import TransferController
 from sambox.services.downloads import CheckpointDownloader
@@ -30,14 +31,17 @@ def build_window(settings: AppSettings) -> MainWindow:
     window = MainWindow(session, downloader)
     samic = SamicService(lambda: service.engine)
     review = ReviewController(session, samic)
+    training = TrainController(samic)
+    annotating = AutoAnnotateController(samic, review)
     transfer = TransferService()
     transfers = TransferController(session, transfer)
-    for obj in (service, project, editor, session, samic, review, transfer, transfers):
+    controllers = (project, editor, session, review, training, annotating, transfers)
+    for obj in (service, samic, transfer, *controllers):
         obj.setParent(window)
     for background in (samic, transfer, downloader):
         session.add_service(background)
     window.sam_status = SamStatus(window)
-    window.samic = SamicUI(window, samic, review)
+    window.samic = SamicUI(window, samic, review, training, annotating)
     window.transfer = TransferUI(window, transfers)
     return window
 

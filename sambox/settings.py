@@ -12,11 +12,11 @@ from samic_core.config import (
     DEFAULT_CACHE_DTYPE,
     DEFAULT_DEVICE,
     DEFAULT_MODEL_TYPE,
+    DEFAULT_PEAK_CHOICE,
     DEVICES,
     MODEL_TYPE_CHOICES,
+    PEAK_CHOICES,
 )
-
-PEAK_RULES = ("model", "nms", "paper")  # sambox.model.samic_info.PEAK_CHOICES
 
 
 class AppSettings:
@@ -46,7 +46,7 @@ class AppSettings:
     @property
     def samic_peaks(self) -> str:
         """How SAMIC heat maps become prompts (Suggest Prompts and Auto-annotate)."""
-        return self._choice("samic/peaks", PEAK_RULES, PEAK_RULES[0])
+        return self._choice("samic/peaks", PEAK_CHOICES, DEFAULT_PEAK_CHOICE)
 
     @samic_peaks.setter
     def samic_peaks(self, v: str) -> None:

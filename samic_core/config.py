@@ -1,7 +1,8 @@
 """The vocabularies and defaults the CLI and the app share, importable without torch.
 
-Each value is written once here: which devices, SAM model types, cache dtypes and precisions
-exist, and the defaults both front ends start from. The app's settings dialog, the CLI's
+Each value is written once here: which devices, SAM model types, cache dtypes, precisions,
+training schedules (and when each stops) and peak rules exist, and the defaults both front ends
+start from. The app's settings dialog, the CLI's
 options, the engine and the embedding cache all read them from this module, which imports
 nothing heavy (an import-linter contract keeps torch, torchvision and segment_anything out) so
 the GUI thread can use it freely.
@@ -68,9 +69,34 @@ DEFAULT_EPOCHS = 300
 DEFAULT_BATCH_SIZE = 4
 DEFAULT_IMAGE_SIZE = 224  # as in the paper
 IMAGE_SIZES = (64, 96, 128, 160, 192, 224, 256, 320, 384, 448, 512)
-TrainSchedule = Literal["auto", "paper"]  # samic_core/train/schedule.py's SCHEDULES
+TrainSchedule = Literal["auto", "paper"]  # samic_core/train/schedule.py builds SCHEDULES on these
 TRAIN_SCHEDULES: tuple[TrainSchedule, ...] = get_args(TrainSchedule)
 DEFAULT_SCHEDULE: TrainSchedule = "auto"
+PatienceUnit = Literal["epochs", "steps"]
+
+
+@dataclass(frozen=True)
+class EarlyStop:
+    """When a schedule stops: once its loss has not improved for `patience` `unit`s, and
+    never before `min_steps` optimizer steps (the app's patience field and time left use it)."""
+
+    unit: PatienceUnit
+    patience: int
+    min_steps: int
+
+
+EARLY_STOP: dict[TrainSchedule, EarlyStop] = {
+    "auto": EarlyStop(unit="steps", patience=240, min_steps=480),
+    "paper": EarlyStop(unit="epochs", patience=10, min_steps=0),  # section 4.2
+}
+
 BackboneWeights = Literal["imagenet", "none"]  # or a path to a ResNet state dict
 BACKBONE_WEIGHTS: tuple[BackboneWeights, ...] = get_args(BackboneWeights)
 DEFAULT_BACKBONE_WEIGHTS: BackboneWeights = "imagenet"
+
+# ---- heat map -> point prompts (samic_core/peaks.py): the rules, and the app's / CLI's choice
+PeakMethod = Literal["nms", "paper"]  # local maxima; the paper's 0.5 regions (section 3.4)
+PEAK_METHODS: tuple[PeakMethod, ...] = get_args(PeakMethod)
+PeakChoice = Literal["model", PeakMethod]  # model: the rule the model file's schedule implies
+PEAK_CHOICES: tuple[PeakChoice, ...] = get_args(PeakChoice)
+DEFAULT_PEAK_CHOICE: PeakChoice = "model"

@@ -12,16 +12,16 @@ Measurements behind the defaults: docs/model.md.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any
 
 import cv2
 import numpy as np
 
+from samic_core.config import PEAK_METHODS, PeakMethod
 from samic_core.errors import SamicError
 from samic_core.heatmap import SIGMA, Peak, heatmap_to_peaks
 
-PeakMethod = Literal["nms", "paper"]
-PEAK_METHODS: tuple[PeakMethod, ...] = ("nms", "paper")
+__all__ = ["PEAK_METHODS", "PeakMethod", "PeakRule", "find_peaks"]
 
 
 @dataclass(frozen=True)

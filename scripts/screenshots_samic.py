@@ -96,7 +96,7 @@ def render_samic(
     win.samic.samic.train_finished.connect(done.append)
     dialog.start()
     spin(
-        app, lambda: len(dialog.plot.epochs) >= 24, timeout=300
+        app, lambda: len(dialog.run.plot.epochs) >= 24, timeout=300
     )  # mid-run: live epoch, losses, time left
     app.processEvents()
     dialog.grab().save(str(out / "train_dialog.png"))

@@ -16,6 +16,7 @@ from PySide6.QtCore import SignalInstance
 
 from sambox.model.decoding import DecodeRequest, EngineConfig
 from sambox.model.samic_info import AutoAnnotateRequest, ModelInfo, TrainOptions
+from samic_core.config import DEFAULT_PEAK_CHOICE
 
 
 class BackgroundService(Protocol):
@@ -131,7 +132,7 @@ class SamicServiceLike(BackgroundService, Protocol):
         references: tuple[str, ...] | None = None,
         device: str = "auto",
         one_prompt: bool = False,
-        peaks: str = "model",
+        peaks: str = DEFAULT_PEAK_CHOICE,
     ) -> None: ...
 
     def auto_annotate(self, request: AutoAnnotateRequest) -> None: ...

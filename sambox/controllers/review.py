@@ -28,6 +28,7 @@ from sambox.model.review import (
 )
 from sambox.model.samic_info import AutoAnnotateOutcome, AutoAnnotateRequest, Suggestion
 from sambox.model.status import ImageStatus
+from samic_core.config import DEFAULT_PEAK_CHOICE
 from samic_core.errors import AnnotationError
 
 
@@ -203,10 +204,10 @@ class ReviewController(QObject):
         model: Path | None,
         label: str | None = None,
         device: str = "auto",
-        peaks: str = "model",
+        peaks: str = DEFAULT_PEAK_CHOICE,
     ) -> bool:
         """Ask SAMIC for prompts on the open image; they arrive as new, editable objects.
-        peaks: how the heat map becomes prompts (samic_info.PEAK_CHOICES)."""
+        peaks: how the heat map becomes prompts (samic_core.config.PEAK_CHOICES)."""
         doc = self._open_doc()
         if doc is None:
             return False

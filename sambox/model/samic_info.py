@@ -19,10 +19,17 @@ from samic_core.config import (
     DEFAULT_DEVICE,
     DEFAULT_EPOCHS,
     DEFAULT_IMAGE_SIZE,
+    DEFAULT_PEAK_CHOICE,
     DEFAULT_SCHEDULE,
     DEVICES,
+    EARLY_STOP,
     IMAGE_SIZES,
+    PEAK_CHOICES,
+    TRAIN_SCHEDULES,
+    PeakChoice,
+    TrainSchedule,
 )
+from samic_core.train.meta import ModelMeta, read_model_meta  # the app's one door to model metadata
 
 __all__ = ["BACKBONE_WEIGHTS", "DEVICES", "IMAGE_SIZES"]  # re-exported for the train dialog
 
@@ -74,56 +81,44 @@ def default_model_name(annotations_dir: Path, now: datetime | None = None) -> st
     return name
 
 
-PEAK_CHOICES: tuple[tuple[str, str, str], ...] = (
-    ("model", "Model's default",
-     "One prompt per local maximum for models trained with the BCE term (the automatic "
-     "schedule), the paper's "
-     "rule for others"),
-    ("nms", "One per object (local maxima)",
-     "A prompt at every local maximum of the heat map; touching objects keep one each and "
-     "images without the object get none"),
-    ("paper", "Paper rule (regions at half the maximum)",
-     "The map binarised at 0.5 of its maximum, one prompt per connected region (paper 3.4)"),
-)  # fmt: skip
-PEAK_NAMES = tuple(name for name, _, _ in PEAK_CHOICES)
+# The words the app shows for the core's vocabularies (which rules and schedules exist, and when a
+# schedule stops, is samic_core.config's: PEAK_CHOICES, TRAIN_SCHEDULES, EARLY_STOP).
+PEAK_LABELS: dict[PeakChoice, tuple[str, str]] = {  # (combo text, tooltip)
+    "model": ("Model's default",
+              "One prompt per local maximum for models trained with the BCE term (the "
+              "automatic schedule), the paper's rule for others"),
+    "nms": ("One per object (local maxima)",
+            "A prompt at every local maximum of the heat map; touching objects keep one each "
+            "and images without the object get none"),
+    "paper": ("Paper rule (regions at half the maximum)",
+              "The map binarised at 0.5 of its maximum, one prompt per connected region "
+              "(paper 3.4)"),
+}  # fmt: skip
+SCHEDULE_LABELS: dict[TrainSchedule, tuple[str, str]] = {  # (combo text, tooltip)
+    "auto": ("Automatic (recommended)",
+             "Several references per image each epoch, stops once the smoothed validation loss "
+             "has not improved for a while (counted in optimizer steps); adds the BCE loss and "
+             "images marked done without the class, so that images without the object get no "
+             "prompt"),
+    "paper": ("Paper (section 4.2)",
+              "One reference per image and epoch, KLD + CC + NSS, stops when the training loss "
+              f"has not improved for {EARLY_STOP['paper'].patience} epochs (often far too early "
+              "on small folders)"),
+}  # fmt: skip
 
 
-@dataclass(frozen=True)
-class ScheduleChoice:
-    """A training schedule as the app offers it (samic_core/train/schedule.py's SCHEDULES;
-    tests/gui_samic/test_samic_train_dialog.py keeps the two in step)."""
-
-    name: str
-    label: str
-    tooltip: str
-    patience: int  # the schedule's default early-stop patience, in `unit`s
-    unit: str  # "steps" | "epochs"
-    min_steps: int  # never stops before this many optimizer steps
+def _entries(names: tuple[str, ...], labels: dict) -> list[tuple[str, str, str]]:
+    return [(n, *labels.get(n, (n, ""))) for n in names]  # a new core value shows by its name
 
 
-SCHEDULE_CHOICES: tuple[ScheduleChoice, ...] = (
-    ScheduleChoice(
-        "auto", "Automatic (recommended)",
-        "Several references per image each epoch, stops once the smoothed validation loss has "
-        "not improved for a while (counted in optimizer steps); adds the BCE loss and images "
-        "marked done without the class, so that images without the object get no prompt",
-        240, "steps", 480,
-    ),
-    ScheduleChoice(
-        "paper", "Paper (section 4.2)",
-        "One reference per image and epoch, KLD + CC + NSS, stops when the training loss has "
-        "not improved for 10 epochs (often far too early on small folders)",
-        10, "epochs", 0,
-    ),
-)  # fmt: skip
+def peak_entries() -> list[tuple[str, str, str]]:
+    """(name, text, tooltip) of every peak rule the core offers, default first."""
+    return _entries(PEAK_CHOICES, PEAK_LABELS)
 
 
-def schedule_choice(name: str) -> ScheduleChoice:
-    """The app's entry of the schedule `name`."""
-    for c in SCHEDULE_CHOICES:
-        if c.name == name:
-            return c
-    raise ValueError(f"unknown training schedule {name!r}")
+def schedule_entries() -> list[tuple[str, str, str]]:
+    """(name, text, tooltip) of every training schedule the core offers."""
+    return _entries(TRAIN_SCHEDULES, SCHEDULE_LABELS)
 
 
 def patience_in_epochs(
@@ -131,7 +126,7 @@ def patience_in_epochs(
 ) -> int:
     """The schedule's early-stop patience (None: its default) as whole epochs from now, for
     the time-left range: counted in steps it is also held back by the minimum step count."""
-    c = schedule_choice(schedule)
+    c = EARLY_STOP[schedule]  # type: ignore[index]
     patience = c.patience if patience is None else patience
     if c.unit == "epochs":
         return patience
@@ -158,30 +153,34 @@ class TrainOptions:
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """One trained model as listed in the app (read from the file's metadata)."""
+    """One trained model as listed in the app: its file and the metadata the file carries
+    (samic_core's ModelMeta as it is, read without torch: `ModelInfo.read`)."""
 
     path: Path
-    created: str  # ISO 8601, UTC
-    classes: tuple[str, ...]
-    epochs_run: int
-    best_epoch: int | None
-    train_loss: float | None
-    val_loss: float | None
-    image_size: int
-    backbone: str
-    backbone_weights: str
+    meta: ModelMeta
+
+    @classmethod
+    def read(cls, path: Path) -> ModelInfo:
+        """The model file's metadata, without torch and without reading the weights
+        (CheckpointError when the file is not a readable SAMIC model)."""
+        return cls(Path(path), read_model_meta(path))
 
     @property
     def name(self) -> str:
         return self.path.name[: -len(MODEL_SUFFIX)]
 
     @property
+    def classes(self) -> tuple[str, ...]:
+        return self.meta.classes
+
+    @property
     def created_local(self) -> str:
         """`YYYY-mm-dd HH:MM` in local time (the raw value when it does not parse)."""
         try:
-            return datetime.fromisoformat(self.created).astimezone().strftime("%Y-%m-%d %H:%M")
+            created = datetime.fromisoformat(self.meta.created)
         except ValueError:
-            return self.created
+            return self.meta.created
+        return created.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 @dataclass(frozen=True)
@@ -210,7 +209,7 @@ class AutoAnnotateRequest:
     references: tuple[str, ...]
     device: str = DEFAULT_DEVICE
     one_prompt: bool = False
-    peaks: str = "model"  # PEAK_NAMES: how heat maps become prompts
+    peaks: str = DEFAULT_PEAK_CHOICE  # samic_core.config.PEAK_CHOICES: heat maps -> prompts
 
 
 @dataclass(frozen=True)

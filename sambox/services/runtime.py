@@ -37,7 +37,3 @@ def ensure_runtime() -> None:
         for name in HEAVY_MODULES:
             importlib.import_module(name)
         _ready = True
-
-
-def runtime_ready() -> bool:
-    return _ready

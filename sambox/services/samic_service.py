@@ -32,6 +32,7 @@ from sambox.services.errors import describe_error
 from sambox.services.runtime import ensure_runtime
 from sambox.services.workers import Cancelled, JobContext, Worker
 from samic_core.annotation import AnnotationStore
+from samic_core.config import DEFAULT_PEAK_CHOICE
 from samic_core.train.episodes import (
     MIN_IMAGES_PER_CLASS,
     count_left_out,
@@ -50,25 +51,6 @@ def _emit(ctx: JobContext, value: Any) -> None:
         return
     with contextlib.suppress(Cancelled):
         ctx.progress(value)
-
-
-def model_info(path: Path) -> ModelInfo:
-    """Read a model file's metadata (without torch; the weights are not read)."""
-    from samic_core.train.meta import read_model_meta
-
-    meta = read_model_meta(path)
-    return ModelInfo(
-        path=Path(path),
-        created=meta.created,
-        classes=tuple(meta.classes),
-        epochs_run=meta.epochs_run,
-        best_epoch=meta.best_epoch,
-        train_loss=meta.train_loss,
-        val_loss=meta.val_loss,
-        image_size=meta.image_size,
-        backbone=meta.backbone,
-        backbone_weights=meta.backbone_weights,
-    )
 
 
 class SamicService(QObject):
@@ -109,7 +91,7 @@ class SamicService(QObject):
         infos, problems = [], []
         for path in model_files(annotations_dir):
             try:
-                infos.append(model_info(path))
+                infos.append(ModelInfo.read(path))
             except Exception as e:  # a damaged file must not hide the others
                 problems.append(describe_error(e, f"reading {path.name}"))
         return infos, problems
@@ -178,7 +160,7 @@ class SamicService(QObject):
 
             result = train(config, progress=progress, should_stop=lambda: ctx.cancelled)
             history = tuple((h["epoch"], h["train_loss"], h["val_loss"]) for h in result.history)
-            best = model_info(result.best_path) if result.best_path is not None else None
+            best = ModelInfo.read(result.best_path) if result.best_path is not None else None
             return TrainOutcome(best, result.cancelled, result.epochs_run, history)
 
         def finished(outcome: TrainOutcome) -> None:
@@ -256,10 +238,10 @@ class SamicService(QObject):
         references: tuple[str, ...] | None = None,
         device: str = "auto",
         one_prompt: bool = False,
-        peaks: str = "model",
+        peaks: str = DEFAULT_PEAK_CHOICE,
     ) -> None:
         """Predict prompts for one image and segment them; suggest_ready or suggest_failed.
-        peaks: "model" (the model's default rule), "nms" or "paper"."""
+        peaks: a samic_core.config.PEAK_CHOICES name ("model": the model's default rule)."""
         image_path = Path(image_path)
 
         def job(ctx: JobContext) -> list[Suggestion]:

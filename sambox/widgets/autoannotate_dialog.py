@@ -3,6 +3,8 @@
 The references default to the first 5 trusted images of the class (manual or reviewed, images
 marked done first); the annotator may tick others. Predictions are written as "predicted, not
 reviewed"; images with manual or reviewed objects are skipped by the core, never overwritten.
+The batch itself belongs to the AutoAnnotateController: this dialog builds the request from the
+user's choices, sends it there, and shows the batch's progress and result.
 """
 
 from __future__ import annotations
@@ -30,13 +32,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sambox.controllers.protocols import SamicServiceLike
+from sambox.controllers.samic_jobs import AutoAnnotateController
 from sambox.model.samic_info import (
-    PEAK_CHOICES,
     AutoAnnotateOutcome,
     AutoAnnotateRequest,
     ModelInfo,
+    peak_entries,
 )
+from samic_core.config import DEFAULT_PEAK_CHOICE
 
 DEFAULT_SHOTS = 5
 UNANNOTATED, SELECTION, OTHER = "unannotated", "selection", "other"
@@ -47,12 +50,11 @@ PROGRESS_FORMAT = "%v / %m images"
 
 
 class AutoAnnotateDialog(QDialog):
-    annotated = Signal(object, object)  # AutoAnnotateRequest, AutoAnnotateOutcome
     peaks_changed = Signal(str)  # the prompt rule chosen (remembered by the app)
 
     def __init__(
         self,
-        service: SamicServiceLike,
+        jobs: AutoAnnotateController,
         folder: Path,
         unannotated: list[str],
         selection: list[str],
@@ -60,18 +62,18 @@ class AutoAnnotateDialog(QDialog):
         active: Path | None = None,
         label: str | None = None,
         device: str = "auto",
-        peaks: str = "model",
+        peaks: str = DEFAULT_PEAK_CHOICE,
         parent: QWidget | None = None,
     ) -> None:
-        """service: a SamicService; unannotated / selection: image names in `folder`."""
+        """jobs: the app's AutoAnnotateController; unannotated / selection: image names in
+        `folder`."""
         super().__init__(parent)
-        self.service = service
+        self.jobs = jobs
         self.folder = Path(folder)
         self.unannotated = list(unannotated)
         self.selection = list(selection)
         self.models = list(models)
         self.device = device
-        self._running: AutoAnnotateRequest | None = None
         self.setWindowTitle(f"Auto-annotate — {self.folder.name}")
         self._build()
         self.peaks.setCurrentIndex(max(self.peaks.findData(peaks), 0))
@@ -84,9 +86,9 @@ class AutoAnnotateDialog(QDialog):
             i = next((k for k, m in enumerate(self.models) if m.path == active), 0)
             self.model.setCurrentIndex(i)
         self._model_changed(label)
-        service.annotate_progress.connect(self._progress)
-        service.annotate_finished.connect(self._finished)
-        service.annotate_failed.connect(self._failed)
+        jobs.progress.connect(self._progress)
+        jobs.finished.connect(self._finished)
+        jobs.failed.connect(self._failed)
 
     # ---- layout ------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -133,7 +135,7 @@ class AutoAnnotateDialog(QDialog):
             "Off: every predicted point is its own object (several instances per image)"
         )
         self.peaks = QComboBox()
-        for name, text, tip in PEAK_CHOICES:
+        for name, text, tip in peak_entries():
             self.peaks.addItem(text, name)
             self.peaks.setItemData(self.peaks.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.peaks.setToolTip("How the predicted heat map becomes point prompts")
@@ -183,7 +185,7 @@ class AutoAnnotateDialog(QDialog):
         self.start_button.clicked.connect(self.start)
         self.scope.idToggled.connect(lambda _id, _on: self._show_scope_count())
         self._show_scope_count()
-        self.cancel_button.clicked.connect(self.service.cancel_auto_annotate)
+        self.cancel_button.clicked.connect(self.jobs.cancel)
         self.close_button.clicked.connect(self.close)
         self.resize(560, 560)
 
@@ -207,7 +209,7 @@ class AutoAnnotateDialog(QDialog):
         self.refs.blockSignals(True)
         self.refs.clear()
         label = self.label.currentText()
-        names = self.service.reference_candidates(self.folder, label) if label else []
+        names = self.jobs.reference_candidates(self.folder, label)
         for k, name in enumerate(names):
             item = QListWidgetItem(name)
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
@@ -237,12 +239,12 @@ class AutoAnnotateDialog(QDialog):
                 f"K = {n} of {total} images with reviewed {label!r} objects (default: up to "
                 f"{DEFAULT_SHOTS}). Each reference is compared with every target."
             )
-        self.start_button.setEnabled(n > 0 and self._running is None)
+        self.start_button.setEnabled(n > 0 and not self.running)
 
     def _show_scope_count(self) -> None:
         """Before a run the bar shows "0 / N images" for the chosen images, never Qt's 100."""
         button = self.scope.checkedButton()
-        if self._running is not None or button is None:
+        if self.running or button is None:
             return
         scope = button.property("scope")
         n = {UNANNOTATED: len(self.unannotated), SELECTION: len(self.selection)}.get(scope)
@@ -270,7 +272,7 @@ class AutoAnnotateDialog(QDialog):
         if scope == SELECTION:
             return self.folder, [self.folder / n for n in self.selection]
         folder = Path(self.other_folder.text().strip()).expanduser()
-        return folder, self.service.images_in(folder) if folder.is_dir() else []
+        return folder, self.jobs.images_in(folder)
 
     def request(self) -> AutoAnnotateRequest | None:
         m = self.current_model()
@@ -300,19 +302,20 @@ class AutoAnnotateDialog(QDialog):
 
     # ---- run ---------------------------------------------------------------------------------
     def start(self) -> None:
-        if self._running is not None:
+        if self.running:
             return
         request = self.request()
         if request is None:
             return
-        self._running = request
+        if not self.jobs.start(request):
+            self._error("An auto-annotation is already in progress.")
+            return
         self.status.setStyleSheet("")
         self.status.setText("Loading the model…")
         self.progress.setFormat(PROGRESS_FORMAT)
         self.progress.setRange(0, len(request.images))
         self.progress.setValue(0)
         self._set_running(True)
-        self.service.auto_annotate(request)
 
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running and bool(self.references()))
@@ -325,30 +328,22 @@ class AutoAnnotateDialog(QDialog):
 
     @property
     def running(self) -> bool:
-        return self._running is not None
+        """Whether a batch is in progress (the controller's)."""
+        return self.jobs.running
 
     def _progress(self, done: int, total: int, name: str) -> None:
-        if self._running is None:
-            return
         self.progress.setRange(0, total)
         self.progress.setValue(done)
         self.status.setText(f"{name} done")
 
-    def _finished(self, outcome: AutoAnnotateOutcome) -> None:
-        request, self._running = self._running, None
-        if request is None:
-            return
+    def _finished(self, _request: AutoAnnotateRequest, outcome: AutoAnnotateOutcome) -> None:
         self._set_running(False)
         self.status.setStyleSheet("")
         text = outcome.summary()
         if outcome.failed:
             text += "\n" + "\n".join(f"{n}: {m}" for n, m in outcome.failed[:5])
         self.status.setText(text)
-        self.annotated.emit(request, outcome)
 
     def _failed(self, text: str) -> None:
-        if self._running is None:
-            return
-        self._running = None
         self._set_running(False)
         self._error(text)

@@ -197,9 +197,6 @@ class Canvas(QGraphicsView):
         if on or self._tool == BOX:
             self.set_tool(BOX if on else None)
 
-    def set_brush_radius(self, radius: float) -> None:
-        self.brush_changed.emit(self.tools.set_radius(radius))
-
     def grow_brush(self, steps: float) -> None:
         self.brush_changed.emit(self.tools.grow(steps))
 

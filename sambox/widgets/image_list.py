@@ -106,9 +106,6 @@ class ImageList(QWidget):
         self.tree.setCurrentItem(item, 0, flags.ClearAndSelect | flags.Rows)
         self.tree.scrollToItem(item)
 
-    def visible_names(self) -> list[str]:
-        return [n for n, it in self._items.items() if not it.isHidden()]
-
     def _apply_filter(self) -> None:
         text = self.search.text().strip().lower()
         wanted = self.status_filter.currentData()

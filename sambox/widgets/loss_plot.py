@@ -78,9 +78,6 @@ class LossPlot(QWidget):
     def epochs(self) -> list[int]:
         return sorted(set(self._train) | set(self._val))
 
-    def series(self) -> tuple[dict[int, float], dict[int, float]]:
-        return dict(self._train), dict(self._val)
-
     # ---- painting ------------------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)

@@ -42,8 +42,8 @@ from sambox.widgets.image_list import ImageList
 from sambox.widgets.mask_tools_ui import MaskToolsUI
 from sambox.widgets.menus import MENUS, TOOLBAR
 from sambox.widgets.model_banner import ModelBanner
+from sambox.widgets.model_setup import ModelSetup
 from sambox.widgets.objects_panel import ObjectsPanel
-from samic_core.config import download_type
 
 RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
 
@@ -60,6 +60,7 @@ class MainWindow(QMainWindow):
         self.resize(1440, 900)
         self._build()
         self._wire()
+        self.model_setup = ModelSetup(self, downloader)  # the banner, downloads, "SAM: …"
         self.mask_tools = MaskToolsUI(self)
         session.ask_save = self._ask_save
         session.ask_stop = self._ask_stop
@@ -198,7 +199,6 @@ class MainWindow(QMainWindow):
         for src in (ed.error, s.error, self.project.error):
             src.connect(self.report_error)
         s.image_opened.connect(self._image_opened)
-        s.engine_state.connect(self._engine_state)
         self.project.folder_opened.connect(self._folder_opened)
         self.project.status_changed.connect(self.image_list.set_status)
         self.project.classes_changed.connect(self._classes_changed)
@@ -208,16 +208,6 @@ class MainWindow(QMainWindow):
             lambda path, _cached: self.image_list.set_embedded(Path(path).name)
         )
         self.embed_cancel.clicked.connect(self.service.cancel_folder)
-        self.banner.choose_requested.connect(self.choose_checkpoint)
-        self.banner.settings_requested.connect(self.open_settings)
-        self.banner.retry_requested.connect(s.start_engine)
-        if self.downloader is not None:
-            self.banner.download_requested.connect(self.start_download)
-            self.banner.cancel_requested.connect(self.downloader.cancel)
-            self.downloader.progress.connect(self.banner.show_progress)
-            self.downloader.finished.connect(self._downloaded)
-            self.downloader.failed.connect(self._download_failed)
-            self.downloader.cancelled.connect(s.start_engine)
 
     # ---- reactions ---------------------------------------------------------------------------
     def render(self) -> None:
@@ -291,15 +281,6 @@ class MainWindow(QMainWindow):
             self.editor.active_label = classes[0]
         self.render()
 
-    def _engine_state(self, state: str, text: str) -> None:
-        self.model_label.setText(text if state == "ready" else f"SAM: {state}")
-        if state in ("missing", "failed"):
-            self.banner.show_message(
-                text, offer_download=self.downloader is not None, offer_retry=state == "failed"
-            )
-        else:
-            self.banner.show_message("")
-
     def _embed_progress(self, done: int, total: int, name: str) -> None:
         self.embed_progress.setRange(0, total)
         self.embed_progress.setValue(done)
@@ -352,32 +333,10 @@ class MainWindow(QMainWindow):
         if folder:
             self.session.open_folder(Path(folder))
 
-    def choose_checkpoint(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "SAM checkpoint", "", "Checkpoints (*.pth *.pt)"
-        )
-        if path:
-            self.settings.checkpoint = Path(path)
-            self.session.start_engine()
-
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.settings, self)
         if dialog.exec() and dialog.apply(self.settings):
             self.session.start_engine()
-
-    def start_download(self) -> None:
-        self.downloader.start(download_type(self.settings.model_type))
-        self.banner.show_progress(0, 0)
-
-    def _downloaded(self, path: str) -> None:
-        self.settings.checkpoint = Path(path)
-        self.session.start_engine()
-
-    def _download_failed(self, text: str) -> None:
-        self.banner.show_message(
-            f"{text}\nYou can keep browsing images; choose a checkpoint file you already have.",
-        )
-        self.report_error(text)
 
     def _ask_save(self, name: str) -> str:
         buttons = QMessageBox.StandardButton

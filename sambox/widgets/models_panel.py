@@ -32,8 +32,8 @@ def describe(m: ModelInfo) -> str:
     """Two lines: name and date; classes, the epoch its weights are from, and their losses."""
     return (
         f"{m.name}  ·  {m.created_local}\n"
-        f"{', '.join(m.classes)}  ·  epoch {m.best_epoch or m.epochs_run}  ·  loss "
-        f"{_loss(m.train_loss)} train / {_loss(m.val_loss)} val"
+        f"{', '.join(m.classes)}  ·  epoch {m.meta.best_epoch or m.meta.epochs_run}  ·  loss "
+        f"{_loss(m.meta.train_loss)} train / {_loss(m.meta.val_loss)} val"
     )
 
 
@@ -86,9 +86,11 @@ class ModelsPanel(QWidget):
         self.list.clear()
         for m in infos:
             item = QListWidgetItem(describe(m))
+            meta = m.meta
             item.setToolTip(
-                f"{m.path}\nbest epoch {m.best_epoch} of {m.epochs_run}, input "
-                f"{m.image_size}×{m.image_size}, {m.backbone} ({m.backbone_weights} weights)"
+                f"{m.path}\nbest epoch {meta.best_epoch} of {meta.epochs_run}, input "
+                f"{meta.image_size}×{meta.image_size}, {meta.backbone} "
+                f"({meta.backbone_weights} weights)"
             )
             item.setData(Qt.ItemDataRole.UserRole, str(m.path))
             self.list.addItem(item)

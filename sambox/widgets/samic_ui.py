@@ -2,12 +2,12 @@
 
 Installed by the composition root (sambox/app.py) on a finished MainWindow through its public
 extension points (`actions`, `add_tool_action`, `add_panel`, `menus`); the behaviour lives in
-ReviewController and the SAMIC service, this class only connects them to widgets.
+ReviewController, TrainController and AutoAnnotateController, this class only connects them to
+widgets.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QAbstractItemView, QLabel, QMessageBox, QToolBar
 
 from sambox.controllers.protocols import SamicServiceLike
 from sambox.controllers.review import ReviewController
+from sambox.controllers.samic_jobs import AutoAnnotateController, TrainController
 from sambox.model.review import unreviewed_count
 from sambox.model.samic_info import ModelInfo
 from sambox.model.status import ImageStatus
@@ -37,16 +38,21 @@ class SamicUI(QObject):
     """The SAMIC actions, the models dock, the review bar and the two dialogs of one window."""
 
     def __init__(
-        self, window: MainWindow, samic: SamicServiceLike, review: ReviewController
+        self,
+        window: MainWindow,
+        samic: SamicServiceLike,
+        review: ReviewController,
+        training: TrainController,
+        annotating: AutoAnnotateController,
     ) -> None:
-        """window: the MainWindow; samic: a SamicService; review: a ReviewController."""
+        """window: the MainWindow; samic: a SamicService (its models); review, training and
+        annotating: the controllers of reviewing, Train SAMIC and Auto-annotate."""
         super().__init__(window)
         self.window, self.samic, self.review = window, samic, review
+        self.training, self.annotating = training, annotating
         self.session, self.project, self.editor = window.session, window.project, window.editor
         self.train_dialog: TrainDialog | None = None
         self.annotate_dialog: AutoAnnotateDialog | None = None
-        # asked before suggesting a class the active model was not trained on (tests replace it)
-        self.ask_untrained: Callable[[ModelInfo, str], str] = self._ask_untrained
         self._untrained_ok: set[tuple[Path, str]] = set()
         self._build()
         self._wire()
@@ -102,7 +108,8 @@ class SamicUI(QObject):
         self.review.error.connect(w.report_error)
         self.review.order_changed.connect(self._order_changed)
         self.samic.models_changed.connect(self.refresh_models)
-        self.samic.annotate_progress.connect(self._annotate_progress)
+        self.training.model_trained.connect(self._model_trained)
+        self.annotating.progress.connect(self._annotate_progress)
         self.project.folder_opened.connect(self._folder_opened)
         self.project.status_changed.connect(lambda *_: self.update_review_bar())
         self.editor.changed.connect(self.update_review_bar)
@@ -120,7 +127,7 @@ class SamicUI(QObject):
         return self.models_panel.active
 
     def _folder_opened(self, _folder: Path) -> None:
-        if self.train_dialog is not None and not self.train_dialog.running:
+        if self.train_dialog is not None and not self.training.running:
             self.train_dialog.close()
             self.train_dialog.deleteLater()
             self.train_dialog = None
@@ -133,12 +140,12 @@ class SamicUI(QObject):
             self.window.show_message("Open a folder of annotated images first.")
             return None
         old = self.train_dialog
-        if old is not None and not old.running and old.folder != self.project.folder:
+        if old is not None and not self.training.running and old.folder != self.project.folder:
             old.deleteLater()  # made for the folder open before
             self.train_dialog = None
         if self.train_dialog is None:
             self.train_dialog = TrainDialog(
-                self.samic,
+                self.training,
                 self.project.folder,
                 store.dir,
                 classes=list(self.project.classes),
@@ -146,7 +153,6 @@ class SamicUI(QObject):
                 parent=self.window,
                 backbone_weights=self.window.settings.backbone_weights,
             )
-            self.train_dialog.model_trained.connect(self._model_trained)
             self.train_dialog.weights_changed.connect(self._remember_weights)
         self.session.flush()  # what is on screen counts too
         self.train_dialog.refresh()
@@ -154,7 +160,7 @@ class SamicUI(QObject):
         self.train_dialog.raise_()
         return self.train_dialog
 
-    def _ask_untrained(self, model: ModelInfo, label: str) -> str:
+    def ask_untrained(self, model: ModelInfo, label: str) -> str:
         """The model never saw `label`: suggest anyway, use a class it knows, or cancel."""
         box = QMessageBox(self.window)
         box.setIcon(QMessageBox.Icon.Warning)
@@ -218,7 +224,7 @@ class SamicUI(QObject):
         if self.project.store is None:
             self.window.show_message("Open a folder first.")
             return None
-        if self.annotate_dialog is not None and self.annotate_dialog.running:
+        if self.annotate_dialog is not None and self.annotating.running:
             self.annotate_dialog.show()  # closed while running: it only hid
             self.annotate_dialog.raise_()
             return self.annotate_dialog
@@ -233,7 +239,7 @@ class SamicUI(QObject):
         if self.annotate_dialog is not None:
             self.annotate_dialog.deleteLater()
         self.annotate_dialog = AutoAnnotateDialog(
-            self.samic,
+            self.annotating,
             self.project.folder,
             unannotated,
             selection,
@@ -244,7 +250,6 @@ class SamicUI(QObject):
             peaks=self.window.settings.samic_peaks,
             parent=self.window,
         )
-        self.annotate_dialog.annotated.connect(self.review.batch_written)
         self.annotate_dialog.peaks_changed.connect(self._remember_peaks)
         self.annotate_dialog.show()
         return self.annotate_dialog
@@ -254,7 +259,7 @@ class SamicUI(QObject):
 
     def _annotate_progress(self, done: int, total: int, _name: str) -> None:
         """The dialog was closed while it runs: its progress goes to the status bar."""
-        if self.annotate_dialog is not None and not self.annotate_dialog.isVisible():
+        if self.annotate_dialog is None or not self.annotate_dialog.isVisible():
             self.window.show_message(f"Auto-annotate: {done} / {total} images…")
 
     # ---- review bar --------------------------------------------------------------------------

@@ -2,13 +2,14 @@
 
 The dialog is modeless: closing it while a run is in progress only hides it (the run goes on,
 reopening shows it again). Stop asks the trainer to finish its current step; the best epoch so
-far is already saved, so stopping never loses the model.
+far is already saved, so stopping never loses the model. The run itself belongs to the
+TrainController: this dialog shows its counts, progress and result and sends it the user's
+requests (count, train, stop).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -30,24 +31,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sambox.controllers.protocols import SamicServiceLike
+from sambox.controllers.samic_jobs import TrainController
 from sambox.model.samic_info import (
-    SCHEDULE_CHOICES,
     TrainOptions,
     TrainOutcome,
-    check_model_name,
     default_model_name,
-    model_path,
-    schedule_choice,
-    training_problems,
+    schedule_entries,
 )
-from sambox.widgets.loss_plot import LossPlot
 from sambox.widgets.train_progress import TrainProgressPanel
 from samic_core.config import (
     DEFAULT_DEVICE,
     DEFAULT_EPOCHS,
     DEFAULT_IMAGE_SIZE,
     DEVICES,
+    EARLY_STOP,
     IMAGE_SIZES,
 )
 
@@ -75,12 +72,11 @@ def left_out_note(left_out: dict[str, int]) -> str:
 
 
 class TrainDialog(QDialog):
-    model_trained = Signal(object)  # ModelInfo of the saved (best) model
     weights_changed = Signal(str)  # "imagenet", "none" or a file path (remembered by the app)
 
     def __init__(
         self,
-        service: SamicServiceLike,
+        jobs: TrainController,
         folder: Path,
         annotations_dir: Path,
         classes: list[str] | None = None,
@@ -88,28 +84,26 @@ class TrainDialog(QDialog):
         parent: QWidget | None = None,
         backbone_weights: str = "imagenet",
     ) -> None:
-        """service: a SamicService; classes: the folder's class list (order of the table);
-        backbone_weights: the choice to start with (the app passes the last one used)."""
+        """jobs: the app's TrainController; classes: the folder's class list (order of the
+        table); backbone_weights: the choice to start with (the app passes the last one used)."""
         super().__init__(parent)
-        self.service = service
+        self.jobs = jobs
         self.folder = Path(folder)
         self.annotations_dir = Path(annotations_dir)
         self._class_order = list(classes or [])
         self.counts: dict[str, tuple[int, int]] = {}
         self.left_out: dict[str, int] = {}
         self._weights_file: str | None = None
-        self._running = False
         self.setWindowTitle(f"Train SAMIC — {self.folder.name}")
         self.setModal(False)
         self._build(device)
         if backbone_weights in ("imagenet", "none") or Path(backbone_weights).is_file():
             self.set_weights(backbone_weights)
-        service.left_out_ready.connect(self._left_out_ready)
-        service.counts_ready.connect(self._counts_ready)
-        service.counts_failed.connect(self._show_error)
-        service.train_progress.connect(self.on_progress)
-        service.train_finished.connect(self._finished)
-        service.train_failed.connect(self._failed)
+        jobs.counts_ready.connect(self._counts_ready)
+        jobs.counts_failed.connect(self._show_error)
+        jobs.progress.connect(self.run.show_progress)
+        jobs.finished.connect(self._finished)
+        jobs.failed.connect(self._failed)
         self.refresh()
 
     # ---- layout ------------------------------------------------------------------------------
@@ -141,9 +135,9 @@ class TrainDialog(QDialog):
         self.epochs = QSpinBox(minimum=1, maximum=5000, value=DEFAULT_EPOCHS)
         self.epochs.setToolTip("Upper limit; training stops earlier when the loss stops improving")
         self.schedule = QComboBox()
-        for c in SCHEDULE_CHOICES:
-            self.schedule.addItem(c.label, c.name)
-            self.schedule.setItemData(self.schedule.count() - 1, c.tooltip, Qt.ToolTipRole)
+        for name, text, tip in schedule_entries():
+            self.schedule.addItem(text, name)
+            self.schedule.setItemData(self.schedule.count() - 1, tip, Qt.ToolTipRole)
         self.schedule.setToolTip("How long training runs and when it stops (docs/model.md)")
         self.patience = QSpinBox(minimum=0, maximum=100_000, value=0)
         self.patience.setToolTip("Stop when the loss has not improved for this long")
@@ -216,24 +210,22 @@ class TrainDialog(QDialog):
     # ---- training data -----------------------------------------------------------------------
     def refresh(self) -> None:
         """Count the training data again (called when the dialog is shown)."""
-        if not self._running:
+        if not self.running:
             self.counts_note.setText("Counting annotated images…")
             self.counts_note.show()
             self.train_button.setEnabled(False)
-            self.service.request_counts(self.folder)
+            self.jobs.request_counts(self.folder)
 
-    def _left_out_ready(self, folder: Path, left_out: dict[str, int]) -> None:
-        if Path(folder) == self.folder:
-            self.left_out = dict(left_out)
-
-    def _counts_ready(self, folder: Path, counts: dict[str, tuple[int, int]]) -> None:
+    def _counts_ready(
+        self, folder: Path, counts: dict[str, tuple[int, int]], left_out: dict[str, int]
+    ) -> None:
         if Path(folder) != self.folder:
             return
-        self.counts = dict(counts)
+        self.counts, self.left_out = dict(counts), dict(left_out)
         order = [c for c in self._class_order if c in counts] + sorted(
             c for c in counts if c not in self._class_order
         )
-        minimum = self.service.min_images_per_class
+        minimum = self.jobs.min_images_per_class
         ready = {c for c, (images, _) in counts.items() if images >= minimum}
         self.table.blockSignals(True)
         self.table.setRowCount(len(order))
@@ -267,22 +259,16 @@ class TrainDialog(QDialog):
         return out
 
     def problems(self) -> list[str]:
-        problems = training_problems(
-            self.counts, self.selected_classes(), self.service.min_images_per_class
+        return self.jobs.problems(
+            self.annotations_dir, self.counts, self.selected_classes(), self.name.text()
         )
-        name_problem = check_model_name(self.name.text())
-        if name_problem is None and model_path(self.annotations_dir, self.name.text()).exists():
-            name_problem = (
-                f"A model named {self.name.text().strip()!r} exists; choose another name."
-            )
-        return problems + ([name_problem] if name_problem else [])
 
     def _update_warning(self) -> None:
         problems = self.problems()
         self.warning.setText("\n".join(problems))
         self.warning.setStyleSheet(WARNING_STYLE)
         self.warning.setVisible(bool(problems))
-        self.train_button.setEnabled(not problems and not self._running)
+        self.train_button.setEnabled(not problems and not self.running)
 
     def _show_error(self, text: str) -> None:
         self.warning.setText(text)
@@ -317,7 +303,7 @@ class TrainDialog(QDialog):
 
     def _schedule_changed(self) -> None:
         """The patience's unit and default follow the chosen schedule (0 = its default)."""
-        c = schedule_choice(str(self.schedule.currentData()))
+        c = EARLY_STOP[self.schedule.currentData()]
         self.patience.setSuffix(f" {c.unit}")
         self.patience.setSpecialValueText(f"default ({c.patience} {c.unit})")
         self.patience.setValue(0)
@@ -338,57 +324,44 @@ class TrainDialog(QDialog):
         )
 
     def start(self) -> None:
-        if self._running or self.problems():
+        if self.running or self.problems():
             self._update_warning()
             return
         if self.weights.currentData() == "file" and not self._weights_file:
             self._show_error("Choose the backbone weights file first.")
             return
         options = self.options()
-        self.service.start_training(options, self.annotations_dir)
+        if not self.jobs.start(options, self.annotations_dir):
+            self._show_error("A training run is already in progress.")
+            return
         self.warning.hide()
         self.run.start(options.schedule, options.patience)
         self._set_running(True)
 
     def stop(self) -> None:
-        if self._running:
-            self.service.cancel_training()
+        if self.running:
+            self.jobs.cancel()
             self.stop_button.setEnabled(False)
             self.run.stopping()
 
     def _set_running(self, running: bool) -> None:
-        self._running = running
         for w in self._option_widgets:
             w.setEnabled(not running)
         self.stop_button.setEnabled(running)
         self.train_button.setEnabled(not running and not self.problems())
 
-    def on_progress(self, p: Any) -> None:
-        """A TrainProgress of this dialog's run."""
-        if self._running:
-            self.run.show_progress(p)
-
-    @property
-    def plot(self) -> LossPlot:
-        return self.run.plot
-
     def _finished(self, outcome: TrainOutcome) -> None:
-        if not self._running:
-            return
         self._set_running(False)
         self.run.finish(outcome)
-        if outcome.model is not None:
-            self.model_trained.emit(outcome.model)
         self.name.setText(default_model_name(self.annotations_dir))
         self._update_warning()
 
     def _failed(self, text: str) -> None:
-        if not self._running:
-            return
         self._set_running(False)
         self.run.fail()
         self._show_error(text)
 
     @property
     def running(self) -> bool:
-        return self._running
+        """Whether a training run is in progress (the controller's)."""
+        return self.jobs.running

@@ -95,12 +95,12 @@ class TrainProgressPanel(QGroupBox):
                 self.plot.set_epoch(epoch, train, val)
         m = outcome.model
         if m is not None:
-            self.plot.set_best_epoch(m.best_epoch)
+            self.plot.set_best_epoch(m.meta.best_epoch)
             how = "Stopped" if outcome.cancelled else "Finished"
             self.epoch_label.setText(f"{how} after {outcome.epochs_run} epochs")
             self.result_label.setText(
-                f"Saved model {m.name!r} (best epoch {m.best_epoch}, train loss "
-                f"{loss_text(m.train_loss)}, validation loss {loss_text(m.val_loss)}). "
+                f"Saved model {m.name!r} (best epoch {m.meta.best_epoch}, train loss "
+                f"{loss_text(m.meta.train_loss)}, validation loss {loss_text(m.meta.val_loss)}). "
                 "Use it with Suggest Prompts or Auto-annotate."
             )
         else:

@@ -118,7 +118,8 @@ def progress_bar(desc: str, unit: str = "img") -> Iterator[Callable[..., None]]:
 
 def add_peak_options(parser: argparse.ArgumentParser) -> None:
     """--peaks / --threshold / --peak-floor / --peak-radius: how heat maps become prompts."""
-    from samic_core.peaks import PEAK_METHODS, PeakRule
+    from samic_core.config import PEAK_METHODS
+    from samic_core.peaks import PeakRule
 
     d = PeakRule()
     g = parser.add_argument_group("peaks (heat map -> point prompts, see docs/model.md)")

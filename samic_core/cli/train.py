@@ -9,6 +9,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from samic_core.cli.options import add_device_option
+from samic_core.config import EARLY_STOP, TRAIN_SCHEDULES
 from samic_core.model.backbone import BACKBONES
 from samic_core.model.correlation import SUPPORT_RESIZE_MODES
 from samic_core.model.learner import SQUEEZE_DEPTHS
@@ -36,17 +37,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.lr)
     p.add_argument(
-        "--schedule", choices=tuple(SCHEDULES), default=d.schedule,
+        "--schedule", choices=TRAIN_SCHEDULES, default=d.schedule,
         help="auto (default): several references per target each epoch, stop when the smoothed "
         "validation loss has not improved for PATIENCE optimizer steps (at least "
-        f"{SCHEDULES['auto'].min_steps} steps), BCE term and empty targets; paper: section 4.2 "
+        f"{EARLY_STOP['auto'].min_steps} steps), BCE term and empty targets; paper: section 4.2 "
         "as written (one reference per target, stop after PATIENCE epochs without a lower "
         "training loss). Measured in docs/model.md",
     )  # fmt: skip
     p.add_argument(
         "--patience", type=int, default=None,
-        help=f"in the schedule's unit: auto {SCHEDULES['auto'].patience} steps, paper "
-        f"{SCHEDULES['paper'].patience} epochs",
+        help=f"in the schedule's unit: auto {EARLY_STOP['auto'].patience} "
+        f"{EARLY_STOP['auto'].unit}, paper {EARLY_STOP['paper'].patience} "
+        f"{EARLY_STOP['paper'].unit}",
     )  # fmt: skip
     p.add_argument("--image-size", type=int, default=d.image_size, help="S of the S x S input")
     add_device_option(p)

@@ -10,6 +10,8 @@ small to hold images out), and training stops once that average has not improved
 steps after at least `min_steps` steps. It also adds the BCE term and empty targets (images
 marked done without the object), which give the network's output an absolute meaning.
 `samic train --loss-terms` replaces a schedule's terms (the paper's table 6 ablation).
+Which schedules exist and when each stops (unit, patience, minimum steps) are written once in
+samic_core/config.py (TRAIN_SCHEDULES, EARLY_STOP), where the app reads them without torch.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any
 
+from samic_core.config import EARLY_STOP, TRAIN_SCHEDULES, PatienceUnit
 from samic_core.train.terms import DEFAULT_TERMS, PAPER_TERMS, check_loss_terms
 
 
@@ -29,7 +32,7 @@ class Schedule:
     name: str
     refs_per_target: int
     min_episodes: int  # an epoch draws at least this many (target, reference) pairs
-    unit: Literal["epochs", "steps"]
+    unit: PatienceUnit
     patience: int
     min_steps: int  # never stop before this many optimizer steps
     smoothing: float  # EMA weight of the newest epoch's loss (1.0 = no smoothing)
@@ -38,18 +41,26 @@ class Schedule:
     negatives: bool  # images marked done without a class are empty targets of that class
 
 
-SCHEDULES: dict[str, Schedule] = {
-    "auto": Schedule(
-        name="auto", refs_per_target=4, min_episodes=48, unit="steps", patience=240,
-        min_steps=480, smoothing=0.3, on_validation=True, loss_terms=DEFAULT_TERMS,
-        negatives=True,
+_PAIRS_AND_LOSS: dict[str, dict[str, Any]] = {  # the rest of each schedule (stop: EARLY_STOP)
+    "auto": dict(
+        refs_per_target=4, min_episodes=48, smoothing=0.3, on_validation=True,
+        loss_terms=DEFAULT_TERMS, negatives=True,
     ),
-    "paper": Schedule(
-        name="paper", refs_per_target=1, min_episodes=1, unit="epochs", patience=10,
-        min_steps=0, smoothing=1.0, on_validation=False, loss_terms=PAPER_TERMS,
-        negatives=False,
+    "paper": dict(
+        refs_per_target=1, min_episodes=1, smoothing=1.0, on_validation=False,
+        loss_terms=PAPER_TERMS, negatives=False,
     ),
 }  # fmt: skip
+SCHEDULES: dict[str, Schedule] = {
+    name: Schedule(
+        name=name,
+        unit=EARLY_STOP[name].unit,
+        patience=EARLY_STOP[name].patience,
+        min_steps=EARLY_STOP[name].min_steps,
+        **_PAIRS_AND_LOSS[name],
+    )
+    for name in TRAIN_SCHEDULES
+}
 
 
 def resolve_schedule(

@@ -46,6 +46,27 @@ def test_cli_defaults_come_from_config() -> None:
         assert tuple(action.choices) == choices
 
 
+def test_schedules_and_peak_rules_are_the_configs() -> None:
+    """Which schedules and peak rules exist, and when a schedule stops, is written in config."""
+    from samic_core import peaks
+    from samic_core.cli.train import register
+    from samic_core.train.schedule import SCHEDULES
+
+    assert tuple(SCHEDULES) == config.TRAIN_SCHEDULES
+    for name, stop in config.EARLY_STOP.items():
+        s = SCHEDULES[name]
+        assert (s.unit, s.patience, s.min_steps) == (stop.unit, stop.patience, stop.min_steps)
+    assert peaks.PEAK_METHODS is config.PEAK_METHODS == ("nms", "paper")
+    assert ("model", *config.PEAK_METHODS) == config.PEAK_CHOICES
+    assert peaks.PeakRule().method in config.PEAK_METHODS
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    train = parser._subparsers._group_actions[0].choices["train"]
+    action = next(a for a in train._actions if "--schedule" in a.option_strings)
+    assert tuple(action.choices) == config.TRAIN_SCHEDULES
+    assert action.default == config.DEFAULT_SCHEDULE
+
+
 def test_auto_model_type_looks_up_the_downloaded_vit_b(isolated_user_cache) -> None:
     assert config.download_type("auto") == "vit_b"
     assert config.download_type("vit_h") == "vit_h"

@@ -85,3 +85,10 @@ def dismiss_errors(window: MainWindow) -> int:
     for b in boxes:
         b.accept()
     return len(boxes)
+
+
+def visible_names(image_list) -> list[str]:
+    """The image names the list shows (its filters hide the others), top to bottom."""
+    tree = image_list.tree
+    items = (tree.topLevelItem(i) for i in range(tree.topLevelItemCount()))
+    return [item.text(0) for item in items if not item.isHidden()]

@@ -76,6 +76,25 @@ def test_without_a_checkpoint_the_app_says_so_and_still_browses(qtbot, tmp_path,
     w.close()
 
 
+def test_a_finished_download_becomes_the_checkpoint_and_sam_loads(
+    qtbot, tmp_path, tiny_sam_checkpoint
+):
+    """The banner's download path (ModelSetup): the file the downloader wrote is remembered in
+    the settings and the engine starts on it; the banner goes away."""
+    from sambox.settings import AppSettings
+
+    settings = AppSettings.from_file(tmp_path / "empty.ini")
+    settings.device = "cpu"
+    w = make_window(qtbot, settings)
+    w.session.start_engine()
+    assert w.banner.isVisible() and w.model_label.text() == "SAM: missing"
+    with qtbot.waitSignal(w.service.engine_ready, timeout=WAIT_MS):
+        w.downloader.finished.emit(str(tiny_sam_checkpoint))
+    assert settings.checkpoint == tiny_sam_checkpoint
+    assert not w.banner.isVisible() and w.model_label.text().startswith("SAM ")
+    w.close()
+
+
 def test_a_broken_checkpoint_is_reported_in_plain_words(qtbot, settings, tmp_path):
     bad = tmp_path / "broken.pth"
     bad.write_bytes(b"garbage")

@@ -15,6 +15,7 @@ from gui_helpers import (
     shown_errors,
     start_engine,
     view_pos,
+    visible_names,
 )
 from PySide6.QtCore import Qt
 
@@ -86,10 +87,10 @@ def test_mark_done_and_next(qtbot, window, image_folder):
     window.image_list.status_filter.setCurrentIndex(
         window.image_list.status_filter.findData(ImageStatus.DONE)
     )
-    assert window.image_list.visible_names() == ["a.png"]
+    assert visible_names(window.image_list) == ["a.png"]
     window.image_list.status_filter.setCurrentIndex(0)
     window.image_list.search.setText("c")
-    assert window.image_list.visible_names() == ["c.png"]
+    assert visible_names(window.image_list) == ["c.png"]
 
 
 def test_close_waits_for_the_pending_mask_and_saves(qtbot, settings, image_folder):

@@ -50,7 +50,7 @@ def test_brush_and_eraser_change_the_selected_mask_and_undo_redo(qtbot, window):
     before = window.editor.current.mask.copy()
     key(qtbot, window, "B")
     assert window.canvas.tool == "brush"
-    window.canvas.set_brush_radius(6)
+    window.canvas.tools.set_radius(6)
     drag(qtbot, window, [(250, 200), (270, 200), (290, 200)])
     obj = window.editor.current
     a, b = on_screen(window, 250, 200), on_screen(window, 290, 200)
@@ -73,7 +73,7 @@ def test_brush_and_eraser_change_the_selected_mask_and_undo_redo(qtbot, window):
 
 def test_brush_size_keys_and_ctrl_wheel(qtbot, window):
     key(qtbot, window, "B")
-    window.canvas.set_brush_radius(10)
+    window.canvas.tools.set_radius(10)
     key(qtbot, window, "]")
     assert window.canvas.tools.radius > 10
     key(qtbot, window, "[")
@@ -135,7 +135,7 @@ def test_double_click_closes_a_polygon(qtbot, window):
 def test_edited_mask_is_saved_reloaded_and_exported(qtbot, window, tmp_path):
     click(qtbot, window, 80, 120)
     key(qtbot, window, "B")
-    window.canvas.set_brush_radius(8)
+    window.canvas.tools.set_radius(8)
     drag(qtbot, window, [(250, 200), (300, 200)])
     edited = window.editor.current.mask.copy()
     assert window.session.save()
@@ -175,7 +175,7 @@ def answer(button_text: str, seen: list[str]) -> None:
 def test_redecoding_an_edited_object_asks_first(qtbot, window):
     click(qtbot, window, 80, 120)
     key(qtbot, window, "B")
-    window.canvas.set_brush_radius(8)
+    window.canvas.tools.set_radius(8)
     drag(qtbot, window, [(250, 200), (300, 200)])
     edited = window.editor.current.mask.copy()
     key(qtbot, window, "B")  # back to prompts

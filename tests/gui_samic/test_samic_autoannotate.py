@@ -6,7 +6,8 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from sambox.services.samic_service import model_info
+from sambox.controllers.samic_jobs import AutoAnnotateController
+from sambox.model.samic_info import ModelInfo
 from sambox.widgets.autoannotate_dialog import AutoAnnotateDialog
 from samic_core.annotation import AnnotationStore
 
@@ -16,9 +17,11 @@ WAIT_MS = 60_000
 def make_dialog(qtbot, service, folder: Path, model: Path, selection=()) -> AutoAnnotateDialog:
     store = AnnotationStore(folder)
     unannotated = [p.name for p in store.images() if not store.exists(p.name)]
+    jobs = AutoAnnotateController(service)
     dialog = AutoAnnotateDialog(
-        service, folder, unannotated, list(selection), [model_info(model)], device="cpu"
+        jobs, folder, unannotated, list(selection), [ModelInfo.read(model)], device="cpu"
     )
+    jobs.setParent(dialog)
     qtbot.addWidget(dialog)
     dialog.show()
     return dialog
@@ -33,7 +36,7 @@ def test_writes_predictions_for_unannotated_images_only(
     assert dialog.r_unannotated.isChecked()
     assert dialog.label.currentText() == "disc"
     assert dialog.references() == ["img_000.png", "img_001.png", "img_002.png", "img_003.png"]
-    with qtbot.waitSignal(dialog.annotated, timeout=WAIT_MS) as blocker:
+    with qtbot.waitSignal(dialog.jobs.finished, timeout=WAIT_MS) as blocker:
         qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
     request, outcome = blocker.args
     assert [p.name for p in request.images] == ["new_000.png", "new_001.png"]
@@ -79,7 +82,7 @@ def test_chosen_references_and_another_folder(
     assert "K = 2 of 4" in dialog.refs_note.text()
     dialog.other_folder.setText(str(other))
     dialog.r_other.setChecked(True)
-    with qtbot.waitSignal(dialog.annotated, timeout=WAIT_MS) as blocker:
+    with qtbot.waitSignal(dialog.jobs.finished, timeout=WAIT_MS) as blocker:
         dialog.start()
     request, outcome = blocker.args
     assert request.references == ("img_000.png", "img_001.png")
@@ -122,7 +125,7 @@ def test_the_prompt_rule_reaches_the_core(
     assert dialog.request().peaks == "model"
     for name, expected in (("paper", PeakRule.paper()), ("model", None)):
         dialog.peaks.setCurrentIndex(dialog.peaks.findData(name))
-        with qtbot.waitSignal(dialog.annotated, timeout=WAIT_MS) as blocker:
+        with qtbot.waitSignal(dialog.jobs.finished, timeout=WAIT_MS) as blocker:
             dialog.start()
         assert blocker.args[0].peaks == name and rules[-1] == expected
     assert chosen == ["paper", "model"]  # remembered by the app through this signal
@@ -135,7 +138,7 @@ def test_close_while_running_hides_and_the_batch_goes_on(
     "cancelled"); like the Train dialog it now only hides, and Cancel is the way to stop."""
     dialog = make_dialog(qtbot, samic_service, annotated_folder, tiny_samic_model)
     assert "background" in dialog.close_button.toolTip()
-    with qtbot.waitSignal(dialog.annotated, timeout=WAIT_MS) as blocker:
+    with qtbot.waitSignal(dialog.jobs.finished, timeout=WAIT_MS) as blocker:
         dialog.start()
         assert dialog.running
         qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)

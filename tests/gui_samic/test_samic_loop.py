@@ -140,7 +140,7 @@ def _annotate_review_and_recount(qtbot, w, folder: Path) -> None:
     press(qtbot, w, "Ctrl+B")
     annotate = w.samic.annotate_dialog
     assert annotate.r_unannotated.isChecked() and annotate.label.currentText() == "disc"
-    with qtbot.waitSignal(annotate.annotated, timeout=WAIT_MS) as blocker:
+    with qtbot.waitSignal(annotate.jobs.finished, timeout=WAIT_MS) as blocker:
         qtbot.mouseClick(annotate.start_button, Qt.MouseButton.LeftButton)
     request, outcome = blocker.args
     assert sorted(p.name for p in request.images) == ["u_001.png", "u_002.png"]
@@ -178,7 +178,7 @@ def test_whole_loop_from_the_app(qtbot, settings, tmp_path: Path):
     qtbot.waitUntil(lambda: dialog.table.rowCount() == 1, timeout=WAIT_MS)
     assert dialog.table.item(0, 1).text() == "4"  # 3 + the one annotated just now
     tiny_options(dialog)
-    with qtbot.waitSignal(dialog.model_trained, timeout=WAIT_MS):
+    with qtbot.waitSignal(dialog.jobs.model_trained, timeout=WAIT_MS):
         qtbot.mouseClick(dialog.train_button, Qt.MouseButton.LeftButton)
     dialog.close()
     assert [m.name for m in w.samic.models_panel.models] == [dialog.options().name] or len(

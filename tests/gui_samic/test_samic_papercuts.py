@@ -12,6 +12,7 @@ from samic_gui_helpers import WAIT_MS, open_window
 from test_samic_autoannotate import make_dialog as make_annotate_dialog
 from test_samic_train_dialog import make_dialog as make_train_dialog
 
+from sambox.controllers.samic_jobs import TrainController
 from sambox.model.samic_info import time_left_text
 from sambox.widgets.samic_ui import CANCEL_SUGGEST, USE_TRAINED
 from sambox.widgets.train_dialog import TrainDialog
@@ -78,7 +79,7 @@ def test_auto_annotate_bar_starts_at_the_number_of_images(
 
 
 def test_suggest_warns_about_a_class_the_model_never_saw(
-    qtbot, settings, annotated_folder: Path, tiny_samic_model: Path
+    qtbot, settings, annotated_folder: Path, tiny_samic_model: Path, monkeypatch
 ):
     models = AnnotationStore(annotated_folder).dir / "models"
     models.mkdir()
@@ -89,7 +90,11 @@ def test_suggest_warns_about_a_class_the_model_never_saw(
     w.editor.set_label("helmet")
     asked: list[tuple[str, str]] = []
     answers = [CANCEL_SUGGEST, USE_TRAINED]
-    w.samic.ask_untrained = lambda model, label: asked.append((model.name, label)) or answers.pop(0)
+    monkeypatch.setattr(
+        w.samic,
+        "ask_untrained",
+        lambda model, label: asked.append((model.name, label)) or answers.pop(0),
+    )
     assert not w.samic.suggest()  # cancelled: nothing asked of SAMIC
     assert asked == [("tiny", "helmet")] and not w.samic.review.suggesting
     with qtbot.waitSignal(w.samic.review.suggested, timeout=WAIT_MS):
@@ -102,7 +107,7 @@ def test_suggest_warns_about_a_class_the_model_never_saw(
 
 def test_train_dialog_starts_on_the_given_backbone_choice(qtbot, samic_service, annotated_folder):
     dialog = TrainDialog(
-        samic_service, annotated_folder, AnnotationStore(annotated_folder).dir,
+        TrainController(samic_service), annotated_folder, AnnotationStore(annotated_folder).dir,
         backbone_weights="none",
     )  # fmt: skip
     qtbot.addWidget(dialog)

@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from samic_gui_helpers import TINY_SIZE
 
+from sambox.controllers.samic_jobs import TrainController
 from sambox.model.samic_info import model_files
 from sambox.widgets.train_dialog import TrainDialog
 from samic_core.annotation import AnnotationStore
@@ -15,7 +16,9 @@ WAIT_MS = 180_000  # generous: 2 busy cores; only a failing run waits this long
 
 
 def make_dialog(qtbot, service, folder: Path) -> TrainDialog:
-    dialog = TrainDialog(service, folder, AnnotationStore(folder).dir, device="cpu")
+    jobs = TrainController(service)
+    dialog = TrainDialog(jobs, folder, AnnotationStore(folder).dir, device="cpu")
+    jobs.setParent(dialog)
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitUntil(
@@ -56,17 +59,18 @@ def test_train_two_epochs_saves_the_model(qtbot, samic_service, annotated_folder
     dialog.name.setText("first")
     progress = []
     samic_service.train_progress.connect(progress.append)
-    with qtbot.waitSignal(dialog.model_trained, timeout=WAIT_MS) as blocker:
+    with qtbot.waitSignal(dialog.jobs.model_trained, timeout=WAIT_MS) as blocker:
         qtbot.mouseClick(dialog.train_button, Qt.MouseButton.LeftButton)
         assert dialog.running and not dialog.train_button.isEnabled()
     info = blocker.args[0]
     path = AnnotationStore(annotated_folder).dir / "models" / "first.samic"
     assert info.path == path and path.is_file()
     assert model_files(AnnotationStore(annotated_folder).dir) == [path]
-    assert info.classes == ("disc",) and info.epochs_run >= 1 and info.train_loss is not None
+    assert (
+        info.classes == ("disc",) and info.meta.epochs_run >= 1 and info.meta.train_loss is not None
+    )
     assert {p.epoch for p in progress} == {1, 2}
-    train, _val = dialog.plot.series()
-    assert sorted(train) == [1, 2]  # one plotted point per epoch
+    assert dialog.run.plot.epochs == [1, 2]  # one plotted point per epoch
     assert "Saved model 'first'" in dialog.run.result_label.text()
     assert dialog.train_button.isEnabled() and dialog.name.text() != "first"
 
@@ -110,14 +114,14 @@ def test_schedule_choice_sets_the_patience_unit_and_reaches_the_options(
     assert (dialog.options().schedule, dialog.options().patience) == ("paper", 25)
 
 
-def test_the_apps_schedules_are_the_cores() -> None:
-    from sambox.model.samic_info import SCHEDULE_CHOICES, patience_in_epochs
-    from samic_core.train.schedule import SCHEDULES
+def test_the_apps_schedules_and_peak_rules_are_the_cores() -> None:
+    """The app's combos list the core's vocabularies (samic_core.config), with its own words."""
+    from sambox.model.samic_info import patience_in_epochs, peak_entries, schedule_entries
+    from samic_core.config import PEAK_CHOICES, TRAIN_SCHEDULES
 
-    assert [c.name for c in SCHEDULE_CHOICES] == list(SCHEDULES)
-    for c in SCHEDULE_CHOICES:
-        core = SCHEDULES[c.name]
-        assert (c.patience, c.unit, c.min_steps) == (core.patience, core.unit, core.min_steps)
+    assert [name for name, _, _ in schedule_entries()] == list(TRAIN_SCHEDULES)
+    assert [name for name, _, _ in peak_entries()] == list(PEAK_CHOICES)
+    assert all(text != name and tip for name, text, tip in schedule_entries() + peak_entries())
     # auto: 240 steps of patience, but never before 480 steps; 12 steps an epoch
     assert patience_in_epochs("auto", None, 12, 0) == 40
     assert patience_in_epochs("auto", None, 12, 400) == 20

@@ -116,3 +116,14 @@ def test_a_duration_never_wraps_between_number_and_unit():
     for text in (format_duration(12), format_duration(125), format_duration(3 * 3600 + 60)):
         words = text.split(" ")  # where a label may wrap
         assert all(not w.isdigit() for w in words), text
+
+
+def test_model_info_is_a_view_of_the_files_own_metadata(tiny_samic_model: Path) -> None:
+    """ModelInfo holds the core's ModelMeta as read (no field copied one by one)."""
+    from sambox.model.samic_info import ModelInfo
+    from samic_core.train.meta import read_model_meta
+
+    info = ModelInfo.read(tiny_samic_model)
+    assert info.meta == read_model_meta(tiny_samic_model)
+    assert (info.name, info.classes) == ("tiny", ("disc",))
+    assert info.created_local[:2] == "20" and len(info.created_local) == 16
