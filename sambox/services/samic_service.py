@@ -54,7 +54,7 @@ def _emit(ctx: JobContext, value: Any) -> None:
 
 def model_info(path: Path) -> ModelInfo:
     """Read a model file's metadata (without torch; the weights are not read)."""
-    from samic_core.train.meta import read_model_meta
+    from samic_core.modelfile.meta import read_model_meta
 
     meta = read_model_meta(path)
     return ModelInfo(

@@ -16,19 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from samic_core.annotation import AnnotationStore
-from samic_core.annotation.models import AnnotatedObject
+from samic_core.annotation.models import is_training_object
 from samic_core.errors import SamicError
 
 log = logging.getLogger(__name__)
 
 # Every class needs a reference and a different target image to make even one episode.
 MIN_IMAGES_PER_CLASS = 2
-
-
-def is_training_object(obj: AnnotatedObject) -> bool:
-    """Manual objects, and predicted objects a person has reviewed, with a positive point."""
-    trusted = obj.source == "manual" or (obj.source == "predicted" and obj.reviewed)
-    return trusted and bool(obj.positive_points)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from samic_core.train.terms import (  # the names, re-exported beside the functions
+from samic_core.loss_terms import (  # the names, re-exported beside the functions
     DEFAULT_TERMS,
     LOSS_TERMS,
     PAPER_TERMS,

@@ -26,11 +26,10 @@ from samic_core.errors import SamicError
 from samic_core.model.build import build_samic
 from samic_core.model.learner import SQUEEZE_DEPTHS
 from samic_core.model.samic_net import check_image_size
-from samic_core.train.checkpoint import (
+from samic_core.modelfile.file import (
     ModelMeta,
     last_path_for,
-    read_model_meta,
-    read_train_state,
+    read_model_file,
     save_model_file,
 )
 from samic_core.train.config import TrainConfig, TrainProgress, TrainResult
@@ -112,8 +111,8 @@ def _check_outputs(config: TrainConfig, best: Path, last: Path) -> None:
 
 def _resume_state(config: TrainConfig) -> tuple[ModelMeta, dict[str, Any], dict[str, Any]]:
     path = Path(config.resume)  # type: ignore[arg-type]
-    meta = read_model_meta(path)
-    state = read_train_state(path)
+    content = read_model_file(path)  # validated, read once
+    meta, state = content.meta, content.train_state
     if state is None:
         raise SamicError(
             f"{path}: has no training state (a best-model file); resume from "
@@ -138,8 +137,7 @@ def _resume_state(config: TrainConfig) -> tuple[ModelMeta, dict[str, Any], dict[
                 f"{path}: was trained with {key} = {getattr(meta, key)!r}; cannot resume "
                 f"with {want!r}"
             )
-    weights = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
-    return meta, state, weights
+    return meta, state, content.state_dict
 
 
 class _Trainer:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from samic_core.errors import SamicError
+from samic_core.errors import CheckpointError, SamicError
 from samic_core.model.build import build_samic
-from samic_core.train.checkpoint import (
+from samic_core.modelfile.file import (
     last_path_for,
     load_model_file,
     read_model_meta,
@@ -72,6 +72,20 @@ def test_fixed_seed_repeats_and_resume_continues_exactly(
                                 resume=first.last_path))  # fmt: skip
     with pytest.raises(SamicError, match="no training state"):
         train(tiny_train_config(synthetic_folder, tmp_path / "e.pt", resume=first.best_path))
+
+
+def test_a_model_file_without_weights_is_a_clear_error_when_loaded_or_resumed(
+    trained_model: Path, synthetic_folder, tiny_train_config, tmp_path
+) -> None:
+    """Training reads its --resume file through the one validated reader (no raw torch.load)."""
+    data = torch.load(last_path_for(trained_model), weights_only=True)
+    del data["state_dict"]
+    broken = tmp_path / "broken.last.pt"
+    torch.save(data, broken)
+    with pytest.raises(CheckpointError, match="broken.last.pt.*no weights"):
+        load_model_file(broken, "cpu")
+    with pytest.raises(CheckpointError, match="no weights"):
+        train(tiny_train_config(synthetic_folder, tmp_path / "f.pt", epochs=3, resume=broken))
 
 
 def test_cancel_keeps_the_best_so_far(synthetic_folder, tiny_train_config, tmp_path) -> None:
