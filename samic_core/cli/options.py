@@ -18,13 +18,12 @@ from samic_core.config import (
     DEFAULT_MODEL_TYPE,
     DEVICES,
     MODEL_TYPE_CHOICES,
-    download_type,
 )
 from samic_core.errors import SamicError
 from samic_core.precision import DEFAULT_PRECISION, PRECISION_CHOICES
 from samic_core.sam.cache import EmbeddingCache
 from samic_core.sam.engine import SamEngine
-from samic_core.sam.weights import KNOWN_CHECKPOINTS, find_checkpoint, manual_download_hint
+from samic_core.sam.weights import resolve_checkpoint
 
 
 def add_device_option(parser: argparse._ActionsContainer) -> None:
@@ -68,23 +67,6 @@ def add_sam_options(parser: argparse.ArgumentParser) -> None:
         "the app and other machines); bf16 = autocast, ~3x faster encodes on CUDA, own cache "
         "entries; auto = bf16 on CUDA with bf16 support, else fp32; decoding is always fp32",
     )  # fmt: skip
-
-
-def resolve_checkpoint(checkpoint: Path | None, model_type: str) -> Path:
-    """The checkpoint path to use, or a SamicError that says how to get one."""
-    if checkpoint is not None:
-        if not checkpoint.is_file():
-            raise SamicError(f"{checkpoint}: checkpoint file does not exist")
-        return checkpoint
-    found = find_checkpoint(download_type(model_type))
-    if found is not None:
-        return found
-    info = KNOWN_CHECKPOINTS.get(download_type(model_type))
-    assert info is not None
-    raise SamicError(
-        f"no SAM checkpoint for {info.model_type}: run `samic weights download "
-        f"{info.model_type}`. {manual_download_hint(info)}"
-    )
 
 
 def engine_from_args(args: argparse.Namespace) -> SamEngine:

@@ -10,7 +10,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from samic_core.errors import DownloadError
+from samic_core.config import download_type
+from samic_core.errors import DownloadError, SamicError
 from samic_core.jobs import Progress
 from samic_core.paths import checkpoints_dir
 
@@ -81,6 +82,24 @@ def manual_download_hint(info: CheckpointInfo) -> str:
     return (
         f"Download {info.url} on a machine with internet access and put it at "
         f"{info.default_path()}, or pass --checkpoint PATH to any command."
+    )
+
+
+def resolve_checkpoint(checkpoint: Path | None, model_type: str) -> Path:
+    """The checkpoint path to use (`checkpoint`, else the downloaded one for `model_type`), or a
+    SamicError that says how to get one (shared by the CLI and the Ray drivers)."""
+    if checkpoint is not None:
+        if not checkpoint.is_file():
+            raise SamicError(f"{checkpoint}: checkpoint file does not exist")
+        return checkpoint
+    found = find_checkpoint(download_type(model_type))
+    if found is not None:
+        return found
+    info = KNOWN_CHECKPOINTS.get(download_type(model_type))
+    assert info is not None
+    raise SamicError(
+        f"no SAM checkpoint for {info.model_type}: run `samic weights download "
+        f"{info.model_type}`. {manual_download_hint(info)}"
     )
 
 
