@@ -23,7 +23,7 @@ import numpy as np
 from samic_core import __version__
 from samic_core.errors import SamicError
 from samic_core.eval.datasets import FewShotDataset, Target
-from samic_core.eval.episodes import BENCHMARK_EPISODES, Episode, make_episodes
+from samic_core.eval.episodes import BENCHMARK_EPISODES, EvalEpisode, make_eval_episodes
 from samic_core.eval.methods.base import SAM_GROUPINGS, PromptMethod, Query, Reference
 from samic_core.eval.metrics import (
     IoUMeter,
@@ -195,7 +195,7 @@ def evaluate(
         raise SamicError("the SAM segmenter needs a SAM checkpoint")
     if engine is not None and embedder is None:
         embedder = EmbeddingProvider(engine)
-    episodes = make_episodes(
+    episodes = make_eval_episodes(
         dataset,
         config.shots,
         config.seed,
@@ -232,7 +232,7 @@ def evaluate(
 
 def _run_episode(
     dataset: FewShotDataset,
-    episode: Episode,
+    episode: EvalEpisode,
     methods: list[PromptMethod],
     config: EvalConfig,
     engine: SamEngine | None,

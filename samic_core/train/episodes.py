@@ -198,8 +198,9 @@ def split_by_image(images: list[AnnotatedImage], val_fraction: float, seed: int)
 
 
 @dataclass(frozen=True)
-class Episode:
-    """Indices into the image list of one target and one reference of `class_name`.
+class TrainingEpisode:
+    """One training pair: indices into the image list of one target and one reference of
+    `class_name` (evaluation's K-shot episodes are samic_core.eval.episodes.EvalEpisode).
 
     flips are (horizontal, vertical) for the target and the reference image.
     """
@@ -219,20 +220,20 @@ def _by_class(indices: list[int], images: list[AnnotatedImage]) -> dict[str, lis
     return out
 
 
-def make_episodes(
+def draw_training_episodes(
     images: list[AnnotatedImage],
     targets: list[int],
     references: list[int],
     rng: np.random.Generator,
     flips: bool = False,
     refs_per_target: int = 1,
-) -> list[Episode]:
+) -> list[TrainingEpisode]:
     """Per (target image, class): `refs_per_target` distinct random other reference images.
 
     Classes a target is an empty target of (`empty_of`) get episodes too, with a zero heat map.
     """
     refs = _by_class(references, images)
-    episodes: list[Episode] = []
+    episodes: list[TrainingEpisode] = []
     for t in targets:
         for c in sorted({*images[t].points, *images[t].empty_of}):
             pool = [r for r in refs.get(c, []) if r != t]
@@ -246,7 +247,7 @@ def make_episodes(
             for j in picks:
                 tf = (bool(rng.integers(2)), bool(rng.integers(2))) if flips else (False, False)
                 rf = (bool(rng.integers(2)), bool(rng.integers(2))) if flips else (False, False)
-                episodes.append(Episode(t, pool[int(j)], c, tf, rf))
+                episodes.append(TrainingEpisode(t, pool[int(j)], c, tf, rf))
     return episodes
 
 
@@ -258,7 +259,7 @@ def train_episodes(
     flips: bool,
     refs_per_target: int = 1,
     min_episodes: int = 1,
-) -> list[Episode]:
+) -> list[TrainingEpisode]:
     """The shuffled episodes of one epoch; a function of (seed, epoch) so resuming repeats it.
 
     refs_per_target references per target, raised on small folders until the epoch holds at
@@ -269,16 +270,18 @@ def train_episodes(
     rng = np.random.default_rng([seed, epoch])
     per_target = max(1, sum(len({*images[t].points, *images[t].empty_of}) for t in train))
     refs = max(refs_per_target, -(-min_episodes // per_target))
-    episodes = make_episodes(images, train, train, rng, flips, refs)
+    episodes = draw_training_episodes(images, train, train, rng, flips, refs)
     order = rng.permutation(len(episodes))
     return [episodes[i] for i in order]
 
 
 def val_episodes(
     images: list[AnnotatedImage], split: Split, seed: int, refs_per_target: int = 1
-) -> list[Episode]:
+) -> list[TrainingEpisode]:
     """Fixed validation episodes: validation targets with references from any other image."""
     index = {im.name: i for i, im in enumerate(images)}
     val = [index[im.name] for im in split.val]
     rng = np.random.default_rng([seed, 1_000_003])
-    return make_episodes(images, val, list(range(len(images))), rng, False, refs_per_target)
+    return draw_training_episodes(
+        images, val, list(range(len(images))), rng, False, refs_per_target
+    )

@@ -16,7 +16,7 @@ import torch
 from samic_core.fileio import read_image_rgb
 from samic_core.model.samic_net import SamicNet
 from samic_core.model.transforms import image_to_tensor, points_heatmap
-from samic_core.train.episodes import AnnotatedImage, Episode
+from samic_core.train.episodes import AnnotatedImage, TrainingEpisode
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class FeatureBank:
 
 
 def episode_batch(
-    episodes: Sequence[Episode], tensors: EpisodeTensors, bank: FeatureBank
+    episodes: Sequence[TrainingEpisode], tensors: EpisodeTensors, bank: FeatureBank
 ) -> tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor, torch.Tensor]:
     """(target feats, reference feats, reference heat (B, S, S), target heat (B, S, S))."""
     target_feats = bank.batch([(e.target, e.target_flip) for e in episodes])

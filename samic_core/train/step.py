@@ -7,14 +7,14 @@ from collections.abc import Iterator, Sequence
 import torch
 
 from samic_core.model.samic_net import SamicNet
-from samic_core.train.episodes import Episode
+from samic_core.train.episodes import TrainingEpisode
 from samic_core.train.features import EpisodeTensors, FeatureBank, episode_batch
 from samic_core.train.losses import PAPER_TERMS, SHAPE_TERMS, check_loss_terms, loss_terms
 
 
 def batch_loss(
     net: SamicNet,
-    episodes: Sequence[Episode],
+    episodes: Sequence[TrainingEpisode],
     tensors: EpisodeTensors,
     bank: FeatureBank,
     terms: Sequence[str] = PAPER_TERMS,
@@ -38,6 +38,6 @@ def logged_terms(terms: Sequence[str]) -> tuple[str, ...]:
     return check_loss_terms((*SHAPE_TERMS, *terms))
 
 
-def batches(items: Sequence[Episode], size: int) -> Iterator[Sequence[Episode]]:
+def batches(items: Sequence[TrainingEpisode], size: int) -> Iterator[Sequence[TrainingEpisode]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
