@@ -60,7 +60,11 @@ def add_sam_options(parser: argparse.ArgumentParser) -> None:
         help="size limit of the embedding cache; least recently used entries are deleted "
         f"(default: SAMIC_CACHE_MAX_GB or {DEFAULT_CACHE_MAX_GB:g})",
     )
-    g.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    g.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="do not read or write the embedding cache on disk (embeddings stay in memory only)",
+    )
     g.add_argument(
         "--precision", default=DEFAULT_PRECISION, choices=PRECISION_CHOICES,
         help=f"SAM encoding and SAMIC (default {DEFAULT_PRECISION}: cache entries shared with "
@@ -75,10 +79,10 @@ def engine_from_args(args: argparse.Namespace) -> SamEngine:
     if max_gb is not None and not max_gb >= 0:
         raise SamicError(f"--cache-max-gb must be a number >= 0, got {max_gb}")
     max_bytes = None if max_gb is None else int(max_gb * (1 << 30))
-    cache = (
-        None
-        if args.no_cache
-        else EmbeddingCache(args.cache_dir, dtype=args.cache_dtype, max_bytes=max_bytes)
+    # --no-cache: nothing on disk, but the cache's memory LRU still spares re-encoding an image
+    # used twice in a row (an evaluation episode's query, a reference used again)
+    cache = EmbeddingCache(
+        args.cache_dir, dtype=args.cache_dtype, max_bytes=max_bytes, disk=not args.no_cache
     )
     return SamEngine(checkpoint, args.model_type, args.device, cache, args.precision)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -78,25 +77,21 @@ class EvalConfig:
 
 
 class EmbeddingProvider:
-    """`engine.embed_file` with a small in-memory LRU and a clock of the encoder time spent."""
+    """`engine.embed_file` with a clock of the time spent getting embeddings (encodes, reads).
 
-    def __init__(self, engine: SamEngine, memory_entries: int = 16) -> None:
+    Embeddings used again (a query the harness and a method both need, supports shared by
+    episodes) come from the engine's cache and its in-memory LRU (samic_core/sam/cache.py; with
+    `--no-cache` a memory-only one), not from a second LRU here.
+    """
+
+    def __init__(self, engine: SamEngine) -> None:
         self.engine = engine
-        self.memory_entries = memory_entries
         self.seconds = 0.0
-        self._memo: OrderedDict[str, ImageEmbedding] = OrderedDict()
 
     def __call__(self, path: Path) -> ImageEmbedding:
-        key = str(Path(path).resolve())
-        if key in self._memo:
-            self._memo.move_to_end(key)
-            return self._memo[key]
         start = time.perf_counter()
         emb, _ = self.engine.embed_file(path)
-        self.seconds += time.perf_counter() - start
-        self._memo[key] = emb
-        while len(self._memo) > self.memory_entries:
-            self._memo.popitem(last=False)
+        self.seconds += time.perf_counter() - start  # a cache read costs as before, a hit ~0
         return emb
 
 
