@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from samic_core.config import (
     MODEL_TYPE_CHOICES,
 )
 from samic_core.errors import SamicError
+from samic_core.jobs import Progress
 from samic_core.precision import DEFAULT_PRECISION, PRECISION_CHOICES
 from samic_core.sam.cache import EmbeddingCache
 from samic_core.sam.engine import SamEngine
@@ -88,11 +89,11 @@ def engine_from_args(args: argparse.Namespace) -> SamEngine:
 
 
 @contextmanager
-def progress_bar(desc: str, unit: str = "img") -> Iterator[Callable[..., None]]:
-    """A tqdm bar and the `progress(done, total[, name])` callback the core functions take."""
+def progress_bar(desc: str, unit: str = "img") -> Iterator[Progress]:
+    """A tqdm bar and the one `Progress(done, total, name)` callback the core functions take."""
     with tqdm(unit=unit, desc=desc) as bar:
 
-        def update(done: int, total: int, name: str = "") -> None:
+        def update(done: int, total: int, name: str) -> None:
             bar.total = total
             bar.n = done
             if name:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +31,7 @@ from samic_core.eval.metrics import (
     prompt_counts,
 )
 from samic_core.eval.prompts import PromptRule
+from samic_core.jobs import Progress, ShouldStop
 from samic_core.sam.engine import SamEngine
 from samic_core.sam.types import ImageEmbedding
 
@@ -177,10 +177,14 @@ def evaluate(
     config: EvalConfig,
     engine: SamEngine | None = None,
     embedder: EmbeddingProvider | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
 ) -> EvalResult:
-    """Score `methods` on `dataset`'s episodes; `engine` is needed for the SAM segmenter."""
+    """Score `methods` on `dataset`'s episodes; `engine` is needed for the SAM segmenter.
+
+    progress(done, total, class name) after each episode; should_stop() is polled before each
+    one and ends the run early (the result says `interrupted`).
+    """
     if not methods:
         raise SamicError("give at least one method to evaluate")
     names = [m.name for m in methods]
@@ -211,7 +215,7 @@ def evaluate(
         record = _run_episode(dataset, episode, methods, config, engine, embedder, scores)
         (skipped if "reason" in record else records).append(record)
         if progress is not None:
-            progress(i + 1, len(episodes))
+            progress(i + 1, len(episodes), episode.class_name)
     return EvalResult(
         dataset=dataset.describe(),
         config=config.describe(),

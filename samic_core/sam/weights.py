@@ -19,8 +19,6 @@ log = logging.getLogger(__name__)
 
 BASE_URL = "https://dl.fbaipublicfiles.com/segment_anything/"
 
-ProgressFn = Progress  # (bytes done, total bytes or 0 when unknown, file name)
-
 
 @dataclass(frozen=True)
 class CheckpointInfo:
@@ -107,7 +105,7 @@ def download_file(
     url: str,
     dest: str | Path,
     sha256: str | None,
-    progress: ProgressFn | None = None,
+    progress: Progress | None = None,
     timeout: float = 60.0,
     chunk: int = 1 << 20,
 ) -> Path:
@@ -161,7 +159,7 @@ def download_file(
 def download_checkpoint(
     model_type: str,
     dest_dir: str | Path | None = None,
-    progress: ProgressFn | None = None,
+    progress: Progress | None = None,
     url: str | None = None,
 ) -> Path:
     """Download the official checkpoint of `model_type` into the checkpoints dir (or `dest_dir`).

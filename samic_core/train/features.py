@@ -9,11 +9,12 @@ is the same with or without the cache.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 
 from samic_core.fileio import read_image_rgb
+from samic_core.jobs import ShouldStop
 from samic_core.model.samic_net import SamicNet
 from samic_core.model.transforms import image_to_tensor, points_heatmap
 from samic_core.train.episodes import AnnotatedImage, TrainingEpisode
@@ -36,7 +37,7 @@ class EpisodeTensors:
         self,
         images: Sequence[AnnotatedImage],
         size: int,
-        should_stop: Callable[[], bool] | None = None,
+        should_stop: ShouldStop | None = None,
     ) -> None:
         self.size = size
         self.pixels: list[torch.Tensor] = []

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ import torch
 
 from samic_core.device import resolve_device
 from samic_core.errors import SamicError
+from samic_core.jobs import ShouldStop
 from samic_core.model.build import build_samic
 from samic_core.model.learner import SQUEEZE_DEPTHS
 from samic_core.model.samic_net import check_image_size
@@ -32,7 +33,7 @@ from samic_core.modelfile.file import (
     read_model_file,
     save_model_file,
 )
-from samic_core.train.config import TrainConfig, TrainProgress, TrainResult
+from samic_core.train.config import TrainConfig, TrainProgress, TrainProgressFn, TrainResult
 from samic_core.train.episodes import (
     MIN_IMAGES_PER_CLASS,
     check_enough,
@@ -224,8 +225,8 @@ class _Trainer:
 
     def run(
         self,
-        progress: Callable[[TrainProgress], None] | None,
-        should_stop: Callable[[], bool] | None,
+        progress: TrainProgressFn | None,
+        should_stop: ShouldStop | None,
     ) -> TrainResult:
         cfg = self.config
         stop = should_stop or (lambda: False)
@@ -336,8 +337,8 @@ class _Trainer:
 
 def train(
     config: TrainConfig,
-    progress: Callable[[TrainProgress], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    progress: TrainProgressFn | None = None,
+    should_stop: ShouldStop | None = None,
 ) -> TrainResult:
     """Train a SAMIC model on an annotated folder; see TrainConfig and docs/model.md.
 

@@ -43,6 +43,12 @@ def test_progress_reaches_every_step_and_epoch(synthetic_folder, tiny_train_conf
     assert steps == 2
     assert {(e.epoch, e.step) for e in events} == {(ep, s) for ep in (1, 2) for s in (1, 2)}
     assert events[-1].val_loss == result.history[-1]["val_loss"] is not None
+    # the one (done, total, name) progress shape: steps of the whole run, up to the epoch limit
+    assert {e.as_progress() for e in events} == {
+        (1, 4, "epoch 1/2"), (2, 4, "epoch 1/2"), (3, 4, "epoch 2/2"), (4, 4, "epoch 2/2")
+    }  # fmt: skip
+    assert [e.done for e in events] == sorted(e.done for e in events)
+    assert events[-1].as_progress() == (4, 4, "epoch 2/2")
     assert all(e.epochs == 2 and e.elapsed_s >= 0 for e in events)
     assert events[-1].best_loss == result.best_val_loss
     assert result.epochs_run == 2 and not result.cancelled
