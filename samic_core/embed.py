@@ -1,8 +1,13 @@
-"""Precompute SAM embeddings for a folder (used by `samic embed` and the app's background job)."""
+"""Precompute SAM embeddings for a folder: `samic embed`, its Ray path, and the app's background.
+
+`embed_one` is the unit of work (a valid cached entry, else encode and cache); `samic embed`
+runs it over a folder with `embed_folder`, the Ray actors (samic_core/scale/ray_embed.py) over
+their share, and the app's SamService once per queued image (its queue lets the image on screen
+go first and pauses the background encode for it, which one loop over a list cannot).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,10 +15,8 @@ import numpy as np
 
 from samic_core.errors import SamicError
 from samic_core.fileio import list_images
+from samic_core.jobs import Progress, ShouldStop
 from samic_core.sam.engine import SamEngine
-
-# (done, total, image name, was cached)
-EmbedProgress = Callable[[int, int, str, bool], None]
 
 
 @dataclass
@@ -26,14 +29,15 @@ class EmbedReport:
 def embed_folder(
     engine: SamEngine,
     folder: str | Path,
-    progress: EmbedProgress | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
     order: list[Path] | None = None,
 ) -> EmbedReport:
     """Make sure every image of `folder` (or `order`, in that order) has a cached embedding.
 
     Already-cached images are skipped without running the encoder; an unreadable image is
     reported and skipped. Each entry is written atomically, so stopping at any point is safe.
+    progress(done, total, image name) after each image; should_stop() is polled before each.
     """
     if engine.cache is None:
         raise SamicError("embedding a folder needs the embedding cache")
@@ -42,7 +46,6 @@ def embed_folder(
     for i, path in enumerate(images):
         if should_stop is not None and should_stop():
             break
-        cached = False
         try:
             cached = embed_one(engine, path)
         except SamicError as e:
@@ -53,21 +56,29 @@ def embed_folder(
             else:
                 report.encoded += 1
         if progress is not None:
-            progress(i + 1, len(images), path.name, cached)
+            progress(i + 1, len(images), path.name)
     return report
 
 
-def embed_one(engine: SamEngine, path: Path, image: np.ndarray | None = None) -> bool:
+def embed_one(
+    engine: SamEngine,
+    path: Path,
+    image: np.ndarray | None = None,
+    progress: Progress | None = None,
+) -> bool:
     """Make sure one image has a valid cached embedding; True when it already had one.
 
-    The unit of work shared by `embed_folder` and the Ray path (samic_core/scale). image: the
-    file's pixels when already read. Raises SamicError for an unreadable image.
+    A cache entry counts only when it reads back valid: a corrupt one is encoded again and
+    overwritten. image: the file's pixels when already read. progress: the encoder's (blocks
+    done, blocks, image name), only when the image is encoded; an exception it raises (the
+    app's `Cancelled`) aborts the encode. Raises SamicError for an unreadable image.
     """
-    assert engine.cache is not None
+    cache = engine.cache
     if (
-        engine.is_cached(path)
-        and engine.cache.get(engine.image_sha256(path), engine.model_id, engine.device) is not None
+        cache is not None
+        and engine.is_cached(path)
+        and cache.get(engine.image_sha256(path), engine.model_id, engine.device) is not None
     ):
         return True
-    engine.embed_file(path, image=image)
+    engine.embed_file(path, progress=progress, image=image)
     return False

@@ -25,13 +25,13 @@ import torch
 
 from samic_core.annotation import AnnotationStore
 from samic_core.fileio import read_image_rgb
+from samic_core.modelfile.meta import read_model_meta
 from samic_core.peaks import PeakRule, find_peaks
 from samic_core.predict.predictor import SamicPredictor
 from samic_core.predict.references import reference_object_radius
 from samic_core.testing.multi_instance import MultiInstanceSpec, write_folder
 from samic_core.testing.prompt_scores import PromptScores
 from samic_core.testing.samic_task import write_synthetic_folder
-from samic_core.train.meta import read_model_meta
 from samic_core.train.trainer import TrainConfig, train
 
 

@@ -29,7 +29,9 @@ from samic_core.config import (
     PeakChoice,
     TrainSchedule,
 )
-from samic_core.train.meta import ModelMeta, read_model_meta  # the app's one door to model metadata
+
+# the app's one door to model metadata:
+from samic_core.modelfile.meta import ModelMeta, read_model_meta
 
 __all__ = ["BACKBONE_WEIGHTS", "DEVICES", "IMAGE_SIZES"]  # re-exported for the train dialog
 

@@ -19,7 +19,7 @@ HEAVY_MODULES = (
     "segment_anything",
     "samic_core.sam.engine",
     "samic_core.sam.cache",
-    "samic_core.train.checkpoint",
+    "samic_core.modelfile.file",
 )
 
 _lock = threading.Lock()

@@ -1,4 +1,5 @@
-"""The bodies of SamService's model jobs: build the engine, decode one object's prompts.
+"""The bodies of SamService's model jobs: build the engine, embed a queued image, decode one
+object's prompts.
 
 Plain functions of values (an EngineConfig, a DecodeRequest, an embedding), run on a worker
 thread; SamService only schedules them and routes their results.
@@ -28,6 +29,18 @@ def build_engine(config: EngineConfig, step: Callable[[str], None]) -> Any:
     max_bytes = None if gb is None else int(gb * (1 << 30))
     cache = EmbeddingCache(config.cache_dir, dtype=config.cache_dtype, max_bytes=max_bytes)
     return SamEngine(checkpoint, config.model_type, config.device, cache, config.precision)
+
+
+def embed_queued(engine: Any, path: Path, progress: Callable[[int, int, str], None]) -> bool:
+    """Make sure a queued (background) image has a valid cached embedding; True if it had one.
+
+    The core's unit of folder embedding (samic_core.embed.embed_one, also behind `samic embed`):
+    a corrupt entry is encoded again; progress(blocks done, blocks, name) runs between the
+    encoder's blocks and aborts the encode by raising (the worker's Cancelled).
+    """
+    from samic_core.embed import embed_one
+
+    return embed_one(engine, path, progress=progress)
 
 
 def decode(engine: Any, request: DecodeRequest, emb: Any) -> DecodeResult:

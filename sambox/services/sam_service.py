@@ -8,7 +8,9 @@ The image on screen never waits for another image's work:
 - its clicks are decoded on a third pool (`decode_pool`) beside any encode (the engine decodes
   and encodes under separate locks); a click that comes before the embedding waits for it, not
   for the encoder queue.
-Folder embedding queues one image at a time, so the on-screen image can always get in front.
+Folder embedding queues one image at a time, so the on-screen image can always get in front;
+each queued image is the core's unit of folder embedding (samic_core.embed.embed_one, as in
+`samic embed`), so a corrupt cache entry is encoded again in the background too.
 Every decode carries a request id and the prompts it was made for, so late results can be
 recognised as stale by the caller.
 """
@@ -280,10 +282,9 @@ class SamService(QObject):
 
         def job(ctx: JobContext) -> bool:
             ctx.check()
-            if engine.is_cached(path):
-                return True
-            engine.embed_file(path, progress=lambda done, total, _: ctx.progress((done, total)))
-            return False
+            return sam_jobs.embed_queued(
+                engine, path, lambda done, total, _name: ctx.progress((done, total))
+            )
 
         def step(_: object = None) -> None:
             if worker is not self._folder_job:

@@ -59,6 +59,13 @@ class AnnotatedObject(BaseModel):
         return [p for p in self.points if p.positive]
 
 
+def is_training_object(obj: AnnotatedObject) -> bool:
+    """Whether SAMIC may learn from `obj` (training examples, prediction references): manual
+    objects, and predicted objects a person has reviewed, with a positive point."""
+    trusted = obj.source == "manual" or (obj.source == "predicted" and obj.reviewed)
+    return trusted and bool(obj.positive_points)
+
+
 class MaskFiles(BaseModel):
     """The mask files a saved annotation belongs with (schema_version 2).
 

@@ -6,13 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from tqdm import tqdm
-
 from samic_core.cli.options import (
     add_sam_options,
     add_scale_options,
     check_scale_options,
     engine_from_args,
+    progress_bar,
 )
 from samic_core.embed import EmbedReport, embed_folder
 from samic_core.errors import SamicError
@@ -44,14 +43,7 @@ def run(args: argparse.Namespace) -> int:
         report, cache_root = run_embed(args, images)
         return _print_summary(report, cache_root)
     engine = engine_from_args(args)
-    with tqdm(unit="img", desc="embedding") as bar:
-
-        def progress(done: int, total: int, name: str, cached: bool) -> None:
-            bar.total = total
-            bar.n = done
-            bar.set_postfix_str(f"{name} ({'cached' if cached else 'encoded'})")
-            bar.refresh()
-
+    with progress_bar("embedding") as progress:
         report = embed_folder(engine, args.folder, progress, order=images)
     return _print_summary(report, engine.cache.root if engine.cache else "")
 

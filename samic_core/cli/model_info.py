@@ -8,7 +8,7 @@ from pathlib import Path
 
 from samic_core.model.backbone import BACKBONES
 from samic_core.model.build import build_learner
-from samic_core.train.checkpoint import read_model_meta
+from samic_core.modelfile.file import read_model_meta
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,13 +18,13 @@ from samic_core.config import (
     DEFAULT_MODEL_TYPE,
     DEVICES,
     MODEL_TYPE_CHOICES,
-    download_type,
 )
 from samic_core.errors import SamicError
+from samic_core.jobs import Progress
 from samic_core.precision import DEFAULT_PRECISION, PRECISION_CHOICES
 from samic_core.sam.cache import EmbeddingCache
 from samic_core.sam.engine import SamEngine
-from samic_core.sam.weights import KNOWN_CHECKPOINTS, find_checkpoint, manual_download_hint
+from samic_core.sam.weights import resolve_checkpoint
 
 
 def add_device_option(parser: argparse._ActionsContainer) -> None:
@@ -61,7 +61,11 @@ def add_sam_options(parser: argparse.ArgumentParser) -> None:
         help="size limit of the embedding cache; least recently used entries are deleted "
         f"(default: SAMIC_CACHE_MAX_GB or {DEFAULT_CACHE_MAX_GB:g})",
     )
-    g.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    g.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="do not read or write the embedding cache on disk (embeddings stay in memory only)",
+    )
     g.add_argument(
         "--precision", default=DEFAULT_PRECISION, choices=PRECISION_CHOICES,
         help=f"SAM encoding and SAMIC (default {DEFAULT_PRECISION}: cache entries shared with "
@@ -70,43 +74,26 @@ def add_sam_options(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def resolve_checkpoint(checkpoint: Path | None, model_type: str) -> Path:
-    """The checkpoint path to use, or a SamicError that says how to get one."""
-    if checkpoint is not None:
-        if not checkpoint.is_file():
-            raise SamicError(f"{checkpoint}: checkpoint file does not exist")
-        return checkpoint
-    found = find_checkpoint(download_type(model_type))
-    if found is not None:
-        return found
-    info = KNOWN_CHECKPOINTS.get(download_type(model_type))
-    assert info is not None
-    raise SamicError(
-        f"no SAM checkpoint for {info.model_type}: run `samic weights download "
-        f"{info.model_type}`. {manual_download_hint(info)}"
-    )
-
-
 def engine_from_args(args: argparse.Namespace) -> SamEngine:
     checkpoint = resolve_checkpoint(args.checkpoint, args.model_type)
     max_gb = getattr(args, "cache_max_gb", None)
     if max_gb is not None and not max_gb >= 0:
         raise SamicError(f"--cache-max-gb must be a number >= 0, got {max_gb}")
     max_bytes = None if max_gb is None else int(max_gb * (1 << 30))
-    cache = (
-        None
-        if args.no_cache
-        else EmbeddingCache(args.cache_dir, dtype=args.cache_dtype, max_bytes=max_bytes)
+    # --no-cache: nothing on disk, but the cache's memory LRU still spares re-encoding an image
+    # used twice in a row (an evaluation episode's query, a reference used again)
+    cache = EmbeddingCache(
+        args.cache_dir, dtype=args.cache_dtype, max_bytes=max_bytes, disk=not args.no_cache
     )
     return SamEngine(checkpoint, args.model_type, args.device, cache, args.precision)
 
 
 @contextmanager
-def progress_bar(desc: str, unit: str = "img") -> Iterator[Callable[..., None]]:
-    """A tqdm bar and the `progress(done, total[, name])` callback the core functions take."""
+def progress_bar(desc: str, unit: str = "img") -> Iterator[Progress]:
+    """A tqdm bar and the one `Progress(done, total, name)` callback the core functions take."""
     with tqdm(unit=unit, desc=desc) as bar:
 
-        def update(done: int, total: int, name: str = "") -> None:
+        def update(done: int, total: int, name: str) -> None:
             bar.total = total
             bar.n = done
             if name:

@@ -10,13 +10,13 @@ from tqdm import tqdm
 
 from samic_core.cli.options import add_device_option
 from samic_core.config import EARLY_STOP, TRAIN_SCHEDULES
+from samic_core.loss_terms import LOSS_TERMS, parse_loss_terms
 from samic_core.model.backbone import BACKBONES
 from samic_core.model.correlation import SUPPORT_RESIZE_MODES
 from samic_core.model.learner import SQUEEZE_DEPTHS
 from samic_core.model.samic_net import OUTPUTS
-from samic_core.train.checkpoint import last_path_for
+from samic_core.modelfile.file import last_path_for
 from samic_core.train.schedule import SCHEDULES
-from samic_core.train.terms import LOSS_TERMS, parse_loss_terms
 from samic_core.train.trainer import TrainConfig, TrainProgress, train
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,11 +75,6 @@ def coco_fold_indices(fold: int, n_classes: int = 80) -> list[int]:
     """0-based category indices (in category-id order) of a COCO-20i fold: k mod 4 == fold."""
     _check_fold(fold)
     return [k for k in range(n_classes) if k % N_FOLDS == fold]
-
-
-def episode_seed(seed: int, name: str) -> list[int]:
-    """A benchmark fold's random stream: (seed, crc32('pascal5i/0'))."""
-    return [seed, zlib.crc32(name.encode("utf-8"))]
 
 
 # ---- Pascal-5i -----------------------------------------------------------------------------

@@ -32,7 +32,10 @@ BENCHMARK_EPISODES = 1000  # HSNet's test episodes per fold (COCO-20i, Pascal-5i
 
 
 @dataclass(frozen=True)
-class Episode:
+class EvalEpisode:
+    """One K-shot evaluation episode: a query sample and its K support samples of `class_name`
+    (training's (target, reference) pairs are samic_core.train.episodes.TrainingEpisode)."""
+
     index: int
     class_name: str
     query: Sample
@@ -47,14 +50,14 @@ class Episode:
         }
 
 
-def make_episodes(
+def make_eval_episodes(
     dataset: FewShotDataset,
     shots: int = 1,
     seed: int = 0,
     policy: str = "random",
     max_queries_per_class: int | None = None,
     count: int = BENCHMARK_EPISODES,
-) -> list[Episode]:
+) -> list[EvalEpisode]:
     """Episodes for every class with at least shots + 1 images, in class order.
 
     count: the number of episodes of the cycle and class policies (unused by the others).
@@ -65,7 +68,7 @@ def make_episodes(
         raise SamicError(f"unknown episode policy {policy!r}; use one of {POLICIES}")
     if policy in ("cycle", "class"):
         return fixed_count_episodes(dataset, shots, seed, policy, count)
-    episodes: list[Episode] = []
+    episodes: list[EvalEpisode] = []
     too_small = []
     for name in dataset.classes:
         samples = dataset.samples[name]
@@ -86,7 +89,7 @@ def make_episodes(
                 others = [i for i in range(len(samples)) if i != q]
                 drawn = rng.choice(len(others), shots, replace=False)
                 supports = tuple(samples[others[i]] for i in drawn)
-            episodes.append(Episode(len(episodes), name, samples[q], supports))
+            episodes.append(EvalEpisode(len(episodes), name, samples[q], supports))
     if too_small:
         log.warning(
             "%d classes have fewer than %d images and give no episodes: %s",
@@ -103,7 +106,7 @@ def make_episodes(
 
 def fixed_count_episodes(
     dataset: FewShotDataset, shots: int, seed: int, policy: str, count: int
-) -> list[Episode]:
+) -> list[EvalEpisode]:
     """`count` episodes from one random stream seeded by (seed, crc32(format/fold))."""
     if count < 1:
         raise SamicError(f"the number of episodes must be at least 1, got {count}")
@@ -130,5 +133,5 @@ def fixed_count_episodes(
         others = [s for s in samples if s.image_path != query.image_path]
         drawn = rng.choice(len(others), shots, replace=False)
         supports = tuple(others[int(j)] for j in drawn)
-        episodes.append(Episode(i, query.class_name, query, supports))
+        episodes.append(EvalEpisode(i, query.class_name, query, supports))
     return episodes

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +21,7 @@ import numpy as np
 from samic_core import __version__
 from samic_core.errors import SamicError
 from samic_core.eval.datasets import FewShotDataset, Target
-from samic_core.eval.episodes import BENCHMARK_EPISODES, Episode, make_episodes
+from samic_core.eval.episodes import BENCHMARK_EPISODES, EvalEpisode, make_eval_episodes
 from samic_core.eval.methods.base import SAM_GROUPINGS, PromptMethod, Query, Reference
 from samic_core.eval.metrics import (
     IoUMeter,
@@ -33,6 +31,7 @@ from samic_core.eval.metrics import (
     prompt_counts,
 )
 from samic_core.eval.prompts import PromptRule
+from samic_core.jobs import Progress, ShouldStop
 from samic_core.sam.engine import SamEngine
 from samic_core.sam.types import ImageEmbedding
 
@@ -78,25 +77,21 @@ class EvalConfig:
 
 
 class EmbeddingProvider:
-    """`engine.embed_file` with a small in-memory LRU and a clock of the encoder time spent."""
+    """`engine.embed_file` with a clock of the time spent getting embeddings (encodes, reads).
 
-    def __init__(self, engine: SamEngine, memory_entries: int = 16) -> None:
+    Embeddings used again (a query the harness and a method both need, supports shared by
+    episodes) come from the engine's cache and its in-memory LRU (samic_core/sam/cache.py; with
+    `--no-cache` a memory-only one), not from a second LRU here.
+    """
+
+    def __init__(self, engine: SamEngine) -> None:
         self.engine = engine
-        self.memory_entries = memory_entries
         self.seconds = 0.0
-        self._memo: OrderedDict[str, ImageEmbedding] = OrderedDict()
 
     def __call__(self, path: Path) -> ImageEmbedding:
-        key = str(Path(path).resolve())
-        if key in self._memo:
-            self._memo.move_to_end(key)
-            return self._memo[key]
         start = time.perf_counter()
         emb, _ = self.engine.embed_file(path)
-        self.seconds += time.perf_counter() - start
-        self._memo[key] = emb
-        while len(self._memo) > self.memory_entries:
-            self._memo.popitem(last=False)
+        self.seconds += time.perf_counter() - start  # a cache read costs as before, a hit ~0
         return emb
 
 
@@ -182,10 +177,14 @@ def evaluate(
     config: EvalConfig,
     engine: SamEngine | None = None,
     embedder: EmbeddingProvider | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
 ) -> EvalResult:
-    """Score `methods` on `dataset`'s episodes; `engine` is needed for the SAM segmenter."""
+    """Score `methods` on `dataset`'s episodes; `engine` is needed for the SAM segmenter.
+
+    progress(done, total, class name) after each episode; should_stop() is polled before each
+    one and ends the run early (the result says `interrupted`).
+    """
     if not methods:
         raise SamicError("give at least one method to evaluate")
     names = [m.name for m in methods]
@@ -195,7 +194,7 @@ def evaluate(
         raise SamicError("the SAM segmenter needs a SAM checkpoint")
     if engine is not None and embedder is None:
         embedder = EmbeddingProvider(engine)
-    episodes = make_episodes(
+    episodes = make_eval_episodes(
         dataset,
         config.shots,
         config.seed,
@@ -216,7 +215,7 @@ def evaluate(
         record = _run_episode(dataset, episode, methods, config, engine, embedder, scores)
         (skipped if "reason" in record else records).append(record)
         if progress is not None:
-            progress(i + 1, len(episodes))
+            progress(i + 1, len(episodes), episode.class_name)
     return EvalResult(
         dataset=dataset.describe(),
         config=config.describe(),
@@ -232,7 +231,7 @@ def evaluate(
 
 def _run_episode(
     dataset: FewShotDataset,
-    episode: Episode,
+    episode: EvalEpisode,
     methods: list[PromptMethod],
     config: EvalConfig,
     engine: SamEngine | None,

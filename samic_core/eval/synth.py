@@ -10,7 +10,6 @@ OUT/<class>/<n>.jpg + OUT/<class>/<n>.png (0/255), n = 1..M, plus OUT/splits/{tr
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import numpy as np
 
 from samic_core.errors import SamicError
 from samic_core.fileio import atomic_write_bytes, atomic_write_text
+from samic_core.jobs import Progress
 
 SHAPES = (
     "circle",
@@ -282,7 +282,7 @@ def generate_dataset(
     images_per_class: int,
     seed: int = 0,
     size: int = 224,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> list[SynthClass]:
     """Write the dataset under `out` (which must not exist or be empty); returns its classes."""
     out = Path(out)
@@ -306,7 +306,7 @@ def generate_dataset(
             atomic_write_bytes(png, _encode(".png", mask.astype(np.uint8) * 255, png))
             done += 1
             if progress is not None:
-                progress(done, total)
+                progress(done, total, f"{cls.name}/{jpg.name}")
     for split, names in split_classes([c.name for c in specs], rng).items():
         atomic_write_text(out / "splits" / f"{split}.txt", "".join(f"{n}\n" for n in names))
     return specs

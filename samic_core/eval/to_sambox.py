@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ from samic_core.errors import SamicError
 from samic_core.eval.datasets import FewShotDataset, Sample
 from samic_core.eval.prompts import PromptRule
 from samic_core.fileio import atomic_path
+from samic_core.jobs import Progress
 
 
 def export_sambox(
@@ -27,7 +27,7 @@ def export_sambox(
     out: str | Path,
     rule: PromptRule | None = None,
     classes: list[str] | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
     max_images_per_class: int | None = None,
     fraction: float | None = None,
 ) -> AnnotationStore:
@@ -64,7 +64,7 @@ def export_sambox(
     for i, sample in enumerate(samples):
         _export_one(dataset, sample, store, rule)
         if progress is not None:
-            progress(i + 1, len(samples))
+            progress(i + 1, len(samples), sample.image_path.name)
     return store
 
 

@@ -10,7 +10,6 @@ empty prediction for that frame (nothing to prompt from).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from samic_core.eval.metrics import oracle_mask
 from samic_core.eval.paper import COLUMN, paper_value
 from samic_core.eval.vos_metrics import f_measure, jaccard, scored_frames, summarise
 from samic_core.fileio import atomic_write_json, atomic_write_text
+from samic_core.jobs import Progress, ShouldStop
 from samic_core.sam.engine import SamEngine
 
 REFERENCES = ("previous", "first")
@@ -39,8 +39,8 @@ def evaluate_video(
     reference: str = "previous",
     engine: SamEngine | None = None,
     embedder: EmbeddingProvider | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
 ) -> dict[str, Any]:
     """J, F and J&F per method and segmenter: per object, per sequence and overall."""
     if reference not in REFERENCES:
@@ -63,7 +63,7 @@ def evaluate_video(
             break
         _run_frame(dataset, seq, t, reference, methods, config, engine, embedder, scores)
         if progress is not None:
-            progress(i + 1, len(jobs))
+            progress(i + 1, len(jobs), seq.name)
     return {
         "samic_version": __version__,
         "units": "J, F and J&F are fractions in [0, 1]",

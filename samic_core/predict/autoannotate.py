@@ -9,7 +9,7 @@ unreviewed predictions of the same label are replaced, those of other labels kep
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from samic_core.annotation import AnnotatedObject, AnnotationStore, ImageAnnotat
 from samic_core.annotation.masks import instances_from_masks
 from samic_core.errors import SamicError
 from samic_core.fileio import read_image_rgb
+from samic_core.jobs import Progress, ShouldStop
 from samic_core.peaks import PeakRule
 from samic_core.predict.predictor import SamicPredictor
 from samic_core.sam.engine import SamEngine
@@ -218,8 +219,8 @@ def auto_annotate(
     image_paths: Sequence[str | Path],
     store: AnnotationStore,
     label: str,
-    progress: Callable[[int, int, str], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
     one_prompt: bool = False,
     rule: PeakRule | None = None,
 ) -> AutoAnnotateReport:

@@ -17,9 +17,9 @@ from samic_core.errors import SamicError
 from samic_core.heatmap import Peak
 from samic_core.model.samic_net import SamicNet
 from samic_core.model.transforms import image_to_tensor, points_heatmap
+from samic_core.modelfile.file import ModelMeta, load_model_file
 from samic_core.peaks import PeakRule, find_peaks
 from samic_core.precision import DEFAULT_PRECISION, autocast, resolve_precision
-from samic_core.train.checkpoint import ModelMeta, load_model_file
 
 
 def _max_normalise(x: torch.Tensor) -> torch.Tensor:

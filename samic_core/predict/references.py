@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from samic_core.annotation import AnnotationStore
+from samic_core.annotation.models import is_training_object
 from samic_core.errors import SamicError
 from samic_core.fileio import read_image_rgb
-from samic_core.train.episodes import is_training_object
 
 if TYPE_CHECKING:
     from samic_core.predict.predictor import SamicPredictor

@@ -1,4 +1,5 @@
-"""On-disk SAM embedding cache with a small in-memory LRU in front.
+"""On-disk SAM embedding cache with a small in-memory LRU in front (the project's one LRU of
+embeddings: the app, the CLI and the eval harness all read through it).
 
 Entries are keyed by the image file's content hash and the model id (checkpoint hash), so a
 renamed image hits and an edited image or another checkpoint misses. Each entry is one file:
@@ -17,6 +18,9 @@ a hit refreshes) are deleted until the cache fits.
 fp32 (4 MiB an image) keeps decodes bit-identical to segment_anything's SamPredictor; fp16
 (2 MiB) halves the disk use, and then the engine rounds fresh embeddings the same way so a
 mask never depends on whether its embedding came from the cache.
+
+`disk=False` keeps only the in-memory LRU (`--no-cache`: nothing is read from or written to
+disk, but an image used twice in a row, e.g. an evaluation episode's query, is encoded once).
 """
 
 from __future__ import annotations
@@ -70,11 +74,13 @@ class EmbeddingCache:
         memory_entries: int = 8,
         dtype: str = DEFAULT_CACHE_DTYPE,
         max_bytes: int | None = None,
+        disk: bool = True,
     ) -> None:
         if dtype not in _DTYPES:
             raise ValueError(f"cache dtype must be one of {list(_DTYPES)}, got {dtype!r}")
         self.root = Path(root) if root is not None else embeddings_dir()
         self.dtype = dtype
+        self.disk = disk
         self.max_bytes = default_max_bytes() if max_bytes is None else max(int(max_bytes), 0)
         self._memory: OrderedDict[tuple[str, str], ImageEmbedding] = OrderedDict()
         self._memory_entries = memory_entries
@@ -88,7 +94,7 @@ class EmbeddingCache:
         with self._lock:
             if (model_id, image_sha256) in self._memory:
                 return True
-        return self.path_for(image_sha256, model_id).is_file()
+        return self.disk and self.path_for(image_sha256, model_id).is_file()
 
     # ---- read --------------------------------------------------------------------------------
     def get(
@@ -116,6 +122,8 @@ class EmbeddingCache:
                         hit.image_sha256,
                     )
                 return hit
+        if not self.disk:
+            return None
         path = self.path_for(image_sha256, model_id)
         try:
             data = path.read_bytes()
@@ -174,10 +182,16 @@ class EmbeddingCache:
         return ImageEmbedding(features, original_size, input_size, model_id, image_sha256)
 
     # ---- write -------------------------------------------------------------------------------
-    def put(self, emb: ImageEmbedding) -> Path:
-        """Store `emb` atomically in the cache's dtype; `emb.image_sha256` must be set."""
+    def put(self, emb: ImageEmbedding) -> Path | None:
+        """Store `emb` atomically in the cache's dtype; `emb.image_sha256` must be set.
+
+        Returns the entry's file (None for a memory-only cache, which only remembers `emb`).
+        """
         if emb.image_sha256 is None:
             raise ValueError("embedding has no image hash; cannot cache it")
+        if not self.disk:
+            self._remember((emb.model_id, emb.image_sha256), emb)
+            return None
         np_dtype, torch_dtype = _DTYPES[self.dtype]
         array = emb.features.detach().to("cpu", torch_dtype).numpy()
         payload = array.astype(np_dtype, copy=False).tobytes()
@@ -201,6 +215,8 @@ class EmbeddingCache:
 
     def evict(self, keep: Path | None = None) -> list[Path]:
         """Delete least recently used entries until the disk part fits `max_bytes`."""
+        if not self.disk:
+            return []
         entries = []
         for p in self.root.glob("*/*/*.emb"):
             try:

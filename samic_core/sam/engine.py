@@ -11,7 +11,6 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -28,10 +27,6 @@ from samic_core.sam.loading import load_sam
 from samic_core.sam.types import ImageEmbedding, MaskResult, Prompt
 
 log = logging.getLogger(__name__)
-
-# progress(done, total, "") between the image encoder's transformer blocks (embed_file: the
-# image's name); it may raise to abort
-EncodeProgress = Progress
 
 
 @dataclass
@@ -77,12 +72,14 @@ class SamEngine:
         self,
         image: np.ndarray,
         image_sha256: str | None = None,
-        progress: EncodeProgress | None = None,
+        progress: Progress | None = None,
+        name: str = "",
     ) -> ImageEmbedding:
         """Run the image encoder on an RGB uint8 (H, W, 3) image (as SamPredictor.set_image).
 
-        progress(done, total, "") is called before each transformer block and at the end; an
-        exception it raises aborts the encode (how the app pauses a background encode when the
+        progress(blocks done, blocks, name) is called before each transformer block and at the
+        end (the one Progress shape, samic_core.jobs; `name`: the image's); an exception it raises
+        aborts the encode (how the app pauses a background encode when the
         image on screen needs the encoder), and the engine stays usable. The encoder runs under
         the engine's precision (autocast); the embedding is always returned as float32.
         """
@@ -91,7 +88,7 @@ class SamEngine:
                 f"expected an RGB uint8 (H, W, 3) image, got {image.shape} {image.dtype}"
             )
         with self._encode_lock:
-            hooks = self._progress_hooks(progress) if progress is not None else []
+            hooks = self._progress_hooks(progress, name) if progress is not None else []
             try:
                 with autocast(self.device, self.precision):
                     self._predictor.set_image(image, image_format="RGB")
@@ -103,7 +100,7 @@ class SamEngine:
                 self._predictor.reset_image()
         if progress is not None:
             total = len(self.sam.image_encoder.blocks)
-            progress(total, total, "")
+            progress(total, total, name)
         if self.cache is not None and self.cache.dtype == "float16":
             features = features.half().float()  # same values a cache read gives back
         return ImageEmbedding(
@@ -114,11 +111,13 @@ class SamEngine:
             image_sha256=image_sha256,
         )
 
-    def _progress_hooks(self, progress: EncodeProgress) -> list[torch.utils.hooks.RemovableHandle]:
+    def _progress_hooks(
+        self, progress: Progress, name: str
+    ) -> list[torch.utils.hooks.RemovableHandle]:
         blocks = self.sam.image_encoder.blocks
         total = len(blocks)
         return [
-            block.register_forward_pre_hook(lambda _m, _a, k=k: progress(k, total, ""))
+            block.register_forward_pre_hook(lambda _m, _a, k=k: progress(k, total, name))
             for k, block in enumerate(blocks)
         ]
 
@@ -146,7 +145,7 @@ class SamEngine:
     def embed_file(
         self,
         path: str | Path,
-        progress: EncodeProgress | None = None,
+        progress: Progress | None = None,
         image: np.ndarray | None = None,
     ) -> tuple[ImageEmbedding, bool]:
         """Embedding of an image file, from the cache if possible; returns (embedding, was_cached).
@@ -163,8 +162,7 @@ class SamEngine:
                 return emb, True
         if image is None:
             image = read_image_rgb(path)
-        named = None if progress is None else partial(_named, progress, Path(path).name)
-        emb = self.encode(image, image_sha256=digest, progress=named)
+        emb = self.encode(image, image_sha256=digest, progress=progress, name=Path(path).name)
         if self.cache is not None:
             try:
                 self.cache.put(emb)
@@ -241,7 +239,3 @@ class SamEngine:
             union |= r.mask
             results.append(r)
         return ObjectsResult(union, results)
-
-
-def _named(progress: Progress, name: str, done: int, total: int, _: str = "") -> None:
-    progress(done, total, name)

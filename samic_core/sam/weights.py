@@ -10,15 +10,14 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from samic_core.errors import DownloadError
+from samic_core.config import download_type
+from samic_core.errors import DownloadError, SamicError
 from samic_core.jobs import Progress
 from samic_core.paths import checkpoints_dir
 
 log = logging.getLogger(__name__)
 
 BASE_URL = "https://dl.fbaipublicfiles.com/segment_anything/"
-
-ProgressFn = Progress  # (bytes done, total bytes or 0 when unknown, file name)
 
 
 @dataclass(frozen=True)
@@ -84,11 +83,29 @@ def manual_download_hint(info: CheckpointInfo) -> str:
     )
 
 
+def resolve_checkpoint(checkpoint: Path | None, model_type: str) -> Path:
+    """The checkpoint path to use (`checkpoint`, else the downloaded one for `model_type`), or a
+    SamicError that says how to get one (shared by the CLI and the Ray drivers)."""
+    if checkpoint is not None:
+        if not checkpoint.is_file():
+            raise SamicError(f"{checkpoint}: checkpoint file does not exist")
+        return checkpoint
+    found = find_checkpoint(download_type(model_type))
+    if found is not None:
+        return found
+    info = KNOWN_CHECKPOINTS.get(download_type(model_type))
+    assert info is not None
+    raise SamicError(
+        f"no SAM checkpoint for {info.model_type}: run `samic weights download "
+        f"{info.model_type}`. {manual_download_hint(info)}"
+    )
+
+
 def download_file(
     url: str,
     dest: str | Path,
     sha256: str | None,
-    progress: ProgressFn | None = None,
+    progress: Progress | None = None,
     timeout: float = 60.0,
     chunk: int = 1 << 20,
 ) -> Path:
@@ -142,7 +159,7 @@ def download_file(
 def download_checkpoint(
     model_type: str,
     dest_dir: str | Path | None = None,
-    progress: ProgressFn | None = None,
+    progress: Progress | None = None,
     url: str | None = None,
 ) -> Path:
     """Download the official checkpoint of `model_type` into the checkpoints dir (or `dest_dir`).

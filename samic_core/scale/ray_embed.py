@@ -44,7 +44,7 @@ def run_embed(args: Any, images: list[Path]) -> tuple[EmbedReport, str]:
     """Driver of `samic embed --ray`: returns the report and the cache folder."""
     from tqdm import tqdm
 
-    from samic_core.cli.options import resolve_checkpoint
+    from samic_core.sam.weights import resolve_checkpoint
     from samic_core.scale.ray_runtime import connected, plan_pool, sam_spec
 
     checkpoint = resolve_checkpoint(args.checkpoint, args.model_type)

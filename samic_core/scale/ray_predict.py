@@ -150,9 +150,9 @@ def run_predict(
     on the cluster with a per-image progress bar; returns (report per class, images resumed)."""
     from tqdm import tqdm
 
-    from samic_core.cli.options import resolve_checkpoint
     from samic_core.fileio import sha256_file
     from samic_core.sam.checkpoint_id import checkpoint_sha256
+    from samic_core.sam.weights import resolve_checkpoint
     from samic_core.scale.ledger import run_key
     from samic_core.scale.ray_runtime import connected, plan_pool, sam_spec
 

@@ -104,10 +104,9 @@ def build_engine(spec: dict[str, Any], device: str, cpus: float):  # -> SamEngin
     from samic_core.sam.engine import SamEngine
 
     torch.set_num_threads(max(1, int(cpus)))
-    cache = None
-    if spec["cache_dir"] is not None:
-        cache = EmbeddingCache(spec["cache_dir"], dtype=spec["cache_dtype"],
-                               max_bytes=spec["max_bytes"])  # fmt: skip
+    on_disk = spec["cache_dir"] is not None  # --no-cache: the memory LRU only, as locally
+    cache = EmbeddingCache(spec["cache_dir"], dtype=spec["cache_dtype"],
+                           max_bytes=spec["max_bytes"], disk=on_disk)  # fmt: skip
     precision = spec.get("precision", DEFAULT_PRECISION)
     return SamEngine(spec["checkpoint"], spec["model_type"], device, cache, precision)
 

@@ -6,7 +6,7 @@ Plain data without torch, so that the CLI and the app can build and read them ch
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,12 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class TrainProgress:
-    """Sent after every step and at the end of every epoch (step == steps, val_loss set)."""
+    """Sent after every step and at the end of every epoch (step == steps, val_loss set).
+
+    A richer event than the one progress shape (samic_core.jobs.Progress), which it also
+    offers as `done`, `total` and `name`, so a plain (done, total, name) consumer such as a
+    progress bar reads it like any other job: `train(config, lambda p: bar(*p.as_progress()))`.
+    """
 
     epoch: int
     epochs: int
@@ -72,6 +77,28 @@ class TrainProgress:
     best_loss: float | None
     elapsed_s: float
     eta_s: float | None  # to the epoch limit; early stopping may end sooner
+
+    @property
+    def done(self) -> int:
+        """Optimizer steps done in this run so far (the epochs before this one counted at this
+        epoch's step count)."""
+        return (self.epoch - 1) * self.steps + self.step
+
+    @property
+    def total(self) -> int:
+        """Optimizer steps up to the epoch limit; early stopping may end sooner."""
+        return self.epochs * self.steps
+
+    @property
+    def name(self) -> str:
+        return f"epoch {self.epoch}/{self.epochs}"
+
+    def as_progress(self) -> tuple[int, int, str]:
+        """(done, total, name): the arguments of the one Progress callback."""
+        return self.done, self.total, self.name
+
+
+TrainProgressFn = Callable[[TrainProgress], None]
 
 
 @dataclass

@@ -16,19 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from samic_core.annotation import AnnotationStore
-from samic_core.annotation.models import AnnotatedObject
+from samic_core.annotation.models import is_training_object
 from samic_core.errors import SamicError
 
 log = logging.getLogger(__name__)
 
 # Every class needs a reference and a different target image to make even one episode.
 MIN_IMAGES_PER_CLASS = 2
-
-
-def is_training_object(obj: AnnotatedObject) -> bool:
-    """Manual objects, and predicted objects a person has reviewed, with a positive point."""
-    trusted = obj.source == "manual" or (obj.source == "predicted" and obj.reviewed)
-    return trusted and bool(obj.positive_points)
 
 
 @dataclass(frozen=True)
@@ -204,8 +198,9 @@ def split_by_image(images: list[AnnotatedImage], val_fraction: float, seed: int)
 
 
 @dataclass(frozen=True)
-class Episode:
-    """Indices into the image list of one target and one reference of `class_name`.
+class TrainingEpisode:
+    """One training pair: indices into the image list of one target and one reference of
+    `class_name` (evaluation's K-shot episodes are samic_core.eval.episodes.EvalEpisode).
 
     flips are (horizontal, vertical) for the target and the reference image; variants index
     each image's scale/colour variants (0 = the image itself, `augment.py`).
@@ -228,7 +223,7 @@ def _by_class(indices: list[int], images: list[AnnotatedImage]) -> dict[str, lis
     return out
 
 
-def make_episodes(
+def draw_training_episodes(
     images: list[AnnotatedImage],
     targets: list[int],
     references: list[int],
@@ -236,14 +231,14 @@ def make_episodes(
     flips: bool = False,
     refs_per_target: int = 1,
     variants: int = 1,
-) -> list[Episode]:
+) -> list[TrainingEpisode]:
     """Per (target image, class): `refs_per_target` distinct random other reference images,
     each view with random flips (`flips`) and one of `variants` scale/colour variants.
 
     Classes a target is an empty target of (`empty_of`) get episodes too, with a zero heat map.
     """
     refs = _by_class(references, images)
-    episodes: list[Episode] = []
+    episodes: list[TrainingEpisode] = []
     for t in targets:
         for c in sorted({*images[t].points, *images[t].empty_of}):
             pool = [r for r in refs.get(c, []) if r != t]
@@ -260,7 +255,7 @@ def make_episodes(
                 tv, rv = (0, 0)
                 if variants > 1:
                     tv, rv = (int(v) for v in rng.integers(variants, size=2))
-                episodes.append(Episode(t, pool[int(j)], c, tf, rf, tv, rv))
+                episodes.append(TrainingEpisode(t, pool[int(j)], c, tf, rf, tv, rv))
     return episodes
 
 
@@ -273,7 +268,7 @@ def train_episodes(
     refs_per_target: int = 1,
     min_episodes: int = 1,
     variants: int = 1,
-) -> list[Episode]:
+) -> list[TrainingEpisode]:
     """The shuffled episodes of one epoch; a function of (seed, epoch) so resuming repeats it.
 
     refs_per_target references per target, raised on small folders until the epoch holds at
@@ -284,16 +279,18 @@ def train_episodes(
     rng = np.random.default_rng([seed, epoch])
     per_target = max(1, sum(len({*images[t].points, *images[t].empty_of}) for t in train))
     refs = max(refs_per_target, -(-min_episodes // per_target))
-    episodes = make_episodes(images, train, train, rng, flips, refs, variants)
+    episodes = draw_training_episodes(images, train, train, rng, flips, refs, variants)
     order = rng.permutation(len(episodes))
     return [episodes[i] for i in order]
 
 
 def val_episodes(
     images: list[AnnotatedImage], split: Split, seed: int, refs_per_target: int = 1
-) -> list[Episode]:
+) -> list[TrainingEpisode]:
     """Fixed validation episodes: validation targets with references from any other image."""
     index = {im.name: i for i, im in enumerate(images)}
     val = [index[im.name] for im in split.val]
     rng = np.random.default_rng([seed, 1_000_003])
-    return make_episodes(images, val, list(range(len(images))), rng, False, refs_per_target)
+    return draw_training_episodes(
+        images, val, list(range(len(images))), rng, False, refs_per_target
+    )

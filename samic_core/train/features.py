@@ -10,15 +10,16 @@ is the same with or without the cache.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 
 from samic_core.fileio import read_image_rgb
+from samic_core.jobs import ShouldStop
 from samic_core.model.samic_net import SamicNet
 from samic_core.model.transforms import image_to_tensor, points_heatmap
 from samic_core.train.augment import Variant, make_variants, warp_image, warp_points
-from samic_core.train.episodes import AnnotatedImage, Episode
+from samic_core.train.episodes import AnnotatedImage, TrainingEpisode
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class EpisodeTensors:
         self,
         images: Sequence[AnnotatedImage],
         size: int,
-        should_stop: Callable[[], bool] | None = None,
+        should_stop: ShouldStop | None = None,
         variants: int = 1,
         seed: int = 0,
     ) -> None:
@@ -129,7 +130,7 @@ class FeatureBank:
 
 
 def episode_batch(
-    episodes: Sequence[Episode], tensors: EpisodeTensors, bank: FeatureBank
+    episodes: Sequence[TrainingEpisode], tensors: EpisodeTensors, bank: FeatureBank
 ) -> tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor, torch.Tensor]:
     """(target feats, reference feats, reference heat (B, S, S), target heat (B, S, S))."""
     target_feats = bank.batch([(e.target, e.target_flip, e.target_variant) for e in episodes])

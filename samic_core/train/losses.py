@@ -10,12 +10,12 @@ the output can tell "no object here", and it is the only term on a target withou
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
 
-from samic_core.train.terms import (  # the names, re-exported beside the functions
+from samic_core.loss_terms import (  # the names, re-exported beside the functions
     DEFAULT_TERMS,
     LOSS_TERMS,
     PAPER_TERMS,
@@ -36,6 +36,7 @@ __all__ = [
     "loss_terms",
     "nss_loss",
     "samic_loss",
+    "sum_terms",
 ]
 
 KLD_EPS = 1e-6  # the paper's epsilon in eq. (1)
@@ -116,8 +117,14 @@ def loss_terms(
     return out
 
 
+def sum_terms(parts: Mapping[str, torch.Tensor], terms: Sequence[str]) -> torch.Tensor:
+    """The loss that is optimised: the sum of `terms`' batch means out of `parts` (which may
+    hold more terms, logged only). Training (train/step.py) and `samic_loss` both use it."""
+    return torch.stack([parts[k] for k in terms]).sum()
+
+
 def samic_loss(
     pred: torch.Tensor, gt: torch.Tensor, terms: Sequence[str] = PAPER_TERMS
 ) -> torch.Tensor:
     """The sum of the chosen terms' batch means (a scalar); by default the paper's loss."""
-    return torch.stack(list(loss_terms(pred, gt, terms).values())).sum()
+    return sum_terms(loss_terms(pred, gt, terms), terms)

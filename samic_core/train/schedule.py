@@ -17,12 +17,12 @@ samic_core/config.py (TRAIN_SCHEDULES, EARLY_STOP), where the app reads them wit
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from samic_core.config import EARLY_STOP, TRAIN_SCHEDULES, PatienceUnit
-from samic_core.train.terms import DEFAULT_TERMS, PAPER_TERMS, check_loss_terms
+from samic_core.loss_terms import DEFAULT_TERMS, PAPER_TERMS, check_loss_terms
 
 
 @dataclass(frozen=True)
@@ -74,13 +74,6 @@ def resolve_schedule(
     if loss_terms is not None:
         schedule = replace(schedule, loss_terms=check_loss_terms(loss_terms))
     return schedule
-
-
-def schedule_terms(config: Mapping[str, Any]) -> tuple[str, ...]:
-    """The loss terms of the schedule a recorded training config names: the terms of model
-    files written before the terms were recorded (files from before schedules: `paper`)."""
-    schedule = SCHEDULES.get(str(config.get("schedule", "paper")), SCHEDULES["paper"])
-    return schedule.loss_terms
 
 
 class Stopper:

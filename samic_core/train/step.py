@@ -7,14 +7,20 @@ from collections.abc import Iterator, Sequence
 import torch
 
 from samic_core.model.samic_net import SamicNet
-from samic_core.train.episodes import Episode
+from samic_core.train.episodes import TrainingEpisode
 from samic_core.train.features import EpisodeTensors, FeatureBank, episode_batch
-from samic_core.train.losses import PAPER_TERMS, SHAPE_TERMS, check_loss_terms, loss_terms
+from samic_core.train.losses import (
+    PAPER_TERMS,
+    SHAPE_TERMS,
+    check_loss_terms,
+    loss_terms,
+    sum_terms,
+)
 
 
 def batch_loss(
     net: SamicNet,
-    episodes: Sequence[Episode],
+    episodes: Sequence[TrainingEpisode],
     tensors: EpisodeTensors,
     bank: FeatureBank,
     terms: Sequence[str] = PAPER_TERMS,
@@ -28,7 +34,7 @@ def batch_loss(
     pred = net.to_heatmap(net.forward_features(target_feats, ref_feats, ref_heat))
     terms = check_loss_terms(terms)
     parts = loss_terms(pred, target_heat, logged_terms(terms))
-    loss = torch.stack([parts[k] for k in terms]).sum()
+    loss = sum_terms(parts, terms)
     values = torch.stack(list(parts.values())).detach().tolist()  # one host sync, not one a term
     return loss, dict(zip(parts, values, strict=True))
 
@@ -38,6 +44,6 @@ def logged_terms(terms: Sequence[str]) -> tuple[str, ...]:
     return check_loss_terms((*SHAPE_TERMS, *terms))
 
 
-def batches(items: Sequence[Episode], size: int) -> Iterator[Sequence[Episode]]:
+def batches(items: Sequence[TrainingEpisode], size: int) -> Iterator[Sequence[TrainingEpisode]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +23,18 @@ import torch
 
 from samic_core.device import resolve_device
 from samic_core.errors import SamicError
+from samic_core.jobs import ShouldStop
 from samic_core.model.build import build_samic
 from samic_core.model.learner import SQUEEZE_DEPTHS
 from samic_core.model.samic_net import check_image_size
-from samic_core.train.augment import VARIANTS
-from samic_core.train.checkpoint import (
+from samic_core.modelfile.file import (
     ModelMeta,
     last_path_for,
-    read_model_meta,
-    read_train_state,
+    read_model_file,
     save_model_file,
 )
-from samic_core.train.config import TrainConfig, TrainProgress, TrainResult
+from samic_core.train.augment import VARIANTS
+from samic_core.train.config import TrainConfig, TrainProgress, TrainProgressFn, TrainResult
 from samic_core.train.episodes import (
     MIN_IMAGES_PER_CLASS,
     check_enough,
@@ -113,8 +113,8 @@ def _check_outputs(config: TrainConfig, best: Path, last: Path) -> None:
 
 def _resume_state(config: TrainConfig) -> tuple[ModelMeta, dict[str, Any], dict[str, Any]]:
     path = Path(config.resume)  # type: ignore[arg-type]
-    meta = read_model_meta(path)
-    state = read_train_state(path)
+    content = read_model_file(path)  # validated, read once
+    meta, state = content.meta, content.train_state
     if state is None:
         raise SamicError(
             f"{path}: has no training state (a best-model file); resume from "
@@ -139,8 +139,7 @@ def _resume_state(config: TrainConfig) -> tuple[ModelMeta, dict[str, Any], dict[
                 f"{path}: was trained with {key} = {getattr(meta, key)!r}; cannot resume "
                 f"with {want!r}"
             )
-    weights = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
-    return meta, state, weights
+    return meta, state, content.state_dict
 
 
 class _Trainer:
@@ -227,8 +226,8 @@ class _Trainer:
 
     def run(
         self,
-        progress: Callable[[TrainProgress], None] | None,
-        should_stop: Callable[[], bool] | None,
+        progress: TrainProgressFn | None,
+        should_stop: ShouldStop | None,
     ) -> TrainResult:
         cfg = self.config
         stop = should_stop or (lambda: False)
@@ -340,8 +339,8 @@ class _Trainer:
 
 def train(
     config: TrainConfig,
-    progress: Callable[[TrainProgress], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    progress: TrainProgressFn | None = None,
+    should_stop: ShouldStop | None = None,
 ) -> TrainResult:
     """Train a SAMIC model on an annotated folder; see TrainConfig and docs/model.md.
 

@@ -159,3 +159,21 @@ def test_disk_size_limit_evicts_least_recently_used(tmp_path: Path, monkeypatch)
     assert left == ["00", "03"]
     monkeypatch.setenv("SAMIC_CACHE_MAX_GB", "0.5")
     assert EmbeddingCache(tmp_path).max_bytes == 1 << 29
+
+
+def test_no_cache_keeps_embeddings_in_memory_only(tiny_sam_checkpoint, image_folder, tmp_path):
+    """--no-cache: nothing on disk, and the eval harness's embedder (which has no LRU of its own
+    any more) still encodes an image used twice in a row once."""
+    from samic_core.eval.harness import EmbeddingProvider
+
+    cache = EmbeddingCache(tmp_path / "cache", disk=False)
+    engine = SamEngine(tiny_sam_checkpoint, "auto", "cpu", cache=cache)
+    encodes = []
+    encode = engine.encode
+    engine.encode = lambda *a, **k: encodes.append(1) or encode(*a, **k)  # type: ignore[method-assign]
+    embedder = EmbeddingProvider(engine)
+    first = embedder(image_folder / "a.png")
+    assert embedder(image_folder / "a.png") is first and len(encodes) == 1
+    assert engine.is_cached(image_folder / "a.png") and embedder.seconds > 0
+    assert not (tmp_path / "cache").exists()
+    assert cache.evict() == [] and cache.put(first) is None

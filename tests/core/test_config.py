@@ -8,10 +8,11 @@ import subprocess
 import sys
 
 from samic_core import config
-from samic_core.cli.options import add_sam_options, resolve_checkpoint
+from samic_core.cli.options import add_sam_options
 from samic_core.device import DEVICE_CHOICES
 from samic_core.sam.cache import EmbeddingCache
 from samic_core.sam.loading import MODEL_TYPES
+from samic_core.sam.weights import resolve_checkpoint
 
 
 def test_config_imports_without_torch() -> None:

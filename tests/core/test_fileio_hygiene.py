@@ -51,7 +51,7 @@ def test_model_file_is_never_half_written_on_a_full_disk(tmp_path: Path, monkeyp
 
     import torch
 
-    from samic_core.train import checkpoint
+    from samic_core.modelfile import file as model_file
 
     model = tmp_path / "model.pt"
     atomic_write_bytes(model, b"the previous model")
@@ -62,7 +62,7 @@ def test_model_file_is_never_half_written_on_a_full_disk(tmp_path: Path, monkeyp
 
     monkeypatch.setattr(torch, "save", full_disk)
     with pytest.raises(OSError, match="No space left"):
-        checkpoint.save_model_file(model, _tiny_net(), _meta())
+        model_file.save_model_file(model, _tiny_net(), _meta())
     assert model.read_bytes() == b"the previous model"
     assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]
 

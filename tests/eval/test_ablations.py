@@ -7,13 +7,13 @@ import torch
 
 from samic_core.cli.main import main
 from samic_core.errors import SamicError
+from samic_core.loss_terms import DEFAULT_TERMS, LOSS_TERMS, parse_loss_terms
 from samic_core.model.build import build_learner, build_samic
+from samic_core.modelfile.file import ModelMeta, load_model_file, read_model_meta
 from samic_core.testing.samic_task import write_synthetic_folder
-from samic_core.train.checkpoint import ModelMeta, load_model_file, read_model_meta
 from samic_core.train.episodes import scan_folder, split_by_image, train_episodes
 from samic_core.train.features import EpisodeTensors, FeatureBank
 from samic_core.train.schedule import resolve_schedule
-from samic_core.train.terms import DEFAULT_TERMS, LOSS_TERMS, parse_loss_terms
 from samic_core.train.trainer import TrainConfig, batch_loss, train
 
 

@@ -9,7 +9,7 @@ from bench_layouts import make_coco, make_folder, make_voc
 from samic_core.errors import SamicError
 from samic_core.eval.benchmarks import coco_fold_indices, pascal_fold_classes
 from samic_core.eval.datasets import read_dataset
-from samic_core.eval.episodes import make_episodes
+from samic_core.eval.episodes import make_eval_episodes
 from samic_core.eval.metrics import intersection_union
 
 
@@ -32,14 +32,14 @@ def test_pascal5i_reads_val_images_of_the_fold_with_ignored_borders(tmp_path):
     t = ds.load(ds.samples["aeroplane"][0])
     assert t.mask.sum() == 16 * 24 and t.n_components == 1
     assert t.ignore is not None and t.ignore.sum() == 18 * 26 - 16 * 24
-    episodes = make_episodes(ds, 1, 0, ds.policy, count=10)
+    episodes = make_eval_episodes(ds, 1, 0, ds.policy, count=10)
     assert len(episodes) == 10
     assert [e.query for e in episodes[:8]] == ds.query_order  # HSNet: query i = pair i mod n
     assert episodes[8].query == ds.query_order[0]
     for e in episodes:
         assert e.supports[0].class_name == e.class_name
         assert e.supports[0].image_path != e.query.image_path
-    assert make_episodes(ds, 1, 0, "cycle", count=10) == episodes  # fixed seed
+    assert make_eval_episodes(ds, 1, 0, "cycle", count=10) == episodes  # fixed seed
 
 
 def test_pascal5i_with_hsnet_fold_file_and_errors(tmp_path):
@@ -84,7 +84,7 @@ def test_coco20i_folds_classes_and_masks(tmp_path):
     assert abs(int(t.mask.sum()) - 24 * 16) <= 45 and t.n_components == 1
     assert xs.min() >= 3 and xs.max() <= 28 and ys.min() >= 3 and ys.max() <= 20
     assert read_dataset(root, "coco20i", fold=1).classes == ["cat1", "cat5"]
-    episodes = make_episodes(ds, 1, 0, ds.policy, count=12)
+    episodes = make_eval_episodes(ds, 1, 0, ds.policy, count=12)
     assert len(episodes) == 12 and {e.class_name for e in episodes} == {"cat0", "cat4"}
     assert all(e.supports[0].image_path != e.query.image_path for e in episodes)
     with pytest.raises(SamicError, match="instances_val2014.json"):

@@ -73,11 +73,11 @@ def test_stop_request_ends_the_run_early(synth_fss):
         ds,
         [CenterMethod()],
         EvalConfig(),
-        progress=lambda done, total: calls.append((done, total)),
+        progress=lambda done, total, name: calls.append((done, total, name)),
         should_stop=lambda: len(calls) >= 3,
     )
     assert result.interrupted and len(result.episodes) == 3
-    assert calls[-1] == (3, 20)
+    assert calls[-1][:2] == (3, 20) and calls[-1][2] in ds.classes  # the one Progress shape
 
 
 def test_empty_reference_masks_skip_the_episode(synth_fss, tmp_path):

@@ -139,3 +139,26 @@ def test_leaving_an_image_drops_its_encode_for_the_next_one(qtbot, settings, ima
         service.shutdown()
     assert ready == ["b.png"]  # a.png's encode was stopped, not finished first
     assert not service.is_embedded(image_folder / "a.png")
+
+
+def test_background_embedding_encodes_a_corrupt_cache_entry_again(qtbot, settings, image_folder):
+    """The background queue runs the core's unit of folder embedding (samic_core.embed.embed_one):
+    an entry that exists but does not read back valid is encoded again, not counted as done."""
+    service = SamService()
+    with qtbot.waitSignal(service.engine_ready, timeout=WAIT_MS):
+        service.load_engine(
+            EngineConfig(settings.checkpoint, device="cpu", cache_dir=settings.cache_dir)
+        )
+    engine = service.engine
+    paths = [image_folder / n for n in ("a.png", "b.png")]
+    try:
+        with qtbot.waitSignal(service.folder_finished, timeout=WAIT_MS):
+            service.embed_folder(paths)
+        entry = engine.cache.path_for(engine.image_sha256(paths[1]), engine.model_id)
+        entry.write_bytes(entry.read_bytes()[:5000])  # truncated: a corrupt entry
+        engine.cache.clear_memory()
+        with qtbot.waitSignal(service.folder_finished, timeout=WAIT_MS):
+            service.embed_folder(paths)
+        assert engine.cached_embedding(paths[1]) is not None  # rewritten in the background
+    finally:
+        service.shutdown()

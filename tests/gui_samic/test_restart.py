@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from samic_core.train.checkpoint import last_path_for
+from samic_core.modelfile.file import last_path_for
 
 HARNESS = Path(__file__).with_name("app_harness.py")
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +49,7 @@ def add_model(folder: Path, model: Path) -> Path:
 def test_model_metadata_is_read_without_importing_torch(tiny_samic_model: Path) -> None:
     """The models panel lists models on the GUI thread: that must never import torch."""
     code = (
-        "import sys; from samic_core.train.meta import read_model_meta; "
+        "import sys; from samic_core.modelfile.meta import read_model_meta; "
         f"m = read_model_meta({str(tiny_samic_model)!r}); "
         "print(m.classes, m.epochs_run, 'torch' in sys.modules, 'torchvision' in sys.modules)"
     )
@@ -63,7 +63,7 @@ def test_model_metadata_is_read_without_importing_torch(tiny_samic_model: Path) 
 
 def test_old_and_damaged_model_files_are_reported_not_fatal(tmp_path: Path) -> None:
     from samic_core.errors import CheckpointError
-    from samic_core.train.meta import read_model_meta
+    from samic_core.modelfile.meta import read_model_meta
 
     bad = tmp_path / "bad.samic"
     bad.write_bytes(b"not a zip")

@@ -121,7 +121,7 @@ def test_a_duration_never_wraps_between_number_and_unit():
 def test_model_info_is_a_view_of_the_files_own_metadata(tiny_samic_model: Path) -> None:
     """ModelInfo holds the core's ModelMeta as read (no field copied one by one)."""
     from sambox.model.samic_info import ModelInfo
-    from samic_core.train.meta import read_model_meta
+    from samic_core.modelfile.meta import read_model_meta
 
     info = ModelInfo.read(tiny_samic_model)
     assert info.meta == read_model_meta(tiny_samic_model)

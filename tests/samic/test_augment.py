@@ -53,7 +53,7 @@ def test_zoom_out_pads_with_grey_and_points_outside_are_dropped() -> None:
 
 
 def test_training_with_jitter_uses_the_variants(synthetic_folder, tiny_train_config, tmp_path):
-    from samic_core.train.checkpoint import read_model_meta
+    from samic_core.modelfile.meta import read_model_meta
     from samic_core.train.trainer import train
 
     out = tmp_path / "m.pt"

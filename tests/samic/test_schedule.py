@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from samic_core.train.episodes import AnnotatedImage, Split, make_episodes, train_episodes
+from samic_core.train.episodes import AnnotatedImage, Split, draw_training_episodes, train_episodes
 from samic_core.train.losses import loss_terms, samic_loss
 from samic_core.train.schedule import SCHEDULES, Stopper, resolve_schedule
 
@@ -68,7 +68,7 @@ def test_epochs_draw_several_references_per_target_and_empty_targets() -> None:
         assert len(pairs) == len(set(pairs))  # distinct references per target
     assert any(images[e.target].name == "e.png" for e in auto)
     rng = np.random.default_rng(0)
-    assert len(make_episodes(images, [0], [0], rng)) == 0  # no other reference: no episode
+    assert len(draw_training_episodes(images, [0], [0], rng)) == 0  # no other reference: no episode
 
 
 def test_bce_term_is_the_only_loss_on_an_empty_target() -> None:

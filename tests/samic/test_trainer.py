@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from samic_core.errors import SamicError
+from samic_core.errors import CheckpointError, SamicError
 from samic_core.model.build import build_samic
-from samic_core.train.checkpoint import (
+from samic_core.modelfile.file import (
     last_path_for,
     load_model_file,
     read_model_meta,
@@ -43,6 +43,12 @@ def test_progress_reaches_every_step_and_epoch(synthetic_folder, tiny_train_conf
     assert steps == 2
     assert {(e.epoch, e.step) for e in events} == {(ep, s) for ep in (1, 2) for s in (1, 2)}
     assert events[-1].val_loss == result.history[-1]["val_loss"] is not None
+    # the one (done, total, name) progress shape: steps of the whole run, up to the epoch limit
+    assert {e.as_progress() for e in events} == {
+        (1, 4, "epoch 1/2"), (2, 4, "epoch 1/2"), (3, 4, "epoch 2/2"), (4, 4, "epoch 2/2")
+    }  # fmt: skip
+    assert [e.done for e in events] == sorted(e.done for e in events)
+    assert events[-1].as_progress() == (4, 4, "epoch 2/2")
     assert all(e.epochs == 2 and e.elapsed_s >= 0 for e in events)
     assert events[-1].best_loss == result.best_val_loss
     assert result.epochs_run == 2 and not result.cancelled
@@ -72,6 +78,20 @@ def test_fixed_seed_repeats_and_resume_continues_exactly(
                                 resume=first.last_path))  # fmt: skip
     with pytest.raises(SamicError, match="no training state"):
         train(tiny_train_config(synthetic_folder, tmp_path / "e.pt", resume=first.best_path))
+
+
+def test_a_model_file_without_weights_is_a_clear_error_when_loaded_or_resumed(
+    trained_model: Path, synthetic_folder, tiny_train_config, tmp_path
+) -> None:
+    """Training reads its --resume file through the one validated reader (no raw torch.load)."""
+    data = torch.load(last_path_for(trained_model), weights_only=True)
+    del data["state_dict"]
+    broken = tmp_path / "broken.last.pt"
+    torch.save(data, broken)
+    with pytest.raises(CheckpointError, match="broken.last.pt.*no weights"):
+        load_model_file(broken, "cpu")
+    with pytest.raises(CheckpointError, match="no weights"):
+        train(tiny_train_config(synthetic_folder, tmp_path / "f.pt", epochs=3, resume=broken))
 
 
 def test_cancel_keeps_the_best_so_far(synthetic_folder, tiny_train_config, tmp_path) -> None:

@@ -3,7 +3,7 @@ the app while training was still 'preparing' left a 1-epoch model as the newest 
 
 from __future__ import annotations
 
-from samic_core.train.checkpoint import last_path_for
+from samic_core.modelfile.file import last_path_for
 from samic_core.train.trainer import TrainProgress, train
 
 

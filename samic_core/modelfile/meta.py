@@ -21,11 +21,13 @@ from typing import Any
 
 from samic_core import __version__
 from samic_core.errors import CheckpointError
-from samic_core.train.schedule import schedule_terms
-from samic_core.train.terms import DEFAULT_TERMS
+from samic_core.loss_terms import DEFAULT_TERMS, PAPER_TERMS
 
 FORMAT = "samic-model"
 FORMAT_VERSION = 1
+# The loss terms of files written before the terms were recorded: the `auto` schedule trained
+# with all four, the `paper` schedule (and every file from before schedules) with the paper's.
+_UNRECORDED_TERMS = {"auto": DEFAULT_TERMS, "paper": PAPER_TERMS}
 _SAFE_GLOBALS = {("collections", "OrderedDict"), ("builtins", "set"), ("builtins", "frozenset")}
 
 
@@ -63,7 +65,9 @@ class ModelMeta:
         """Files written before the ablation fields read as depth 3 and their schedule's terms."""
         try:
             config = d.get("config") or {}
-            terms = d.get("loss_terms") or schedule_terms(config)
+            terms = d.get("loss_terms") or _UNRECORDED_TERMS.get(
+                str(config.get("schedule", "paper")), PAPER_TERMS
+            )
             return cls(**{**d, "classes": tuple(d["classes"]), "loss_terms": tuple(terms)})
         except (KeyError, TypeError, AttributeError) as e:
             raise CheckpointError(path, f"model metadata is incomplete or unknown ({e})") from e

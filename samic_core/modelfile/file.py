@@ -1,14 +1,16 @@
-"""SAMIC model files: one torch file with the learner's weights and everything needed to rebuild.
+"""Writing a SAMIC model file and reading it back validated (the one reader of its weights).
 
 Layout (a dict saved with torch.save): format, format_version, meta (ModelMeta as plain data),
 state_dict (the learner only; the frozen backbone is rebuilt from meta's identity and checked by
 sha256), and train_state (optimizer, epoch, history) in the "last" file only, for --resume.
 Training writes MODEL (the best epoch) and MODEL's ".last" sibling, e.g. model.pt and
-model.last.pt (see last_path_for). The metadata alone is read without torch (train/meta.py).
+model.last.pt (see last_path_for). The metadata alone is read without torch
+(modelfile/meta.py). Training and inference both read through `read_model_file`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,7 @@ from samic_core.errors import CheckpointError
 from samic_core.fileio import atomic_path
 from samic_core.model.build import build_samic
 from samic_core.model.samic_net import SamicNet
-from samic_core.train.meta import (
+from samic_core.modelfile.meta import (
     FORMAT,
     FORMAT_VERSION,
     ModelMeta,
@@ -30,13 +32,24 @@ from samic_core.train.meta import (
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
+    "ModelFile",
     "ModelMeta",
     "last_path_for",
     "load_model_file",
+    "read_model_file",
     "read_model_meta",
     "read_train_state",
     "save_model_file",
 ]
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """A model file's validated content: metadata, the learner's weights, the training state."""
+
+    meta: ModelMeta
+    state_dict: dict[str, Any]  # the learner's tensors (on the CPU)
+    train_state: dict[str, Any] | None  # optimizer, epoch, history: in a ".last" file only
 
 
 def last_path_for(best_path: str | Path) -> Path:
@@ -63,7 +76,8 @@ def save_model_file(
         torch.save(payload, tmp)
 
 
-def _read(path: str | Path) -> dict[str, Any]:
+def read_model_file(path: str | Path) -> ModelFile:
+    """Read and validate a model file (format, version, metadata); CheckpointError otherwise."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(path, "model file does not exist")
@@ -71,12 +85,17 @@ def _read(path: str | Path) -> dict[str, Any]:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises many exception types for foreign or corrupt files
         raise CheckpointError(path, f"not a readable SAMIC model file ({e})") from e
-    return check_format(data, path)
+    data = check_format(data, path)
+    state_dict = data.get("state_dict")
+    if not isinstance(state_dict, dict):
+        raise CheckpointError(path, "model file holds no weights")
+    meta = ModelMeta.from_dict(data.get("meta") or {}, path)
+    return ModelFile(meta, state_dict, data.get("train_state"))
 
 
 def read_train_state(path: str | Path) -> dict[str, Any] | None:
     """The training state saved in a "last" file (None in a best file)."""
-    return _read(path).get("train_state")
+    return read_model_file(path).train_state
 
 
 def load_model_file(
@@ -90,8 +109,8 @@ def load_model_file(
     file that has since moved (default: the saved source).
     """
     path = Path(path)
-    data = _read(path)
-    meta = ModelMeta.from_dict(data["meta"], path)
+    content = read_model_file(path)
+    meta = content.meta
     dev = device if isinstance(device, torch.device) else resolve_device(device)
     net, _ = build_samic(
         meta.backbone,
@@ -103,7 +122,7 @@ def load_model_file(
         squeeze_depth=meta.squeeze_depth,
     )
     try:
-        net.learner.load_state_dict(data["state_dict"])
+        net.learner.load_state_dict(content.state_dict)
     except (RuntimeError, KeyError) as e:
         raise CheckpointError(path, f"weights do not fit the {meta.backbone} learner ({e})") from e
     return net.to(dev).eval(), meta

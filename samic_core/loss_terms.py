@@ -1,9 +1,9 @@
 """The loss terms' names, without torch: one vocabulary for the schedules, the CLI and model files.
 
 `kld`, `cc` and `nss` are the paper's loss (section 3.5; table 6 ablates them); `bce` is the term
-the `auto` schedule adds (samic_core/train/losses.py says why). The model file records the terms a
-model was trained with, and its metadata is read without torch (train/meta.py), so the names live
-here rather than beside the loss functions.
+the `auto` schedule adds (samic_core/train/losses.py says why). The model file records the terms
+a model was trained with, and its metadata is read without torch (samic_core/modelfile/meta.py)
+and below training, so the names live here rather than beside the loss functions.
 """
 
 from __future__ import annotations
