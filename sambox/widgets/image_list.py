@@ -113,9 +113,9 @@ class ImageList(QWidget):
         for name, item in self._items.items():
             status = item.data(1, Qt.ItemDataRole.UserRole)
             counts[status] = counts.get(status, 0) + 1
-            item.setHidden(
-                bool(text and text not in name.lower()) or (wanted not in (None, status))
-            )
+            hide = bool(text and text not in name.lower()) or (wanted not in (None, status))
+            if item.isHidden() != hide:  # even an unchanged setHidden defers the tree's
+                item.setHidden(hide)  # layout, and then later rows' new text is never painted
         total = len(self._items)
         self.summary.setText(
             f"{counts[ImageStatus.DONE]} of {total} done · "
