@@ -226,7 +226,9 @@ class AutoAnnotateOutcome:
     objects: int = 0  # objects written in total
 
     def summary(self) -> str:
-        parts = [f"{len(self.written)} images annotated ({self.objects} objects)"]
+        parts = [
+            f"{_count(len(self.written), 'image')} annotated ({_count(self.objects, 'object')})"
+        ]
         if self.empty:
             parts.append(f"{len(self.empty)} with nothing found")
         if self.skipped:
@@ -234,6 +236,11 @@ class AutoAnnotateOutcome:
         if self.failed:
             parts.append(f"{len(self.failed)} failed")
         return ", ".join(parts) + (" — cancelled" if self.cancelled else "")
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 image', '2 images': the batch summary is read as a sentence."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ def test_writes_predictions_for_unannotated_images_only(
     for name, data in manual.items():
         assert store.json_path(name).read_bytes() == data  # manual files untouched
     assert dialog.progress.value() == 2
-    assert "images annotated" in dialog.status.text()
+    assert " annotated (" in dialog.status.text()
 
 
 def test_cancel_stops_the_batch(qtbot, samic_service, annotated_folder: Path, tiny_samic_model):

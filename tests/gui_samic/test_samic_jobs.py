@@ -189,7 +189,7 @@ def test_auto_annotate_dialog_shows_the_controllers_batch(qtbot, tmp_path: Path)
     samic.annotate_progress.emit(1, 3, "x.png")
     assert dialog.progress.value() == 1 and "x.png done" in dialog.status.text()
     samic.annotate_finished.emit(AutoAnnotateOutcome(written=("x.png",), objects=2))
-    assert "1 images annotated (2 objects)" in dialog.status.text()
+    assert "1 image annotated (2 objects)" in dialog.status.text()
 
 
 def test_closed_batch_reports_in_the_status_bar_and_ctrl_b_shows_it_again(
@@ -214,6 +214,6 @@ def test_closed_batch_reports_in_the_status_bar_and_ctrl_b_shows_it_again(
     monkeypatch.setattr(w.samic.review, "refresh", lambda names=None: refreshed.append(names))
     samic.annotate_finished.emit(AutoAnnotateOutcome(written=("new_000.png",), objects=1))
     assert refreshed == [["new_000.png", "new_001.png"]]
-    assert "Auto-annotate: 1 images annotated" in w.status_text.text()
+    assert "Auto-annotate: 1 image annotated" in w.status_text.text()
     assert not w.samic.annotating.running
     w.close()

@@ -17,6 +17,7 @@ from sambox.model.review import (
     review_order,
 )
 from sambox.model.samic_info import (
+    AutoAnnotateOutcome,
     Suggestion,
     check_model_name,
     default_model_name,
@@ -127,3 +128,11 @@ def test_model_info_is_a_view_of_the_files_own_metadata(tiny_samic_model: Path) 
     assert info.meta == read_model_meta(tiny_samic_model)
     assert (info.name, info.classes) == ("tiny", ("disc",))
     assert info.created_local[:2] == "20" and len(info.created_local) == 16
+
+
+def test_a_batch_summary_counts_in_words() -> None:
+    """Under Xvfb a one-image batch said '1 images annotated (6 objects)'."""
+    one = AutoAnnotateOutcome(written=("a.png",), objects=1)
+    assert one.summary() == "1 image annotated (1 object)"
+    two = AutoAnnotateOutcome(written=("a.png", "b.png"), objects=6, cancelled=True)
+    assert two.summary() == "2 images annotated (6 objects) — cancelled"
