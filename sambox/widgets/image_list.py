@@ -45,6 +45,7 @@ class ImageList(QWidget):
         self.tree.setUniformRowHeights(True)
         self.tree.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         header = self.tree.header()
+        header.setStretchLastSection(False)  # it kept 'Emb.' 100 px wide: a sideways scrollbar
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
