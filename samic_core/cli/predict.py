@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from samic_core.annotation import AnnotationStore
+from samic_core.cli import STARTED
 from samic_core.cli.options import (
     add_peak_options,
     add_sam_options,
@@ -18,9 +20,14 @@ from samic_core.cli.options import (
 )
 from samic_core.errors import SamicError
 from samic_core.fileio import list_images
-from samic_core.predict.autoannotate import AutoAnnotateReport, auto_annotate
+from samic_core.predict.pipeline import LOADERS, auto_annotate_classes
 from samic_core.predict.predictor import SamicPredictor
-from samic_core.predict.references import DEFAULT_SHOTS, choose_references, use_references
+from samic_core.predict.references import (
+    DEFAULT_SHOTS,
+    choose_references,
+    encode_class_references,
+)
+from samic_core.predict.saving import AutoAnnotateReport
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,6 +57,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_peak_options(p)
     p.add_argument("--one-prompt", action="store_true", help="send all peaks to SAM as one object")
     add_sam_options(p)
+    g = p.add_argument_group("pipeline (docs/model.md, 'Pipeline')")
+    g.add_argument(
+        "--batch-size", type=int, default=None, metavar="N",
+        help="images per SAMIC and SAM-encoder pass (default: 8 on CUDA, 1 on CPU)",
+    )  # fmt: skip
+    g.add_argument(
+        "--loaders", type=int, default=LOADERS, metavar="N",
+        help=f"threads that read and resize the next images (default {LOADERS})",
+    )  # fmt: skip
     add_scale_options(p)
     p.set_defaults(func=run)
 
@@ -58,6 +74,9 @@ def run(args: argparse.Namespace) -> int:
     check_scale_options(args)
     if args.shots < 1:
         raise SamicError("--shots must be at least 1")
+    for option, value in (("--batch-size", args.batch_size), ("--loaders", args.loaders)):
+        if value is not None and value < 1:
+            raise SamicError(f"{option} must be at least 1, got {value}")
     for option, folder in (("--images", args.images), ("--refs", args.refs)):
         if not folder.is_dir():
             raise SamicError(f"{folder}: not a folder (the {option} option needs an image folder)")
@@ -83,17 +102,31 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(f"({resumed} of the images were finished by an earlier run)\n")
         return 1 if any(r.failed for r in reports.values()) else 0
     engine = engine_from_args(args)
-    failed = 0
-    for c, refs in references.items():
-        use_references(predictor, ref_store, c, refs)
-        with progress_bar(f"predicting {c}") as progress:
-            report = auto_annotate(
-                predictor, engine, images, store, c, progress,
-                one_prompt=args.one_prompt, rule=rule,
-            )  # fmt: skip
-        _print_summary(c, len(refs), report, store.dir)
-        failed += len(report.failed)
-    return 1 if failed else 0
+    sets = {
+        c: encode_class_references(predictor, ref_store, c, refs) for c, refs in references.items()
+    }
+    label = classes[0] if len(classes) == 1 else f"{len(classes)} classes"
+    run_started = time.perf_counter()
+    with progress_bar(f"predicting {label}") as progress:
+        reports = auto_annotate_classes(
+            predictor, engine, images, store, sets, progress, one_prompt=args.one_prompt,
+            rule=rule, batch_size=args.batch_size, loaders=args.loaders,
+        )  # fmt: skip
+    for c, report in reports.items():
+        _print_summary(c, len(references[c]), report, store.dir)
+    _print_timing(next(iter(reports.values()), None), len(images), run_started)
+    return 1 if any(r.failed for r in reports.values()) else 0
+
+
+def _print_timing(report: AutoAnnotateReport | None, images: int, run_started: float) -> None:
+    """Images per second, and when the first annotation was written after the command began."""
+    if report is None or report.seconds <= 0:
+        return
+    line = f"{images} images in {report.seconds:.1f} s ({images / report.seconds:.2f} images/s)"
+    if report.first_write_s is not None:
+        first = run_started - STARTED + report.first_write_s
+        line += f"; first annotation written {first:.1f} s after the command started"
+    sys.stdout.write(line + "\n")
 
 
 def _print_summary(label: str, refs: int, report: AutoAnnotateReport, out: Path) -> None:

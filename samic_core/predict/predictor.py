@@ -8,6 +8,7 @@ private and reset by `reset_references`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,24 @@ def _max_normalise(x: torch.Tensor) -> torch.Tensor:
     """(..., H, W) -> divided by each map's max (zeros stay zeros)."""
     peak = x.flatten(-2).amax(-1)[..., None, None]
     return x / peak.clamp(min=torch.finfo(x.dtype).tiny)
+
+
+@dataclass(frozen=True)
+class ReferenceSet:
+    """One class's K references as the network reads them (made by `encode_references`).
+
+    feats: the backbone's features per bottleneck, each (K, C, h, w); heat: their prompt heat
+    maps (K, S, S); object_radius: the objects' typical radius as a fraction of the image side
+    (sets the `nms` rule's suppression radius), or None.
+    """
+
+    feats: list[torch.Tensor]
+    heat: torch.Tensor
+    object_radius: float | None = None
+
+    @property
+    def k(self) -> int:
+        return int(self.heat.shape[0])
 
 
 class SamicPredictor:
@@ -77,20 +96,42 @@ class SamicPredictor:
 
     @property
     def num_references(self) -> int:
-        return 0 if self._ref_heat is None else int(self._ref_heat.shape[0])
+        return 0 if self._refs is None else self._refs.k
+
+    @property
+    def object_radius(self) -> float | None:
+        return None if self._refs is None else self._refs.object_radius
+
+    @property
+    def references(self) -> ReferenceSet:
+        """The references set last (for `class_heatmaps_torch` with several classes)."""
+        if self._refs is None:
+            raise RuntimeError("references must be set with .set_references(...) first")
+        return self._refs
 
     def reset_references(self) -> None:
-        self._ref_feats: list[torch.Tensor] | None = None
-        self._ref_heat: torch.Tensor | None = None
-        self.object_radius: float | None = None
+        self._refs: ReferenceSet | None = None
 
-    @torch.no_grad()
     def set_references(
         self,
         images: Sequence[np.ndarray],
         points: Sequence[np.ndarray],
         object_radius: float | None = None,
     ) -> None:
+        """Use these K references (see `encode_references`) for `heatmap` and `peaks`."""
+        self._refs = self.encode_references(images, points, object_radius)
+
+    def use(self, refs: ReferenceSet) -> None:
+        """Use references encoded earlier (one class of several, e.g.)."""
+        self._refs = refs
+
+    @torch.no_grad()
+    def encode_references(
+        self,
+        images: Sequence[np.ndarray],
+        points: Sequence[np.ndarray],
+        object_radius: float | None = None,
+    ) -> ReferenceSet:
         """K RGB uint8 (H, W, 3) images and their (N, 2) xy positive points in original pixels.
 
         object_radius: the reference objects' typical radius as a fraction of the image side,
@@ -111,22 +152,41 @@ class SamicPredictor:
             with autocast(self.device, self.precision):
                 feats.append(self.net.extract(x))  # one image at a time, as in training
             heats.append(points_heatmap(pts, image.shape[:2], s))
-        self._ref_feats = [torch.cat(layer, 0) for layer in zip(*feats, strict=True)]
-        self._ref_heat = torch.stack(heats).to(self.device)  # (K, S, S)
-        self.object_radius = object_radius
+        return ReferenceSet(
+            [torch.cat(layer, 0) for layer in zip(*feats, strict=True)],
+            torch.stack(heats).to(self.device),  # (K, S, S)
+            object_radius,
+        )
 
     @torch.no_grad()
+    def class_heatmaps_torch(
+        self, targets: torch.Tensor, sets: Sequence[ReferenceSet]
+    ) -> list[torch.Tensor]:
+        """Targets (B, 3, S, S) in [0, 1] -> per set, the network's output maps (B, K_set, S, S).
+
+        One backbone pass for all targets and one learner pass for every (target, reference)
+        pair of every class: how auto-annotation runs SAMIC once per image for all classes.
+        """
+        if not sets:
+            return []
+        b, ks = int(targets.shape[0]), [r.k for r in sets]
+        pairs = sum(ks)
+        ref_feats = [torch.cat([r.feats[i] for r in sets]) for i in range(len(sets[0].feats))]
+        ref_heat = torch.cat([r.heat for r in sets])  # (sum K, S, S)
+        with autocast(self.device, self.precision):
+            target_feats = [f.repeat_interleave(pairs, 0) for f in self.net.extract(targets)]
+            if b > 1:  # (B * sum K, ...): every target against every reference
+                ref_feats = [f.repeat(b, *([1] * (f.ndim - 1))) for f in ref_feats]
+                ref_heat = ref_heat.repeat(b, 1, 1)
+            logits = self.net.forward_features(target_feats, ref_feats, ref_heat)
+        maps = self.net.to_heatmap(logits.float())
+        s = self.image_size
+        return list(maps.reshape(b, pairs, s, s).split(ks, dim=1))
+
     def raw_heatmaps_torch(self, target: torch.Tensor) -> torch.Tensor:
         """Target (1, 3, S, S) in [0, 1] -> the network's per-reference output maps (K, S, S)."""
-        if self._ref_feats is None or self._ref_heat is None:
-            raise RuntimeError("references must be set with .set_references(...) first")
-        k = self.num_references
-        with autocast(self.device, self.precision):
-            target_feats = [f.expand(k, *f.shape[1:]) for f in self.net.extract(target)]
-            logits = self.net.forward_features(target_feats, self._ref_feats, self._ref_heat)
-        return self.net.to_heatmap(logits.float())
+        return self.class_heatmaps_torch(target, [self.references])[0][0]
 
-    @torch.no_grad()
     def heatmaps_torch(self, target: torch.Tensor) -> torch.Tensor:
         """Target (1, 3, S, S) in [0, 1] -> per-reference max-normalised maps (K, S, S)."""
         return _max_normalise(self.raw_heatmaps_torch(target))
@@ -166,5 +226,16 @@ class SamicPredictor:
     def peaks(self, image: np.ndarray, rule: PeakRule | None = None) -> list[Peak]:
         """Point prompts for SAM in ORIGINAL image pixels, highest score first."""
         rule = self.rule_for(rule)
-        heat = self.heatmap(image) if rule.method == "paper" else self.raw_heatmap(image)
-        return find_peaks(heat, image.shape[:2], rule)
+        return self.peaks_from_maps(self.raw_heatmaps_torch(self._target(image)), image, rule)
+
+    def peaks_from_maps(
+        self, maps: torch.Tensor, image: np.ndarray | tuple[int, int], rule: PeakRule
+    ) -> list[Peak]:
+        """Peaks of one target's per-reference output maps (K, S, S) under `rule` (radius
+        already filled), in the pixels of `image` (or its (H, W))."""
+        if rule.method == "paper":  # the mean of max-normalised maps, max-normalised (paper 3.4)
+            heat = _max_normalise(_max_normalise(maps).mean(0))
+        else:  # the network's own outputs, so the absolute floor can say "nothing here"
+            heat = maps.mean(0)
+        hw = image.shape[:2] if isinstance(image, np.ndarray) else image
+        return find_peaks(heat.float().cpu().numpy(), (int(hw[0]), int(hw[1])), rule)

@@ -15,7 +15,7 @@ from samic_core.errors import SamicError
 from samic_core.fileio import read_image_rgb
 
 if TYPE_CHECKING:
-    from samic_core.predict.predictor import SamicPredictor
+    from samic_core.predict.predictor import ReferenceSet, SamicPredictor
 
 log = logging.getLogger(__name__)
 
@@ -108,18 +108,28 @@ def reference_object_radius(
     return float(np.median(np.sqrt(areas / np.pi)) / max(inst.shape))
 
 
+def encode_class_references(
+    predictor: SamicPredictor,
+    store: AnnotationStore,
+    class_name: str,
+    references: list[tuple[Path, np.ndarray]],
+) -> ReferenceSet:
+    """These (image path, points) of `store` as the predictor's network reads them, with the
+    median radius of their `class_name` objects (for the `nms` peak rule)."""
+    radii = [reference_object_radius(store, p.name, class_name) for p, _ in references]
+    known = [r for r in radii if r is not None]
+    return predictor.encode_references(
+        [read_image_rgb(p) for p, _ in references],
+        [pts for _, pts in references],
+        float(np.median(known)) if known else None,
+    )
+
+
 def use_references(
     predictor: SamicPredictor,
     store: AnnotationStore,
     class_name: str,
     references: list[tuple[Path, np.ndarray]],
 ) -> None:
-    """Set the predictor's references to these (image path, points) of `store`, with the
-    median radius of their `class_name` objects (for the `nms` peak rule)."""
-    radii = [reference_object_radius(store, p.name, class_name) for p, _ in references]
-    known = [r for r in radii if r is not None]
-    predictor.set_references(
-        [read_image_rgb(p) for p, _ in references],
-        [pts for _, pts in references],
-        float(np.median(known)) if known else None,
-    )
+    """Set the predictor's references to these (see `encode_class_references`)."""
+    predictor.use(encode_class_references(predictor, store, class_name, references))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from segment_anything import SamPredictor
+from segment_anything.utils.transforms import ResizeLongestSide
 
 from samic_core.device import resolve_device
 from samic_core.fileio import FileHasher, read_image_rgb
@@ -24,7 +24,7 @@ from samic_core.precision import DEFAULT_PRECISION, autocast, resolve_precision
 from samic_core.sam.cache import EmbeddingCache
 from samic_core.sam.checkpoint_id import checkpoint_id
 from samic_core.sam.loading import load_sam
-from samic_core.sam.types import ImageEmbedding, MaskResult, Prompt
+from samic_core.sam.types import ImageEmbedding, MaskResult, PreparedImage, Prompt
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +61,26 @@ class SamEngine:
         suffix = "" if self.precision == "fp32" else f"-{self.precision}"
         self.model_id = f"{self.model_type}-{checkpoint_id(self.checkpoint)}{suffix}"
         self.cache = cache
-        self._predictor = SamPredictor(self.sam)
+        self._transform = ResizeLongestSide(self.sam.image_encoder.img_size)  # SamPredictor's
         self._encode_lock = threading.Lock()
         self._decode_lock = threading.Lock()
         self._hasher = FileHasher()
 
     # ---- encoding ----------------------------------------------------------------------------
+    def prepare(
+        self, image: np.ndarray, image_sha256: str | None = None, name: str = ""
+    ) -> PreparedImage:
+        """Resize an RGB uint8 (H, W, 3) image for the encoder (as SamPredictor.set_image does).
+
+        Stateless and thread-safe: loader threads prepare the next images while one encodes.
+        """
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(
+                f"expected an RGB uint8 (H, W, 3) image, got {image.shape} {image.dtype}"
+            )
+        pixels = self._transform.apply_image(image)
+        return PreparedImage(pixels, (int(image.shape[0]), int(image.shape[1])), image_sha256, name)
+
     @torch.no_grad()
     def encode(
         self,
@@ -83,33 +97,79 @@ class SamEngine:
         image on screen needs the encoder), and the engine stays usable. The encoder runs under
         the engine's precision (autocast); the embedding is always returned as float32.
         """
-        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise ValueError(
-                f"expected an RGB uint8 (H, W, 3) image, got {image.shape} {image.dtype}"
-            )
+        return self.encode_batch([self.prepare(image, image_sha256, name)], progress)[0]
+
+    @torch.no_grad()
+    def encode_batch(
+        self, batch: Sequence[PreparedImage], progress: Progress | None = None
+    ) -> list[ImageEmbedding]:
+        """One encoder pass over several prepared images: (B, 3, 1024, 1024) -> B embeddings.
+
+        Each embedding equals `encode` of its image up to float rounding (batched matmuls);
+        on a GPU a batch of 8 costs far less than 8 single encodes (docs/model.md, "Pipeline").
+        """
+        if not batch:
+            return []
+        x = torch.cat(
+            [
+                self.sam.preprocess(  # normalise and pad to 1024x1024, as SamPredictor
+                    torch.as_tensor(p.pixels, device=self.device)
+                    .permute(2, 0, 1)
+                    .contiguous()[None]
+                )
+                for p in batch
+            ]
+        )  # (B, 3, 1024, 1024)
+        name = ", ".join(p.name for p in batch)
         with self._encode_lock:
             hooks = self._progress_hooks(progress, name) if progress is not None else []
             try:
                 with autocast(self.device, self.precision):
-                    self._predictor.set_image(image, image_format="RGB")
-                features = self._predictor.features.float()
-                input_size = tuple(self._predictor.input_size)
+                    features = self.sam.image_encoder(x)  # (B, 256, 64, 64)
             finally:
                 for h in hooks:
                     h.remove()
-                self._predictor.reset_image()
+        features = features.float()
         if progress is not None:
             total = len(self.sam.image_encoder.blocks)
             progress(total, total, name)
         if self.cache is not None and self.cache.dtype == "float16":
             features = features.half().float()  # same values a cache read gives back
-        return ImageEmbedding(
-            features=features,
-            original_size=(int(image.shape[0]), int(image.shape[1])),
-            input_size=(int(input_size[0]), int(input_size[1])),
-            model_id=self.model_id,
-            image_sha256=image_sha256,
-        )
+        return [
+            ImageEmbedding(
+                features=features[i : i + 1].clone() if len(batch) > 1 else features,
+                original_size=p.original_size,
+                input_size=(int(p.pixels.shape[0]), int(p.pixels.shape[1])),
+                model_id=self.model_id,
+                image_sha256=p.image_sha256,
+            )
+            for i, p in enumerate(batch)
+        ]
+
+    def embed_prepared(self, batch: Sequence[PreparedImage]) -> list[ImageEmbedding]:
+        """Embeddings of prepared images (with their image_sha256): cached ones read, the rest
+        encoded in one batch and cached; in the order given."""
+        out: list[ImageEmbedding | None] = [None] * len(batch)
+        misses = []
+        for i, p in enumerate(batch):
+            if self.cache is not None and p.image_sha256 is not None:
+                out[i] = self.cache.get(
+                    p.image_sha256, self.model_id, self.device, self.embedding_shape
+                )
+            if out[i] is None:
+                misses.append(i)
+        for i, emb in zip(misses, self.encode_batch([batch[i] for i in misses]), strict=True):
+            out[i] = emb
+            self._cache_put(emb, batch[i].name)
+        return [e for e in out if e is not None]
+
+    def _cache_put(self, emb: ImageEmbedding, name: str) -> None:
+        if self.cache is None or emb.image_sha256 is None:
+            return
+        try:
+            self.cache.put(emb)
+        except OSError as e:  # a full or read-only disk must not stop annotation
+            log.warning("could not write embedding cache entry for %s: %s", name, e)
 
     def _progress_hooks(
         self, progress: Progress, name: str
@@ -163,11 +223,7 @@ class SamEngine:
         if image is None:
             image = read_image_rgb(path)
         emb = self.encode(image, image_sha256=digest, progress=progress, name=Path(path).name)
-        if self.cache is not None:
-            try:
-                self.cache.put(emb)
-            except OSError as e:  # a full or read-only disk must not stop annotation
-                log.warning("could not write embedding cache entry for %s: %s", path, e)
+        self._cache_put(emb, str(path))
         return emb, False
 
     # ---- decoding ----------------------------------------------------------------------------
@@ -192,7 +248,7 @@ class SamEngine:
             multimask = True
         elif multimask is None:
             multimask = len(prompt.points) == 1 and prompt.box is None
-        transform = self._predictor.transform
+        transform = self._transform
         with self._decode_lock:
             coords = labels = box = mask_in = None
             if len(prompt.points):
@@ -228,6 +284,48 @@ class SamEngine:
             candidate=index if multimask else None,
             candidate_scores=scores,
         )
+
+    @torch.no_grad()
+    def decode_points(
+        self, emb: ImageEmbedding, points: np.ndarray, chunk: int = 16
+    ) -> list[MaskResult]:
+        """Each (x, y) of `points` (N, 2) as its own object's lone positive click, as `decode`
+        with SAM's advice (3 candidates, the best kept), but `chunk` points per decoder pass.
+
+        How auto-annotation prompts its peaks: one decoder pass per chunk, not per point.
+        """
+        if emb.model_id != self.model_id:
+            raise ValueError(f"embedding is from model {emb.model_id}, engine is {self.model_id}")
+        pts = np.asarray(points, np.float64).reshape(-1, 2)
+        out: list[MaskResult] = []
+        for start in range(0, len(pts), chunk):
+            out.extend(self._decode_chunk(emb, pts[start : start + chunk]))
+        return out
+
+    def _decode_chunk(self, emb: ImageEmbedding, pts: np.ndarray) -> list[MaskResult]:
+        c = self._transform.apply_coords(pts, emb.original_size)
+        coords = torch.as_tensor(c, dtype=torch.float, device=self.device)[:, None]  # (N, 1, 2)
+        labels = torch.ones((len(pts), 1), dtype=torch.int, device=self.device)  # (N, 1)
+        with self._decode_lock:
+            sparse, dense = self.sam.prompt_encoder(points=(coords, labels), boxes=None, masks=None)
+            low_res, iou = self.sam.mask_decoder(
+                image_embeddings=emb.features,
+                image_pe=self.sam.prompt_encoder.get_dense_pe(),
+                sparse_prompt_embeddings=sparse,
+                dense_prompt_embeddings=dense,
+                multimask_output=True,
+            )  # (N, 3, 256, 256), (N, 3)
+            scores = iou.float().cpu().numpy()
+            best = scores.argmax(1)  # (N,)
+            rows = torch.arange(len(pts), device=self.device)
+            chosen = low_res[rows, torch.as_tensor(best, device=self.device)][:, None]
+            full = self.sam.postprocess_masks(chosen, emb.input_size, emb.original_size)
+            masks = (full[:, 0] > self.sam.mask_threshold).cpu().numpy()  # (N, H, W)
+            logits = chosen.float().cpu().numpy()  # (N, 1, 256, 256)
+        return [
+            MaskResult(masks[i], float(scores[i, best[i]]), logits[i], int(best[i]), scores[i])
+            for i in range(len(pts))
+        ]
 
     def decode_objects(self, emb: ImageEmbedding, prompts: Sequence[Prompt]) -> ObjectsResult:
         """Decode each object's prompts separately and union the masks (paper section 3.1)."""

@@ -23,6 +23,20 @@ class ImageEmbedding:
     image_sha256: str | None = None
 
 
+@dataclass(frozen=True)
+class PreparedImage:
+    """An image resized for SAM's encoder (ResizeLongestSide to 1024), ready to be batched.
+
+    pixels: (h, w, 3) uint8 after the resize; original_size: (H, W) of the file's image.
+    Made by `SamEngine.prepare`, which loader threads may call while the encoder runs.
+    """
+
+    pixels: np.ndarray
+    original_size: tuple[int, int]
+    image_sha256: str | None = None
+    name: str = ""
+
+
 @dataclass
 class Prompt:
     """The prompts of one object, in original-image pixels.

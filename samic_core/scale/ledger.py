@@ -29,7 +29,7 @@ from typing import Any
 
 from samic_core.fileio import atomic_write_json
 from samic_core.filelock import file_lock
-from samic_core.predict.autoannotate import ImageOutcome
+from samic_core.predict.saving import ImageOutcome
 
 RUNS_DIRNAME = ".samic-runs"
 _STRIPES = 256

@@ -3,7 +3,7 @@
     image paths (driver, minus those the run's ledger has finished)
       -> read + decode on CPU tasks (a corrupt file becomes an error row, the run goes on)
       -> SAMIC + SAM on an actor pool (models and references loaded once per actor)
-      -> annotate_image per class: the same atomic, protection-checking save as the local path
+      -> annotate_image: all classes in one SAMIC pass, one atomic protection-checked save
       -> the image's ledger marker (samic_core/scale/ledger.py), then a row back to the driver
 
 Images and annotations live on a filesystem every node shares. A rerun of the same command
@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from samic_core.config import DEFAULT_PRECISION
-from samic_core.predict.autoannotate import AutoAnnotateReport, ImageOutcome, annotate_image
+from samic_core.predict.autoannotate import annotate_image
+from samic_core.predict.saving import AutoAnnotateReport, ImageOutcome
 from samic_core.scale.ledger import RunLedger
 from samic_core.scale.ray_runtime import READER_CPUS, PoolPlan, blocks_for, build_engine, ray
 
@@ -60,24 +61,24 @@ class PredictJob:
 
 class PredictActor:
     """One model-holding worker: loads SAMIC, its references and SAM once, then per image runs
-    annotate_image for every class in order (the order the local path applies them)."""
+    annotate_image for all classes at once (the unit of the local pipeline)."""
 
     def __init__(self, job: PredictJob) -> None:
         from samic_core.annotation import AnnotationStore
+        from samic_core.predict.pipeline import class_jobs
         from samic_core.predict.predictor import SamicPredictor
-        from samic_core.predict.references import use_references
+        from samic_core.predict.references import encode_class_references
 
         self.job = job
         self.engine = build_engine(job.sam, job.device, job.cpus)
         precision = job.sam.get("precision", DEFAULT_PRECISION)
-        base = SamicPredictor.from_file(job.model, job.device, precision=precision)
+        self.predictor = SamicPredictor.from_file(job.model, job.device, precision=precision)
         ref_store = AnnotationStore(job.refs_folder)
-        self.predictors = {}
+        sets = {}
         for label in job.labels:
-            predictor = SamicPredictor(base.net, base.meta, precision)
             refs = [(Path(p), np.asarray(pts, np.float64)) for p, pts in job.references[label]]
-            use_references(predictor, ref_store, label, refs)
-            self.predictors[label] = predictor
+            sets[label] = encode_class_references(self.predictor, ref_store, label, refs)
+        self.jobs = class_jobs(self.predictor, sets, job.rule)
         self.store = AnnotationStore(job.images_folder, job.out)
         self.ledger = RunLedger(job.ledger)
 
@@ -97,15 +98,11 @@ class PredictActor:
             done = self.ledger.finished(path)
             if done is not None:  # finished meanwhile (a worker of an earlier, killed run)
                 return done
-            outcomes = []
-            for label in self.job.labels:
-                try:
-                    outcomes.append(
-                        annotate_image(self.predictors[label], self.engine, path, self.store,
-                                       label, self.job.one_prompt, self.job.rule, pixels)
-                    )  # fmt: skip
-                except Exception as e:  # noqa: BLE001 - one image must never stop the run
-                    outcomes.append(ImageOutcome(path.name, "failed", error=f"{e!r}"))
+            try:
+                outcomes = annotate_image(self.predictor, self.engine, path, self.store,
+                                          self.jobs, self.job.one_prompt, pixels)  # fmt: skip
+            except Exception as e:  # noqa: BLE001 - one image must never stop the run
+                outcomes = [ImageOutcome(path.name, "failed", error=f"{e!r}") for _ in self.jobs]
             if all(o.status != "failed" for o in outcomes):
                 self.ledger.record(path, outcomes)
             return outcomes

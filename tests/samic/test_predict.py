@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from samic_core.annotation import AnnotationStore
 from samic_core.cli.main import main
@@ -58,7 +59,7 @@ def test_peaks_are_in_original_pixels(predictor: SamicPredictor, monkeypatch) ->
     # a known map: one blob centred on heat-map pixel (x 40, y 20) -> original (121, 20)
     known = np.zeros((64, 64), np.float32)
     known[19:22, 39:42] = 1.0
-    monkeypatch.setattr(predictor, "heatmap", lambda image: known)
+    monkeypatch.setattr(predictor, "raw_heatmaps_torch", lambda t: torch.from_numpy(known)[None])
     (peak,) = predictor.peaks(wide, PeakRule.paper())
     assert peak.x == pytest.approx((40 + 0.5) * 3 - 0.5) and peak.y == pytest.approx(20.0)
     assert peak.area == 9 and peak.score == 1.0
@@ -177,10 +178,10 @@ def test_cli_train_predict_and_model_info(
 
 
 def test_auto_annotate_rechecks_protection_right_before_writing(
-    tiny_sam_checkpoint, tmp_path, save_annotation, monkeypatch
+    tiny_sam_checkpoint, tmp_path, save_annotation, monkeypatch, predictor
 ) -> None:
     """An image saved by hand (or marked done) while it was being predicted is left alone."""
-    from samic_core.predict import autoannotate
+    from samic_core.predict import pipeline
     from samic_core.sam.types import MaskResult
 
     folder = tmp_path / "race"
@@ -190,19 +191,26 @@ def test_auto_annotate_rechecks_protection_right_before_writing(
     done = store.load("done.png").annotation.model_copy(update={"done": True})
     store.save(done, np.zeros((96, 128), np.uint16))
     done_json = store.json_path("done.png").read_bytes()
+    predicted = []
 
-    def predict_while_the_user_saves(predictor, engine, path, label, one_prompt, rule, image):
-        if path.name == "busy.png":  # the annotator saves manual work meanwhile
-            save_annotation(folder, "busy.png", [("disc", [(60, 40)], "manual", True)])
+    def predict_while_the_user_saves(predictor, engine, batch, jobs, one_prompt=False):
+        predicted.extend(b.path.name for b in batch)
+        for b in batch:
+            if b.path.name == "busy.png":  # the annotator saves manual work meanwhile
+                save_annotation(folder, "busy.png", [("disc", [(60, 40)], "manual", True)])
         mask = np.zeros((96, 128), bool)
         mask[5:15, 5:15] = True
-        return [(np.array([[10.0, 10.0]]), MaskResult(mask, 0.9, np.zeros((1, 256, 256)), None,
-                                                      np.array([0.9])))]  # fmt: skip
+        found = [(np.array([[10.0, 10.0]]), MaskResult(mask, 0.9, np.zeros((1, 256, 256)), None,
+                                                       np.array([0.9])))]  # fmt: skip
+        return [{"disc": found} for _ in batch]
 
-    monkeypatch.setattr(autoannotate, "suggest_objects", predict_while_the_user_saves)
+    monkeypatch.setattr(pipeline, "find_objects", predict_while_the_user_saves)
     engine = SamEngine(tiny_sam_checkpoint, "auto", "cpu")
+    predictor.set_references(*_refs(1))
     paths = [folder / "busy.png", folder / "done.png"]
-    report = auto_annotate(None, engine, paths, store, "disc")
+    # done.png is protected up front; busy.png becomes protected while it is predicted
+    report = auto_annotate(predictor, engine, paths, store, "disc")
+    assert predicted == ["busy.png"]
     manual_after = store.load("busy.png").annotation.objects
     assert report.written == [] and sorted(report.skipped_protected) == ["busy.png", "done.png"]
     assert [o.source for o in manual_after] == ["manual"]

@@ -1,0 +1,313 @@
+"""The auto-annotation pipeline: loaders -> SAMIC + SAM in batches -> writer.
+
+    loader threads (bounded read-ahead): protection check, read + decode, resize for SAMIC and
+        for SAM's encoder, content hash
+    the calling thread, per batch of images: SAMIC once for all images and all classes
+        (one backbone pass, one learner pass over every (image, reference) pair), peaks,
+        SAM embeddings (cached ones read, the rest encoded in one batch), batched decodes
+    a writer thread: each image's objects of every class saved in one atomic write, the
+        protection re-checked right before (saving.save_found)
+
+so the GPU (or the CPU's cores) never waits for a file to be read or written. Every image gets
+one outcome per class; a corrupt image is "failed", never fatal; an error in a stage (e.g. the
+GPU running out of memory) stops the run cleanly and is raised. Results equal the one-image
+path (`annotate_image`) with batch_size 1, and up to float rounding with larger batches.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from samic_core.annotation import AnnotationStore
+from samic_core.errors import SamicError
+from samic_core.fileio import read_image_rgb
+from samic_core.jobs import Progress, ShouldStop
+from samic_core.model.transforms import image_to_tensor
+from samic_core.peaks import PeakRule
+from samic_core.predict.objects import Found, prompt_objects
+from samic_core.predict.predictor import ReferenceSet, SamicPredictor
+from samic_core.predict.saving import (
+    AutoAnnotateReport,
+    ImageOutcome,
+    protected_on_disk,
+    save_found,
+)
+from samic_core.sam.engine import SamEngine
+from samic_core.sam.types import PreparedImage
+
+log = logging.getLogger(__name__)
+
+LOADERS = 2  # loader threads: reading and resizing keep ahead of a GPU with two
+GPU_BATCH = 8  # images per SAMIC / SAM-encoder pass on CUDA (issue 13: 45 ms/image vs 61 ms)
+
+
+def default_batch_size(device: torch.device) -> int:
+    """GPU_BATCH on CUDA; 1 on CPU, where batching gains nothing and costs memory."""
+    return GPU_BATCH if device.type == "cuda" else 1
+
+
+@dataclass(frozen=True)
+class ClassJob:
+    """One class to predict: its references and its peak rule (radius already filled)."""
+
+    label: str
+    refs: ReferenceSet
+    rule: PeakRule
+
+
+def class_jobs(
+    predictor: SamicPredictor, classes: Mapping[str, ReferenceSet], rule: PeakRule | None = None
+) -> list[ClassJob]:
+    """`rule` (default: the model's) for each class, with that class's objects' radius."""
+    base = rule or predictor.default_rule
+    return [ClassJob(c, r, base.with_object_radius(r.object_radius)) for c, r in classes.items()]
+
+
+@dataclass
+class LoadedImage:
+    """One image after the loader: ready to predict, or already decided (status set)."""
+
+    path: Path
+    status: str = ""  # "" to predict; else "protected" or "failed"
+    error: str = ""
+    target: torch.Tensor | None = None  # (3, S, S) SAMIC input in [0, 1]
+    sam_input: PreparedImage | None = None  # resized for the encoder, with its hash
+    hw: tuple[int, int] = (0, 0)  # the image's (H, W)
+
+    def outcomes(self, n: int) -> list[ImageOutcome]:
+        return [ImageOutcome(self.path.name, self.status, error=self.error) for _ in range(n)]
+
+
+def load_image(
+    path: Path,
+    store: AnnotationStore,
+    engine: SamEngine,
+    image_size: int,
+    image: np.ndarray | None = None,
+) -> LoadedImage:
+    """The loader stage for one image (thread-safe); never raises for a bad file."""
+    try:
+        if protected_on_disk(store, path.name):
+            return LoadedImage(path, "protected")
+        if image is None:
+            image = read_image_rgb(path)
+        sha = engine.image_sha256(path)
+        return LoadedImage(
+            path,
+            target=image_to_tensor(image, image_size),
+            sam_input=engine.prepare(image, sha, path.name),
+            hw=(int(image.shape[0]), int(image.shape[1])),
+        )
+    except (SamicError, OSError, ValueError) as e:
+        log.warning("%s: %s", path.name, e)
+        return LoadedImage(path, "failed", str(e))
+
+
+def find_objects(
+    predictor: SamicPredictor,
+    engine: SamEngine,
+    batch: Sequence[LoadedImage],
+    jobs: Sequence[ClassJob],
+    one_prompt: bool = False,
+) -> list[dict[str, Found]]:
+    """SAMIC + SAM for loaded images (status ""): per image, each class's objects."""
+    if not batch:
+        return []
+    targets = torch.stack([b.target for b in batch if b.target is not None])
+    maps = predictor.class_heatmaps_torch(targets.to(predictor.device), [j.refs for j in jobs])
+    peaks = [
+        [predictor.peaks_from_maps(maps[j][i], b.hw, job.rule) for j, job in enumerate(jobs)]
+        for i, b in enumerate(batch)
+    ]  # [image][class] -> peaks, strongest first
+    need = [i for i in range(len(batch)) if any(peaks[i])]
+    embs = dict(zip(need, engine.embed_prepared([batch[i].sam_input for i in need]), strict=True))
+    out = []
+    for i in range(len(batch)):
+        found: dict[str, Found] = {}
+        for j, job in enumerate(jobs):
+            pts = np.array([[p.x, p.y] for p in peaks[i][j]], np.float64).reshape(-1, 2)
+            found[job.label] = prompt_objects(engine, embs[i], pts, one_prompt) if len(pts) else []
+        out.append(found)
+    return out
+
+
+def _find_isolated(
+    predictor: SamicPredictor,
+    engine: SamEngine,
+    batch: list[LoadedImage],
+    jobs: Sequence[ClassJob],
+    one_prompt: bool,
+) -> list[dict[str, Found] | None]:
+    """find_objects for a batch; when it fails for bad input, image by image, so only the
+    image at fault is marked "failed" (its status set, None returned for it)."""
+    try:
+        return list(find_objects(predictor, engine, batch, jobs, one_prompt))
+    except (SamicError, ValueError) as e:
+        if len(batch) == 1:
+            log.warning("%s: %s", batch[0].path.name, e)
+            batch[0].status, batch[0].error = "failed", str(e)
+            return [None]
+    return [_find_isolated(predictor, engine, [b], jobs, one_prompt)[0] for b in batch]
+
+
+def _read_ahead(
+    pool: ThreadPoolExecutor, load: Callable[[Path], LoadedImage], paths: Iterable[Path], depth: int
+) -> Iterator[LoadedImage]:
+    """load(path) for each path on the pool, in order, at most `depth` images ahead."""
+    pending: deque[Future[LoadedImage]] = deque()
+    it = iter(paths)
+    for path in it:
+        pending.append(pool.submit(load, path))
+        if len(pending) >= depth:
+            break
+    while pending:
+        done = pending.popleft().result()
+        nxt = next(it, None)
+        if nxt is not None:
+            pending.append(pool.submit(load, nxt))
+        yield done
+
+
+class _Writer:
+    """The writer thread: saves each image's objects in order, then reports its outcomes.
+
+    put() blocks while `maxsize` images wait (bounded memory); an error in the thread is
+    raised on the next put() or at close().
+    """
+
+    def __init__(
+        self,
+        store: AnnotationStore,
+        sam_model: str,
+        labels: list[str],
+        done: Callable[[str, list[ImageOutcome]], None],
+        maxsize: int,
+    ) -> None:
+        self.store, self.sam_model, self.labels, self.done = store, sam_model, labels, done
+        self.error: BaseException | None = None
+        self._queue: queue.Queue[tuple[LoadedImage, dict[str, Found] | None] | None]
+        self._queue = queue.Queue(maxsize)
+        self._thread = threading.Thread(target=self._run, name="samic-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, loaded: LoadedImage, found: dict[str, Found] | None) -> None:
+        while True:
+            if self.error is not None:
+                raise self.error
+            try:
+                self._queue.put((loaded, found), timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def close(self) -> None:
+        """Write what is queued, stop the thread, raise its error if it had one."""
+        while self._thread.is_alive():
+            try:
+                self._queue.put(None, timeout=0.1)
+                break
+            except queue.Full:
+                continue
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        try:
+            while (item := self._queue.get()) is not None:
+                loaded, found = item
+                if found is None:
+                    outcomes = loaded.outcomes(len(self.labels))
+                else:
+                    outcomes = save_found(
+                        self.store, loaded.path, found, self.sam_model, loaded.hw,
+                        loaded.sam_input.image_sha256 if loaded.sam_input else None,
+                    )  # fmt: skip
+                self.done(loaded.path.name, outcomes)
+        except BaseException as e:  # noqa: BLE001 - handed to the calling thread
+            self.error = e
+
+
+def _batches(items: Iterator[LoadedImage], size: int) -> Iterator[list[LoadedImage]]:
+    batch: list[LoadedImage] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def auto_annotate_classes(
+    predictor: SamicPredictor,
+    engine: SamEngine,
+    image_paths: Sequence[str | Path],
+    store: AnnotationStore,
+    classes: Mapping[str, ReferenceSet],
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+    one_prompt: bool = False,
+    rule: PeakRule | None = None,
+    batch_size: int | None = None,
+    loaders: int = LOADERS,
+) -> dict[str, AutoAnnotateReport]:
+    """Predict and save every class of `classes` for every image, one report per class.
+
+    rule: the peak rule (default the model's), each class's suppression radius from its
+    references. batch_size: images per SAMIC and SAM-encoder pass (default_batch_size).
+    progress(done, total, image name) is called from the writer thread after each image is
+    saved; should_stop is polled before each batch (the images already predicted are saved).
+    """
+    start = time.perf_counter()
+    jobs = class_jobs(predictor, classes, rule)
+    labels = [j.label for j in jobs]
+    reports = {label: AutoAnnotateReport() for label in labels}
+    paths = [Path(p) for p in image_paths]
+    size = max(1, batch_size or default_batch_size(predictor.device))
+    counter = {"done": 0}
+
+    def done(name: str, outcomes: list[ImageOutcome]) -> None:
+        for label, outcome in zip(labels, outcomes, strict=True):
+            reports[label].add(outcome)
+            if outcome.status == "written" and reports[label].first_write_s is None:
+                for r in reports.values():
+                    r.first_write_s = time.perf_counter() - start
+        counter["done"] += 1
+        if progress is not None:
+            progress(counter["done"], len(paths), name)
+
+    def load(path: Path) -> LoadedImage:
+        return load_image(path, store, engine, predictor.image_size)
+
+    writer = _Writer(store, engine.model_id, labels, done, maxsize=2 * size)
+    pool = ThreadPoolExecutor(max(1, loaders), thread_name_prefix="samic-load")
+    cancelled = False
+    try:
+        for batch in _batches(_read_ahead(pool, load, paths, depth=2 * size + loaders), size):
+            if should_stop is not None and should_stop():
+                cancelled = True
+                break
+            todo = [b for b in batch if not b.status]
+            found = _find_isolated(predictor, engine, todo, jobs, one_prompt)
+            by_image = {id(b): f for b, f in zip(todo, found, strict=True)}
+            for b in batch:  # in folder order; a failed one carries its status
+                writer.put(b, None if b.status else by_image[id(b)])
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        writer.close()
+    for r in reports.values():
+        r.cancelled = cancelled
+        r.seconds = time.perf_counter() - start
+    return reports
