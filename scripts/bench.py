@@ -10,7 +10,14 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-PARTS = ["bench_engine.py", "bench_app.py", "bench_samic.py", "bench_eval.py"]
+PARTS = [
+    "bench_engine.py",
+    "bench_app.py",
+    "bench_samic.py",
+    "bench_predict.py",
+    "bench_gpu.py",
+    "bench_eval.py",
+]
 
 
 def main() -> int:
