@@ -86,9 +86,11 @@ def score(
 
 SCHEDULES = {
     "paper": dict(schedule="paper"),  # section 4.2 as written
-    "default": dict(),  # `samic train FOLDER` with no flags
+    "default": dict(),  # `samic train FOLDER` with no flags (auto schedule, flips on)
+    # the names of the augmentation measurement (docs/model.md), which kept flips off unless named
+    "default-noflips": dict(flips=False),  # the default before that measurement
     "default+flips": dict(flips=True),
-    "default+jitter": dict(jitter=True),
+    "default+jitter": dict(flips=False, jitter=True),
     "default+flips+jitter": dict(flips=True, jitter=True),
 }
 

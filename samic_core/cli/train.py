@@ -63,7 +63,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", type=Path, help="continue from a MODEL.last file")
     p.add_argument("--classes", nargs="+", metavar="NAME", help="train on these classes only")
     p.add_argument("--val-fraction", type=float, default=d.val_fraction)
-    p.add_argument("--flips", action="store_true", help="random horizontal and vertical flips")
+    p.add_argument(
+        "--flips", action=argparse.BooleanOptionalAction, default=None,
+        help="random horizontal and vertical flips (default: on with --schedule auto, off with "
+        "paper; measured in docs/model.md)",
+    )  # fmt: skip
     p.add_argument(
         "--jitter", action="store_true",
         help="also train on 3 fixed scale (0.75-1.33x) and colour variants of every image",

@@ -40,7 +40,7 @@ class TrainConfig:
     resume: str | Path | None = None
     classes: Sequence[str] | None = None
     val_fraction: float = 0.2
-    flips: bool = False
+    flips: bool | None = None  # random flips; None: the schedule's (auto: on, paper: off)
     jitter: bool = False  # scale/colour variants of every image (train/augment.py)
     output: str = "sigmoid"  # head normalisation, measured against softmax in docs/model.md
     support_resize: str = "max"  # reference heat map -> feature size, see docs/model.md

@@ -8,7 +8,9 @@ several references per target (at least `min_episodes` pairs), the loss that dec
 exponential moving average of the validation loss (the training loss when the folder is too
 small to hold images out), and training stops once that average has not improved for `patience`
 steps after at least `min_steps` steps. It also adds the BCE term and empty targets (images
-marked done without the object), which give the network's output an absolute meaning.
+marked done without the object), which give the network's output an absolute meaning, and
+random flips (on 3 seeds of the multi-instance benchmark they doubled instance recall: without
+them the network memorises a small folder; docs/model.md, "Augmentations").
 `samic train --loss-terms` replaces a schedule's terms (the paper's table 6 ablation).
 Which schedules exist and when each stops (unit, patience, minimum steps) are written once in
 samic_core/config.py (TRAIN_SCHEDULES, EARLY_STOP), where the app reads them without torch.
@@ -39,16 +41,17 @@ class Schedule:
     on_validation: bool  # decide on the validation loss when there is one
     loss_terms: tuple[str, ...]
     negatives: bool  # images marked done without a class are empty targets of that class
+    flips: bool  # random flips of target and reference unless TrainConfig.flips says otherwise
 
 
 _PAIRS_AND_LOSS: dict[str, dict[str, Any]] = {  # the rest of each schedule (stop: EARLY_STOP)
     "auto": dict(
         refs_per_target=4, min_episodes=48, smoothing=0.3, on_validation=True,
-        loss_terms=DEFAULT_TERMS, negatives=True,
+        loss_terms=DEFAULT_TERMS, negatives=True, flips=True,
     ),
     "paper": dict(
         refs_per_target=1, min_episodes=1, smoothing=1.0, on_validation=False,
-        loss_terms=PAPER_TERMS, negatives=False,
+        loss_terms=PAPER_TERMS, negatives=False, flips=False,
     ),
 }  # fmt: skip
 SCHEDULES: dict[str, Schedule] = {

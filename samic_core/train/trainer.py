@@ -12,6 +12,7 @@ on images the annotator finished without the object as empty targets. The paper'
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 import time
@@ -147,10 +148,13 @@ class _Trainer:
 
     def __init__(self, config: TrainConfig) -> None:
         _check_config(config)
-        self.config = config
         self.schedule: Schedule = resolve_schedule(
             config.schedule, config.patience, config.loss_terms
         )
+        asked = config
+        if config.flips is None:  # recorded in the model file as what was used
+            config = dataclasses.replace(config, flips=self.schedule.flips)
+        self.config = config
         self.best_path = Path(config.out)
         self.last_path = last_path_for(self.best_path)
         _check_outputs(config, self.best_path, self.last_path)
@@ -166,6 +170,11 @@ class _Trainer:
         self.val = val_episodes(images, self.split, config.seed, self.schedule.refs_per_target)
 
         resume = _resume_state(config) if config.resume is not None else None
+        if resume is not None and asked.flips is None:
+            # a resumed run keeps the flips it was started with unless told otherwise
+            self.config = config = dataclasses.replace(
+                config, flips=bool(resume[0].config.get("flips", False))
+            )
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)  # learner init depends on the seed only
             self.net, self.identity = build_samic(

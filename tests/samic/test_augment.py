@@ -59,3 +59,31 @@ def test_training_with_jitter_uses_the_variants(synthetic_folder, tiny_train_con
     out = tmp_path / "m.pt"
     result = train(tiny_train_config(synthetic_folder, out, epochs=1, jitter=True, flips=True))
     assert result.epochs_run == 1 and read_model_meta(out).config["jitter"] is True
+
+
+def test_flips_follow_the_schedule_unless_asked_and_a_resume_keeps_them(
+    synthetic_folder, tiny_train_config, tmp_path
+):
+    """auto trains with flips (docs/model.md, "Augmentations"), paper without; --flips /
+    --no-flips override; a resumed run keeps what its file was trained with."""
+    from samic_core.cli.main import build_parser
+    from samic_core.cli.train import config_from_args
+    from samic_core.modelfile.file import last_path_for
+    from samic_core.modelfile.meta import read_model_meta
+    from samic_core.train.trainer import train
+
+    parse = build_parser().parse_args
+    assert config_from_args(parse(["train", "f", "--out", "m.pt"])).flips is None
+    assert config_from_args(parse(["train", "f", "--out", "m.pt", "--no-flips"])).flips is False
+    assert config_from_args(parse(["train", "f", "--out", "m.pt", "--flips"])).flips is True
+    runs = {"auto": (dict(schedule="auto"), True), "paper": (dict(), False),
+            "auto-off": (dict(schedule="auto", flips=False), False)}  # fmt: skip
+    for name, (kw, flips) in runs.items():
+        out = tmp_path / f"{name}.pt"
+        train(tiny_train_config(synthetic_folder, out, epochs=1, **{"flips": None, **kw}))
+        assert read_model_meta(out).config["flips"] is flips, name
+    resumed = tiny_train_config(synthetic_folder, tmp_path / "auto-off.pt", epochs=2,
+                                schedule="auto", flips=None,
+                                resume=last_path_for(tmp_path / "auto-off.pt"))  # fmt: skip
+    train(resumed)
+    assert read_model_meta(tmp_path / "auto-off.pt").config["flips"] is False
