@@ -75,3 +75,27 @@ def test_decode_points_equals_one_decode_per_point(engine: SamEngine) -> None:
         np.testing.assert_allclose(got.low_res_logits, want.low_res_logits, atol=1e-3)
         np.testing.assert_allclose(got.candidate_scores, want.candidate_scores, atol=1e-5)
     assert engine.decode_points(emb, np.zeros((0, 2))) == []
+
+
+def test_loading_without_random_init_equals_segment_anythings_own_build(
+    tiny_sam_checkpoint: Path,
+) -> None:
+    """load_sam builds on the meta device and assigns the checkpoint's tensors; every parameter
+    and buffer (the non-persistent pixel mean and std too) equals segment_anything's build +
+    load_state_dict."""
+    from segment_anything.build_sam import _build_sam
+
+    from samic_core.sam.loading import infer_encoder_config, load_sam, load_state_dict
+
+    state = load_state_dict(tiny_sam_checkpoint)
+    c = infer_encoder_config(state)
+    theirs = _build_sam(c.embed_dim, c.depth, c.num_heads, list(c.global_attn_indexes), None)
+    theirs.load_state_dict(state)
+    ours, _ = load_sam(tiny_sam_checkpoint)
+    want = dict((*theirs.named_parameters(), *theirs.named_buffers()))
+    got = dict((*ours.named_parameters(), *ours.named_buffers()))
+    assert got.keys() == want.keys() and "pixel_mean" in got
+    for name, tensor in want.items():
+        assert got[name].device.type == "cpu" and got[name].dtype == tensor.dtype, name
+        assert torch.equal(got[name], tensor), name
+    assert not ours.training
