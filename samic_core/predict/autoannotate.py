@@ -93,8 +93,7 @@ def annotate_image(
     except (SamicError, OSError, ValueError) as e:
         log.warning("%s: %s", path.name, e)
         return [ImageOutcome(path.name, "failed", error=str(e)) for _ in jobs]
-    sha = loaded.sam_input.image_sha256 if loaded.sam_input else None
-    return save_found(store, path, found, engine.model_id, loaded.hw, sha)
+    return save_found(store, path, found, engine.model_id, loaded.hw, loaded.sha)
 
 
 def auto_annotate(

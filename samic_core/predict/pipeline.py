@@ -17,8 +17,6 @@ path (`annotate_image`) with batch_size 1, and up to float rounding with larger 
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -37,12 +35,8 @@ from samic_core.model.transforms import image_to_tensor
 from samic_core.peaks import PeakRule
 from samic_core.predict.objects import Found, prompt_objects
 from samic_core.predict.predictor import ReferenceSet, SamicPredictor
-from samic_core.predict.saving import (
-    AutoAnnotateReport,
-    ImageOutcome,
-    protected_on_disk,
-    save_found,
-)
+from samic_core.predict.saving import AutoAnnotateReport, ImageOutcome, protected_on_disk
+from samic_core.predict.writer import SaveItem, Writer
 from samic_core.sam.engine import SamEngine
 from samic_core.sam.types import PreparedImage
 
@@ -87,6 +81,14 @@ class LoadedImage:
 
     def outcomes(self, n: int) -> list[ImageOutcome]:
         return [ImageOutcome(self.path.name, self.status, error=self.error) for _ in range(n)]
+
+    @property
+    def sha(self) -> str | None:
+        return self.sam_input.image_sha256 if self.sam_input is not None else None
+
+    def to_save(self, found: dict[str, Found] | None) -> SaveItem:
+        """What the writer keeps of this image (not its pixels: the queue stays small)."""
+        return SaveItem(self.path, self.status, self.error, self.hw, self.sha, found)
 
 
 def load_image(
@@ -142,23 +144,44 @@ def find_objects(
     return out
 
 
+class _BatchSize:
+    """The batch size, halved for the rest of the run when the device runs out of memory."""
+
+    def __init__(self, size: int) -> None:
+        self.value = max(1, size)
+
+
 def _find_isolated(
     predictor: SamicPredictor,
     engine: SamEngine,
     batch: list[LoadedImage],
     jobs: Sequence[ClassJob],
     one_prompt: bool,
+    size: _BatchSize,
 ) -> list[dict[str, Found] | None]:
-    """find_objects for a batch; when it fails for bad input, image by image, so only the
-    image at fault is marked "failed" (its status set, None returned for it)."""
+    """find_objects for a batch. Out of device memory: the batch is halved (for the rest of the
+    run too) and retried. Bad input: image by image, so only the image at fault is marked
+    "failed" (its status set, None returned for it)."""
     try:
         return list(find_objects(predictor, engine, batch, jobs, one_prompt))
-    except (SamicError, ValueError) as e:
+    except torch.OutOfMemoryError:
+        if len(batch) == 1:
+            raise
+        half = len(batch) // 2
+        size.value = min(size.value, half)
+        log.warning("out of device memory at %d images per batch; now %d", len(batch), half)
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        return [
+            *_find_isolated(predictor, engine, batch[:half], jobs, one_prompt, size),
+            *_find_isolated(predictor, engine, batch[half:], jobs, one_prompt, size),
+        ]
+    except (SamicError, OSError, ValueError) as e:
         if len(batch) == 1:
             log.warning("%s: %s", batch[0].path.name, e)
             batch[0].status, batch[0].error = "failed", str(e)
             return [None]
-    return [_find_isolated(predictor, engine, [b], jobs, one_prompt)[0] for b in batch]
+    return [_find_isolated(predictor, engine, [b], jobs, one_prompt, size)[0] for b in batch]
 
 
 def _read_ahead(
@@ -179,71 +202,11 @@ def _read_ahead(
         yield done
 
 
-class _Writer:
-    """The writer thread: saves each image's objects in order, then reports its outcomes.
-
-    put() blocks while `maxsize` images wait (bounded memory); an error in the thread is
-    raised on the next put() or at close().
-    """
-
-    def __init__(
-        self,
-        store: AnnotationStore,
-        sam_model: str,
-        labels: list[str],
-        done: Callable[[str, list[ImageOutcome]], None],
-        maxsize: int,
-    ) -> None:
-        self.store, self.sam_model, self.labels, self.done = store, sam_model, labels, done
-        self.error: BaseException | None = None
-        self._queue: queue.Queue[tuple[LoadedImage, dict[str, Found] | None] | None]
-        self._queue = queue.Queue(maxsize)
-        self._thread = threading.Thread(target=self._run, name="samic-writer", daemon=True)
-        self._thread.start()
-
-    def put(self, loaded: LoadedImage, found: dict[str, Found] | None) -> None:
-        while True:
-            if self.error is not None:
-                raise self.error
-            try:
-                self._queue.put((loaded, found), timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def close(self) -> None:
-        """Write what is queued, stop the thread, raise its error if it had one."""
-        while self._thread.is_alive():
-            try:
-                self._queue.put(None, timeout=0.1)
-                break
-            except queue.Full:
-                continue
-        self._thread.join()
-        if self.error is not None:
-            raise self.error
-
-    def _run(self) -> None:
-        try:
-            while (item := self._queue.get()) is not None:
-                loaded, found = item
-                if found is None:
-                    outcomes = loaded.outcomes(len(self.labels))
-                else:
-                    outcomes = save_found(
-                        self.store, loaded.path, found, self.sam_model, loaded.hw,
-                        loaded.sam_input.image_sha256 if loaded.sam_input else None,
-                    )  # fmt: skip
-                self.done(loaded.path.name, outcomes)
-        except BaseException as e:  # noqa: BLE001 - handed to the calling thread
-            self.error = e
-
-
-def _batches(items: Iterator[LoadedImage], size: int) -> Iterator[list[LoadedImage]]:
+def _batches(items: Iterator[LoadedImage], size: _BatchSize) -> Iterator[list[LoadedImage]]:
     batch: list[LoadedImage] = []
     for item in items:
         batch.append(item)
-        if len(batch) >= size:
+        if len(batch) >= size.value:
             yield batch
             batch = []
     if batch:
@@ -275,7 +238,7 @@ def auto_annotate_classes(
     labels = [j.label for j in jobs]
     reports = {label: AutoAnnotateReport() for label in labels}
     paths = [Path(p) for p in image_paths]
-    size = max(1, batch_size or default_batch_size(predictor.device))
+    size = _BatchSize(batch_size or default_batch_size(engine.device))
     counter = {"done": 0}
 
     def done(name: str, outcomes: list[ImageOutcome]) -> None:
@@ -291,22 +254,26 @@ def auto_annotate_classes(
     def load(path: Path) -> LoadedImage:
         return load_image(path, store, engine, predictor.image_size)
 
-    writer = _Writer(store, engine.model_id, labels, done, maxsize=2 * size)
+    writer = Writer(store, engine.model_id, labels, done, maxsize=2 * size.value)
     pool = ThreadPoolExecutor(max(1, loaders), thread_name_prefix="samic-load")
+    loaded = _read_ahead(pool, load, paths, depth=2 * size.value + loaders)
     cancelled = False
     try:
-        for batch in _batches(_read_ahead(pool, load, paths, depth=2 * size + loaders), size):
+        for batch in _batches(loaded, size):
             if should_stop is not None and should_stop():
                 cancelled = True
                 break
             todo = [b for b in batch if not b.status]
-            found = _find_isolated(predictor, engine, todo, jobs, one_prompt)
+            found = _find_isolated(predictor, engine, todo, jobs, one_prompt, size)
             by_image = {id(b): f for b, f in zip(todo, found, strict=True)}
             for b in batch:  # in folder order; a failed one carries its status
-                writer.put(b, None if b.status else by_image[id(b)])
-    finally:
+                writer.put(b.to_save(None if b.status else by_image[id(b)]))
+    except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
-        writer.close()
+        writer.close(reraise=False)  # what is queued is saved; this error is the one raised
+        raise
+    pool.shutdown(wait=True, cancel_futures=True)
+    writer.close()
     for r in reports.values():
         r.cancelled = cancelled
         r.seconds = time.perf_counter() - start

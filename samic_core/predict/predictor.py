@@ -22,6 +22,8 @@ from samic_core.modelfile.file import ModelMeta, load_model_file
 from samic_core.peaks import PeakRule, find_peaks
 from samic_core.precision import DEFAULT_PRECISION, autocast, resolve_precision
 
+MAX_PAIRS = 64  # (target, reference) pairs per learner pass: bounds its memory on a small GPU
+
 
 def _max_normalise(x: torch.Tensor) -> torch.Tensor:
     """(..., H, W) -> divided by each map's max (zeros stay zeros)."""
@@ -171,6 +173,11 @@ class SamicPredictor:
             return []
         b, ks = int(targets.shape[0]), [r.k for r in sets]
         pairs = sum(ks)
+        per_pass = max(1, MAX_PAIRS // pairs)  # memory grows with targets x references
+        if b > per_pass:
+            parts = [self.class_heatmaps_torch(targets[i : i + per_pass], sets)
+                     for i in range(0, b, per_pass)]  # fmt: skip
+            return [torch.cat([part[c] for part in parts]) for c in range(len(sets))]
         ref_feats = [torch.cat([r.feats[i] for r in sets]) for i in range(len(sets[0].feats))]
         ref_heat = torch.cat([r.heat for r in sets])  # (sum K, S, S)
         with autocast(self.device, self.precision):

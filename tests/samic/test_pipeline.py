@@ -15,7 +15,7 @@ import torch
 from samic_core.annotation import AnnotationStore
 from samic_core.model.transforms import image_to_tensor
 from samic_core.peaks import PeakRule
-from samic_core.predict import pipeline
+from samic_core.predict import pipeline, writer
 from samic_core.predict.autoannotate import annotate_image, auto_annotate_classes
 from samic_core.predict.pipeline import class_jobs
 from samic_core.predict.predictor import ReferenceSet, SamicPredictor
@@ -67,9 +67,29 @@ def _saved(folder: Path) -> dict[str, tuple[list, np.ndarray]]:
     return out
 
 
+def _assert_same(got: dict, want: dict, exact: bool) -> None:
+    """Saved annotations equal; not `exact`: batched matmuls round differently, so the same
+    objects with points within 0.01 px, scores within 1e-3, and < 1 % of mask pixels apart."""
+    assert got.keys() == want.keys()
+    for name, (objs, inst) in want.items():
+        if exact:
+            assert got[name][0] == objs, name
+            np.testing.assert_array_equal(got[name][1], inst)
+            continue
+        assert [o[:2] for o in got[name][0]] == [o[:2] for o in objs], name
+        for (*_, pts, score), (*_, pts0, score0) in zip(got[name][0], objs, strict=True):
+            np.testing.assert_allclose(pts, pts0, atol=0.01)
+            assert score == pytest.approx(score0, abs=1e-3)
+        assert np.mean(got[name][1] != inst) < 0.01, name
+
+
+@pytest.mark.parametrize("max_pairs", [64, 4])  # 4: one target (3 pairs) per learner pass
 def test_class_heatmaps_batched_over_targets_and_classes_equal_one_at_a_time(
-    predictor: SamicPredictor, sets: dict[str, ReferenceSet]
+    predictor: SamicPredictor, sets: dict[str, ReferenceSet], monkeypatch, max_pairs: int
 ) -> None:
+    from samic_core.predict import predictor as predictor_module
+
+    monkeypatch.setattr(predictor_module, "MAX_PAIRS", max_pairs)
     targets = torch.stack(
         [image_to_tensor(make_synthetic_image(96, 700 + i).rgb, 64) for i in range(3)]
     )  # (3, 3, 64, 64)
@@ -105,16 +125,7 @@ def test_pipeline_writes_what_the_one_image_path_writes(
         assert seen == [(i + 1, 5, f"im{i}.png") for i in range(5)]
         got = _saved(folder)
         assert got.keys() == expected.keys()
-        for name, (objs, inst) in expected.items():
-            if batch_size == 1:  # the same computation: bit-identical
-                assert got[name][0] == objs, name
-                np.testing.assert_array_equal(got[name][1], inst)
-            else:  # batched matmuls round differently: the same objects, points within 0.01 px
-                assert [o[:2] for o in got[name][0]] == [o[:2] for o in objs], name
-                for (*_, pts, score), (*_, pts0, score0) in zip(got[name][0], objs, strict=True):
-                    np.testing.assert_allclose(pts, pts0, atol=0.01)
-                    assert score == pytest.approx(score0, abs=1e-3)
-                assert np.mean(got[name][1] != inst) < 0.01, name
+        _assert_same(got, expected, exact=batch_size == 1)  # batch 1: the same computation
         for label, report in reports.items():
             assert len(report.written) + len(report.empty) == 5, label
             assert report.seconds > 0 and not report.cancelled
@@ -194,7 +205,8 @@ def test_an_error_in_a_stage_stops_the_run_and_is_raised(
 ) -> None:
     images = _folder(tmp_path / "f", 6)
     calls = []
-    real = getattr(pipeline, stage)
+    module = pipeline if stage == "find_objects" else writer
+    real = getattr(module, stage)
 
     def failing(*a, **k):
         calls.append(1)
@@ -202,7 +214,7 @@ def test_an_error_in_a_stage_stops_the_run_and_is_raised(
             raise RuntimeError(f"{stage} broke (e.g. CUDA out of memory)")
         return real(*a, **k)
 
-    monkeypatch.setattr(pipeline, stage, failing)
+    monkeypatch.setattr(module, stage, failing)
     with pytest.raises(RuntimeError, match="broke"):
         auto_annotate_classes(predictor, engine, images, AnnotationStore(tmp_path / "f"), sets,
                               rule=LOW, batch_size=1)  # fmt: skip
@@ -243,3 +255,48 @@ def test_save_found_writes_every_class_in_one_save_and_replaces_only_their_predi
     assert [o.status for o in save_found(store, folder / "a.png", {"cell": []}, "tiny",
                                          (96, 128))] == ["empty"]  # fmt: skip
     assert len(saves) == 1
+
+
+def test_out_of_device_memory_halves_the_batch_and_goes_on(
+    predictor, sets, engine, tmp_path: Path, monkeypatch
+) -> None:
+    images = _folder(tmp_path / "f", 7)
+    sizes: list[int] = []
+    real = pipeline.find_objects
+
+    def small_device(predictor, engine, batch, *a, **k):
+        sizes.append(len(batch))
+        if len(batch) > 2:
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real(predictor, engine, batch, *a, **k)
+
+    monkeypatch.setattr(pipeline, "find_objects", small_device)
+    reports = auto_annotate_classes(predictor, engine, images, AnnotationStore(tmp_path / "f"),
+                                    sets, rule=LOW, batch_size=4)  # fmt: skip
+    assert sizes[:3] == [4, 2, 2] and max(sizes[3:]) <= 2
+    assert len(reports["disc"].written) + len(reports["disc"].empty) == 7
+
+
+def test_the_pipeline_writes_what_one_class_after_another_wrote(
+    predictor, sets, engine, tmp_path: Path
+) -> None:
+    """The reference: each class in turn through the predictor's own peaks (`suggest_objects`)
+    and its own save, as auto-annotation worked before the pipeline."""
+    from samic_core.predict.autoannotate import suggest_objects
+
+    images = _folder(tmp_path / "old", 4)
+    store = AnnotationStore(tmp_path / "old")
+    for label, refs in sets.items():
+        predictor.use(refs)
+        for p in images:
+            found = suggest_objects(predictor, engine, p, label, rule=LOW)
+            save_found(store, p, {label: found}, engine.model_id, (96, 96))
+    shutil.copytree(
+        tmp_path / "old", tmp_path / "new", ignore=shutil.ignore_patterns("annotations")
+    )
+    new = sorted((tmp_path / "new").glob("*.png"))
+    auto_annotate_classes(predictor, engine, new, AnnotationStore(tmp_path / "new"), sets,
+                          rule=LOW)  # fmt: skip
+    old = _saved(tmp_path / "old")
+    assert old
+    _assert_same(_saved(tmp_path / "new"), old, exact=False)  # 3 pairs a pass, not 2 then 1
