@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
@@ -17,6 +18,8 @@ from samic_core.config import (
     MODEL_TYPE_CHOICES,
     PEAK_CHOICES,
 )
+
+LAST_IMAGES = 50  # folders whose last shown image is remembered
 
 
 class AppSettings:
@@ -125,6 +128,28 @@ class AppSettings:
     @last_folder.setter
     def last_folder(self, path: Path | None) -> None:
         self.q.setValue("app/last_folder", str(path) if path else "")
+
+    def last_image(self, folder: Path) -> str | None:
+        """The image last shown in `folder` (reopened there after a restart), if remembered."""
+        return self._last_images().get(str(Path(folder).resolve()))
+
+    def remember_image(self, folder: Path, name: str) -> None:
+        """Remember `name` as the image last shown in `folder` (the LAST_IMAGES latest folders)."""
+        seen = self._last_images()
+        key = str(Path(folder).resolve())
+        seen.pop(key, None)
+        seen[key] = name
+        recent = dict(list(seen.items())[-LAST_IMAGES:])
+        self.q.setValue("app/last_images", json.dumps(recent))
+
+    def _last_images(self) -> dict[str, str]:
+        try:
+            seen = json.loads(self._str("app/last_images", "{}"))
+        except ValueError:
+            return {}
+        if not isinstance(seen, dict):
+            return {}
+        return {str(k): str(v) for k, v in seen.items()}
 
     @property
     def overlay_opacity(self) -> float:

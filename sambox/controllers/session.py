@@ -106,7 +106,10 @@ class Session(QObject):
         self.settings.last_folder = Path(folder)
         self._start_embedding()
         if self.project.images:
-            self.open_image(self.project.images[0].name)
+            names = [p.name for p in self.project.images]
+            last = self.settings.last_image(folder)  # where the annotator left off
+            if not (last in names and self.open_image(last)):
+                self.open_image(names[0])
         else:
             self.image_opened.emit(None, None)
             self.message.emit(f"No images in {folder}.")
@@ -128,6 +131,8 @@ class Session(QObject):
         self.current = name
         self.editor.set_document(doc)
         self.image_opened.emit(doc, rgb)
+        if self.project.folder is not None:
+            self.settings.remember_image(self.project.folder, name)
         path = self.project.path_of(name)
         if self.service.ready:
             self.service.prioritize(path)

@@ -242,3 +242,26 @@ def test_project_never_saves_a_document_of_another_folder(qtbot, window, image_f
         assert window.project.save(doc, None) is False
     assert "not in the open folder" in blocker.args[0]
     assert not AnnotationStore(other).exists("a.png")
+
+
+def test_reopening_a_folder_shows_the_image_last_shown_there(qtbot, settings, image_folder):
+    """A restart picks up where the annotator left off; a removed image falls back to the first."""
+    from sambox.settings import AppSettings
+
+    w = make_window(qtbot, settings)
+    w.session.open_folder(image_folder)
+    names = [p.name for p in w.project.images]
+    assert w.editor.doc.name == names[0]
+    w.session.open_image(names[-1])
+    w.close()
+    settings.q.sync()
+    again = AppSettings.from_file(settings.q.fileName())  # a new process reads the file
+    w2 = make_window(qtbot, again)
+    w2.session.open_folder(image_folder)
+    assert w2.editor.doc.name == names[-1]
+    w2.close()
+    (image_folder / names[-1]).unlink()
+    w3 = make_window(qtbot, AppSettings.from_file(settings.q.fileName()))
+    w3.session.open_folder(image_folder)
+    assert w3.editor.doc.name == names[0]
+    w3.close()
