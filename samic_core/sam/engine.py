@@ -262,14 +262,7 @@ class SamEngine:
                 m = np.asarray(prompt.mask_input, np.float32).reshape(1, 256, 256)
                 mask_in = torch.as_tensor(m, dtype=torch.float, device=self.device)[None]
             points = (coords, labels) if coords is not None else None
-            sparse, dense = self.sam.prompt_encoder(points=points, boxes=box, masks=mask_in)
-            low_res, iou = self.sam.mask_decoder(
-                image_embeddings=emb.features,
-                image_pe=self.sam.prompt_encoder.get_dense_pe(),
-                sparse_prompt_embeddings=sparse,
-                dense_prompt_embeddings=dense,
-                multimask_output=multimask,
-            )
+            low_res, iou = self._run_decoder(emb, points, box, mask_in, multimask)
             scores = iou[0].float().cpu().numpy()  # (C,)
             index = int(np.argmax(scores)) if candidate is None else candidate
             if index >= len(scores):
@@ -283,6 +276,25 @@ class SamEngine:
             low_res_logits=chosen[0].float().cpu().numpy(),
             candidate=index if multimask else None,
             candidate_scores=scores,
+        )
+
+    def _run_decoder(
+        self,
+        emb: ImageEmbedding,
+        points: tuple[torch.Tensor, torch.Tensor] | None,
+        box: torch.Tensor | None,
+        mask_in: torch.Tensor | None,
+        multimask: bool,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """SAM's prompt encoder and mask decoder on one embedding: (B, C, 256, 256) low-res
+        logits and (B, C) predicted IoU, B = the prompts' batch (call under the decode lock)."""
+        sparse, dense = self.sam.prompt_encoder(points=points, boxes=box, masks=mask_in)
+        return self.sam.mask_decoder(
+            image_embeddings=emb.features,
+            image_pe=self.sam.prompt_encoder.get_dense_pe(),
+            sparse_prompt_embeddings=sparse,
+            dense_prompt_embeddings=dense,
+            multimask_output=multimask,
         )
 
     @torch.no_grad()
@@ -307,14 +319,8 @@ class SamEngine:
         coords = torch.as_tensor(c, dtype=torch.float, device=self.device)[:, None]  # (N, 1, 2)
         labels = torch.ones((len(pts), 1), dtype=torch.int, device=self.device)  # (N, 1)
         with self._decode_lock:
-            sparse, dense = self.sam.prompt_encoder(points=(coords, labels), boxes=None, masks=None)
-            low_res, iou = self.sam.mask_decoder(
-                image_embeddings=emb.features,
-                image_pe=self.sam.prompt_encoder.get_dense_pe(),
-                sparse_prompt_embeddings=sparse,
-                dense_prompt_embeddings=dense,
-                multimask_output=True,
-            )  # (N, 3, 256, 256), (N, 3)
+            low_res, iou = self._run_decoder(emb, (coords, labels), None, None, True)
+            # low_res (N, 3, 256, 256), iou (N, 3)
             scores = iou.float().cpu().numpy()
             best = scores.argmax(1)  # (N,)
             rows = torch.arange(len(pts), device=self.device)

@@ -64,6 +64,17 @@ def registry_name(config: EncoderConfig) -> str | None:
     return next((n for n, c in REGISTRY_CONFIGS.items() if c == config), None)
 
 
+def build_sam_from_config(config: EncoderConfig) -> Sam:
+    """segment_anything's `Sam` with this encoder (randomly initialised, on the default device)."""
+    return _build_sam(
+        encoder_embed_dim=config.embed_dim,
+        encoder_depth=config.depth,
+        encoder_num_heads=config.num_heads,
+        encoder_global_attn_indexes=list(config.global_attn_indexes),
+        checkpoint=None,
+    )
+
+
 def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """Read a checkpoint file (plain state dict, weights only) onto the CPU."""
     path = Path(path)
@@ -100,13 +111,7 @@ def load_sam(path: str | Path, model_type: str = "auto") -> tuple[Sam, str]:
     if found is None:
         log.warning("%s: non-standard SAM encoder %s; loading it as 'custom'", path, config)
     with torch.device("meta"):  # no random initialisation to throw away (2.4 s for vit_h)
-        sam = _build_sam(
-            encoder_embed_dim=config.embed_dim,
-            encoder_depth=config.depth,
-            encoder_num_heads=config.num_heads,
-            encoder_global_attn_indexes=list(config.global_attn_indexes),
-            checkpoint=None,
-        )
+        sam = build_sam_from_config(config)
     state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
     try:
         sam.load_state_dict(state, strict=True, assign=True)

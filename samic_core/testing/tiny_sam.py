@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from segment_anything.build_sam import _build_sam
 
-from samic_core.sam.loading import REGISTRY_CONFIGS, EncoderConfig
+from samic_core.sam.loading import REGISTRY_CONFIGS, EncoderConfig, build_sam_from_config
 
 # Tiny ViT: 2 blocks of width 64 (one windowed, one global); same 256 x 64 x 64 embedding,
 # and the full-size prompt encoder and mask decoder, so decode costs what it costs for real.
@@ -18,13 +17,7 @@ def _save_random_sam(path: str | Path, config: EncoderConfig, seed: int) -> Path
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
-    sam = _build_sam(
-        encoder_embed_dim=config.embed_dim,
-        encoder_depth=config.depth,
-        encoder_num_heads=config.num_heads,
-        encoder_global_attn_indexes=list(config.global_attn_indexes),
-        checkpoint=None,
-    )
+    sam = build_sam_from_config(config)
     with torch.no_grad():  # random rel-pos tables (zeros by default) so attention is not trivial
         for name, p in sam.named_parameters():
             if "rel_pos" in name:
