@@ -201,6 +201,8 @@ class AutoAnnotateRequest:
 
     references: image names in the project folder whose objects of `label` show the model what
     to look for; target_folder: where the images are (the project folder, or another one).
+    all_classes: when set, every one of these classes is predicted in one pass over the images,
+    each with its default references (`label` and `references` are then not used).
     """
 
     model: Path
@@ -212,6 +214,7 @@ class AutoAnnotateRequest:
     device: str = DEFAULT_DEVICE
     one_prompt: bool = False
     peaks: str = DEFAULT_PEAK_CHOICE  # samic_core.config.PEAK_CHOICES: heat maps -> prompts
+    all_classes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -223,6 +223,16 @@ class SamicService(QObject):
             use_references(predictor, store, label, chosen)
             self._refs_key = key
 
+    def _class_references(self, predictor: Any, request: AutoAnnotateRequest) -> dict[str, Any]:
+        """Each class of request.all_classes with its default references (as `samic predict`)."""
+        from samic_core.predict.references import choose_references, encode_class_references
+
+        store = AnnotationStore(request.reference_folder)
+        return {
+            c: encode_class_references(predictor, store, c, choose_references(store, c))
+            for c in request.all_classes
+        }
+
     def reference_candidates(self, folder: Path, label: str) -> list[str]:
         """Images usable as references for `label` (trusted objects with points), best first."""
         from samic_core.predict.references import select_references
@@ -285,21 +295,29 @@ class SamicService(QObject):
 
         def job(ctx: JobContext) -> AutoAnnotateOutcome:
             ensure_runtime()
-            from samic_core.predict.autoannotate import auto_annotate
+            from samic_core.predict.autoannotate import auto_annotate, auto_annotate_classes
 
             engine = self._sam()
             predictor = self._load_predictor(request.model, request.device)
+            store = AnnotationStore(request.target_folder)
+            progress = lambda done, total, name: _emit(ctx, (done, total, name))  # noqa: E731
+            if request.all_classes:  # every class in one pass over the images
+                reports = auto_annotate_classes(
+                    predictor, engine, list(request.images), store,
+                    self._class_references(predictor, request), progress,
+                    lambda: ctx.cancelled, request.one_prompt, _rule(request.peaks),
+                )  # fmt: skip
+                return _merged_outcome(list(reports.values()))
             self._set_references(
                 predictor, request.reference_folder, request.label, request.references or None
             )
-            store = AnnotationStore(request.target_folder)
             report = auto_annotate(
                 predictor,
                 engine,
                 list(request.images),
                 store,
                 request.label,
-                progress=lambda done, total, name: _emit(ctx, (done, total, name)),
+                progress=progress,
                 should_stop=lambda: ctx.cancelled,
                 one_prompt=request.one_prompt,
                 rule=_rule(request.peaks),
@@ -364,6 +382,22 @@ def _rule(peaks: str) -> Any:
     from samic_core.peaks import PeakRule
 
     return None if peaks == "model" else PeakRule.named(peaks)
+
+
+def _merged_outcome(reports: list[Any]) -> AutoAnnotateOutcome:
+    """One outcome for a run over several classes: an image is written when any class wrote
+    it, empty when none found anything; the object counts add up."""
+    written = list(dict.fromkeys(n for r in reports for n in r.written))
+    failed = dict(pair for r in reports for pair in r.failed)
+    empty = [n for n in reports[0].empty if all(n in r.empty for r in reports)] if reports else []
+    return AutoAnnotateOutcome(
+        written=tuple(written),
+        skipped=tuple(reports[0].skipped_protected) if reports else (),
+        empty=tuple(empty),
+        failed=tuple((str(n), str(m)) for n, m in failed.items()),
+        cancelled=any(r.cancelled for r in reports),
+        objects=sum(int(r.objects) for r in reports),
+    )
 
 
 def _outcome(report: Any) -> AutoAnnotateOutcome:

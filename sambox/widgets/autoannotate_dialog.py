@@ -47,6 +47,7 @@ ERROR_STYLE = "QLabel { background: #fde8e8; color: #9b1c1c; padding: 6px; borde
 
 
 PROGRESS_FORMAT = "%v / %m images"
+ALL_CLASSES = "__all__"  # the Class choice that predicts every class of the model in one pass
 
 
 class AutoAnnotateDialog(QDialog):
@@ -200,14 +201,25 @@ class AutoAnnotateDialog(QDialog):
         self.label.clear()
         if m is not None:
             self.label.addItems(list(m.classes))
-            if keep in m.classes:
+            if len(m.classes) > 1:
+                self.label.addItem(f"All classes ({len(m.classes)}), in one pass", ALL_CLASSES)
+            if keep in m.classes or keep.startswith("All classes"):
                 self.label.setCurrentText(keep)
         self.label.blockSignals(False)
         self._fill_references()
 
+    def all_classes(self) -> bool:
+        """Whether the Class choice is every class of the model, in one pass."""
+        return self.label.currentData() == ALL_CLASSES
+
     def _fill_references(self) -> None:
         self.refs.blockSignals(True)
         self.refs.clear()
+        self.refs.setEnabled(not self.all_classes())
+        if self.all_classes():  # each class gets its default references, as in `samic predict`
+            self.refs.blockSignals(False)
+            self._refs_changed()
+            return
         label = self.label.currentText()
         names = self.jobs.reference_candidates(self.folder, label)
         for k, name in enumerate(names):
@@ -227,6 +239,22 @@ class AutoAnnotateDialog(QDialog):
         ]
 
     def _refs_changed(self) -> None:
+        if self.all_classes():
+            m = self.current_model()
+            classes = list(m.classes) if m is not None else []
+            missing = [c for c in classes if not self.jobs.reference_candidates(self.folder, c)]
+            if missing:
+                self.refs_note.setText(
+                    f"No image of {', '.join(map(repr, missing))} is annotated by hand or "
+                    "reviewed in this folder; choose the other classes one at a time."
+                )
+            else:
+                self.refs_note.setText(
+                    f"Every class uses up to {DEFAULT_SHOTS} of its reviewed images as "
+                    "references; each image is read and encoded once for all classes."
+                )
+            self.start_button.setEnabled(bool(classes) and not missing and not self.running)
+            return
         n, total = len(self.references()), self.refs.count()
         label = self.label.currentText()
         if total == 0:
@@ -283,16 +311,18 @@ class AutoAnnotateDialog(QDialog):
             return self._error(f"{folder}: not a folder.")
         if not images:
             return self._error("There are no images to annotate in this choice.")
+        every = self.all_classes()
         return AutoAnnotateRequest(
             model=m.path,
-            label=self.label.currentText(),
+            label="" if every else self.label.currentText(),
             images=tuple(images),
             target_folder=folder,
             reference_folder=self.folder,
-            references=tuple(self.references()),
+            references=() if every else tuple(self.references()),
             device=self.device,
             one_prompt=self.one_prompt.isChecked(),
             peaks=str(self.peaks.currentData()),
+            all_classes=tuple(m.classes) if every else (),
         )
 
     def _error(self, text: str) -> None:

@@ -146,3 +146,47 @@ def test_close_while_running_hides_and_the_batch_goes_on(
     _request, outcome = blocker.args
     assert not outcome.cancelled
     assert set(outcome.written) | set(outcome.empty) == {"new_000.png", "new_001.png"}
+
+
+def _two_classes(folder: Path) -> None:
+    """Relabel the objects of img_002 and img_003 'spot': the folder has two classes."""
+    store = AnnotationStore(folder)
+    for name in ("img_002.png", "img_003.png"):
+        loaded = store.load(name)
+        objects = [o.model_copy(update={"label": "spot"}) for o in loaded.annotation.objects]
+        store.save(loaded.annotation.model_copy(update={"objects": objects}), loaded.instances)
+
+
+def test_all_classes_in_one_pass(qtbot, samic_service, annotated_folder: Path, tmp_path: Path):
+    """A model of two classes offers 'All classes': one run predicts both, each with its
+    default references (the reference list is off), as `samic predict` does."""
+    from samic_gui_helpers import TINY_SIZE
+
+    from samic_core.train.trainer import TrainConfig, train
+
+    _two_classes(annotated_folder)
+    model = tmp_path / "two.samic"
+    train(TrainConfig(annotated_folder, model, epochs=1, image_size=TINY_SIZE,
+                      backbone_weights="none", device="cpu", schedule="paper"))  # fmt: skip
+    dialog = make_dialog(qtbot, samic_service, annotated_folder, model)
+    items = [dialog.label.itemText(i) for i in range(dialog.label.count())]
+    assert items == ["disc", "spot", "All classes (2), in one pass"]
+    dialog.label.setCurrentIndex(2)
+    assert dialog.all_classes() and not dialog.refs.isEnabled() and dialog.refs.count() == 0
+    assert "Every class uses up to 5" in dialog.refs_note.text()
+    assert dialog.start_button.isEnabled()
+    with qtbot.waitSignal(dialog.jobs.finished, timeout=WAIT_MS) as blocker:
+        qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    request, outcome = blocker.args
+    assert request.all_classes == ("disc", "spot") and request.references == ()
+    assert set(outcome.written) | set(outcome.empty) == {"new_000.png", "new_001.png"}
+    store = AnnotationStore(annotated_folder)
+    labels = {o.label for n in outcome.written for o in store.load(n).annotation.objects}
+    assert labels and labels <= {"disc", "spot"}
+    assert outcome.objects == sum(len(store.load(n).annotation.objects) for n in outcome.written)
+    # a class without references: the note says which, and Start waits
+    for name in ("img_002.png", "img_003.png"):
+        store.delete(name)
+    dialog._model_changed()
+    dialog.label.setCurrentIndex(2)
+    assert "'spot'" in dialog.refs_note.text() and not dialog.start_button.isEnabled()
