@@ -348,13 +348,16 @@ class AutoAnnotateDialog(QDialog):
         self._set_running(True)
 
     def _set_running(self, running: bool) -> None:
-        self.start_button.setEnabled(not running and bool(self.references()))
         self.cancel_button.setEnabled(running)
-        options = (self.model, self.label, self.refs, self.one_prompt, self.peaks)
-        for w in (*options, self.other_folder):
+        for w in (self.model, self.label, self.one_prompt, self.peaks, self.other_folder):
             w.setEnabled(not running)
+        self.refs.setEnabled(not running and not self.all_classes())
         for b in self.scope.buttons():
             b.setEnabled(not running and (b is not self.r_selection or bool(self.selection)))
+        if running:
+            self.start_button.setEnabled(False)
+        else:
+            self._refs_changed()  # Start when there are references (or every class has some)
 
     @property
     def running(self) -> bool:

@@ -184,6 +184,7 @@ def test_all_classes_in_one_pass(qtbot, samic_service, annotated_folder: Path, t
     labels = {o.label for n in outcome.written for o in store.load(n).annotation.objects}
     assert labels and labels <= {"disc", "spot"}
     assert outcome.objects == sum(len(store.load(n).annotation.objects) for n in outcome.written)
+    assert dialog.start_button.isEnabled() and not dialog.refs.isEnabled()  # again, after a run
     # a class without references: the note says which, and Start waits
     for name in ("img_002.png", "img_003.png"):
         store.delete(name)
