@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from sambox.keymap import BINDINGS
 from sambox.settings import AppSettings
-from samic_core.config import CACHE_DTYPES, DEVICES, MODEL_TYPE_CHOICES
+from samic_core.config import CACHE_DTYPES, DEFAULT_CACHE_MAX_GB, DEVICES, MODEL_TYPE_CHOICES
 
 
 def show_error(parent: QWidget, text: str, title: str = "SAMBOX") -> QMessageBox:
@@ -46,7 +47,7 @@ def _path_row(edit: QLineEdit, pick: QPushButton) -> QWidget:
 
 
 class SettingsDialog(QDialog):
-    """SAM checkpoint, model type, device, embedding cache and autosave."""
+    """SAM checkpoint, model type, device, embedding cache (folder, precision, size), autosave."""
 
     def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,6 +68,17 @@ class SettingsDialog(QDialog):
         self.cache_dtype = QComboBox()
         self.cache_dtype.addItems(CACHE_DTYPES)
         self.cache_dtype.setCurrentText(settings.cache_dtype)
+        self.cache_max_gb = QDoubleSpinBox()  # 0 shows the default: the settings keep None
+        self.cache_max_gb.setRange(0.0, 100_000.0)
+        self.cache_max_gb.setDecimals(1)
+        self.cache_max_gb.setSuffix(" GiB")
+        self.cache_max_gb.setSpecialValueText(
+            f"default (SAMIC_CACHE_MAX_GB or {DEFAULT_CACHE_MAX_GB:g} GiB)"
+        )
+        self.cache_max_gb.setValue(settings.cache_max_gb or 0.0)
+        self.cache_max_gb.setToolTip(
+            "The least recently used embeddings are deleted beyond this size"
+        )
         self.autosave = QCheckBox("Save automatically when switching images or closing")
         self.autosave.setChecked(settings.autosave)
         form = QFormLayout()
@@ -75,6 +87,7 @@ class SettingsDialog(QDialog):
         form.addRow("Device", self.device)
         form.addRow("Embedding cache", _path_row(self.cache_dir, pick_cache))
         form.addRow("Cache precision", self.cache_dtype)
+        form.addRow("Cache size limit", self.cache_max_gb)
         form.addRow("", self.autosave)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -109,6 +122,7 @@ class SettingsDialog(QDialog):
             settings.device,
             settings.cache_dir,
             settings.cache_dtype,
+            settings.cache_max_gb,
         )
         settings.checkpoint = (
             Path(self.checkpoint.text()) if self.checkpoint.text().strip() else None
@@ -117,6 +131,7 @@ class SettingsDialog(QDialog):
         settings.device = self.device.currentText()
         settings.cache_dir = Path(self.cache_dir.text()) if self.cache_dir.text().strip() else None
         settings.cache_dtype = self.cache_dtype.currentText()
+        settings.cache_max_gb = self.cache_max_gb.value() or None
         settings.autosave = self.autosave.isChecked()
         after = (
             settings.checkpoint,
@@ -124,6 +139,7 @@ class SettingsDialog(QDialog):
             settings.device,
             settings.cache_dir,
             settings.cache_dtype,
+            settings.cache_max_gb,
         )
         return before != after
 
