@@ -71,8 +71,7 @@ def test_old_and_damaged_model_files_are_reported_not_fatal(tmp_path: Path) -> N
         read_model_meta(bad)
 
 
-@pytest.mark.slow
-def test_app_restarts_on_a_folder_with_a_trained_model(
+def test_app_restarts_on_a_folder_with_a_trained_model(  # ~9 s: in `make test`, the worst past bug
     settings, annotated_folder: Path, tiny_samic_model: Path
 ) -> None:
     add_model(annotated_folder, tiny_samic_model)
