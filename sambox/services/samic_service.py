@@ -389,7 +389,8 @@ def _merged_outcome(reports: list[Any]) -> AutoAnnotateOutcome:
     it, empty when none found anything; the object counts add up."""
     written = list(dict.fromkeys(n for r in reports for n in r.written))
     failed = dict(pair for r in reports for pair in r.failed)
-    empty = [n for n in reports[0].empty if all(n in r.empty for r in reports)] if reports else []
+    empty_sets = [set(r.empty) for r in reports]
+    empty = [n for n in reports[0].empty if all(n in e for e in empty_sets)] if reports else []
     return AutoAnnotateOutcome(
         written=tuple(written),
         skipped=tuple(reports[0].skipped_protected) if reports else (),
