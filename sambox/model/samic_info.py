@@ -98,8 +98,9 @@ PEAK_LABELS: dict[PeakChoice, tuple[str, str]] = {  # (combo text, tooltip)
 }  # fmt: skip
 SCHEDULE_LABELS: dict[TrainSchedule, tuple[str, str]] = {  # (combo text, tooltip)
     "auto": ("Automatic (recommended)",
-             "Several references per image each epoch, stops once the smoothed validation loss "
-             "has not improved for a while (counted in optimizer steps); adds the BCE loss and "
+             "Several references per image each epoch, random flips, stops once the smoothed "
+             "validation loss has not improved for a while (counted in optimizer steps); adds "
+             "the BCE loss and "
              "images marked done without the class, so that images without the object get no "
              "prompt"),
     "paper": ("Paper (section 4.2)",

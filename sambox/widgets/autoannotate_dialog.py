@@ -73,6 +73,7 @@ class AutoAnnotateDialog(QDialog):
         self.folder = Path(folder)
         self.unannotated = list(unannotated)
         self.selection = list(selection)
+        self._missing: list[str] = []  # classes without references ("All classes" only)
         self.models = list(models)
         self.device = device
         self.setWindowTitle(f"Auto-annotate — {self.folder.name}")
@@ -197,13 +198,16 @@ class AutoAnnotateDialog(QDialog):
     def _model_changed(self, label: str | None = None) -> None:
         m = self.current_model()
         keep = label or self.label.currentText()
+        keep_all = label is None and self.all_classes()
         self.label.blockSignals(True)
         self.label.clear()
         if m is not None:
             self.label.addItems(list(m.classes))
             if len(m.classes) > 1:
                 self.label.addItem(f"All classes ({len(m.classes)}), in one pass", ALL_CLASSES)
-            if keep in m.classes or keep.startswith("All classes"):
+            if keep_all and len(m.classes) > 1:
+                self.label.setCurrentIndex(self.label.findData(ALL_CLASSES))
+            elif keep in m.classes:
                 self.label.setCurrentText(keep)
         self.label.blockSignals(False)
         self._fill_references()
@@ -217,6 +221,11 @@ class AutoAnnotateDialog(QDialog):
         self.refs.clear()
         self.refs.setEnabled(not self.all_classes())
         if self.all_classes():  # each class gets its default references, as in `samic predict`
+            m = self.current_model()
+            classes = list(m.classes) if m is not None else []
+            self._missing = [
+                c for c in classes if not self.jobs.reference_candidates(self.folder, c)
+            ]
             self.refs.blockSignals(False)
             self._refs_changed()
             return
@@ -240,9 +249,7 @@ class AutoAnnotateDialog(QDialog):
 
     def _refs_changed(self) -> None:
         if self.all_classes():
-            m = self.current_model()
-            classes = list(m.classes) if m is not None else []
-            missing = [c for c in classes if not self.jobs.reference_candidates(self.folder, c)]
+            missing = self._missing  # found when the choice was made (_fill_references)
             if missing:
                 self.refs_note.setText(
                     f"No image of {', '.join(map(repr, missing))} is annotated by hand or "
@@ -253,7 +260,7 @@ class AutoAnnotateDialog(QDialog):
                     f"Every class uses up to {DEFAULT_SHOTS} of its reviewed images as "
                     "references; each image is read and encoded once for all classes."
                 )
-            self.start_button.setEnabled(bool(classes) and not missing and not self.running)
+            self.start_button.setEnabled(not missing and not self.running)
             return
         n, total = len(self.references()), self.refs.count()
         label = self.label.currentText()

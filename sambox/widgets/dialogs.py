@@ -70,12 +70,13 @@ class SettingsDialog(QDialog):
         self.cache_dtype.setCurrentText(settings.cache_dtype)
         self.cache_max_gb = QDoubleSpinBox()  # 0 shows the default: the settings keep None
         self.cache_max_gb.setRange(0.0, 100_000.0)
-        self.cache_max_gb.setDecimals(1)
+        self.cache_max_gb.setDecimals(2)
         self.cache_max_gb.setSuffix(" GiB")
         self.cache_max_gb.setSpecialValueText(
             f"default (SAMIC_CACHE_MAX_GB or {DEFAULT_CACHE_MAX_GB:g} GiB)"
         )
         self.cache_max_gb.setValue(settings.cache_max_gb or 0.0)
+        self._cache_shown = (self.cache_max_gb.value(), settings.cache_max_gb)  # (shown, stored)
         self.cache_max_gb.setToolTip(
             "The least recently used embeddings are deleted beyond this size"
         )
@@ -131,7 +132,9 @@ class SettingsDialog(QDialog):
         settings.device = self.device.currentText()
         settings.cache_dir = Path(self.cache_dir.text()) if self.cache_dir.text().strip() else None
         settings.cache_dtype = self.cache_dtype.currentText()
-        settings.cache_max_gb = self.cache_max_gb.value() or None
+        shown, stored = self._cache_shown  # untouched: the stored value stays as it was
+        value = self.cache_max_gb.value()
+        settings.cache_max_gb = stored if value == shown else (value or None)
         settings.autosave = self.autosave.isChecked()
         after = (
             settings.checkpoint,

@@ -20,3 +20,14 @@ def test_cache_size_limit_is_shown_stored_and_reloads_the_engine(qtbot, settings
     again = SettingsDialog(settings)
     qtbot.addWidget(again)
     assert again.cache_max_gb.value() == 0.0
+
+
+def test_ok_without_edits_keeps_values_the_box_cannot_show(qtbot, settings) -> None:
+    """0 (no disk cache) and 0.004 GiB are shown rounded; OK without editing keeps them and
+    does not reload the engine."""
+    for stored in (0.0, 0.004, 0.125):
+        settings.cache_max_gb = stored
+        dialog = SettingsDialog(settings)
+        qtbot.addWidget(dialog)
+        assert dialog.apply(settings) is False
+        assert settings.cache_max_gb == stored

@@ -188,6 +188,28 @@ def test_all_classes_in_one_pass(qtbot, samic_service, annotated_folder: Path, t
     # a class without references: the note says which, and Start waits
     for name in ("img_002.png", "img_003.png"):
         store.delete(name)
-    dialog._model_changed()
-    dialog.label.setCurrentIndex(2)
+    dialog._model_changed()  # as when another model is chosen: the choice stays "All classes"
+    assert dialog.all_classes()
     assert "'spot'" in dialog.refs_note.text() and not dialog.start_button.isEnabled()
+
+
+def test_merged_outcome_of_several_classes() -> None:
+    """An image is written when any class wrote it, empty only when every class found nothing;
+    protected images and failures are listed once; object counts add up."""
+    from types import SimpleNamespace
+
+    from sambox.services.samic_service import _merged_outcome
+
+    def report(written, empty, objects, failed=(), skipped=("m.png",)):
+        return SimpleNamespace(written=list(written), empty=list(empty), objects=objects,
+                               failed=list(failed), skipped_protected=list(skipped),
+                               cancelled=False)  # fmt: skip
+
+    bad = [("bad.png", "not an image")]
+    out = _merged_outcome([
+        report(["a.png"], ["b.png", "c.png"], 3, bad),
+        report(["b.png"], ["a.png", "c.png"], 2, bad),
+    ])  # fmt: skip
+    assert out.written == ("a.png", "b.png") and out.empty == ("c.png",)
+    assert out.skipped == ("m.png",) and out.failed == tuple(bad) and out.objects == 5
+    assert not out.cancelled
