@@ -35,19 +35,20 @@ def select_references(
         if not store.exists(path.name):
             continue
         ann = store.load_json(path.name)
-        if ann.image != path.name or ann.image_sha256 != store.image_sha256(path):
-            # another image with the same stem, or the image changed since it was annotated:
-            # its points would not belong to this picture
-            log.warning("%s: annotation does not match this image; not used as a reference", path)
-            continue
         pts = [
             (p.x, p.y)
             for o in ann.objects
             if o.label == class_name and is_training_object(o)
             for p in o.positive_points
         ]
-        if pts:
-            found.append((not ann.done, path.name.lower(), path, np.asarray(pts, np.float64)))
+        if not pts:  # before hashing: most images of a big folder have none to offer
+            continue
+        if ann.image != path.name or ann.image_sha256 != store.image_sha256(path):
+            # another image with the same stem, or the image changed since it was annotated:
+            # its points would not belong to this picture
+            log.warning("%s: annotation does not match this image; not used as a reference", path)
+            continue
+        found.append((not ann.done, path.name.lower(), path, np.asarray(pts, np.float64)))
     found.sort(key=lambda t: (t[0], t[1]))
     return [(path, pts) for _, _, path, pts in found[:k]]
 
