@@ -28,6 +28,7 @@ from sambox.model.samic_info import (
     model_files,
     model_path,
 )
+from sambox.services.annotate_jobs import annotate_all_classes, outcome_of, peak_rule
 from sambox.services.errors import describe_error
 from sambox.services.runtime import ensure_runtime
 from sambox.services.workers import Cancelled, JobContext, Worker
@@ -223,16 +224,6 @@ class SamicService(QObject):
             use_references(predictor, store, label, chosen)
             self._refs_key = key
 
-    def _class_references(self, predictor: Any, request: AutoAnnotateRequest) -> dict[str, Any]:
-        """Each class of request.all_classes with its default references (as `samic predict`)."""
-        from samic_core.predict.references import choose_references, encode_class_references
-
-        store = AnnotationStore(request.reference_folder)
-        return {
-            c: encode_class_references(predictor, store, c, choose_references(store, c))
-            for c in request.all_classes
-        }
-
     def reference_candidates(self, folder: Path, label: str) -> list[str]:
         """Images usable as references for `label` (trusted objects with points), best first."""
         from samic_core.predict.references import select_references
@@ -262,7 +253,7 @@ class SamicService(QObject):
             predictor = self._load_predictor(model, device)
             self._set_references(predictor, Path(reference_folder), label, references)
             found = suggest_objects(
-                predictor, engine, image_path, label, one_prompt=one_prompt, rule=_rule(peaks)
+                predictor, engine, image_path, label, one_prompt=one_prompt, rule=peak_rule(peaks)
             )
             return [
                 Suggestion(
@@ -295,19 +286,18 @@ class SamicService(QObject):
 
         def job(ctx: JobContext) -> AutoAnnotateOutcome:
             ensure_runtime()
-            from samic_core.predict.autoannotate import auto_annotate, auto_annotate_classes
+            from samic_core.predict.autoannotate import auto_annotate
 
             engine = self._sam()
             predictor = self._load_predictor(request.model, request.device)
-            store = AnnotationStore(request.target_folder)
-            progress = lambda done, total, name: _emit(ctx, (done, total, name))  # noqa: E731
+
+            def progress(done: int, total: int, name: str) -> None:
+                _emit(ctx, (done, total, name))
+
             if request.all_classes:  # every class in one pass over the images
-                reports = auto_annotate_classes(
-                    predictor, engine, list(request.images), store,
-                    self._class_references(predictor, request), progress,
-                    lambda: ctx.cancelled, request.one_prompt, _rule(request.peaks),
-                )  # fmt: skip
-                return _merged_outcome(list(reports.values()))
+                return annotate_all_classes(
+                    predictor, engine, request, progress, lambda: ctx.cancelled
+                )
             self._set_references(
                 predictor, request.reference_folder, request.label, request.references or None
             )
@@ -315,14 +305,14 @@ class SamicService(QObject):
                 predictor,
                 engine,
                 list(request.images),
-                store,
+                AnnotationStore(request.target_folder),
                 request.label,
                 progress=progress,
                 should_stop=lambda: ctx.cancelled,
                 one_prompt=request.one_prompt,
-                rule=_rule(request.peaks),
+                rule=peak_rule(request.peaks),
             )
-            return _outcome(report)
+            return outcome_of(report)
 
         def finished(outcome: AutoAnnotateOutcome) -> None:
             self._annotate_job = None
@@ -375,39 +365,3 @@ class SamicService(QObject):
         self._running.add(worker)
         worker.signals.finished.connect(lambda: self._running.discard(worker))
         pool.start(worker)
-
-
-def _rule(peaks: str) -> Any:
-    """The core's PeakRule for the app's choice; None = the model's own default."""
-    from samic_core.peaks import PeakRule
-
-    return None if peaks == "model" else PeakRule.named(peaks)
-
-
-def _merged_outcome(reports: list[Any]) -> AutoAnnotateOutcome:
-    """One outcome for a run over several classes: an image is written when any class wrote
-    it, empty when none found anything; the object counts add up."""
-    written = list(dict.fromkeys(n for r in reports for n in r.written))
-    failed = dict(pair for r in reports for pair in r.failed)
-    empty_sets = [set(r.empty) for r in reports]
-    empty = [n for n in reports[0].empty if all(n in e for e in empty_sets)] if reports else []
-    return AutoAnnotateOutcome(
-        written=tuple(written),
-        skipped=tuple(reports[0].skipped_protected) if reports else (),
-        empty=tuple(empty),
-        failed=tuple((str(n), str(m)) for n, m in failed.items()),
-        cancelled=any(r.cancelled for r in reports),
-        objects=sum(int(r.objects) for r in reports),
-    )
-
-
-def _outcome(report: Any) -> AutoAnnotateOutcome:
-    """The core's AutoAnnotateReport as plain tuples of image names."""
-    return AutoAnnotateOutcome(
-        written=tuple(report.written),
-        skipped=tuple(report.skipped_protected),
-        empty=tuple(report.empty),
-        failed=tuple((str(n), str(m)) for n, m in report.failed),
-        cancelled=bool(report.cancelled),
-        objects=int(report.objects),
-    )

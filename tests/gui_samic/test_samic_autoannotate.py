@@ -198,7 +198,7 @@ def test_merged_outcome_of_several_classes() -> None:
     protected images and failures are listed once; object counts add up."""
     from types import SimpleNamespace
 
-    from sambox.services.samic_service import _merged_outcome
+    from sambox.services.annotate_jobs import merged_outcome
 
     def report(written, empty, objects, failed=(), skipped=("m.png",)):
         return SimpleNamespace(written=list(written), empty=list(empty), objects=objects,
@@ -206,7 +206,7 @@ def test_merged_outcome_of_several_classes() -> None:
                                cancelled=False)  # fmt: skip
 
     bad = [("bad.png", "not an image")]
-    out = _merged_outcome([
+    out = merged_outcome([
         report(["a.png"], ["b.png", "c.png"], 3, bad),
         report(["b.png"], ["a.png", "c.png"], 2, bad),
     ])  # fmt: skip
