@@ -35,13 +35,15 @@ from samic_core.testing.samic_task import write_synthetic_folder
 from samic_core.train.trainer import TrainConfig, train
 
 
-def make_task(task: str, root: Path, seed: int, n_train: int, n_test: int) -> str:
+def make_task(
+    task: str, root: Path, seed: int, n_train: int, n_test: int, test_empty: float = 0.2
+) -> str:
     """Write root/train and root/test; return the class label."""
     if task == "discs":
         write_synthetic_folder(root / "train", n_train, size=128, seed=seed + 1)
         write_synthetic_folder(root / "test", n_test, size=128, seed=seed + 1_001)
         return "disc"
-    spec = MultiInstanceSpec()
+    spec = MultiInstanceSpec(empty=test_empty)
     train_spec = MultiInstanceSpec(empty=0.125)
     write_folder(root / "train", n_train, train_spec, seed=seed)
     write_folder(root / "test", n_test, spec, seed=seed + 10_000)
@@ -89,6 +91,8 @@ SCHEDULES = {
     "default": dict(),  # `samic train FOLDER` with no flags (auto schedule, flips on)
     # the names of the augmentation measurement (docs/model.md), which kept flips off unless named
     "default-noflips": dict(flips=False),  # the default before that measurement
+    "default-nogate": dict(presence=False, erase=False),  # the default before the gate
+    "default-noerase": dict(erase=False),  # the gate, learning from real empty images only
     "default+flips": dict(flips=True),
     "default+jitter": dict(flips=False, jitter=True),
     "default+flips+jitter": dict(flips=True, jitter=True),
@@ -102,6 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--train-images", type=int, default=16)
     ap.add_argument("--test-images", type=int, default=24)
     ap.add_argument("--image-size", type=int, default=128)
+    ap.add_argument(
+        "--test-empty", type=float, default=0.2,
+        help="share of test images without the object (multi task; 0.2 in the tables before "
+        "the presence gate)",
+    )  # fmt: skip
     ap.add_argument("--schedules", default="paper,default")
     ap.add_argument("--epochs", type=int, default=None, help="override every epoch limit")
     ap.add_argument(
@@ -137,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
             if (root / "train").is_dir():
                 label = "disc" if args.task == "discs" else "target"
             else:
-                label = make_task(args.task, root, seed, args.train_images, args.test_images)
+                label = make_task(
+                    args.task, root, seed, args.train_images, args.test_images, args.test_empty
+                )
             for sched in args.schedules.split(","):
                 extra = dict(SCHEDULES[sched])
                 if sched == "paper":

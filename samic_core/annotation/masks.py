@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import cv2
 import numpy as np
 
 from samic_core.annotation.models import AnnotatedObject
@@ -17,6 +18,12 @@ def instances_from_masks(
     for obj_id, mask in masks:
         out[np.asarray(mask, bool)] = obj_id
     return out
+
+
+def union_mask(instances: np.ndarray, ids: Sequence[int], side: int) -> np.ndarray:
+    """(H, W) instance map -> (side, side) bool union of the `ids`' masks (aspect squeezed)."""
+    mask = np.isin(instances, list(ids)).astype(np.uint8)
+    return cv2.resize(mask, (side, side), interpolation=cv2.INTER_AREA) > 0
 
 
 def semantic_from_instances(

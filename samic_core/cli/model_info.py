@@ -48,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
             f"  created {meta.created}; {meta.epochs_run} epochs, best epoch {meta.best_epoch}; "
             f"train loss {loss(meta.train_loss)}, val loss {loss(meta.val_loss)}\n"
             f"  schedule {meta.config.get('schedule', 'paper')}; squeeze depth "
-            f"{meta.squeeze_depth}; loss terms {'+'.join(meta.loss_terms)}\n"
+            f"{meta.squeeze_depth}; loss terms {'+'.join(meta.loss_terms)}; presence gate "
+            f"{'yes' if meta.presence else 'no'}\n"
         )
         depth = meta.squeeze_depth
     sys.stdout.write(parameter_report(backbone or "resnet50", depth))

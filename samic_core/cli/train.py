@@ -69,6 +69,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "paper; measured in docs/model.md)",
     )  # fmt: skip
     p.add_argument(
+        "--presence", action=argparse.BooleanOptionalAction, default=None,
+        help="a presence gate that turns the whole map off on an image without the object "
+        "(default: on with --schedule auto, off with paper; docs/model.md)",
+    )  # fmt: skip
+    p.add_argument(
+        "--erase", action=argparse.BooleanOptionalAction, default=None,
+        help="also train on copies of the images with the objects painted out, as images "
+        "without the object (default: on with --schedule auto, off with paper)",
+    )  # fmt: skip
+    p.add_argument(
         "--jitter", action="store_true",
         help="also train on 3 fixed scale (0.75-1.33x) and colour variants of every image",
     )  # fmt: skip
@@ -124,6 +134,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         classes=tuple(args.classes) if args.classes else None,
         val_fraction=args.val_fraction,
         flips=args.flips,
+        presence=args.presence,
+        erase=args.erase,
         jitter=args.jitter,
         output=args.output,
         support_resize=args.support_resize,

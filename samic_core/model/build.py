@@ -14,14 +14,16 @@ from samic_core.model.samic_net import SamicNet
 STAGE_SIZES: dict[str, tuple[int, int, int]] = {"resnet50": (4, 6, 3), "resnet101": (4, 23, 3)}
 
 
-def build_learner(backbone: str = "resnet50", squeeze_depth: int = 3) -> HPNLearner:
+def build_learner(
+    backbone: str = "resnet50", squeeze_depth: int = 3, presence: bool = False
+) -> HPNLearner:
     """The trainable part alone (no backbone weights needed), e.g. to count parameters."""
     if backbone not in STAGE_SIZES:
         raise SamicError(f"unknown backbone {backbone!r}; use one of {', '.join(STAGE_SIZES)}")
     if squeeze_depth not in SQUEEZE_DEPTHS:
         raise SamicError(f"squeeze depth must be one of {SQUEEZE_DEPTHS}, got {squeeze_depth}")
     n2, n3, n4 = STAGE_SIZES[backbone]
-    return HPNLearner((n4, n3, n2), squeeze_depth=squeeze_depth)
+    return HPNLearner((n4, n3, n2), squeeze_depth=squeeze_depth, presence=presence)
 
 
 def _build_samic(
@@ -32,8 +34,9 @@ def _build_samic(
     support_resize: str,
     expected_sha256: str | None,
     squeeze_depth: int = 3,
+    presence: bool = False,
 ) -> tuple[SamicNet, BackboneIdentity]:
-    learner = build_learner(backbone, squeeze_depth)
+    learner = build_learner(backbone, squeeze_depth, presence)
     features, identity = load_backbone(backbone, weights, expected_sha256)
     if features.stage_sizes != STAGE_SIZES[backbone]:
         raise SamicError(
@@ -57,10 +60,19 @@ def build_samic_resnet50(
     support_resize: str = "max",
     expected_sha256: str | None = None,
     squeeze_depth: int = 3,
+    presence: bool = False,
 ) -> tuple[SamicNet, BackboneIdentity]:
-    """SAMIC as in the paper: frozen ResNet-50, 2,573,217 learnable parameters."""
+    """SAMIC as in the paper: frozen ResNet-50, 2,573,217 learnable parameters (+15 for the
+    presence gate, `presence`, which the paper does not have: model/presence.py)."""
     return _build_samic(
-        "resnet50", weights, image_size, output, support_resize, expected_sha256, squeeze_depth
+        "resnet50",
+        weights,
+        image_size,
+        output,
+        support_resize,
+        expected_sha256,
+        squeeze_depth,
+        presence,
     )
 
 
@@ -72,10 +84,18 @@ def build_samic_resnet101(
     support_resize: str = "max",
     expected_sha256: str | None = None,
     squeeze_depth: int = 3,
+    presence: bool = False,
 ) -> tuple[SamicNet, BackboneIdentity]:
     """SAMIC with a frozen ResNet-101 (23 layer3 bottlenecks feed the layer3 squeeze)."""
     return _build_samic(
-        "resnet101", weights, image_size, output, support_resize, expected_sha256, squeeze_depth
+        "resnet101",
+        weights,
+        image_size,
+        output,
+        support_resize,
+        expected_sha256,
+        squeeze_depth,
+        presence,
     )
 
 

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from samic_core.model.conv4d import CenterPivotConv4d
+from samic_core.model.presence import PresenceGate
 
 GROUPS = 4  # GroupNorm groups after every 4D conv
 
@@ -82,10 +83,17 @@ class HPNLearner(nn.Module):
       in_channels: layers per stage, deepest first: (3, 6, 4) for ResNet-50, (3, 23, 4) for 101.
       width: channels of the squeezed and mixed 4D features (128 in HSNet).
       squeeze_depth: 4D conv layers in each squeeze block (3 in HSNet; paper table 5).
+      presence: hold a PresenceGate over the sum(in_channels) layers (its parameters live here so
+        that the learner's state dict is the whole trained model; SamicNet applies it).
     """
 
     def __init__(
-        self, in_channels: Sequence[int] = (3, 6, 4), *, width: int = 128, squeeze_depth: int = 3
+        self,
+        in_channels: Sequence[int] = (3, 6, 4),
+        *,
+        width: int = 128,
+        squeeze_depth: int = 3,
+        presence: bool = False,
     ) -> None:
         super().__init__()
         c4, c3, c2 = in_channels
@@ -107,6 +115,10 @@ class HPNLearner(nn.Module):
             nn.ReLU(),
             nn.Conv2d(64, 1, 3, padding=1),  # one-channel head: logits of the heat map
         )
+        self.presence = PresenceGate(sum(in_channels)) if presence else None
+
+    def gate_parameters(self) -> list[nn.Parameter]:
+        return [] if self.presence is None else list(self.presence.parameters())
 
     def forward(self, pyramid: Sequence[torch.Tensor]) -> torch.Tensor:
         """[corr_l4, corr_l3, corr_l2] -> logits (B, 1, 2 * H2, 2 * W2)."""

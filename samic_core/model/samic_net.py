@@ -15,6 +15,7 @@ from samic_core.errors import SamicError
 from samic_core.model.backbone import FrozenResNetFeatures
 from samic_core.model.correlation import SUPPORT_RESIZE_MODES, hypercorrelation
 from samic_core.model.learner import HPNLearner
+from samic_core.model.presence import evidence_deficit, gated_logits, prompt_evidence
 
 OUTPUTS = ("softmax", "sigmoid")
 SIZE_MULTIPLE = 32  # the ResNet's total stride: the pyramid levels must tile S exactly
@@ -84,7 +85,19 @@ class SamicNet(nn.Module):
         reference_feats: list[torch.Tensor],
         reference_heat: torch.Tensor,
     ) -> torch.Tensor:
-        """Logits (B, S, S) from precomputed features and the reference heat map (B, S, S)."""
+        """Logits (B, S, S) from precomputed features and the reference heat map (B, S, S),
+        gated by the presence gate when the model has one."""
+        logits, presence = self.forward_parts(target_feats, reference_feats, reference_heat)
+        return logits if presence is None else gated_logits(logits, presence)
+
+    def forward_parts(
+        self,
+        target_feats: list[torch.Tensor],
+        reference_feats: list[torch.Tensor],
+        reference_heat: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(map logits (B, S, S) before the gate, presence logits (B,) or None): training fits
+        the map and the gate with their own losses (train/step.py)."""
         s = self.image_size
         if tuple(reference_heat.shape[1:]) != (s, s):
             raise SamicError(
@@ -99,8 +112,29 @@ class SamicNet(nn.Module):
                 self.support_resize,
             )
         logits = self.learner(pyramid)  # (B, 1, S/4, S/4)
-        logits = F.interpolate(logits, (s, s), mode="bilinear", align_corners=True)
-        return logits[:, 0]
+        logits = F.interpolate(logits, (s, s), mode="bilinear", align_corners=True)[:, 0]
+        if self.learner.presence is None:
+            return logits, None
+        deficit = self.evidence_deficit(target_feats, reference_feats, reference_heat)
+        return logits, self.learner.presence(deficit)
+
+    def evidence_deficit(
+        self,
+        target_feats: list[torch.Tensor],
+        reference_feats: list[torch.Tensor],
+        reference_heat: torch.Tensor,
+    ) -> torch.Tensor:
+        """(B, L): per layer, how much worse the target matches the reference's prompted region
+        than the reference itself does (presence.py); in float32, also under autocast."""
+        device_type = reference_heat.device.type
+        with torch.no_grad(), torch.autocast(device_type, enabled=False):
+            t = [f.float() for f in target_feats]
+            r = [f.float() for f in reference_feats]
+            heat = reference_heat.float()
+            mode = self.support_resize
+            return evidence_deficit(
+                prompt_evidence(t, r, heat, mode), prompt_evidence(r, r, heat, mode)
+            )
 
     def forward(
         self, target: torch.Tensor, reference: torch.Tensor, reference_heat: torch.Tensor

@@ -120,6 +120,7 @@ def load_model_file(
         support_resize=meta.support_resize,
         expected_sha256=meta.backbone_sha256,
         squeeze_depth=meta.squeeze_depth,
+        presence=meta.presence,
     )
     try:
         net.learner.load_state_dict(content.state_dict)

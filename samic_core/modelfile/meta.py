@@ -53,6 +53,7 @@ class ModelMeta:
     # ablations (paper tables 5 and 6): 4D conv layers per squeeze block, the terms of the loss
     squeeze_depth: int = 3
     loss_terms: tuple[str, ...] = DEFAULT_TERMS
+    presence: bool = False  # a presence gate (model/presence.py); older files have none
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -54,8 +54,9 @@ def _free_spot(
     return None
 
 
-def make_synthetic_image(size: int = 128, seed: int = 0) -> SyntheticImage:
-    """An RGB image (size x size) with 2-4 targets and 2-4 distractors on clutter."""
+def make_synthetic_image(size: int = 128, seed: int = 0, targets: bool = True) -> SyntheticImage:
+    """An RGB image (size x size) with 2-4 targets (none if not `targets`) and 2-4 distractors
+    on clutter."""
     rng = np.random.default_rng(seed)
     img = rng.integers(70, 140, (size, size, 3)).astype(np.uint8)
     for _ in range(6):  # clutter: random grey-ish bars
@@ -68,7 +69,7 @@ def make_synthetic_image(size: int = 128, seed: int = 0) -> SyntheticImage:
     points: list[tuple[float, float]] = []
     stripes = (np.arange(size)[None, :] + np.arange(size)[:, None]) % 6 < 3  # diagonal stripes
     rmin, rmax = max(4, size // 10), max(6, size // 7)
-    for _ in range(int(rng.integers(2, 4))):  # targets: warm striped discs
+    for _ in range(int(rng.integers(2, 4)) if targets else 0):  # targets: warm striped discs
         r = int(rng.integers(rmin, rmax + 1))
         spot = _free_spot(rng, size, r, taken)
         if spot is None:

@@ -50,6 +50,8 @@ class TrainConfig:
     annotations: str | Path | None = None  # annotation folder (default FOLDER/annotations)
     squeeze_depth: int = 3  # 4D conv layers per squeeze block (paper table 5 ablation)
     loss_terms: tuple[str, ...] | None = None  # None: the schedule's terms (table 6 ablation)
+    presence: bool | None = None  # presence gate; None: the schedule's (auto: on, paper: off)
+    erase: bool | None = None  # erased copies as empty targets; None: the schedule's (auto: on)
 
     def as_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)

@@ -10,17 +10,19 @@ target of that class (its heat map is zero): it teaches the network to say "noth
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from samic_core.annotation import AnnotationStore
-from samic_core.annotation.models import is_training_object
+from samic_core.annotation.masks import union_mask
+from samic_core.annotation.models import AnnotatedObject, is_training_object
 from samic_core.errors import SamicError
 
 log = logging.getLogger(__name__)
 
+MASK_SIDE = 256  # class masks for erased copies are kept MASK_SIDE square (aspect squeezed)
 # Every class needs a reference and a different target image to make even one episode.
 MIN_IMAGES_PER_CLASS = 2
 
@@ -35,6 +37,9 @@ class AnnotatedImage:
     points: dict[str, np.ndarray]
     objects: dict[str, int]  # class -> number of training objects
     empty_of: tuple[str, ...] = ()  # classes this image (marked done) is known not to contain
+    # class -> bool mask of all its objects (MASK_SIDE square), when every one has a mask
+    masks: dict[str, np.ndarray] = field(default_factory=dict)
+    erased: str | None = None  # a copy with this class's objects painted out (train/erase.py)
 
 
 def scan_folder(
@@ -42,12 +47,14 @@ def scan_folder(
     classes: list[str] | None = None,
     out_dir: str | Path | None = None,
     negatives: bool = False,
+    masks: bool = False,
 ) -> list[AnnotatedImage]:
     """Read every annotation of `folder` and keep the images with training objects.
 
     classes: keep only these classes (None = all). negatives: also keep images marked done
     that lack some class of the folder, as empty targets of those classes (only images done
-    and with no object of that class at all, not even an unreviewed prediction).
+    and with no object of that class at all, not even an unreviewed prediction). masks: keep
+    each class's union mask where every object of the class has one (for erased copies).
     Raises AnnotationError naming a bad file.
     """
     store = AnnotationStore(folder, out_dir)
@@ -57,7 +64,8 @@ def scan_folder(
     for path in store.images():
         if not store.exists(path.name):
             continue
-        ann = store.load(path.name, verify_image=True).annotation
+        loaded = store.load(path.name, verify_image=True)
+        ann = loaded.annotation
         pts: dict[str, list[tuple[float, float]]] = {}
         counts: dict[str, int] = {}
         for obj in ann.objects:
@@ -71,6 +79,7 @@ def scan_folder(
             size=(ann.height, ann.width),
             points={c: np.asarray(v, np.float64).reshape(-1, 2) for c, v in pts.items()},
             objects=counts,
+            masks=_class_masks(loaded.instances, ann.objects, set(pts)) if masks else {},
         )
         if pts:
             images.append(image)
@@ -90,6 +99,18 @@ def scan_folder(
     return images
 
 
+def _class_masks(
+    instances: np.ndarray, objects: list[AnnotatedObject], classes: set[str]
+) -> dict[str, np.ndarray]:
+    present = set(np.unique(instances).tolist())
+    out = {}
+    for c in sorted(classes):
+        ids = [o.id for o in objects if o.label == c]
+        if ids and present.issuperset(ids):  # an object without a mask would stay in the copy
+            out[c] = union_mask(instances, ids, MASK_SIDE)
+    return out
+
+
 def filter_classes(images: list[AnnotatedImage], classes: list[str]) -> list[AnnotatedImage]:
     """Keep only `classes` (SamicError naming any class that has no training objects)."""
     present = {c for im in images for c in im.points}
@@ -104,7 +125,8 @@ def filter_classes(images: list[AnnotatedImage], classes: list[str]) -> list[Ann
         empty_of = tuple(c for c in im.empty_of if c in classes)
         if pts or empty_of:
             objects = {c: n for c, n in im.objects.items() if c in classes}
-            out.append(AnnotatedImage(im.name, im.path, im.size, pts, objects, empty_of))
+            masks = {c: m for c, m in im.masks.items() if c in classes}
+            out.append(replace(im, points=pts, objects=objects, empty_of=empty_of, masks=masks))
     return out
 
 

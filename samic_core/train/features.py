@@ -20,6 +20,7 @@ from samic_core.model.samic_net import SamicNet
 from samic_core.model.transforms import image_to_tensor, points_heatmap
 from samic_core.train.augment import Variant, make_variants, warp_image, warp_points
 from samic_core.train.episodes import AnnotatedImage, TrainingEpisode
+from samic_core.train.erase import erase
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,10 @@ class EpisodeTensors:
         for i, image in enumerate(images):
             if should_stop is not None and should_stop():
                 break
-            self.pixels.append(image_to_tensor(read_image_rgb(image.path), size))
+            pixels = image_to_tensor(read_image_rgb(image.path), size)
+            if image.erased is not None:  # a copy with that class's objects painted out
+                pixels = erase(pixels, image.masks[image.erased])
+            self.pixels.append(pixels)
             for c, pts in image.points.items():
                 self.heat[(i, c)] = points_heatmap(pts, image.size, size)
             for c in image.empty_of:  # an empty target: the object is not in this image

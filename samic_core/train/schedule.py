@@ -42,16 +42,20 @@ class Schedule:
     loss_terms: tuple[str, ...]
     negatives: bool  # images marked done without a class are empty targets of that class
     flips: bool  # random flips of target and reference unless TrainConfig.flips says otherwise
+    presence: bool  # a presence gate (model/presence.py) unless TrainConfig.presence says otherwise
+    erase: bool  # erased copies as empty targets (train/erase.py) unless TrainConfig.erase says
 
 
 _PAIRS_AND_LOSS: dict[str, dict[str, Any]] = {  # the rest of each schedule (stop: EARLY_STOP)
     "auto": dict(
         refs_per_target=4, min_episodes=48, smoothing=0.3, on_validation=True,
-        loss_terms=DEFAULT_TERMS, negatives=True, flips=True,
+        loss_terms=DEFAULT_TERMS, negatives=True, flips=True, presence=True,
+        erase=True,
     ),
     "paper": dict(
         refs_per_target=1, min_episodes=1, smoothing=1.0, on_validation=False,
-        loss_terms=PAPER_TERMS, negatives=False, flips=False,
+        loss_terms=PAPER_TERMS, negatives=False, flips=False, presence=False,
+        erase=False,
     ),
 }  # fmt: skip
 SCHEDULES: dict[str, Schedule] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 import torch
+import torch.nn.functional as F
 
 from samic_core.model.samic_net import SamicNet
 from samic_core.train.episodes import TrainingEpisode
@@ -17,6 +18,8 @@ from samic_core.train.losses import (
     sum_terms,
 )
 
+PRESENCE_TERM = "presence"  # the presence gate's image-level loss (model/presence.py)
+
 
 def batch_loss(
     net: SamicNet,
@@ -28,15 +31,27 @@ def batch_loss(
     """Loss over a batch of episodes (the sum of `terms`' batch means), and each term's mean.
 
     The paper's three terms are always logged, also those left out of the loss (the table 6
-    ablation compares them); BCE is logged when it is one of `terms`.
+    ablation compares them); BCE is logged when it is one of `terms`. A model with a presence
+    gate adds PRESENCE_TERM: the gate's own image-level BCE (object in the target or not), while
+    the map's terms see the map before the gate, so the gate cannot become a global bias.
     """
     target_feats, ref_feats, ref_heat, target_heat = episode_batch(episodes, tensors, bank)
-    pred = net.to_heatmap(net.forward_features(target_feats, ref_feats, ref_heat))
+    logits, presence = net.forward_parts(target_feats, ref_feats, ref_heat)
+    pred = net.to_heatmap(logits)
     terms = check_loss_terms(terms)
     parts = loss_terms(pred, target_heat, logged_terms(terms))
     loss = sum_terms(parts, terms)
+    if presence is not None:
+        present = (target_heat.flatten(1).amax(1) > 0).to(presence.dtype)
+        parts[PRESENCE_TERM] = F.binary_cross_entropy_with_logits(presence, present)
+        loss = loss + parts[PRESENCE_TERM]
     values = torch.stack(list(parts.values())).detach().tolist()  # one host sync, not one a term
     return loss, dict(zip(parts, values, strict=True))
+
+
+def optimised_terms(terms: Sequence[str], logged: Sequence[str]) -> list[str]:
+    """The names among a step's `logged` values whose sum is the optimised loss."""
+    return [k for k in logged if k in terms or k == PRESENCE_TERM]
 
 
 def logged_terms(terms: Sequence[str]) -> tuple[str, ...]:

@@ -26,12 +26,10 @@ from samic_core.device import resolve_device
 from samic_core.errors import SamicError
 from samic_core.jobs import ShouldStop
 from samic_core.model.build import build_samic
-from samic_core.model.learner import SQUEEZE_DEPTHS
-from samic_core.model.samic_net import check_image_size
+from samic_core.model.presence import GATE_LR_FACTOR
 from samic_core.modelfile.file import (
     ModelMeta,
     last_path_for,
-    read_model_file,
     save_model_file,
 )
 from samic_core.train.augment import VARIANTS
@@ -46,10 +44,11 @@ from samic_core.train.episodes import (
     train_episodes,
     val_episodes,
 )
+from samic_core.train.erase import with_erased
 from samic_core.train.features import EpisodeTensors, FeatureBank
-from samic_core.train.losses import check_loss_terms
+from samic_core.train.run_checks import as_resumed, check_config, check_outputs, resume_state
 from samic_core.train.schedule import SCHEDULES, Schedule, Stopper, resolve_schedule
-from samic_core.train.step import batch_loss, batches, logged_terms
+from samic_core.train.step import batch_loss, batches, logged_terms, optimised_terms
 
 log = logging.getLogger(__name__)
 
@@ -81,100 +80,45 @@ def _deterministic() -> Iterator[None]:
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = old
 
 
-def _check_config(config: TrainConfig) -> None:
-    if config.schedule not in SCHEDULES:
-        raise SamicError(f"unknown schedule {config.schedule!r}; use one of {tuple(SCHEDULES)}")
-    patience_ok = config.patience is None or config.patience >= 1
-    if config.epochs < 1 or config.batch_size < 1 or not patience_ok:
-        raise SamicError("epochs, batch size and patience must be at least 1")
-    if not config.lr > 0:
-        raise SamicError(f"learning rate must be positive, got {config.lr}")
-    check_image_size(config.image_size)
-    try:
-        if config.loss_terms is not None:
-            check_loss_terms(config.loss_terms)
-    except ValueError as e:
-        raise SamicError(str(e)) from e
-    if config.squeeze_depth not in SQUEEZE_DEPTHS:
-        raise SamicError(
-            f"squeeze depth must be one of {SQUEEZE_DEPTHS}, got {config.squeeze_depth}"
-        )
-
-
-def _check_outputs(config: TrainConfig, best: Path, last: Path) -> None:
-    if config.resume is not None or config.overwrite:
-        return
-    for p in (best, last):
-        if p.exists():
-            raise SamicError(
-                f"{p}: already exists; choose another --out, resume with --resume {last}, "
-                f"or pass --overwrite"
-            )
-
-
-def _resume_state(config: TrainConfig) -> tuple[ModelMeta, dict[str, Any], dict[str, Any]]:
-    path = Path(config.resume)  # type: ignore[arg-type]
-    content = read_model_file(path)  # validated, read once
-    meta, state = content.meta, content.train_state
-    if state is None:
-        raise SamicError(
-            f"{path}: has no training state (a best-model file); resume from "
-            f"{last_path_for(path)} instead"
-        )
-    trained_with = meta.config.get("schedule", "paper")  # files from before schedules: paper
-    if trained_with != config.schedule:
-        raise SamicError(
-            f"{path}: was trained with the {trained_with!r} schedule; resume with --schedule "
-            f"{trained_with}"
-        )
-    for key, want in (
-        ("backbone", config.backbone),
-        ("image_size", config.image_size),
-        ("output", config.output),
-        ("support_resize", config.support_resize),
-        ("squeeze_depth", config.squeeze_depth),
-        ("loss_terms", resolve_schedule(config.schedule, None, config.loss_terms).loss_terms),
-    ):
-        if getattr(meta, key) != want:
-            raise SamicError(
-                f"{path}: was trained with {key} = {getattr(meta, key)!r}; cannot resume "
-                f"with {want!r}"
-            )
-    return meta, state, content.state_dict
-
-
 class _Trainer:
     """One run's state; `train` below is the public entry point."""
 
     def __init__(self, config: TrainConfig) -> None:
-        _check_config(config)
+        check_config(config)
         self.schedule: Schedule = resolve_schedule(
             config.schedule, config.patience, config.loss_terms
         )
         asked = config
         if config.flips is None:  # recorded in the model file as what was used
             config = dataclasses.replace(config, flips=self.schedule.flips)
+        if config.presence is None:
+            config = dataclasses.replace(config, presence=self.schedule.presence)
+        if config.erase is None:
+            config = dataclasses.replace(config, erase=self.schedule.erase)
+        resume = resume_state(config) if config.resume is not None else None
+        if resume is not None:
+            config = as_resumed(config, asked, resume[0])
         self.config = config
         self.best_path = Path(config.out)
         self.last_path = last_path_for(self.best_path)
-        _check_outputs(config, self.best_path, self.last_path)
+        check_outputs(config, self.best_path, self.last_path)
         self.device = resolve_device(config.device)
         images = scan_folder(
-            config.folder, None, config.annotations, negatives=self.schedule.negatives
+            config.folder,
+            None,
+            config.annotations,
+            negatives=self.schedule.negatives,
+            masks=bool(config.erase),
         )
         if config.classes:
             images = filter_classes(images, list(config.classes))
         self.classes = check_enough(images, config.folder)
         self.images = images
         self.split = split_by_image(images, config.val_fraction, config.seed)
-        self.val = val_episodes(images, self.split, config.seed, self.schedule.refs_per_target)
+        if config.erase:
+            self.images, self.split = with_erased(images, self.split)
+        self.val = val_episodes(self.images, self.split, config.seed, self.schedule.refs_per_target)
 
-        resume = _resume_state(config) if config.resume is not None else None
-        if resume is not None and asked.flips is None:
-            # a resumed run keeps the flips it was started with unless told otherwise
-            self.config = config = dataclasses.replace(
-                config, flips=bool(resume[0].config.get("flips", False))
-            )
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)  # learner init depends on the seed only
             self.net, self.identity = build_samic(
@@ -185,9 +129,16 @@ class _Trainer:
                 support_resize=config.support_resize,
                 expected_sha256=resume[0].backbone_sha256 if resume else None,
                 squeeze_depth=config.squeeze_depth,
+                presence=bool(config.presence),
             )
         self.net.to(self.device)
-        self.optimizer = torch.optim.Adam(self.net.learner.parameters(), lr=config.lr)
+        gate = {id(p) for p in self.net.learner.gate_parameters()}
+        groups = [{"params": [p for p in self.net.learner.parameters() if id(p) not in gate]}]
+        if gate:  # the gate's scale starts far from where it ends (presence.py)
+            groups.append(
+                {"params": self.net.learner.gate_parameters(), "lr": config.lr * GATE_LR_FACTOR}
+            )
+        self.optimizer = torch.optim.Adam(groups, lr=config.lr)
         self.start_epoch = 1
         self.history: list[dict[str, Any]] = []
         self.best_loss: float | None = None
@@ -220,6 +171,7 @@ class _Trainer:
             config=self.config.as_dict(),
             squeeze_depth=self.config.squeeze_depth,
             loss_terms=self.schedule.loss_terms,
+            presence=bool(self.config.presence),
         )
 
     def validate(self, tensors: EpisodeTensors, bank: FeatureBank) -> float | None:
@@ -261,22 +213,23 @@ class _Trainer:
                 raise SamicError(f"{cfg.folder}: no training episodes could be formed")
             steps = math.ceil(len(episodes) / cfg.batch_size)
             self.net.train()
-            logged = logged_terms(self.schedule.loss_terms)
+            loss_terms = self.schedule.loss_terms
+            logged = logged_terms(loss_terms)
             sums = {"loss": 0.0, **{k: 0.0 for k in logged}}
             seen = 0
             for step, batch in enumerate(batches(episodes, cfg.batch_size), start=1):
                 if stop():
                     cancelled = True
                     break
-                loss, terms = batch_loss(self.net, batch, tensors, bank, self.schedule.loss_terms)
+                loss, terms = batch_loss(self.net, batch, tensors, bank, loss_terms)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 self.optimizer.step()
                 n = len(batch)
                 seen += n
-                sums["loss"] += sum(terms[k] for k in self.schedule.loss_terms) * n
+                sums["loss"] += sum(terms[k] for k in optimised_terms(loss_terms, terms)) * n
                 for k, v in terms.items():
-                    sums[k] += v * n
+                    sums[k] = sums.get(k, 0.0) + v * n
                 steps_done += 1
                 if progress is not None:
                     elapsed = time.perf_counter() - t0
@@ -300,7 +253,7 @@ class _Trainer:
                     "epoch": epoch,
                     "train_loss": train_loss,
                     "val_loss": val_loss,
-                    **{k: sums[k] / seen for k in logged},
+                    **{k: v / seen for k, v in sums.items() if k != "loss"},
                     "elapsed_s": time.perf_counter() - t0,
                 }
             )

@@ -1,0 +1,95 @@
+"""Checks of a training run before it starts: its config, its output files, and what a resumed
+run takes over from the file it resumes (schedule, architecture, flips, erased copies)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from samic_core.errors import SamicError
+from samic_core.model.learner import SQUEEZE_DEPTHS
+from samic_core.model.samic_net import check_image_size
+from samic_core.modelfile.file import ModelMeta, last_path_for, read_model_file
+from samic_core.train.config import TrainConfig
+from samic_core.train.losses import check_loss_terms
+from samic_core.train.schedule import SCHEDULES, resolve_schedule
+
+
+def check_config(config: TrainConfig) -> None:
+    if config.schedule not in SCHEDULES:
+        raise SamicError(f"unknown schedule {config.schedule!r}; use one of {tuple(SCHEDULES)}")
+    patience_ok = config.patience is None or config.patience >= 1
+    if config.epochs < 1 or config.batch_size < 1 or not patience_ok:
+        raise SamicError("epochs, batch size and patience must be at least 1")
+    if not config.lr > 0:
+        raise SamicError(f"learning rate must be positive, got {config.lr}")
+    check_image_size(config.image_size)
+    try:
+        if config.loss_terms is not None:
+            check_loss_terms(config.loss_terms)
+    except ValueError as e:
+        raise SamicError(str(e)) from e
+    if config.squeeze_depth not in SQUEEZE_DEPTHS:
+        raise SamicError(
+            f"squeeze depth must be one of {SQUEEZE_DEPTHS}, got {config.squeeze_depth}"
+        )
+
+
+def check_outputs(config: TrainConfig, best: Path, last: Path) -> None:
+    if config.resume is not None or config.overwrite:
+        return
+    for p in (best, last):
+        if p.exists():
+            raise SamicError(
+                f"{p}: already exists; choose another --out, resume with --resume {last}, "
+                f"or pass --overwrite"
+            )
+
+
+def as_resumed(config: TrainConfig, asked: TrainConfig, meta: ModelMeta) -> TrainConfig:
+    """A resumed run keeps the flips and erased copies it was started with unless told
+    otherwise; the weights decide whether there is a presence gate."""
+    if asked.presence is not None and asked.presence != meta.presence:
+        raise SamicError(
+            f"{config.resume}: was trained with presence = {meta.presence}; cannot resume "
+            f"with presence = {asked.presence}"
+        )
+    started = meta.config
+    return dataclasses.replace(
+        config,
+        flips=bool(started.get("flips", False)) if asked.flips is None else config.flips,
+        erase=bool(started.get("erase", False)) if asked.erase is None else config.erase,
+        presence=meta.presence,
+    )
+
+
+def resume_state(config: TrainConfig) -> tuple[ModelMeta, dict[str, Any], dict[str, Any]]:
+    path = Path(config.resume)  # type: ignore[arg-type]
+    content = read_model_file(path)  # validated, read once
+    meta, state = content.meta, content.train_state
+    if state is None:
+        raise SamicError(
+            f"{path}: has no training state (a best-model file); resume from "
+            f"{last_path_for(path)} instead"
+        )
+    trained_with = meta.config.get("schedule", "paper")  # files from before schedules: paper
+    if trained_with != config.schedule:
+        raise SamicError(
+            f"{path}: was trained with the {trained_with!r} schedule; resume with --schedule "
+            f"{trained_with}"
+        )
+    for key, want in (
+        ("backbone", config.backbone),
+        ("image_size", config.image_size),
+        ("output", config.output),
+        ("support_resize", config.support_resize),
+        ("squeeze_depth", config.squeeze_depth),
+        ("loss_terms", resolve_schedule(config.schedule, None, config.loss_terms).loss_terms),
+    ):
+        if getattr(meta, key) != want:
+            raise SamicError(
+                f"{path}: was trained with {key} = {getattr(meta, key)!r}; cannot resume "
+                f"with {want!r}"
+            )
+    return meta, state, content.state_dict
