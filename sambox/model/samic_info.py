@@ -100,9 +100,9 @@ SCHEDULE_LABELS: dict[TrainSchedule, tuple[str, str]] = {  # (combo text, toolti
     "auto": ("Automatic (recommended)",
              "Several references per image each epoch, random flips, stops once the smoothed "
              "validation loss has not improved for a while (counted in optimizer steps); adds "
-             "the BCE loss and "
-             "images marked done without the class, so that images without the object get no "
-             "prompt"),
+             "the BCE loss, images marked done without the class, copies of the images with "
+             "the objects painted out, and a presence gate, so that images without the object "
+             "get no prompt"),
     "paper": ("Paper (section 4.2)",
               "One reference per image and epoch, KLD + CC + NSS, stops when the training loss "
               f"has not improved for {EARLY_STOP['paper'].patience} epochs (often far too early "

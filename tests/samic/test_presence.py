@@ -90,7 +90,21 @@ def test_model_files_record_and_rebuild_the_gate(tmp_path, tiny_train_config, pr
     folder = tmp_path / "f"
     write_synthetic_folder(folder, 4, size=64, seed=3)
     out = tmp_path / "m.pt"
-    train(tiny_train_config(folder, out, epochs=1, presence=presence))
+    result = train(tiny_train_config(folder, out, epochs=1, presence=presence))
     assert read_model_meta(out).presence is presence
+    assert ("presence" in result.history[-1]) is presence  # the gate's own loss, logged
     net, _ = load_model_file(out, "cpu")
     assert (net.learner.presence is not None) is presence
+
+
+def test_the_map_and_the_gate_learn_from_their_own_losses() -> None:
+    """The map's terms see the map before the gate: were the gate trained through the gated map,
+    it would close on every image and the map would compensate (measured: docs/model.md)."""
+    net, _ = build_samic("resnet50", weights="none", image_size=S, presence=True)
+    torch.manual_seed(0)
+    target, reference = net.extract(torch.rand(2, 3, S, S)), net.extract(torch.rand(2, 3, S, S))
+    logits, presence = net.forward_parts(target, reference, _heat(2))
+    assert logits.shape == (2, S, S) and presence.shape == (2,)
+    gate = list(net.learner.presence.parameters())
+    assert all(g is None for g in torch.autograd.grad(logits.sum(), gate, allow_unused=True))
+    assert all(g is not None for g in torch.autograd.grad(presence.sum(), gate))
