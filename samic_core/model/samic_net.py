@@ -115,8 +115,20 @@ class SamicNet(nn.Module):
         logits = F.interpolate(logits, (s, s), mode="bilinear", align_corners=True)[:, 0]
         if self.learner.presence is None:
             return logits, None
+        return logits, self.presence_logits(target_feats, reference_feats, reference_heat)
+
+    def presence_logits(
+        self,
+        target_feats: list[torch.Tensor],
+        reference_feats: list[torch.Tensor],
+        reference_heat: torch.Tensor,
+    ) -> torch.Tensor:
+        """(B,) logits of "the target holds the reference's object" (needs a gate); backbone
+        features only, no learner pass."""
+        if self.learner.presence is None:
+            raise SamicError("this model has no presence gate")
         deficit = self.evidence_deficit(target_feats, reference_feats, reference_heat)
-        return logits, self.learner.presence(deficit)
+        return self.learner.presence(deficit)
 
     def evidence_deficit(
         self,

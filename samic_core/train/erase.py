@@ -3,20 +3,25 @@
 Few folders hold images marked done without the object, yet an image without it must get no
 prompt. Every training image whose objects of a class all have masks gives one more target: the
 same picture with those objects filled in from their surroundings (OpenCV's Telea inpainting on
-the training-size tensor) and a zero heat map. It teaches the map and the presence gate
-(model/presence.py) that the scene without the object is "nothing here", where the object's
-look-alikes stay. Measured in docs/model.md ("Images without the object").
+the training-size tensor). It teaches the presence gate (model/presence.py) that the scene
+without the object, where the object's look-alikes stay, is "nothing here". Only the gate: it
+needs backbone features alone, so the copies cost no learner pass, and the map learns exactly
+what it learns without them (as full targets they cost recall: docs/model.md, "Images without
+the object").
 """
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 import cv2
 import numpy as np
 import torch
 
-from samic_core.train.episodes import AnnotatedImage, Split
+from samic_core.train.episodes import (
+    AnnotatedImage,
+    Split,
+    TrainingEpisode,
+    draw_training_episodes,
+)
 
 GROW = 1 / 48  # the mask is grown by this fraction of the side: objects' soft edges go too
 INPAINT_RADIUS = 3
@@ -42,11 +47,35 @@ def erased_copies(images: list[AnnotatedImage]) -> list[AnnotatedImage]:
     return out
 
 
-def with_erased(images: list[AnnotatedImage], split: Split) -> tuple[list[AnnotatedImage], Split]:
-    """The images and split with every image's erased copies beside it, in its own part of the
-    split (a validation image's copy must not train)."""
-    train, val = erased_copies(split.train), erased_copies(split.val)
-    return images + train + val, replace(split, train=split.train + train, val=split.val + val)
+def with_erased(
+    images: list[AnnotatedImage], split: Split
+) -> tuple[list[AnnotatedImage], list[int]]:
+    """The images with the erased copies of the training images appended, and the copies'
+    indices. Copies stay out of the split: they are never a reference, and they train the
+    presence gate only (`gate_episodes`), so the map learns exactly what it would without them."""
+    copies = erased_copies(split.train)
+    return images + copies, list(range(len(images), len(images) + len(copies)))
+
+
+def gate_episodes(
+    images: list[AnnotatedImage],
+    erased: list[int],
+    split: Split,
+    seed: int,
+    epoch: int,
+    flips: bool,
+    refs_per_target: int,
+    steps: int,
+) -> list[list[TrainingEpisode]]:
+    """One epoch's episodes of the erased copies as targets, spread over its `steps` steps;
+    a function of (seed, epoch), drawn apart from the map's episodes so that those stay as
+    they are without copies."""
+    index = {im.name: i for i, im in enumerate(images)}
+    references = [index[im.name] for im in split.train]
+    rng = np.random.default_rng([seed, epoch, 7_919])
+    episodes = draw_training_episodes(images, erased, references, rng, flips, refs_per_target)
+    order = rng.permutation(len(episodes))
+    return [[episodes[i] for i in part] for part in np.array_split(order, max(steps, 1))]
 
 
 def erase(image: torch.Tensor, mask: np.ndarray) -> torch.Tensor:

@@ -27,6 +27,7 @@ def batch_loss(
     tensors: EpisodeTensors,
     bank: FeatureBank,
     terms: Sequence[str] = PAPER_TERMS,
+    gate_only: Sequence[TrainingEpisode] = (),
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Loss over a batch of episodes (the sum of `terms`' batch means), and each term's mean.
 
@@ -34,6 +35,7 @@ def batch_loss(
     ablation compares them); BCE is logged when it is one of `terms`. A model with a presence
     gate adds PRESENCE_TERM: the gate's own image-level BCE (object in the target or not), while
     the map's terms see the map before the gate, so the gate cannot become a global bias.
+    `gate_only` episodes (erased copies, train/erase.py) add empty targets to that term alone.
     """
     target_feats, ref_feats, ref_heat, target_heat = episode_batch(episodes, tensors, bank)
     logits, presence = net.forward_parts(target_feats, ref_feats, ref_heat)
@@ -43,6 +45,10 @@ def batch_loss(
     loss = sum_terms(parts, terms)
     if presence is not None:
         present = (target_heat.flatten(1).amax(1) > 0).to(presence.dtype)
+        if gate_only:
+            t_feats, r_feats, r_heat, _ = episode_batch(gate_only, tensors, bank)
+            presence = torch.cat([presence, net.presence_logits(t_feats, r_feats, r_heat)])
+            present = torch.cat([present, present.new_zeros(len(gate_only))])
         parts[PRESENCE_TERM] = F.binary_cross_entropy_with_logits(presence, present)
         loss = loss + parts[PRESENCE_TERM]
     values = torch.stack(list(parts.values())).detach().tolist()  # one host sync, not one a term

@@ -44,7 +44,7 @@ from samic_core.train.episodes import (
     train_episodes,
     val_episodes,
 )
-from samic_core.train.erase import with_erased
+from samic_core.train.erase import gate_episodes, with_erased
 from samic_core.train.features import EpisodeTensors, FeatureBank
 from samic_core.train.run_checks import as_resumed, check_config, check_outputs, resume_state
 from samic_core.train.schedule import SCHEDULES, Schedule, Stopper, resolve_schedule
@@ -115,8 +115,9 @@ class _Trainer:
         self.classes = check_enough(images, config.folder)
         self.images = images
         self.split = split_by_image(images, config.val_fraction, config.seed)
-        if config.erase:
-            self.images, self.split = with_erased(images, self.split)
+        self.erased: list[int] = []  # erased copies' indices: the gate's empty targets
+        if config.erase and config.presence:
+            self.images, self.erased = with_erased(images, self.split)
         self.val = val_episodes(self.images, self.split, config.seed, self.schedule.refs_per_target)
 
         with torch.random.fork_rng(devices=[]):
@@ -212,6 +213,10 @@ class _Trainer:
             if not episodes:
                 raise SamicError(f"{cfg.folder}: no training episodes could be formed")
             steps = math.ceil(len(episodes) / cfg.batch_size)
+            gate = gate_episodes(
+                self.images, self.erased, self.split, cfg.seed, epoch, cfg.flips,
+                self.schedule.refs_per_target, steps,
+            )  # fmt: skip
             self.net.train()
             loss_terms = self.schedule.loss_terms
             logged = logged_terms(loss_terms)
@@ -221,7 +226,7 @@ class _Trainer:
                 if stop():
                     cancelled = True
                     break
-                loss, terms = batch_loss(self.net, batch, tensors, bank, loss_terms)
+                loss, terms = batch_loss(self.net, batch, tensors, bank, loss_terms, gate[step - 1])
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 self.optimizer.step()

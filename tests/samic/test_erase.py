@@ -6,11 +6,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 import torch
 
 from samic_core.annotation import AnnotationStore
 from samic_core.train.episodes import MASK_SIDE, scan_folder, split_by_image, train_episodes
-from samic_core.train.erase import erase, with_erased
+from samic_core.train.erase import erase, gate_episodes, with_erased
 from samic_core.train.features import EpisodeTensors
 
 
@@ -45,27 +46,54 @@ def test_masks_are_kept_only_where_every_object_of_the_class_has_one(
     assert "cell" not in a.masks  # a copy would keep that object: no copy
 
 
-def test_erased_copies_stay_in_their_images_split_and_are_empty_targets(
+def test_erased_copies_train_the_gate_only_and_leave_the_map_episodes_alone(
     mixed_folder: Path,
 ) -> None:
     images = scan_folder(mixed_folder, masks=True)
     split = split_by_image(images, 0.25, seed=0)
     all_images, erased = with_erased(images, split)
     copies = all_images[len(images) :]
-    assert len(copies) == sum(len(im.masks) for im in images)
-    val_sources = {im.name for im in split.val}
+    assert erased == list(range(len(images), len(all_images)))
+    assert len(copies) == sum(len(im.masks) for im in split.train)  # training images' only
     for copy in copies:
-        source = copy.name.split(" without ")[0]
-        in_val = copy in erased.val
-        assert in_val == (source in val_sources) and (copy in erased.train) != in_val
         assert copy.points == {} and copy.empty_of == (copy.erased,)
-    eps = train_episodes(all_images, erased, seed=0, epoch=1, flips=False)
-    index = {im.name: i for i, im in enumerate(all_images)}
-    erased_targets = {e.target for e in eps} & {index[c.name] for c in copies}
-    assert erased_targets  # the copies are trained on as targets...
-    assert not {e.reference for e in eps} & erased_targets  # ...never as references
+    # the map's episodes are the same with and without copies
+    plain = train_episodes(images, split, seed=0, epoch=1, flips=True)
+    assert train_episodes(all_images, split, seed=0, epoch=1, flips=True) == plain
+    steps = 3
+    gate = gate_episodes(all_images, erased, split, 0, 1, True, 2, steps)
+    assert len(gate) == steps
+    flat = [e for part in gate for e in part]
+    assert {e.target for e in flat} == set(erased)  # every copy is a target...
+    train_idx = {all_images.index(im) for im in split.train}
+    assert {e.reference for e in flat} <= train_idx  # ...of a training reference
+    assert gate_episodes(all_images, erased, split, 0, 1, True, 2, steps) == gate  # seeded
     tensors = EpisodeTensors(all_images, 64)
-    i = index[copies[0].name]
-    j = index[copies[0].name.split(" without ")[0]]
+    i = erased[0]
+    j = all_images.index(next(im for im in images if copies[0].name.startswith(im.name + " ")))
     assert not torch.equal(tensors.pixels[i], tensors.pixels[j])
     assert tensors.heatmap(i, copies[0].erased, (False, False)).max() == 0
+
+
+def test_training_with_erased_copies_changes_the_gates_loss_not_the_maps(
+    tmp_path: Path, mixed_folder: Path, tiny_train_config
+) -> None:
+    from samic_core.train.trainer import train
+
+    runs = {
+        erase: train(
+            tiny_train_config(
+                mixed_folder,
+                tmp_path / f"{erase}.pt",
+                epochs=2,
+                presence=True,
+                erase=erase,
+                val_fraction=0.0,
+            )
+        ).history  # fmt: skip
+        for erase in (False, True)
+    }
+    for a, b in zip(runs[False], runs[True], strict=True):
+        for term in ("kld", "cc", "nss"):
+            assert a[term] == pytest.approx(b[term], rel=1e-5)  # the map learns the same
+        assert a["presence"] != pytest.approx(b["presence"], rel=1e-3)  # the gate sees copies
