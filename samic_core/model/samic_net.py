@@ -128,7 +128,8 @@ class SamicNet(nn.Module):
         if self.learner.presence is None:
             raise SamicError("this model has no presence gate")
         deficit = self.evidence_deficit(target_feats, reference_feats, reference_heat)
-        return self.learner.presence(deficit)
+        with torch.autocast(reference_heat.device.type, enabled=False):
+            return self.learner.presence(deficit)  # float32 also under bf16 autocast
 
     def evidence_deficit(
         self,

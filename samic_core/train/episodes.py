@@ -53,8 +53,9 @@ def scan_folder(
 
     classes: keep only these classes (None = all). negatives: also keep images marked done
     that lack some class of the folder, as empty targets of those classes (only images done
-    and with no object of that class at all, not even an unreviewed prediction). masks: keep
-    each class's union mask where every object of the class has one (for erased copies).
+    and with no object of that class at all, not even an unreviewed prediction). masks: keep,
+    for images marked done, each class's union mask where every object of the class has one
+    (for erased copies).
     Raises AnnotationError naming a bad file.
     """
     store = AnnotationStore(folder, out_dir)
@@ -79,7 +80,11 @@ def scan_folder(
             size=(ann.height, ann.width),
             points={c: np.asarray(v, np.float64).reshape(-1, 2) for c, v in pts.items()},
             objects=counts,
-            masks=_class_masks(loaded.instances, ann.objects, set(pts)) if masks else {},
+            # only a finished image is known to have every object annotated: a copy of a
+            # half-annotated one would keep unlabelled objects under an "empty" label
+            masks=_class_masks(loaded.instances, ann.objects, set(pts))
+            if masks and ann.done
+            else {},
         )
         if pts:
             images.append(image)

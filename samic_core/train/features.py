@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 
 import torch
 
@@ -53,10 +54,15 @@ class EpisodeTensors:
         ]
         self.pixels: list[torch.Tensor] = []
         self.heat: dict[tuple[int, str], torch.Tensor] = {}
+        decoded: dict[Path, int] = {}  # an erased copy reuses its source image's pixels
         for i, image in enumerate(images):
             if should_stop is not None and should_stop():
                 break
-            pixels = image_to_tensor(read_image_rgb(image.path), size)
+            if image.erased is not None and image.path in decoded:
+                pixels = self.pixels[decoded[image.path]]
+            else:
+                pixels = image_to_tensor(read_image_rgb(image.path), size)
+                decoded.setdefault(image.path, i)
             if image.erased is not None:  # a copy with that class's objects painted out
                 pixels = erase(pixels, image.masks[image.erased])
             self.pixels.append(pixels)

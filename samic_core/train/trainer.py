@@ -95,6 +95,9 @@ class _Trainer:
             config = dataclasses.replace(config, presence=self.schedule.presence)
         if config.erase is None:
             config = dataclasses.replace(config, erase=self.schedule.erase)
+        if config.erase and not config.presence:  # the copies train the gate alone
+            log.warning("erased copies train the presence gate only; without one: no copies")
+            config = dataclasses.replace(config, erase=False)
         resume = resume_state(config) if config.resume is not None else None
         if resume is not None:
             config = as_resumed(config, asked, resume[0])
@@ -108,7 +111,7 @@ class _Trainer:
             None,
             config.annotations,
             negatives=self.schedule.negatives,
-            masks=bool(config.erase),
+            masks=bool(config.erase and config.presence),
         )
         if config.classes:
             images = filter_classes(images, list(config.classes))

@@ -29,9 +29,19 @@ def test_erase_fills_the_object_from_its_surroundings() -> None:
     assert torch.equal(out[:, 2, 2], image[:, 2, 2])  # far from the object: untouched
 
 
-def test_masks_are_kept_only_where_every_object_of_the_class_has_one(
-    mixed_folder: Path, save_annotation
-) -> None:
+@pytest.fixture
+def done_folder(mixed_folder: Path) -> Path:
+    """The mixed folder with every image marked done (only finished images get copies)."""
+    store = AnnotationStore(mixed_folder)
+    for path in store.images():
+        if store.exists(path.name):
+            loaded = store.load(path.name)
+            store.save(loaded.annotation.model_copy(update={"done": True}), loaded.instances)
+    return mixed_folder
+
+
+def test_masks_are_kept_only_where_every_object_of_the_class_has_one(done_folder: Path) -> None:
+    mixed_folder = done_folder
     images = {im.name: im for im in scan_folder(mixed_folder, masks=True)}
     a = images["a.png"]
     assert set(a.masks) == set(a.points) and a.masks["cell"].shape == (MASK_SIDE, MASK_SIDE)
@@ -44,11 +54,16 @@ def test_masks_are_kept_only_where_every_object_of_the_class_has_one(
     store.save(loaded.annotation, without)  # one cell object lost its mask
     a = {im.name: im for im in scan_folder(mixed_folder, masks=True)}["a.png"]
     assert "cell" not in a.masks  # a copy would keep that object: no copy
+    loaded = store.load("b.png")
+    store.save(loaded.annotation.model_copy(update={"done": False}), loaded.instances)
+    b = {im.name: im for im in scan_folder(mixed_folder, masks=True)}["b.png"]
+    assert not b.masks  # not finished: objects may be missing from the annotation, no copy
 
 
 def test_erased_copies_train_the_gate_only_and_leave_the_map_episodes_alone(
-    mixed_folder: Path,
+    done_folder: Path,
 ) -> None:
+    mixed_folder = done_folder
     images = scan_folder(mixed_folder, masks=True)
     split = split_by_image(images, 0.25, seed=0)
     all_images, erased = with_erased(images, split)
@@ -76,8 +91,9 @@ def test_erased_copies_train_the_gate_only_and_leave_the_map_episodes_alone(
 
 
 def test_training_with_erased_copies_changes_the_gates_loss_not_the_maps(
-    tmp_path: Path, mixed_folder: Path, tiny_train_config
+    tmp_path: Path, done_folder: Path, tiny_train_config
 ) -> None:
+    mixed_folder = done_folder
     from samic_core.train.trainer import train
 
     runs = {

@@ -108,3 +108,25 @@ def test_the_map_and_the_gate_learn_from_their_own_losses() -> None:
     gate = list(net.learner.presence.parameters())
     assert all(g is None for g in torch.autograd.grad(logits.sum(), gate, allow_unused=True))
     assert all(g is not None for g in torch.autograd.grad(presence.sum(), gate))
+
+
+def test_a_gated_run_resumes_exactly_and_keeps_its_gate(
+    synthetic_folder, tiny_train_config, tmp_path
+) -> None:
+    """Two optimizer groups (the gate learns faster) survive --resume; the file decides the gate."""
+    from samic_core.errors import SamicError
+    from samic_core.train.trainer import train
+
+    gated = dict(presence=True, erase=True)
+    full = train(tiny_train_config(synthetic_folder, tmp_path / "a.pt", epochs=2, **gated))
+    first = train(tiny_train_config(synthetic_folder, tmp_path / "b.pt", epochs=1, **gated))
+    resumed = train(
+        tiny_train_config(synthetic_folder, tmp_path / "b.pt", epochs=2, resume=first.last_path)
+    )  # presence and erase not asked: taken from the file
+    assert read_model_meta(resumed.last_path).presence
+    for h1, h2 in zip(full.history, resumed.history, strict=True):
+        assert h1["presence"] == pytest.approx(h2["presence"], rel=1e-5)
+        assert h1["train_loss"] == pytest.approx(h2["train_loss"], rel=1e-5)
+    with pytest.raises(SamicError, match="presence = True; cannot resume with presence = False"):
+        train(tiny_train_config(synthetic_folder, tmp_path / "c.pt", epochs=2,
+                                resume=first.last_path, presence=False))  # fmt: skip
