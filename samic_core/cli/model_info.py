@@ -21,8 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def parameter_report(backbone: str, squeeze_depth: int = 3) -> str:
-    learner = build_learner(backbone, squeeze_depth)
+def parameter_report(backbone: str, squeeze_depth: int = 3, presence: bool = False) -> str:
+    learner = build_learner(backbone, squeeze_depth, presence)
     rows = learner.parameter_breakdown()
     width = max(len(k) for k in rows)
     depth = "" if squeeze_depth == 3 else f", squeeze depth {squeeze_depth}"
@@ -34,7 +34,7 @@ def parameter_report(backbone: str, squeeze_depth: int = 3) -> str:
 
 def run(args: argparse.Namespace) -> int:
     backbone = args.backbone
-    depth = 3
+    depth, presence = 3, False
     if args.model is not None:
         meta = read_model_meta(args.model)
         backbone = backbone or meta.backbone
@@ -51,6 +51,6 @@ def run(args: argparse.Namespace) -> int:
             f"{meta.squeeze_depth}; loss terms {'+'.join(meta.loss_terms)}; presence gate "
             f"{'yes' if meta.presence else 'no'}\n"
         )
-        depth = meta.squeeze_depth
-    sys.stdout.write(parameter_report(backbone or "resnet50", depth))
+        depth, presence = meta.squeeze_depth, meta.presence
+    sys.stdout.write(parameter_report(backbone or "resnet50", depth, presence))
     return 0

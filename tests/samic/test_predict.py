@@ -163,7 +163,8 @@ def test_cli_train_predict_and_model_info(
     assert "2,573,217" in capsys.readouterr().out
     assert main(["model-info", "--model", str(model)]) == 0
     out = capsys.readouterr().out
-    assert "disc" in out and "64 x 64" in out and "2,573,217" in out
+    assert "disc" in out and "64 x 64" in out and "presence gate yes" in out
+    assert "2,573,232" in out  # the default schedule's model has the 15-parameter gate
     target = tmp_path / "targets"
     target.mkdir()
     cv2.imwrite(str(target / "t.png"), make_synthetic_image(96, 900).rgb[..., ::-1])
