@@ -31,23 +31,24 @@ def prompt_evidence(
     support_feats: Sequence[torch.Tensor],
     support_heat: torch.Tensor,
     resize_mode: str = "max",
-) -> torch.Tensor:
-    """Per layer, max over query positions of the heat-weighted mean cosine similarity to the
-    support's positions.
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per layer, max over positions of the heat-weighted mean cosine similarity to the
+    support's positions: for the query, and for the support itself (its own level).
 
     query_feats / support_feats: per layer (B, C_l, h_l, w_l); support_heat: (B, S, S).
-    Returns (B, L). The weighted mean of cosines equals q_hat . sum_s w_s s_hat, so this costs
-    one (C, h*w) product per layer, not a full correlation. Features are post-ReLU (>= 0), so the
-    cosines are the clamped ones of the hypercorrelation.
+    Returns two (B, L). The weighted mean of cosines equals q_hat . sum_s w_s s_hat, so this
+    costs one (C, h*w) product per layer and image, not a full correlation. Features are
+    post-ReLU (>= 0), so the cosines are the clamped ones of the hypercorrelation.
     """
-    out = []
+    query, own = [], []
     for q, s in zip(query_feats, support_feats, strict=True):
         w = resize_heatmap(support_heat, s.shape[-2:], resize_mode)  # (B, h, w)
         w = w / w.flatten(1).sum(1).clamp_min(1e-12)[:, None, None]
-        proto = torch.einsum("bchw,bhw->bc", F.normalize(s, dim=1), w)  # (B, C)
-        sim = torch.einsum("bchw,bc->bhw", F.normalize(q, dim=1), proto)  # (B, h, w)
-        out.append(sim.flatten(1).amax(1))
-    return torch.stack(out, 1)
+        s_hat = F.normalize(s, dim=1)
+        proto = torch.einsum("bchw,bhw->bc", s_hat, w)  # (B, C)
+        query.append(torch.einsum("bchw,bc->bhw", F.normalize(q, dim=1), proto).flatten(1).amax(1))
+        own.append(torch.einsum("bchw,bc->bhw", s_hat, proto).flatten(1).amax(1))
+    return torch.stack(query, 1), torch.stack(own, 1)
 
 
 def evidence_deficit(target: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:

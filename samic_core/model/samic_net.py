@@ -145,9 +145,7 @@ class SamicNet(nn.Module):
             r = [f.float() for f in reference_feats]
             heat = reference_heat.float()
             mode = self.support_resize
-            return evidence_deficit(
-                prompt_evidence(t, r, heat, mode), prompt_evidence(r, r, heat, mode)
-            )
+            return evidence_deficit(*prompt_evidence(t, r, heat, mode))
 
     def forward(
         self, target: torch.Tensor, reference: torch.Tensor, reference_heat: torch.Tensor

@@ -45,9 +45,18 @@ def batch_loss(
     loss = sum_terms(parts, terms)
     if presence is not None:
         present = (target_heat.flatten(1).amax(1) > 0).to(presence.dtype)
-        if gate_only:
-            t_feats, r_feats, r_heat, _ = episode_batch(gate_only, tensors, bank)
-            presence = torch.cat([presence, net.presence_logits(t_feats, r_feats, r_heat)])
+        if gate_only:  # pair by pair: no (B, ...) copy of features that serve one product
+            extra = [
+                net.presence_logits(
+                    bank.get(e.target, e.target_flip, e.target_variant),
+                    bank.get(e.reference, e.reference_flip, e.reference_variant),
+                    tensors.heatmap(
+                        e.reference, e.class_name, e.reference_flip, e.reference_variant
+                    )[None].to(bank.device),
+                )
+                for e in gate_only
+            ]
+            presence = torch.cat([presence, *extra])
             present = torch.cat([present, present.new_zeros(len(gate_only))])
         parts[PRESENCE_TERM] = F.binary_cross_entropy_with_logits(presence, present)
         loss = loss + parts[PRESENCE_TERM]

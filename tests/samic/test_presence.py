@@ -41,14 +41,15 @@ def test_evidence_is_the_weighted_mean_of_the_hypercorrelation_at_its_best_posit
         w = resize_heatmap(heat, corr.shape[-2:])
         mean = (corr * w[:, None, None]).flatten(3).sum(3) / w.flatten(1).sum(1)[:, None, None]
         expected.append(mean.flatten(1).amax(1))
-    got = prompt_evidence(q, s, heat)
-    assert got.shape == (2, 3)
+    got, own = prompt_evidence(q, s, heat)
+    assert got.shape == own.shape == (2, 3)
     torch.testing.assert_close(got, torch.stack(expected, 1), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(own, prompt_evidence(s, s, heat)[0])  # the support's own level
 
 
 def test_deficit_is_zero_for_the_reference_itself_and_grows_with_worse_matches() -> None:
     s, heat = _feats(1, 1), _heat(1)
-    own = prompt_evidence(s, s, heat)
+    _, own = prompt_evidence(s, s, heat)
     assert torch.all(evidence_deficit(own, own).abs() < 1e-6)
     worse = evidence_deficit(own - 0.05, own)
     assert torch.all(worse > 0) and torch.all(evidence_deficit(own - 0.1, own) > worse)
