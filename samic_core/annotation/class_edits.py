@@ -1,7 +1,8 @@
 """Renaming and removing a class: explicit operations on what is on disk, under the folder lock.
 
 A rename changes the name in classes.json and in every annotation that uses it (labels and the
-semantic mask's recorded class list); a removal is refused while an annotation uses the class
+semantic mask's recorded class list), and is recorded in class_renames.json for writers that
+started before it; a removal is refused while an annotation uses the class
 and rewrites the semantic masks whose values shift. Other writers' classes are never lost.
 """
 
@@ -10,7 +11,14 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from samic_core.annotation.classes import ClassInUseError, check_classes, write_classes
+from samic_core.annotation.classes import (
+    ClassInUseError,
+    check_classes,
+    read_renames,
+    with_rename,
+    write_classes,
+    write_renames,
+)
 from samic_core.errors import AnnotationError
 from samic_core.fileio import atomic_write_json
 
@@ -45,6 +53,7 @@ def rename_class(store: AnnotationStore, old: str, new: str) -> list[str]:
                 ann.masks.classes = [new if c == old else c for c in ann.masks.classes]
             atomic_write_json(path, ann.model_dump(mode="json"))
         write_classes(store.classes_path, renamed)
+        write_renames(store.renames_path, with_rename(read_renames(store.renames_path), old, new))
         return renamed
 
 
@@ -75,6 +84,8 @@ def remove_class(store: AnnotationStore, label: str) -> list[str]:
             return classes
         remaining = [c for c in classes if c != label]
         write_classes(store.classes_path, remaining)
+        renames = read_renames(store.renames_path)
+        write_renames(store.renames_path, {k: v for k, v in renames.items() if v != label})
         for path in store.annotation_files():
             try:
                 image = store.load_json_file(path).image

@@ -3,6 +3,11 @@
 Nobody writes back a copy: adding merges the new names into what is on disk now, renaming and
 removing change one name in what is on disk now, each inside `AnnotationStore.lock()`. So
 classes added meanwhile by another process (the app, `samic import`, `samic predict`) survive.
+
+class_renames.json ({old name: new name}) remembers renames, so a writer that started before a
+rename (a prediction run of the old name) writes under the new name instead of bringing the old
+one back. A name that is in classes.json is never mapped: a class given an old name again is a
+new class.
 """
 
 from __future__ import annotations
@@ -46,6 +51,44 @@ def check_classes(classes: list[str]) -> None:
 def write_classes(path: Path, classes: list[str]) -> None:
     check_classes(classes)
     atomic_write_json(path, list(classes))
+
+
+def read_renames(path: Path) -> dict[str, str]:
+    """The {old: new} class renames recorded in `path`; {} when it does not exist."""
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise AnnotationError(path, f"malformed JSON ({str(e)[:200]})") from None
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and k and isinstance(v, str) and v for k, v in data.items()
+    ):
+        raise AnnotationError(path, "must be a JSON object of {old class name: new class name}")
+    return data
+
+
+def write_renames(path: Path, renames: dict[str, str]) -> None:
+    if renames or path.exists():
+        atomic_write_json(path, dict(sorted(renames.items())))
+
+
+def with_rename(renames: dict[str, str], old: str, new: str) -> dict[str, str]:
+    """The log after renaming `old` to `new`: earlier names of `old` now lead to `new` too, and
+    `new` itself is a live name again."""
+    out = {k: (new if v == old else v) for k, v in renames.items() if k != new}
+    out[old] = new
+    return out
+
+
+def current_name(label: str, classes: list[str], renames: dict[str, str]) -> str:
+    """What `label` is called now: itself when it is a class (or was never renamed), else the
+    end of its rename chain."""
+    seen = {label}
+    while label not in classes and label in renames and renames[label] not in seen:
+        label = renames[label]
+        seen.add(label)
+    return label
 
 
 def merged(classes: list[str], labels: list[str]) -> list[str]:

@@ -7,8 +7,9 @@ Layout 2 (schema_version 2) keys every file by the image's full file name:
     <image name>.<hash16>.semantic.png         semantic mask named by its content hash
 
 `a.jpg` and `a.png` get `a.jpg.json` and `a.png.json`; no image name can produce a shared file
-(`classes.json`, `class_colors.json`, `.lock`, `models/`), because an image name ends with an
-image extension and its files end with `.json` after it or with `.<kind>.png` after a hash.
+(`classes.json`, `class_colors.json`, `class_renames.json`, `.lock`, `models/`), because an
+image name ends with an image extension and its files end with `.json` after it or with
+`.<kind>.png` after a hash.
 
 Layout 1 (schema_version 1) keyed files by the stem: `<stem>.json`, `<stem>.png`,
 `<stem>_instances.png`. Those files are still read; a save writes layout 2 and removes them.
@@ -24,9 +25,12 @@ from samic_core.fileio import IMAGE_EXTENSIONS
 
 CLASSES_FILENAME = "classes.json"
 CLASS_COLORS_FILENAME = "class_colors.json"
+CLASS_RENAMES_FILENAME = "class_renames.json"
 LOCK_FILENAME = ".lock"
 MODELS_DIRNAME = "models"
-RESERVED_NAMES = frozenset({CLASSES_FILENAME, CLASS_COLORS_FILENAME, LOCK_FILENAME, MODELS_DIRNAME})
+RESERVED_NAMES = frozenset(
+    {CLASSES_FILENAME, CLASS_COLORS_FILENAME, CLASS_RENAMES_FILENAME, LOCK_FILENAME, MODELS_DIRNAME}
+)
 MASK_KINDS = ("instances", "semantic")
 _MASK_RE = re.compile(r"^(?P<image>.+)\.(?P<hash>[0-9a-f]{16})\.(?P<kind>instances|semantic)\.png$")
 

@@ -25,11 +25,14 @@ from pydantic import ValidationError
 from samic_core.annotation import class_edits, layout
 from samic_core.annotation.classes import (
     check_classes,
+    current_name,
     merged,
     read_classes,
+    read_renames,
     write_classes,
+    write_renames,
 )
-from samic_core.annotation.layout import CLASSES_FILENAME
+from samic_core.annotation.layout import CLASS_RENAMES_FILENAME, CLASSES_FILENAME
 from samic_core.annotation.masks import semantic_from_instances
 from samic_core.annotation.models import SCHEMA_VERSION, ImageAnnotation, MaskFiles
 from samic_core.errors import AnnotationError
@@ -91,6 +94,10 @@ class AnnotationStore:
     @property
     def classes_path(self) -> Path:
         return self.dir / CLASSES_FILENAME
+
+    @property
+    def renames_path(self) -> Path:
+        return self.dir / CLASS_RENAMES_FILENAME
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -190,7 +197,26 @@ class AnnotationStore:
                 log.info("added classes %s to %s", full[len(classes) :], self.classes_path)
             return full
 
-    add_classes = ensure_classes
+    def add_classes(self, labels: list[str]) -> list[str]:
+        """Add classes by the user's choice: like ensure_classes, and a name that was renamed
+        away earlier becomes a class of its own again (no longer mapped to its new name)."""
+        with self.lock():
+            renames = read_renames(self.renames_path)
+            if any(lab in renames for lab in labels):
+                write_renames(
+                    self.renames_path, {k: v for k, v in renames.items() if k not in labels}
+                )
+            return self.ensure_classes(labels)
+
+    def current_labels(self, labels: list[str]) -> dict[str, str]:
+        """{label: what it is called now}: a label renamed since (and not a class again) maps
+        to its new name (class_renames.json), every other label to itself."""
+        with self.lock():
+            renames = read_renames(self.renames_path)
+            if not renames:
+                return {lab: lab for lab in labels}
+            classes = self.load_classes()
+            return {lab: current_name(lab, classes, renames) for lab in labels}
 
     def rename_class(self, old: str, new: str) -> list[str]:
         """Rename a class in classes.json and in every annotation that uses it; the new list."""
@@ -292,6 +318,10 @@ class AnnotationStore:
         instances = instances.astype(np.uint16, copy=False)
         with self.lock():
             self._clean_stale_tmp()
+            current = self.current_labels([o.label for o in ann.objects])
+            if any(lab != new for lab, new in current.items()):
+                objects = [o.model_copy(update={"label": current[o.label]}) for o in ann.objects]
+                ann = ann.model_copy(update={"objects": objects})
             classes = self.ensure_classes([o.label for o in ann.objects])
             semantic = semantic_from_instances(instances, ann.objects, classes)
             names = {}

@@ -1,9 +1,13 @@
 """Writing auto-annotation results: merge found objects into an image's annotation and save it.
 
 One image's save covers every class predicted for it: objects of those classes that were
-predicted earlier and not reviewed are replaced, objects of other classes kept. An image with
-any manual or reviewed object, or marked done, is never touched; that is checked again right
-before writing, since the app may save the image meanwhile. Saves are atomic (AnnotationStore).
+predicted earlier and not reviewed are replaced, objects of other classes kept with their pixels
+(a prediction paints only where no kept object is). An image with any manual or reviewed
+object, or marked done, is never touched. Every writer of a folder (the app, the CLI, the app's
+auto-annotate thread, Ray actors) follows one rule: the protection is decided, the merge made and
+the result written under the folder's inter-process lock, on the annotation as it is on disk at
+that moment; so two runs of different classes compose, and a save made meanwhile is never
+overwritten. Saves are atomic (AnnotationStore).
 """
 
 from __future__ import annotations
@@ -86,24 +90,35 @@ def merge_found(
     image_hw: tuple[int, int],
     image_sha256: str | None = None,
 ) -> tuple[ImageAnnotation, np.ndarray]:
-    """The new annotation: objects of other classes kept, then each class's found objects
-    (in `found`'s order, each class's best mask painted last); objects painted over entirely
-    are dropped. Raises ProtectedNow when the saved annotation is protected."""
+    """The new annotation: objects of other classes kept, then each class's found objects.
+
+    Overlaps: what was there first keeps its pixels. Kept objects are painted last, and of the
+    classes in `found` an earlier class over a later one (so one pass over several classes
+    equals one run per class in that order); within a class the best mask is painted last.
+    Objects left without a pixel are dropped. A label renamed since the run started is written
+    under its new name. Call it under `store.lock()` (save_found does). Raises ProtectedNow when
+    the saved annotation is protected.
+    """
     name = image_path.name
     kept: list[AnnotatedObject] = []
-    masks: list[tuple[int, np.ndarray]] = []
+    kept_masks: list[tuple[int, np.ndarray]] = []
     sha = image_sha256 or store.image_sha256(image_path)
     h, w = image_hw
+    current = store.current_labels(list(found))
     if store.exists(name):
         old = store.load(name, verify_image=True)
-        if is_protected(old.annotation):  # re-checked right before writing, not only up front
+        if is_protected(old.annotation):
             raise ProtectedNow(name)
-        kept = [o for o in old.annotation.objects if o.label not in found]
-        masks = [(o.id, old.instances == o.id) for o in kept]
+        replaced = set(current.values())
+        kept = [o for o in old.annotation.objects if o.label not in replaced]
+        kept_masks = [(o.id, old.instances == o.id) for o in kept]
         h, w = old.instances.shape
     next_id = max((o.id for o in kept), default=0) + 1
     new: list[AnnotatedObject] = []
-    for label, objects in found.items():
+    per_class: list[list[tuple[int, np.ndarray]]] = []
+    for found_label, objects in found.items():
+        label = current[found_label]
+        per_class.append([])
         for pts, result in sorted(objects, key=lambda f: f[1].score):  # best mask painted last
             new.append(
                 AnnotatedObject(
@@ -116,9 +131,10 @@ def merge_found(
                     candidate=result.candidate,
                 )
             )
-            masks.append((next_id, result.mask))
+            per_class[-1].append((next_id, result.mask))
             next_id += 1
-    instances = instances_from_masks(masks, (h, w))
+    masks = [m for masks_of_class in reversed(per_class) for m in masks_of_class]
+    instances = instances_from_masks(masks + kept_masks, (h, w))  # kept objects painted last
     visible = set(np.unique(instances).tolist())
     objects = [o for o in kept + new if o.id in visible]
     ann = ImageAnnotation(
@@ -133,8 +149,12 @@ def merge_found(
 
 
 def _has_labels(store: AnnotationStore, name: str, labels: Mapping[str, Found]) -> bool:
-    """Whether the saved annotation of `name` has objects of any of `labels`."""
-    return store.exists(name) and any(o.label in labels for o in store.load_json(name).objects)
+    """Whether the saved annotation of `name` has objects of any of `labels` (or of the names
+    they were renamed to)."""
+    if not store.exists(name):
+        return False
+    names = set(store.current_labels(list(labels)).values())
+    return any(o.label in names for o in store.load_json(name).objects)
 
 
 def save_found(
@@ -147,23 +167,27 @@ def save_found(
 ) -> list[ImageOutcome]:
     """Save one image's objects of every class in `found` in one atomic write; one outcome per
     class, in `found`'s order. A class with nothing found loses its earlier unreviewed
-    predictions ("empty"); an annotation left with no object is deleted. Never raises for a
-    bad file: it becomes a "failed" outcome."""
+    predictions ("empty"); an annotation left with no object is deleted. The check, the merge
+    and the write are one step under the folder's lock. Never raises for a bad file: it
+    becomes a "failed" outcome."""
     name = image_path.name
     try:
-        if not any(found.values()) and not _has_labels(store, name, found):
-            return [ImageOutcome(name, "empty") for _ in found]  # nothing to write or drop
-        ann, instances = merge_found(store, image_path, found, sam_model, image_hw, image_sha256)
-        if ann.objects:
-            store.save(ann, instances)
-        else:
-            store.delete(name)
+        sha = image_sha256 or store.image_sha256(image_path)  # hashed before taking the lock
+        with store.lock():
+            if not any(found.values()) and not _has_labels(store, name, found):
+                return [ImageOutcome(name, "empty") for _ in found]  # nothing to write or drop
+            ann, instances = merge_found(store, image_path, found, sam_model, image_hw, sha)
+            if ann.objects:
+                store.save(ann, instances)
+            else:
+                store.delete(name)
+            current = store.current_labels(list(found))
     except ProtectedNow:
         return [ImageOutcome(name, "protected") for _ in found]
     except (SamicError, OSError, ValueError) as e:
         log.warning("%s: %s", name, e)
         return [ImageOutcome(name, "failed", error=str(e)) for _ in found]
-    counts = {label: sum(o.label == label for o in ann.objects) for label in found}
+    counts = {label: sum(o.label == current[label] for o in ann.objects) for label in found}
     return [
         ImageOutcome(name, "written", counts[label]) if objects else ImageOutcome(name, "empty")
         for label, objects in found.items()

@@ -11,9 +11,13 @@ references, peak rule, prompt mode): `run_key`. Its ledger lives next to the ann
                                       is never processed by two workers at once (e.g. a stray
                                       worker of a killed driver and the rerun's worker)
 
-A marker records the image's size and modification time; an image changed since is done again.
-Failed images get no marker, so a rerun retries them. No marker is ever half-written (temp +
-rename), and a killed worker's flock is released by the OS.
+A marker records the image's size and modification time and the sha256 of the image's annotation
+JSON as the run left it (which names its masks by content hash, so it stands for the masks too),
+or that there was none. The marker counts only while both are unchanged: an image changed since,
+or whose annotation was cleared, edited or rewritten by another run, is done again (and the save
+rule of samic_core.predict.saving keeps what must not be replaced). Failed images get no
+marker, so a rerun retries them. No marker is ever half-written (temp + rename), and a killed
+worker's flock is released by the OS.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from samic_core.fileio import atomic_write_json
+from samic_core.annotation import AnnotationStore
+from samic_core.fileio import atomic_write_json, sha256_file
 from samic_core.filelock import file_lock
 from samic_core.predict.saving import ImageOutcome
 
@@ -50,6 +55,14 @@ def _stamp(path: Path) -> tuple[int, int]:
     return st.st_size, st.st_mtime_ns
 
 
+def annotation_digest(store: AnnotationStore, name: str) -> str | None:
+    """sha256 of the image's annotation JSON as it is now; None when it has none."""
+    try:
+        return sha256_file(store.json_path(name))
+    except FileNotFoundError:
+        return None
+
+
 class RunLedger:
     """The finished images of one run (`root` = <annotations>/.samic-runs/<key>)."""
 
@@ -69,24 +82,34 @@ class RunLedger:
         with file_lock(self.root / "locks" / f"{_stripe(name)}.lock"):
             yield
 
-    def finished(self, path: Path) -> list[ImageOutcome] | None:
-        """The recorded outcomes of an image, or None when it is not done (or changed since)."""
+    def finished(self, path: Path, store: AnnotationStore) -> list[ImageOutcome] | None:
+        """The recorded outcomes of an image, or None when it is not done, or when the image or
+        its annotation in `store` changed since."""
         try:
             data = json.loads(self.marker_path(path.name).read_text("utf-8"))
             if tuple(data["stamp"]) != _stamp(path):
+                return None
+            if data["annotation"] != annotation_digest(store, path.name):
                 return None
             return [ImageOutcome(**o) for o in data["outcomes"]]
         except (OSError, ValueError, KeyError, TypeError):
             return None  # missing, unreadable or from another version: do the image again
 
-    def record(self, path: Path, outcomes: list[ImageOutcome]) -> None:
-        """Mark an image finished (after its annotation was saved)."""
+    def record(self, path: Path, outcomes: list[ImageOutcome], store: AnnotationStore) -> None:
+        """Mark an image finished, with its annotation in `store` as it is now (call it after
+        the image's save, holding its claim)."""
         atomic_write_json(
             self.marker_path(path.name),
-            {"stamp": list(_stamp(path)), "outcomes": [asdict(o) for o in outcomes]},
+            {
+                "stamp": list(_stamp(path)),
+                "annotation": annotation_digest(store, path.name),
+                "outcomes": [asdict(o) for o in outcomes],
+            },
         )
 
-    def all_finished(self, paths: list[Path]) -> dict[str, list[ImageOutcome]]:
+    def all_finished(
+        self, paths: list[Path], store: AnnotationStore
+    ) -> dict[str, list[ImageOutcome]]:
         """{image name: outcomes} of the images of `paths` that are finished (one directory
         scan, then a read per marker found)."""
         done_dir = self.root / "done"
@@ -102,7 +125,7 @@ class RunLedger:
         out = {}
         for p in paths:
             if p.name in present:
-                outcomes = self.finished(p)
+                outcomes = self.finished(p, store)
                 if outcomes is not None:
                     out[p.name] = outcomes
         return out

@@ -95,7 +95,7 @@ class PredictActor:
         if error:
             return [ImageOutcome(path.name, "failed", error=error) for _ in self.job.labels]
         with self.ledger.claim(path.name):
-            done = self.ledger.finished(path)
+            done = self.ledger.finished(path, self.store)
             if done is not None:  # finished meanwhile (a worker of an earlier, killed run)
                 return done
             try:
@@ -104,7 +104,7 @@ class PredictActor:
             except Exception as e:  # noqa: BLE001 - one image must never stop the run
                 outcomes = [ImageOutcome(path.name, "failed", error=f"{e!r}") for _ in self.jobs]
             if all(o.status != "failed" for o in outcomes):
-                self.ledger.record(path, outcomes)
+                self.ledger.record(path, outcomes, self.store)
             return outcomes
 
 
@@ -147,6 +147,7 @@ def run_predict(
     on the cluster with a per-image progress bar; returns (report per class, images resumed)."""
     from tqdm import tqdm
 
+    from samic_core.annotation import AnnotationStore
     from samic_core.fileio import sha256_file
     from samic_core.sam.checkpoint_id import checkpoint_sha256
     from samic_core.sam.weights import resolve_checkpoint
@@ -167,7 +168,7 @@ def run_predict(
         "precision": getattr(args, "precision", DEFAULT_PRECISION),
     })  # fmt: skip
     ledger = RunLedger.for_run(out_dir, key)
-    finished = ledger.all_finished(images)
+    finished = ledger.all_finished(images, AnnotationStore(args.images, args.out))
     summary = ScaleSummary({c: AutoAnnotateReport() for c in labels}, resumed=len(finished))
     for outcomes in finished.values():
         summary.add(outcomes, labels)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from samic_core.annotation import AnnotationStore
 from samic_core.cli.main import main
 from samic_core.predict.autoannotate import ImageOutcome
 from samic_core.scale.ledger import RunLedger, run_key
@@ -20,22 +21,23 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_ledger_records_finished_images_and_forgets_changed_ones(tmp_path: Path) -> None:
     image = tmp_path / "a.png"
     image.write_bytes(b"pixels")
-    ledger = RunLedger.for_run(tmp_path / "annotations", run_key({"model": "m", "k": [1, 2]}))
-    assert ledger.finished(image) is None and ledger.all_finished([image]) == {}
+    store = AnnotationStore(tmp_path)
+    ledger = RunLedger.for_run(store.dir, run_key({"model": "m", "k": [1, 2]}))
+    assert ledger.finished(image, store) is None and ledger.all_finished([image], store) == {}
     outcomes = [ImageOutcome("a.png", "written", 2), ImageOutcome("a.png", "empty")]
     with ledger.claim("a.png"):
-        ledger.record(image, outcomes)
-    assert ledger.finished(image) == outcomes
-    assert ledger.all_finished([image, tmp_path / "b.png"]) == {"a.png": outcomes}
+        ledger.record(image, outcomes, store)
+    assert ledger.finished(image, store) == outcomes
+    assert ledger.all_finished([image, tmp_path / "b.png"], store) == {"a.png": outcomes}
     # a leftover temp file of a killed marker write is no marker
     marker = ledger.marker_path("a.png")
     (marker.parent / ".b.png.json.x1.tmp").write_text("{")
-    assert list(ledger.all_finished([image, tmp_path / "b.png"])) == ["a.png"]
+    assert list(ledger.all_finished([image, tmp_path / "b.png"], store)) == ["a.png"]
     marker.write_text('{"stamp": [1, 2], "outc')  # a torn marker (cannot happen: atomic) is a miss
-    assert ledger.finished(image) is None
-    ledger.record(image, outcomes)
+    assert ledger.finished(image, store) is None
+    ledger.record(image, outcomes, store)
     image.write_bytes(b"other pixels")  # the image changed since: do it again
-    assert ledger.finished(image) is None
+    assert ledger.finished(image, store) is None
     assert run_key({"k": [1, 2], "model": "m"}) == run_key({"model": "m", "k": [1, 2]})
     assert run_key({"model": "m", "k": [1, 3]}) != run_key({"model": "m", "k": [1, 2]})
 

@@ -234,13 +234,14 @@ def test_a_worker_skips_images_finished_by_an_earlier_or_stray_worker(
 
     PredictActor(job)(batch(paths[:2]))  # a run killed after two images
     ledger = RunLedger(job.ledger)
+    store = AnnotationStore(folder)
     stray = [ImageOutcome("t02.png", "protected")]  # what t02 cannot be on its own
-    ledger.record(paths[2], stray)  # a stray worker of the killed run finished t02 meanwhile
+    ledger.record(paths[2], stray, store)  # a stray worker of the killed run finished t02 meanwhile
     before = {p.name: p.stat().st_mtime_ns for p in (folder / "annotations").iterdir()}
     rows = PredictActor(job)(batch(paths))  # the rerun's worker, given every image
     outcomes = {n: json.loads(o)[0] for n, o in zip(rows["image"], rows["outcomes"], strict=True)}
     assert outcomes["t02.png"]["status"] == "protected"  # the stray worker's record, not redone
-    assert outcomes["broken.png"]["status"] == "failed" and ledger.finished(paths[4]) is None
+    assert outcomes["broken.png"]["status"] == "failed" and ledger.finished(paths[4], store) is None
     after = {p.name: p.stat().st_mtime_ns for p in (folder / "annotations").iterdir()}
     assert {n: t for n, t in after.items() if n in before} == before  # t00, t01 not rewritten
-    assert all(ledger.finished(p) is not None for p in paths[:4])
+    assert all(ledger.finished(p, store) is not None for p in paths[:4])
