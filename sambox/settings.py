@@ -18,7 +18,10 @@ from samic_core.config import (
     MODEL_TYPE_CHOICES,
     PEAK_CHOICES,
 )
+from samic_core.errors import SamicError
+from samic_core.settings_values import check_cache_max_gb
 
+CACHE_MAX_GB_KEY = "sam/cache_max_gb"
 LAST_IMAGES = 50  # folders whose last shown image is remembered
 
 
@@ -100,16 +103,40 @@ class AppSettings:
 
     @property
     def cache_max_gb(self) -> float | None:
-        """Size limit of the embedding cache in GiB; None = SAMIC_CACHE_MAX_GB or 10."""
+        """Size limit of the embedding cache in GiB; None = SAMIC_CACHE_MAX_GB or 10.
+
+        A stored value that is not a usable limit (NaN, infinite, negative, not a number) is
+        not used (None) and is named by `problems()`, which the app shows.
+        """
         try:
-            v = float(self._str("sam/cache_max_gb"))
-        except ValueError:
+            return self._checked_cache_max_gb()
+        except SamicError:
             return None
-        return v if v >= 0 else None
 
     @cache_max_gb.setter
     def cache_max_gb(self, v: float | None) -> None:
-        self.q.setValue("sam/cache_max_gb", "" if v is None else str(v))
+        if v is not None:
+            try:
+                v = check_cache_max_gb(v, CACHE_MAX_GB_KEY)
+            except SamicError as e:
+                raise ValueError(str(e)) from None
+        self.q.setValue(CACHE_MAX_GB_KEY, "" if v is None else str(v))
+
+    def _checked_cache_max_gb(self) -> float | None:
+        """The stored cache size limit; None when unset; SamicError naming a bad one."""
+        text = self._str(CACHE_MAX_GB_KEY).strip()
+        return check_cache_max_gb(text, CACHE_MAX_GB_KEY) if text else None
+
+    def problems(self) -> list[str]:
+        """One line for each stored value that is not used because it is invalid."""
+        try:
+            self._checked_cache_max_gb()
+        except SamicError as e:
+            return [
+                f"Settings: {e}; the default cache size limit is used until it is changed "
+                "in File > Settings."
+            ]
+        return []
 
     # ---- behaviour and view ------------------------------------------------------------------
     @property

@@ -1,6 +1,8 @@
 """Where SAMIC keeps per-user data: checkpoints and the embedding cache.
 
-SAMIC_HOME (environment) moves everything, which tests use to stay isolated.
+SAMIC_HOME (environment) moves everything, which tests use to stay isolated; SAMIC_CACHE_DIR
+moves the embedding cache only. A value that cannot be a folder (a `~user` that does not exist,
+an existing file) is a one-line SamicError naming the variable and the value.
 """
 
 from __future__ import annotations
@@ -10,12 +12,28 @@ from pathlib import Path
 
 import platformdirs
 
+from samic_core.errors import SamicError
+
+
+def _env_folder(name: str) -> Path | None:
+    """The folder environment variable `name` names (`~` expanded), or None when unset."""
+    env = os.environ.get(name)
+    if not env:
+        return None
+    try:
+        path = Path(env).expanduser()
+    except RuntimeError:  # "~user" of no such user, or no home folder at all
+        raise SamicError(f"{name}={env!r}: cannot expand '~' (no such home folder)") from None
+    if path.exists() and not path.is_dir():
+        raise SamicError(f"{name}={env!r} is not a folder")
+    return path
+
 
 def user_cache_root() -> Path:
     """Root of the per-user cache (checkpoints, embeddings)."""
-    env = os.environ.get("SAMIC_HOME")
-    if env:
-        return Path(env).expanduser()
+    home = _env_folder("SAMIC_HOME")
+    if home is not None:
+        return home
     return Path(platformdirs.user_cache_dir("samic", appauthor=False))
 
 
@@ -26,7 +44,4 @@ def checkpoints_dir() -> Path:
 
 def embeddings_dir() -> Path:
     """Default folder of the on-disk SAM embedding cache."""
-    env = os.environ.get("SAMIC_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    return user_cache_root() / "embeddings"
+    return _env_folder("SAMIC_CACHE_DIR") or user_cache_root() / "embeddings"

@@ -15,7 +15,7 @@ from typing import Protocol
 from PySide6.QtCore import SignalInstance
 
 from sambox.model.decoding import DecodeRequest, EngineConfig
-from sambox.model.samic_info import AutoAnnotateRequest, ModelInfo, TrainOptions
+from sambox.model.samic_info import AutoAnnotateRequest, ModelInfo, TrainOptions, UnreadableModel
 from samic_core.config import DEFAULT_PEAK_CHOICE
 
 
@@ -109,7 +109,9 @@ class SamicServiceLike(BackgroundService, Protocol):
     @property
     def annotating(self) -> bool: ...
 
-    def list_models(self, annotations_dir: Path) -> tuple[list[ModelInfo], list[str]]: ...
+    def list_models(
+        self, annotations_dir: Path
+    ) -> tuple[list[ModelInfo], list[UnreadableModel]]: ...
 
     def images_in(self, folder: Path) -> list[Path]: ...
 

@@ -62,7 +62,14 @@ class Session(QObject):
         return find_checkpoint(download_type(self.settings.model_type))
 
     def start_engine(self) -> None:
-        ckpt = self.checkpoint()
+        """Load SAM in the background; bad settings or environment values are reported."""
+        for problem in self.settings.problems():  # an unusable stored value: default used
+            self.error.emit(problem)
+        try:
+            ckpt = self.checkpoint()
+        except SamicError as e:  # e.g. SAMIC_HOME names no usable folder
+            self.engine_state.emit("failed", str(e))
+            return
         if ckpt is None:
             self.engine_state.emit(
                 "missing",

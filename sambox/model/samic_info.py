@@ -181,9 +181,22 @@ class ModelInfo:
         """`YYYY-mm-dd HH:MM` in local time (the raw value when it does not parse)."""
         try:
             created = datetime.fromisoformat(self.meta.created)
-        except ValueError:
+            return created.astimezone().strftime("%Y-%m-%d %H:%M")
+        except (ValueError, OverflowError, OSError):  # a date the platform cannot convert
             return self.meta.created
-        return created.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass(frozen=True)
+class UnreadableModel:
+    """A file in the models folder that cannot be used as a model, and why (in plain words);
+    listed greyed out, so one damaged file neither hides the others nor passes unnoticed."""
+
+    path: Path
+    reason: str
+
+    @property
+    def name(self) -> str:
+        return self.path.name[: -len(MODEL_SUFFIX)]
 
 
 @dataclass(frozen=True)

@@ -25,15 +25,17 @@ from sambox.model.samic_info import (
     Suggestion,
     TrainOptions,
     TrainOutcome,
+    UnreadableModel,
     model_files,
     model_path,
 )
 from sambox.services.annotate_jobs import annotate_all_classes, outcome_of, peak_rule
-from sambox.services.errors import describe_error
+from sambox.services.errors import describe_error, in_app_words
 from sambox.services.runtime import ensure_runtime
 from sambox.services.workers import Cancelled, JobContext, Worker
 from samic_core.annotation import AnnotationStore
 from samic_core.config import DEFAULT_PEAK_CHOICE
+from samic_core.errors import FileProblem
 from samic_core.train.episodes import (
     MIN_IMAGES_PER_CLASS,
     count_left_out,
@@ -87,15 +89,17 @@ class SamicService(QObject):
         self._refs_key: tuple[Any, ...] | None = None
 
     # ---- models ------------------------------------------------------------------------------
-    def list_models(self, annotations_dir: Path) -> tuple[list[ModelInfo], list[str]]:
-        """The folder's models, newest first, and one message per file that cannot be read."""
-        infos, problems = [], []
+    def list_models(self, annotations_dir: Path) -> tuple[list[ModelInfo], list[UnreadableModel]]:
+        """The folder's models, newest first, and the files that cannot be read, with why."""
+        infos, unreadable = [], []
         for path in model_files(annotations_dir):
             try:
                 infos.append(ModelInfo.read(path))
+            except FileProblem as e:  # the entry names the file; the problem says what is wrong
+                unreadable.append(UnreadableModel(path, in_app_words(e.problem)))
             except Exception as e:  # a damaged file must not hide the others
-                problems.append(describe_error(e, f"reading {path.name}"))
-        return infos, problems
+                unreadable.append(UnreadableModel(path, describe_error(e, f"reading {path.name}")))
+        return infos, unreadable
 
     # ---- folders -----------------------------------------------------------------------------
     @staticmethod

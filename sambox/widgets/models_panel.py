@@ -1,11 +1,14 @@
 """The folder's trained SAMIC models: date, classes and final losses; choose the active one.
 
 The active model (highlighted, in bold) is the one Suggest Prompts and Auto-annotate use. Each
-model is two lines of text, so the list stays readable in a narrow dock.
+model is two lines of text, so the list stays readable in a narrow dock. Files of the models
+folder that cannot be read are listed after the models, greyed out and not selectable, with
+the reason in their tooltip.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -21,11 +24,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sambox.model.samic_info import ModelInfo
+from sambox.model.samic_info import ModelInfo, UnreadableModel
 
 
 def _loss(v: float | None) -> str:
     return "—" if v is None else f"{v:.3g}"
+
+
+def describe_unreadable(u: UnreadableModel, limit: int = 120) -> str:
+    """Two lines: the file's name, and why it cannot be used (shortened; the tooltip has it)."""
+    reason = u.reason if len(u.reason) <= limit else u.reason[: limit - 1] + "…"
+    return f"{u.name}  ·  cannot be read\n{reason}"
 
 
 def describe(m: ModelInfo) -> str:
@@ -80,8 +89,11 @@ class ModelsPanel(QWidget):
     def active(self) -> ModelInfo | None:
         return next((m for m in self._infos if m.path == self._active), None)
 
-    def set_models(self, infos: list[ModelInfo], problems: list[str] | None = None) -> None:
-        """Show `infos` (newest first); the active model stays if still there, else the newest."""
+    def set_models(
+        self, infos: list[ModelInfo], unreadable: Sequence[UnreadableModel] = ()
+    ) -> None:
+        """Show `infos` (newest first), then the `unreadable` files greyed out; the active model
+        stays if still there, else the newest."""
         self._infos = list(infos)
         self.list.clear()
         for m in infos:
@@ -94,9 +106,20 @@ class ModelsPanel(QWidget):
             )
             item.setData(Qt.ItemDataRole.UserRole, str(m.path))
             self.list.addItem(item)
-        self.empty.setVisible(not infos)
-        self.problems.setText("\n".join(problems or []))
-        self.problems.setVisible(bool(problems))
+        for u in unreadable:
+            item = QListWidgetItem(describe_unreadable(u))
+            item.setToolTip(f"{u.path}\ncannot be read: {u.reason}")
+            item.setFlags(Qt.ItemFlag.NoItemFlags)  # greyed out, never chosen
+            self.list.addItem(item)
+        self.empty.setVisible(not infos and not unreadable)
+        n = len(unreadable)
+        self.problems.setText(
+            f"{n} model file{'s' if n > 1 else ''} cannot be read (greyed out above; hover "
+            f"for why)."
+            if n
+            else ""
+        )
+        self.problems.setVisible(bool(n))
         self.annotate_button.setEnabled(bool(infos))
         paths = [m.path for m in infos]
         self.set_active(self._active if self._active in paths else (paths[0] if paths else None))
@@ -106,7 +129,8 @@ class ModelsPanel(QWidget):
         self._active = path
         for i in range(self.list.count()):
             item = self.list.item(i)
-            is_active = Path(item.data(Qt.ItemDataRole.UserRole)) == path
+            data = item.data(Qt.ItemDataRole.UserRole)
+            is_active = data is not None and Path(data) == path
             font = QFont(item.font())
             font.setBold(is_active)
             item.setFont(font)
@@ -116,4 +140,6 @@ class ModelsPanel(QWidget):
             self.model_chosen.emit(path)
 
     def _clicked(self, item: QListWidgetItem) -> None:
-        self.set_active(Path(item.data(Qt.ItemDataRole.UserRole)))
+        data = item.data(Qt.ItemDataRole.UserRole)
+        if data is not None:  # an unreadable file's entry carries no model
+            self.set_active(Path(data))

@@ -3,18 +3,22 @@
 Automatic colour of a class = PALETTE[i % len(PALETTE)], where i is the class's position in
 classes.json; classes.json lives in the folder, so the same folder shows the same colours on
 every machine and in every session. A colour the annotator picked overrides it and is stored
-in `class_colors.json` as {"class name": "#rrggbb"}. A damaged file is reported (AnnotationError
-naming it) and ignored by the caller; it is never rewritten without the caller deciding so.
+in `class_colors.json` as {"class name": "#rrggbb"}. A damaged file (malformed, nested too
+deeply, wrong types) is reported as a one-line AnnotationError naming it and is never rewritten:
+a change is read, applied and written under the folder's lock, on the file as it is then.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
+from samic_core.annotation.layout import LOCK_FILENAME
 from samic_core.errors import AnnotationError
 from samic_core.fileio import atomic_write_json
+from samic_core.filelock import file_lock
 
 CLASS_COLORS_FILENAME = "class_colors.json"
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -43,6 +47,7 @@ def auto_color(index: int) -> str:
 
 
 def is_color(value: object) -> bool:
+    """True for a '#rrggbb' string."""
     return isinstance(value, str) and bool(_HEX.match(value))
 
 
@@ -61,12 +66,15 @@ def load_class_colors(path: str | Path) -> dict[str, str]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise AnnotationError(path, f"malformed JSON ({e})") from e
+        raise AnnotationError(path, f"malformed JSON ({str(e)[:200]})") from None
+    except RecursionError:
+        raise AnnotationError(path, "malformed JSON (nested too deeply)") from None
     if not isinstance(data, dict):
         raise AnnotationError(path, 'must be a JSON object {"class name": "#rrggbb"}')
     bad = [k for k, v in data.items() if not k or not is_color(v)]
     if bad:
-        raise AnnotationError(path, f"colours must be '#rrggbb' strings; bad entries: {bad[:5]}")
+        names = ", ".join(repr(k[:40]) for k in bad[:5])
+        raise AnnotationError(path, f"colours must be '#rrggbb' strings; bad entries: {names}")
     return {k: v.lower() for k, v in data.items()}
 
 
@@ -76,6 +84,22 @@ def save_class_colors(path: str | Path, colors: dict[str, str]) -> None:
         if not name or not is_color(color):
             raise ValueError(f"bad class colour {name!r}: {color!r}")
     atomic_write_json(path, {k: colors[k].lower() for k in sorted(colors)})
+
+
+def update_class_colors(
+    path: str | Path, change: Callable[[dict[str, str]], None]
+) -> dict[str, str]:
+    """Apply `change` to the colours in `path` as they are now and save them; the result.
+
+    Read and write happen under the folder's lock, so a colour another window chose meanwhile
+    is kept; a damaged file raises AnnotationError and is left exactly as it is.
+    """
+    path = Path(path)
+    with file_lock(path.parent / LOCK_FILENAME):
+        colors = load_class_colors(path)
+        change(colors)
+        save_class_colors(path, colors)
+    return {k: v.lower() for k, v in colors.items()}
 
 
 def class_colors(classes: list[str], chosen: dict[str, str]) -> dict[str, str]:

@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 
 from samic_core.fileio import IMAGE_EXTENSIONS
+from samic_core.safepath import is_plain_name
 
 CLASSES_FILENAME = "classes.json"
 CLASS_COLORS_FILENAME = "class_colors.json"
@@ -80,5 +81,6 @@ def legacy_names(image_name: str) -> tuple[str, str, str]:
 
 
 def is_safe_file_name(name: str) -> bool:
-    """A plain file name inside the folder (what a JSON may name as its mask)."""
-    return bool(name) and Path(name).name == name and name not in (".", "..") and "\\" not in name
+    """A plain file name inside the folder (what a JSON may name as its mask): the one rule of
+    samic_core.safepath for every name read from a file."""
+    return is_plain_name(name)

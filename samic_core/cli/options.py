@@ -25,6 +25,7 @@ from samic_core.precision import DEFAULT_PRECISION, PRECISION_CHOICES
 from samic_core.sam.cache import EmbeddingCache
 from samic_core.sam.engine import SamEngine
 from samic_core.sam.weights import resolve_checkpoint
+from samic_core.settings_values import cache_max_bytes, env_cache_max_bytes
 
 
 def add_device_option(parser: argparse._ActionsContainer) -> None:
@@ -75,11 +76,12 @@ def add_sam_options(parser: argparse.ArgumentParser) -> None:
 
 
 def engine_from_args(args: argparse.Namespace) -> SamEngine:
+    """The SamEngine (and embedding cache) the SAM options describe; bad values are SamicError."""
+    # a bad --cache-max-gb or SAMIC_CACHE_MAX_GB is reported before anything else is looked up
+    max_bytes = cache_max_bytes(getattr(args, "cache_max_gb", None), "--cache-max-gb")
+    if max_bytes is None:
+        max_bytes = env_cache_max_bytes()
     checkpoint = resolve_checkpoint(args.checkpoint, args.model_type)
-    max_gb = getattr(args, "cache_max_gb", None)
-    if max_gb is not None and not max_gb >= 0:
-        raise SamicError(f"--cache-max-gb must be a number >= 0, got {max_gb}")
-    max_bytes = None if max_gb is None else int(max_gb * (1 << 30))
     # --no-cache: nothing on disk, but the cache's memory LRU still spares re-encoding an image
     # used twice in a row (an evaluation episode's query, a reference used again)
     cache = EmbeddingCache(

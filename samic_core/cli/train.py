@@ -17,7 +17,7 @@ from samic_core.model.learner import SQUEEZE_DEPTHS
 from samic_core.model.samic_net import OUTPUTS
 from samic_core.modelfile.file import last_path_for
 from samic_core.train.schedule import SCHEDULES
-from samic_core.train.trainer import TrainConfig, TrainProgress, train
+from samic_core.train.trainer import TrainConfig, TrainProgress, TrainResult, train
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -161,9 +161,16 @@ def run(args: argparse.Namespace) -> int:
             bar.refresh()
 
         result = train(config, progress)
-    best = f"{result.best_val_loss:.4f}" if result.best_val_loss is not None else "-"
-    sys.stdout.write(
-        f"{result.epochs_run} epochs, best loss {best}: {result.best_path}\n"
-        f"last epoch (for --resume): {result.last_path or last_path_for(config.out)}\n"
-    )
+    sys.stdout.write(summary(result, config))
     return 0
+
+
+def summary(result: TrainResult, config: TrainConfig) -> str:
+    """What was written, truthfully: the best model and its loss, the file to resume from."""
+    if result.best_path is not None and result.best_val_loss is not None:
+        best = f"best loss {result.best_val_loss:.4f}: {result.best_path}"
+    else:
+        best = "no epoch completed, no model written"
+    last = result.last_path or last_path_for(config.out)
+    kept = "" if result.last_path is not None else " (not written)"
+    return f"{result.epochs_run} epochs, {best}\nlast epoch (for --resume): {last}{kept}\n"

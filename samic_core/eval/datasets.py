@@ -18,6 +18,7 @@ import numpy as np
 
 from samic_core.annotation import AnnotationStore
 from samic_core.errors import FileProblem, SamicError
+from samic_core.export.limits import header_size
 from samic_core.fileio import IMAGE_EXTENSIONS, read_image_rgb
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,9 @@ class FewShotDataset(ABC):
     """Classes and their samples; `load` reads one sample's pixels and ground truth.
 
     Benchmarks with a fixed episode count (COCO-20i, Pascal-5i) set `policy` (their default
-    episode policy, see episodes.py) and, for Pascal's query cycle, `query_order`.
+    episode policy, see episodes.py) and, for Pascal's query cycle, `query_order`. `names_file`
+    is the file the class names were read from (COCO's instances JSON, DAVIS's sequence list),
+    for messages about a name; None means the folder names under `root`.
     """
 
     root: Path
@@ -80,6 +83,7 @@ class FewShotDataset(ABC):
     policy: str | None = None
     query_order: list[Sample] | None = None
     fold: int | None = None
+    names_file: Path | None = None
 
     @abstractmethod
     def load(self, sample: Sample) -> Target: ...
@@ -103,9 +107,28 @@ class FewShotDataset(ABC):
         }
 
 
-# ---- masks ---------------------------------------------------------------------------------
+# ---- images and masks ----------------------------------------------------------------------
+def read_image(path: Path, mask: Path | None = None) -> np.ndarray:
+    """RGB (H, W, 3) uint8 of a dataset image. Its size, and its `mask`'s, are read from the
+    headers and checked against SAMIC's pixel budget and each other before anything is decoded."""
+    h, w = header_size(path, "image")
+    if mask is not None:
+        check_mask_header(mask, (h, w), turned=True)
+    return read_image_rgb(path)
+
+
+def check_mask_header(path: Path, shape: tuple[int, int] | None, turned: bool = False) -> None:
+    """Refuse a mask over the pixel budget, or of another size than its image, from its header
+    alone (before decoding). turned: the decoder applies EXIF orientation, so either way round
+    may match here (the decoded size is checked exactly after)."""
+    h, w = header_size(path, "mask")
+    if shape is not None and (h, w) != tuple(shape) and not (turned and (w, h) == tuple(shape)):
+        raise FileProblem(path, f"mask is {w}x{h} but its image is {shape[1]}x{shape[0]}")
+
+
 def read_mask(path: Path, fg_threshold: int, shape: tuple[int, int] | None = None) -> np.ndarray:
     """(H, W) bool foreground of a mask image: grey value >= fg_threshold; errors name the file."""
+    check_mask_header(path, shape, turned=True)
     try:
         data = np.fromfile(str(path), np.uint8)
     except OSError as e:
@@ -144,7 +167,7 @@ class MaskFileDataset(FewShotDataset):
 
     def load(self, sample: Sample) -> Target:
         assert sample.mask_path is not None
-        image = read_image_rgb(sample.image_path)
+        image = read_image(sample.image_path, sample.mask_path)
         mask = read_mask(sample.mask_path, self.fg_threshold, image.shape[:2])
         components, n = mask_components(mask, self.min_component_area)
         return Target(image, mask, components, n, None)
@@ -263,7 +286,7 @@ class SamboxDataset(FewShotDataset):
     def load(self, sample: Sample) -> Target:
         assert self.store is not None
         loaded = self.store.load(sample.image_path.name)
-        image = read_image_rgb(sample.image_path)
+        image = read_image(sample.image_path)
         if image.shape[:2] != loaded.instances.shape:
             raise FileProblem(
                 self.store.json_path(sample.image_path.name),

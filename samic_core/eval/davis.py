@@ -5,7 +5,8 @@
 exists (DAVIS-16: 20, DAVIS-17: 30 validation sequences), else every annotated sequence, or the
 names of --split-file. DAVIS-2016 masks are binary: every non-zero pixel is the one object.
 DAVIS-2017 masks are palette PNGs: each index 1..254 is an object, 255 is void; the objects of a
-sequence are those of its first frame (the DAVIS semi-supervised protocol).
+sequence are those of its first frame (the DAVIS semi-supervised protocol). A listed sequence
+name must be a plain folder name inside JPEGImages/480p/ and Annotations/480p/ (see safepath).
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from samic_core.eval.datasets import (
     Target,
     _natural_key,
     mask_components,
+    read_image,
     read_split_file,
 )
 from samic_core.eval.labels import read_labels
-from samic_core.fileio import read_image_rgb
+from samic_core.safepath import child
 
 YEARS = (2016, 2017)
 RESOLUTION = "480p"
@@ -49,7 +51,7 @@ class DavisDataset:
     split_file: Path | None = None
 
     def image(self, seq: Sequence, t: int) -> np.ndarray:
-        return read_image_rgb(seq.frames[t])
+        return read_image(seq.frames[t], seq.masks[t])
 
     def labels(self, seq: Sequence, t: int, shape: tuple[int, int]) -> np.ndarray:
         """(H, W) object labels of frame t: 0 background, 1..n objects, 255 void (2017)."""
@@ -75,9 +77,11 @@ class DavisDataset:
         }
 
 
-def _sequence(root: Path, name: str, year: int) -> Sequence:
-    img_dir = root / "JPEGImages" / RESOLUTION / name
-    ann_dir = root / "Annotations" / RESOLUTION / name
+def _sequence(root: Path, name: str, year: int, listed: Path | None) -> Sequence:
+    """One sequence; `listed` is the file that named it (None: found as a folder)."""
+    source = listed if listed is not None else root / "Annotations" / RESOLUTION
+    img_dir = child(root / "JPEGImages" / RESOLUTION, name, source, "sequence")
+    ann_dir = child(root / "Annotations" / RESOLUTION, name, source, "sequence")
     if not img_dir.is_dir() or not ann_dir.is_dir():
         raise FileProblem(root, f"sequence {name!r} lacks JPEGImages/ or Annotations/ 480p folders")
     frames = tuple(sorted(img_dir.glob("*.jpg"), key=_natural_key))
@@ -121,7 +125,7 @@ def read_davis(
         names = sorted(p.name for p in ann_root.iterdir() if p.is_dir())
     if not names:
         raise SamicError(f"{ann_root}: no sequences found")
-    return DavisDataset(root, year, [_sequence(root, n, year) for n in names], listed)
+    return DavisDataset(root, year, [_sequence(root, n, year, listed) for n in names], listed)
 
 
 @dataclass
@@ -137,7 +141,7 @@ class DavisFrames(FewShotDataset):
 
     def load(self, sample: Sample) -> Target:
         assert self.davis is not None and sample.mask_path is not None
-        image = read_image_rgb(sample.image_path)
+        image = read_image(sample.image_path, sample.mask_path)
         labels = read_labels(sample.mask_path, image.shape[:2])
         if self.davis.year == 2016:
             labels = (labels > 0).astype(np.uint8)
@@ -160,5 +164,5 @@ def davis_training_frames(davis: DavisDataset, frames: int = 10) -> DavisFrames:
             samples[name] = [Sample(name, seq.frames[t], seq.masks[t]) for t in picks]
     return DavisFrames(
         davis.root, "davis", list(samples), samples, davis.split_file, davis=davis,
-        objects=objects,
+        objects=objects, names_file=davis.split_file,
     )  # fmt: skip

@@ -4,7 +4,9 @@ This is how Kvasir-SEG is distributed (images/ and masks/, JPEG masks) and the l
 NWPU VHR-10 are converted to (docs/evaluation.md). A mask is binary (0 / 255, JPEG allowed:
 >= 128 counts) or indexed (0 background, 1..n objects, grey or palette PNG): every non-zero
 label is the class; each label's connected components are the ground-truth parts, so an indexed
-instance mask gives one part per instance even where instances touch.
+instance mask gives one part per instance even where instances touch. A mask may hold at most
+limits.MAX_LABELS labels, whose bounding boxes add up to at most limits.MAX_LABEL_SPREAD times
+the mask (what reading it costs).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from samic_core.errors import FileProblem, SamicError
@@ -22,20 +25,36 @@ from samic_core.eval.datasets import (
     Target,
     _natural_key,
     mask_components,
+    read_image,
 )
 from samic_core.eval.labels import LOSSY_SUFFIXES, foreground, read_labels
-from samic_core.fileio import IMAGE_EXTENSIONS, read_image_rgb
+from samic_core.export.limits import check_label_count, check_label_spread
+from samic_core.fileio import IMAGE_EXTENSIONS
 
 
 def label_components(labels: np.ndarray, path: Path) -> tuple[np.ndarray, int]:
-    """Parts of a label mask: connected components of each non-zero label value."""
-    if path.suffix.lower() in LOSSY_SUFFIXES or len(np.unique(labels)) <= 2:
+    """Parts of a label mask: connected components of each non-zero label value.
+
+    A JPEG mask is binary (its edges are noise, not labels). Each label's components are found
+    within the label's bounding box, so many small instances cost little.
+    """
+    if path.suffix.lower() in LOSSY_SUFFIXES:
+        return mask_components(foreground(labels, path), MIN_COMPONENT_AREA)
+    values = np.unique(labels)
+    objects = values[values > 0]
+    check_label_count(path, len(objects))
+    if len(values) <= 2:
         return mask_components(foreground(labels, path), MIN_COMPONENT_AREA)
     out = np.zeros(labels.shape, np.int32)
-    n = 0
-    for value in np.unique(labels[labels > 0]):
-        comps, k = mask_components(labels == value, MIN_COMPONENT_AREA)
-        out[comps > 0] = comps[comps > 0] + n
+    n = box_area = 0
+    for value in objects:
+        pixels = labels == value
+        x, y, w, h = cv2.boundingRect(pixels.view(np.uint8))
+        box_area += w * h
+        check_label_spread(path, box_area, labels.size)
+        comps, k = mask_components(pixels[y : y + h, x : x + w], MIN_COMPONENT_AREA)
+        box = out[y : y + h, x : x + w]
+        box[comps > 0] = comps[comps > 0] + n
         n += k
     return out, n
 
@@ -46,7 +65,7 @@ class FolderDataset(FewShotDataset):
 
     def load(self, sample: Sample) -> Target:
         assert sample.mask_path is not None
-        image = read_image_rgb(sample.image_path)
+        image = read_image(sample.image_path, sample.mask_path)
         labels = read_labels(sample.mask_path, image.shape[:2])
         mask = foreground(labels, sample.mask_path)
         components, n = label_components(labels, sample.mask_path)

@@ -12,12 +12,19 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from samic_core.errors import FileProblem
+from samic_core.export.limits import header_size
 
 LOSSY_SUFFIXES = (".jpg", ".jpeg")
 
 
 def read_labels(path: Path, shape: tuple[int, int] | None = None) -> np.ndarray:
-    """(H, W) uint8/uint16 label values of a mask file; errors name the file."""
+    """(H, W) uint8/uint16 label values of a mask file; errors name the file.
+
+    The size is read from the header and checked (pixel budget, `shape`) before decoding.
+    """
+    h, w = header_size(path, "mask")
+    if shape is not None and (h, w) != tuple(shape):
+        raise FileProblem(path, f"mask is {w}x{h} but its image is {shape[1]}x{shape[0]}")
     try:
         with Image.open(path) as im:
             if im.mode in ("P", "L", "I;16", "I"):

@@ -4,6 +4,10 @@ SAMIC trains on SAMBOX folders. Each image is copied into one flat folder as
 `<class>__<stem><ext>`; each connected component of its mask becomes one object of that class,
 with the prompt rule's clicks as its positive points and its bounding box, as if an annotator
 had clicked it in SAMBOX.
+
+Every name is checked before anything is written: `<class>__<stem><ext>` must be a plain file
+name (samic_core.safepath; the error names the file the class name came from), no two images
+may get one name, and no image may be a link to a file outside the dataset.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from samic_core.annotation import AnnotatedObject, AnnotationStore, ImageAnnotation, Point
-from samic_core.errors import SamicError
+from samic_core.errors import FileProblem, SamicError
 from samic_core.eval.datasets import FewShotDataset, Sample
 from samic_core.eval.prompts import PromptRule
-from samic_core.fileio import atomic_path
+from samic_core.fileio import IMAGE_EXTENSIONS, atomic_path
 from samic_core.jobs import Progress
+from samic_core.safepath import check_inside, check_name, child
 
 
 def export_sambox(
@@ -58,21 +63,39 @@ def export_sambox(
         if fraction is not None:
             keep = keep[: math.ceil(fraction * len(dataset.samples[c]))]
         samples += keep
+    plan = _file_names(dataset, samples, out)
     out.mkdir(parents=True, exist_ok=True)
     store = AnnotationStore(out)
     store.ensure_classes(list(names))
-    for i, sample in enumerate(samples):
-        _export_one(dataset, sample, store, rule)
+    for i, (sample, name) in enumerate(zip(samples, plan, strict=True)):
+        _export_one(dataset, sample, name, store, rule)
         if progress is not None:
             progress(i + 1, len(samples), sample.image_path.name)
     return store
 
 
+def _file_names(dataset: FewShotDataset, samples: list[Sample], out: Path) -> list[str]:
+    """Each sample's file name in `out`, all checked before anything is written."""
+    source = dataset.names_file or dataset.root
+    taken: dict[str, Path] = {}
+    for sample in samples:
+        check_name(source, "class name", sample.class_name)
+        image = sample.image_path
+        name = f"{sample.class_name}__{image.stem}{image.suffix.lower()}"
+        child(out, name, source, "file name")
+        if image.suffix.lower() not in IMAGE_EXTENSIONS:
+            raise FileProblem(image, f"not an image SAMBOX opens (one of {IMAGE_EXTENSIONS})")
+        check_inside(dataset.root, image, dataset.root, "image", repr(dataset.relative(image)))
+        if name in taken:
+            raise SamicError(f"{taken[name]} and {image} would both be copied to {out / name}")
+        taken[name] = image
+    return list(taken)
+
+
 def _export_one(
-    dataset: FewShotDataset, sample: Sample, store: AnnotationStore, rule: PromptRule
+    dataset: FewShotDataset, sample: Sample, name: str, store: AnnotationStore, rule: PromptRule
 ) -> None:
     target = dataset.load(sample)
-    name = f"{sample.class_name}__{sample.image_path.stem}{sample.image_path.suffix.lower()}"
     dest = store.image_folder / name
     with atomic_path(dest) as tmp:
         shutil.copyfile(sample.image_path, tmp)

@@ -16,7 +16,9 @@ from samic_core.export.common import (
     Progress,
     ShouldStop,
     annotation_files,
+    exported_image_names,
     load_item,
+    output_stems,
     staged_output,
     used_labels,
 )
@@ -52,7 +54,8 @@ def export_folder(
     so an error (named file and problem) or a stop request leaves OUT as it was. Predicted
     objects nobody reviewed are left out unless `include_unreviewed`. `progress(done, total,
     image name)` is called after each image; `should_stop()` is polled before each image and a
-    stop returns a report with `cancelled` set.
+    stop returns a report with `cancelled` set. No two images share an output file: where
+    stems collide (a.jpg, a.png) the full name is the base name (docs/export.md).
     """
     if fmt not in WRITERS:
         raise SamicError(f"unknown export format {fmt!r}; choose one of {', '.join(WRITERS)}")
@@ -62,6 +65,7 @@ def export_folder(
     store = AnnotationStore(folder)
     files = annotation_files(store)
     classes = store.classes_for(used_labels(store, files))  # classes.json + labels it lacks
+    stems = output_stems(exported_image_names(store, files))  # a.jpg, a.png: never one file
     report = ExportReport(format=fmt, out=Path(out))
     try:
         with staged_output(Path(out), overwrite=overwrite, protect=(folder, store.dir)) as stage:
@@ -71,6 +75,7 @@ def export_folder(
                     raise Cancelled
                 item = load_item(store, path, include_unreviewed, report)
                 if item is not None:
+                    item.out_stem = stems.get(item.annotation.image)
                     writer.add(item)
                     report.images += 1
                     report.objects += len(item.objects)

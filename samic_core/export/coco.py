@@ -129,8 +129,8 @@ def read_coco(path: Path) -> dict[str, Any]:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FileProblem(path, "file does not exist") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise FileProblem(path, f"not a readable JSON file ({e})") from None
+    except (OSError, ValueError) as e:  # also an integer of more digits than Python reads
+        raise FileProblem(path, f"not a readable JSON file ({str(e)[:200]})") from None
     except RecursionError:
         raise FileProblem(path, "not a readable JSON file (nested too deeply)") from None
     if not isinstance(data, dict):

@@ -2,7 +2,8 @@
 
 `iter_items` yields each annotated image with one bool mask per exported object (taken from
 the instance PNG, `instances == obj.id`); `staged_output` builds OUT in a hidden sibling folder
-and renames it into place only when everything succeeded.
+and renames it into place only when everything succeeded. `output_stems` names each image's
+output files so that no two images ever share one (a.jpg and a.png: full names, not stems).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import socket
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from samic_core.annotation import AnnotatedObject, AnnotationStore, ImageAnnotation
+from samic_core.annotation.layout import image_of_json
 from samic_core.errors import AnnotationError, ImageReadError, SamicError
 from samic_core.fileio import STALE_SECONDS, normal_mode
 from samic_core.jobs import Cancelled, Progress, ShouldStop
@@ -46,11 +49,23 @@ class ExportItem:
     image_path: Path
     annotation: ImageAnnotation
     objects: list[ExportObject]
+    out_stem: str | None = None  # base name of its output files (output_stems); None: its stem
 
     @property
     def size(self) -> tuple[int, int]:
         """(H, W) of the image."""
         return self.annotation.height, self.annotation.width
+
+    @property
+    def stem(self) -> str:
+        """Base name of the image's output files: its stem, or its full name on a collision."""
+        return self.out_stem or self.image_path.stem
+
+    @property
+    def paired_name(self) -> str:
+        """Name of the image copy in formats that pair image and labels by stem (YOLO, VOC):
+        `<stem><extension>`, which is the image's own name unless its stem collides."""
+        return self.stem + self.image_path.suffix
 
 
 @dataclass
@@ -107,6 +122,41 @@ def annotation_files(store: AnnotationStore) -> list[Path]:
     return store.annotation_files()
 
 
+def output_stems(image_names: Iterable[str]) -> dict[str, str]:
+    """Base name of each image's output files: its stem, or its full name where that collides.
+
+    Stems collide when they are equal ignoring case (a.jpg and a.png; A.png and a.jpg on a
+    case-insensitive disk). A full name may in turn equal another image's stem (a.jpg and
+    a.jpg.png), so the rule is applied until no two base names collide; full names are unique,
+    so that ends. The result depends only on the set of names, never on their order.
+    """
+    names = sorted(set(image_names))
+    full: set[str] = set()
+    while True:
+        stems = {n: n if n in full else Path(n).stem for n in names}
+        groups: dict[str, list[str]] = defaultdict(list)
+        for name, stem in stems.items():
+            groups[stem.casefold()].append(name)
+        clash = {n for group in groups.values() if len(group) > 1 for n in group} - full
+        if not clash:
+            return stems
+        full |= clash
+
+
+def exported_image_names(store: AnnotationStore, files: list[Path]) -> list[str]:
+    """The image each annotation file belongs to (what output_stems must keep apart)."""
+    names = []
+    for path in files:
+        image = image_of_json(path.name)
+        if image is None:  # layout 1: the JSON names its image
+            try:
+                image = store.load_json_file(path).image
+            except AnnotationError:
+                continue  # reported when the export loads it
+        names.append(image)
+    return names
+
+
 def used_labels(store: AnnotationStore, files: list[Path]) -> list[str]:
     """Every object label of the readable files (a damaged file is reported when it is loaded)."""
     labels: list[str] = []
@@ -154,11 +204,12 @@ def load_item(
     return ExportItem(image_path, loaded.annotation, objects)
 
 
-def copy_image(src: Path, dest_dir: Path) -> str:
-    """Copy an image into `dest_dir` (created) and return its file name."""
+def copy_image(src: Path, dest_dir: Path, name: str | None = None) -> str:
+    """Copy an image into `dest_dir` (created) as `name` (default: its own) and return that."""
+    name = name or src.name
     dest_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(src, dest_dir / src.name)
-    return src.name
+    shutil.copy2(src, dest_dir / name)
+    return name
 
 
 OWNER_FILENAME = ".samic-export-owner"  # "host pid" of the export building a staging folder

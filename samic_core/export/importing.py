@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from samic_core.annotation import AnnotatedObject, AnnotationStore, ImageAnnotation
 from samic_core.annotation.masks import instances_from_masks
 from samic_core.annotation.models import MAX_PIXELS
-from samic_core.errors import FileProblem, ImageReadError
+from samic_core.errors import FileProblem
 from samic_core.export.common import (
     Cancelled,
     ImportReport,
@@ -19,39 +17,30 @@ from samic_core.export.common import (
     Progress,
     ShouldStop,
 )
+from samic_core.export.limits import PIL_LIMIT, header_size
 from samic_core.fileio import exif_orientation, oriented_size
+from samic_core.safepath import child
 
-# Pillow refuses images over 2 x MAX_IMAGE_PIXELS (179 MP by default), below what SAMIC handles;
-# set its guard to SAMIC's own limit so a 182-megapixel photo imports and a bomb is still refused.
-PIL_LIMIT = MAX_PIXELS // 2
-if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < PIL_LIMIT:
-    Image.MAX_IMAGE_PIXELS = PIL_LIMIT
+__all__ = ["PIL_LIMIT", "check_source_images", "image_size", "write_source"]
 
 
 def image_size(path: Path) -> tuple[int, int]:
-    """(H, W) from the image header, without decoding the pixels.
+    """(H, W) as shown (EXIF orientation applied) from the image header.
 
     Images up to MAX_PIXELS are accepted (Pillow's decompression-bomb guard is set to that
-    limit for SAMIC, see PIL_LIMIT); larger ones are refused with a message naming the file.
+    limit for SAMIC, see limits.PIL_LIMIT); larger ones are refused, naming the file, before
+    anything is decoded.
     """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
-                w, h = oriented_size(*im.size, exif_orientation(path))
-    except Image.DecompressionBombError:
-        w = h = MAX_PIXELS  # over the limit; Pillow did not even say its size
-    except (OSError, ValueError) as e:
-        raise ImageReadError(path, f"not a readable image ({e})") from None
-    if w * h > MAX_PIXELS:
-        raise ImageReadError(
-            path, f"image too large: SAMIC reads images of at most {MAX_PIXELS} pixels"
-        )
+    h, w = header_size(path, "image", MAX_PIXELS)
+    w, h = oriented_size(w, h, exif_orientation(path))
     return h, w
 
 
 def check_source_images(source: ImportSource, src: Path, folder: Path) -> None:
-    """Every image of the source must be in `folder` with the size the source states."""
+    """Every image of the source must be a plain file name in `folder` with the size the source
+    states. The folder is the user's own, so its images may link in from elsewhere."""
+    for name in source.images:
+        child(folder, name, src, "image name", contained=False)
     missing = [name for name in source.images if not (folder / name).is_file()]
     if missing:
         shown = ", ".join(missing[:5]) + (

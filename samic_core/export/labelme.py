@@ -81,7 +81,11 @@ def labelme_shapes(label: str, mask: np.ndarray, group_id: int | None = None) ->
 
 
 class LabelmeWriter:
-    """OUT/<image file> and OUT/<stem>.json side by side, as LabelMe saves them."""
+    """OUT/<image file> and OUT/<stem>.json side by side, as LabelMe saves them.
+
+    Where stems collide (a.jpg, a.png) the JSON is named by the full name (a.png.json); its
+    `imagePath` names the image, which the import and converters read.
+    """
 
     def __init__(self, out: Path, classes: list[str], report: ExportReport) -> None:
         self.out = out
@@ -103,7 +107,7 @@ class LabelmeWriter:
             "imageWidth": w,
         }
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-        (self.out / f"{item.image_path.stem}.json").write_text(text, encoding="utf-8")
+        (self.out / f"{item.stem}.json").write_text(text, encoding="utf-8")
 
     def finish(self) -> None:
         pass
@@ -136,12 +140,12 @@ def labelme_source(src: Path) -> ImportSource:
         h, w = check_image_size(path, f"image {name}", data["imageWidth"], data["imageHeight"])
         shapes = []
         for k, shape in enumerate(data["shapes"]):
-            kind = shape.get("shape_type") or "polygon"
+            kind = _shape_type(path, k, shape)
             if kind not in AREA_SHAPES:
                 source.warnings.append(f"{path.name}: shape {k} ({kind}) has no area; skipped")
                 continue
             _check_shape(path, k, shape, kind)
-            check_points(path, f"shape {k} ({shape['label']})", shape["points"], h, w)
+            check_points(path, _what(k, shape), shape["points"], h, w)
             shapes.append(shape)
             if shape["label"] not in source.classes:
                 source.classes.append(shape["label"])
@@ -152,8 +156,8 @@ def labelme_source(src: Path) -> ImportSource:
 def _read_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise FileProblem(path, f"not a readable JSON file ({e})") from None
+    except (OSError, ValueError) as e:  # also an integer of more digits than Python reads
+        raise FileProblem(path, f"not a readable JSON file ({str(e)[:200]})") from None
     except RecursionError:
         raise FileProblem(path, "not a readable JSON file (nested too deeply)") from None
     if not isinstance(data, dict) or not isinstance(data.get("shapes"), list):
@@ -161,23 +165,57 @@ def _read_json(path: Path) -> dict[str, Any]:
     for key in ("imagePath", "imageHeight", "imageWidth"):
         if data.get(key) in (None, ""):
             raise FileProblem(path, f"LabelMe file without {key!r}")
+    if not isinstance(data["imagePath"], str):
+        raise FileProblem(path, "'imagePath' must be the image's file name (a string)")
     return data
 
 
-def _check_shape(path: Path, k: int, shape: Any, kind: str) -> None:
-    if not isinstance(shape, dict) or not isinstance(shape.get("label"), str) or not shape["label"]:
+def _what(k: int, shape: dict[str, Any]) -> str:
+    """'shape K (label)' for error lines, the label cut short."""
+    label = shape["label"]
+    return f"shape {k} ({label[:40] + '...' if len(label) > 40 else label})"
+
+
+def _shape_type(path: Path, k: int, shape: Any) -> str:
+    """The kind of entry `k` of `shapes` (default polygon); FileProblem unless it is a shape."""
+    if not isinstance(shape, dict):
+        raise FileProblem(path, f"shape {k}: must be a shape object, got {type(shape).__name__}")
+    kind = shape.get("shape_type") or "polygon"
+    if not isinstance(kind, str):
+        raise FileProblem(path, f"shape {k}: shape_type must be a string")
+    return kind[:40]
+
+
+def _check_shape(path: Path, k: int, shape: dict[str, Any], kind: str) -> None:
+    """FileProblem naming the file and shape `k` unless it is an area shape LabelMe could have
+    written: a non-empty string label, points as [x, y] number pairs, an int / string / null
+    group_id (objects are grouped by it), and a base64 string for a mask shape."""
+    if not isinstance(shape.get("label"), str) or not shape["label"]:
         raise FileProblem(path, f"shape {k}: needs a non-empty label")
-    try:
-        pts = np.asarray(shape.get("points"), np.float64).reshape(-1, 2)
-    except (TypeError, ValueError):
-        raise FileProblem(
-            path, f"shape {k} ({shape['label']}): points must be [x, y] pairs"
-        ) from None
+    what = _what(k, shape)
+    points = shape.get("points")
+    if not isinstance(points, list) or not all(
+        isinstance(p, list) and len(p) == 2 and all(_is_number(v) for v in p) for p in points
+    ):
+        raise FileProblem(path, f"{what}: points must be a list of [x, y] number pairs")
     need = 3 if kind == "polygon" else 2
-    if len(pts) < need or not np.isfinite(pts).all():
-        raise FileProblem(path, f"shape {k} ({shape['label']}): a {kind} needs {need}+ points")
+    if len(points) < need:
+        raise FileProblem(path, f"{what}: a {kind} needs {need}+ points")
+    if not np.isfinite(np.asarray(points, np.float64)).all():
+        raise FileProblem(path, f"{what}: a coordinate is not a finite number")
+    group = shape.get("group_id")
+    if group is not None and (isinstance(group, bool) or not isinstance(group, int | str)):
+        raise FileProblem(path, f"{what}: group_id must be a number, a string or null")
     if kind == "mask" and not isinstance(shape.get("mask"), str):
-        raise FileProblem(path, f"shape {k} ({shape['label']}): mask shape without base64 'mask'")
+        raise FileProblem(path, f"{what}: mask shape without base64 'mask'")
+
+
+def _is_number(v: Any) -> bool:
+    """A JSON number a float holds (not true / false, which Python counts as ints, nor an
+    integer too large for a float)."""
+    if isinstance(v, bool):
+        return False
+    return isinstance(v, float) or (isinstance(v, int) and abs(v) < 1 << 63)
 
 
 def shape_to_mask(shape: dict[str, Any], size: tuple[int, int]) -> np.ndarray:
@@ -224,7 +262,7 @@ def _labelme_loader(
             try:
                 mask = shape_to_mask(shape, (h, w))
             except (ValueError, OSError, Image.DecompressionBombError) as e:  # bad mask PNG
-                raise FileProblem(path, f"shape {k} ({shape['label']}): {e}") from e
+                raise FileProblem(path, f"{_what(k, shape)}: {str(e)[:200]}") from None
             if key in objects:
                 objects[key] = (shape["label"], objects[key][1] | mask)
             else:

@@ -48,7 +48,11 @@ def read_indexed_png(path: Path) -> np.ndarray:
 
 
 class VocWriter:
-    """SegmentationClass/<stem>.png (class index), SegmentationObject/<stem>.png (object 1..n)."""
+    """SegmentationClass/<id>.png (class index), SegmentationObject/<id>.png (object 1..n).
+
+    The id is the image's stem, or its full name where stems collide (a.jpg, a.png); the image
+    is copied as JPEGImages/<id><extension> (ExportItem.paired_name) so readers pair by id.
+    """
 
     def __init__(self, out: Path, classes: list[str], report: ExportReport) -> None:
         self.out = out
@@ -59,8 +63,8 @@ class VocWriter:
     def add(self, item: ExportItem) -> None:
         if len(item.objects) > 255:
             raise ValueError(f"{item.image_path.name}: VOC object masks hold at most 255 objects")
-        copy_image(item.image_path, self.out / IMAGES_DIRNAME)
-        stem = item.image_path.stem
+        copy_image(item.image_path, self.out / IMAGES_DIRNAME, item.paired_name)
+        stem = item.stem
         semantic = np.zeros(item.size, np.uint8)
         objects = np.zeros(item.size, np.uint8)
         for k, eo in enumerate(item.objects):

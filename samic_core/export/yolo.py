@@ -94,7 +94,11 @@ def read_yolo_labels(path: Path, size: tuple[int, int]) -> list[tuple[int, np.nd
 
 
 class YoloWriter:
-    """images/<file>, labels/<stem>.txt (empty for an image without objects), data.yaml."""
+    """images/<file>, labels/<stem>.txt (empty for an image without objects), data.yaml.
+
+    Ultralytics pairs images/X.ext with labels/X.txt, so where stems collide (a.jpg, a.png) the
+    image is copied as images/a.png.png beside labels/a.png.txt (ExportItem.paired_name).
+    """
 
     def __init__(self, out: Path, classes: list[str], report: ExportReport) -> None:
         self.out = out
@@ -102,9 +106,9 @@ class YoloWriter:
         self.class_index = {name: i for i, name in enumerate(classes)}
 
     def add(self, item: ExportItem) -> None:
-        copy_image(item.image_path, self.out / IMAGES_DIRNAME)
+        copy_image(item.image_path, self.out / IMAGES_DIRNAME, item.paired_name)
         lines = [yolo_line(self.class_index[eo.obj.label], eo.mask) for eo in item.objects]
-        label = self.out / LABELS_DIRNAME / f"{item.image_path.stem}.txt"
+        label = self.out / LABELS_DIRNAME / f"{item.stem}.txt"
         label.parent.mkdir(parents=True, exist_ok=True)
         label.write_text("".join(s + "\n" for s in lines), encoding="utf-8")
 

@@ -10,6 +10,9 @@ model.last.pt (see last_path_for). The metadata alone is read without torch
 
 from __future__ import annotations
 
+import errno
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,10 +20,11 @@ from typing import Any
 import torch
 
 from samic_core.device import resolve_device
-from samic_core.errors import CheckpointError
+from samic_core.errors import CheckpointError, FileProblem
 from samic_core.fileio import atomic_path
 from samic_core.model.build import build_samic
 from samic_core.model.samic_net import SamicNet
+from samic_core.modelfile.archive import check_archive, short
 from samic_core.modelfile.meta import (
     FORMAT,
     FORMAT_VERSION,
@@ -34,6 +38,7 @@ __all__ = [
     "FORMAT_VERSION",
     "ModelFile",
     "ModelMeta",
+    "best_path_for",
     "last_path_for",
     "load_model_file",
     "read_model_file",
@@ -58,13 +63,46 @@ def last_path_for(best_path: str | Path) -> Path:
     return p.with_name(f"{p.stem}.last{p.suffix}") if p.suffix else p.with_name(p.name + ".last")
 
 
+def best_path_for(last_path: str | Path) -> Path | None:
+    """model.last.pt -> model.pt (the inverse of last_path_for); None for other names."""
+    p = Path(last_path)
+    if p.suffix and p.stem.endswith(".last"):
+        return p.with_name(p.stem[: -len(".last")] + p.suffix)
+    if p.name.endswith(".last") and len(p.name) > len(".last"):
+        return p.with_name(p.name[: -len(".last")])
+    return None
+
+
+# How much free space below which a write torch could not finish is called a full disk: torch
+# reports a failed write to a path as a RuntimeError without the system's reason.
+_NEARLY_FULL = 64 << 20
+
+
+def _write_failure(e: BaseException, folder: Path) -> str:
+    """Why writing a model file failed, in words a user can act on."""
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "no space left on device"
+    if "No space left on device" in str(e):
+        return "no space left on device"
+    try:
+        if shutil.disk_usage(folder).free < _NEARLY_FULL:
+            return "no space left on device"
+    except OSError:
+        pass
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
+    return f"the write failed ({short(e)})"
+
+
 def save_model_file(
     path: str | Path,
     net: SamicNet,
     meta: ModelMeta,
     train_state: dict[str, Any] | None = None,
 ) -> None:
-    """Write the model file atomically (a reader sees the old file or the new one)."""
+    """Write the model file atomically (a reader sees the old file or the new one); a failed
+    write (a full disk) is a FileProblem naming the file, and the previous file is kept."""
+    path = Path(path)
     payload = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -72,24 +110,41 @@ def save_model_file(
         "state_dict": {k: v.detach().cpu() for k, v in net.learner.state_dict().items()},
         "train_state": train_state,
     }
-    with atomic_path(path, clean_stale=True) as tmp:  # also drops temps of killed runs
-        torch.save(payload, tmp)
+    try:
+        # also drops temps of killed runs; written through a Python file so that a failed write
+        # raises the system's OSError (torch's own writer raises a bare RuntimeError)
+        with atomic_path(path, clean_stale=True) as tmp, open(tmp, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+    except (OSError, RuntimeError) as e:
+        why = _write_failure(e, path.parent)
+        kept = " (the previous file is kept)" if path.exists() else ""
+        raise FileProblem(path, f"cannot save the model: {why}{kept}") from e
+
+
+def _why(e: BaseException) -> str:
+    """torch's reason for refusing a file, without its advice on loading untrusted files."""
+    text = str(e)
+    if "WeightsUnpickler error:" in text:
+        text = text.split("WeightsUnpickler error:", 1)[1].split("Check the documentation")[0]
+        return f"the weights-only unpickler refused it: {short(ValueError(text))}"
+    return short(e)
 
 
 def read_model_file(path: str | Path) -> ModelFile:
     """Read and validate a model file (format, version, metadata); CheckpointError otherwise."""
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(path, "model file does not exist")
+    check_archive(path)  # every member's declared size within budget before torch reads any
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises many exception types for foreign or corrupt files
-        raise CheckpointError(path, f"not a readable SAMIC model file ({e})") from e
+        raise CheckpointError(path, f"not a readable SAMIC model file ({_why(e)})") from e
     data = check_format(data, path)
     state_dict = data.get("state_dict")
     if not isinstance(state_dict, dict):
         raise CheckpointError(path, "model file holds no weights")
-    meta = ModelMeta.from_dict(data.get("meta") or {}, path)
+    meta = ModelMeta.from_dict(data.get("meta"), path)
     return ModelFile(meta, state_dict, data.get("train_state"))
 
 
@@ -124,6 +179,8 @@ def load_model_file(
     )
     try:
         net.learner.load_state_dict(content.state_dict)
-    except (RuntimeError, KeyError) as e:
-        raise CheckpointError(path, f"weights do not fit the {meta.backbone} learner ({e})") from e
+    except (RuntimeError, KeyError, TypeError, ValueError, AttributeError) as e:
+        raise CheckpointError(
+            path, f"weights do not fit the {meta.backbone} learner ({short(e)})"
+        ) from e
     return net.to(dev).eval(), meta

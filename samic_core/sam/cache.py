@@ -12,8 +12,9 @@ recomputed entry). An entry whose shape is not the one the model produces (a dam
 with a valid CRC) is a miss too. Writes are atomic.
 
 The disk part has a size limit (default 10 GiB; `max_bytes`, SAMIC_CACHE_MAX_GB, `--cache-max-gb`,
-the app's settings): after a write, the least recently used entries (by modification time, which
-a hit refreshes) are deleted until the cache fits.
+the app's settings; a bad value is a one-line error naming it, samic_core.settings_values):
+after a write, the least recently used entries (by modification time, which a hit refreshes)
+are deleted until the cache fits.
 
 fp32 (4 MiB an image) keeps decodes bit-identical to segment_anything's SamPredictor; fp16
 (2 MiB) halves the disk use, and then the engine rounds fresh embeddings the same way so a
@@ -42,6 +43,7 @@ from samic_core.config import CACHE_DTYPES, DEFAULT_CACHE_DTYPE, DEFAULT_CACHE_M
 from samic_core.fileio import atomic_write_bytes
 from samic_core.paths import embeddings_dir
 from samic_core.sam.types import ImageEmbedding
+from samic_core.settings_values import check_max_bytes, env_cache_max_bytes
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +57,8 @@ MAX_SIDE = 1 << 16  # original image sides above this are not something SAM enco
 
 
 def default_max_bytes() -> int:
-    """The size limit from SAMIC_CACHE_MAX_GB, else DEFAULT_MAX_GB."""
-    env = os.environ.get("SAMIC_CACHE_MAX_GB")
-    try:
-        gb = float(env) if env else DEFAULT_MAX_GB
-    except ValueError:
-        log.warning("SAMIC_CACHE_MAX_GB=%r is not a number; using %s", env, DEFAULT_MAX_GB)
-        gb = DEFAULT_MAX_GB
-    return int(max(gb, 0.0) * (1 << 30))
+    """The size limit from SAMIC_CACHE_MAX_GB, else DEFAULT_MAX_GB; SamicError naming a bad one."""
+    return env_cache_max_bytes()
 
 
 class EmbeddingCache:
@@ -81,7 +77,7 @@ class EmbeddingCache:
         self.root = Path(root) if root is not None else embeddings_dir()
         self.dtype = dtype
         self.disk = disk
-        self.max_bytes = default_max_bytes() if max_bytes is None else max(int(max_bytes), 0)
+        self.max_bytes = default_max_bytes() if max_bytes is None else check_max_bytes(max_bytes)
         self._memory: OrderedDict[tuple[str, str], ImageEmbedding] = OrderedDict()
         self._memory_entries = memory_entries
         self._lock = threading.Lock()

@@ -32,10 +32,11 @@ def checkpoint_sha256(path: str | Path) -> str:
             memo = json.loads(memo_path.read_text(encoding="utf-8"))
             if not isinstance(memo, dict):
                 memo = {}
-        except (OSError, json.JSONDecodeError):
+        except (OSError, ValueError, RecursionError):  # a damaged memo is only a lost shortcut
             memo = {}
-        if key in memo:
-            return memo[key]
+        known = memo.get(key)
+        if isinstance(known, str) and len(known) == 64:
+            return known
         digest = sha256_file(path)
         memo[key] = digest
         try:

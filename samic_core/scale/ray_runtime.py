@@ -11,6 +11,7 @@ from typing import Any
 
 from samic_core.config import DEFAULT_PRECISION
 from samic_core.errors import SamicError
+from samic_core.scale.reaper import Reaper
 
 try:
     import ray
@@ -26,18 +27,29 @@ LOCAL = "local"  # `--ray` without an address
 @contextmanager
 def connected(address: str) -> Iterator[None]:
     """Use the Ray instance this process already has, else start a local one (LOCAL) or join
-    the cluster at `address` ("auto", "HOST:6379", "ray://HOST:10001"); leave it as found."""
+    the cluster at `address` ("auto", "HOST:6379", "ray://HOST:10001"); leave it as found.
+
+    A local Ray started here is watched by a Reaper process, so that even a driver killed with
+    SIGKILL leaves none of its Ray processes running (samic_core.scale.reaper).
+    """
     if ray.is_initialized():
         yield
         return
+    reaper = Reaper.start() if address == LOCAL else None
     try:
-        ray.init(address=None if address == LOCAL else address, log_to_driver=True)
-    except (ConnectionError, RuntimeError, ValueError) as e:
-        raise SamicError(f"cannot connect to the Ray cluster at {address!r}: {e}") from e
-    try:
-        yield
+        try:
+            ray.init(address=None if address == LOCAL else address, log_to_driver=True)
+        except (ConnectionError, RuntimeError, ValueError) as e:
+            raise SamicError(f"cannot connect to the Ray cluster at {address!r}: {e}") from e
+        if reaper is not None:
+            reaper.scan()  # learn the processes ray.init just started before anything else
+        try:
+            yield
+        finally:
+            ray.shutdown()
     finally:
-        ray.shutdown()
+        if reaper is not None:
+            reaper.stop()
 
 
 @dataclass(frozen=True)
@@ -81,17 +93,18 @@ def plan_pool(gpus: int, cpus_per_worker: float) -> PoolPlan:
 def sam_spec(args: argparse.Namespace, checkpoint: str) -> dict[str, Any]:
     """What an actor needs to build the same SamEngine as engine_from_args (plain values)."""
     from samic_core.paths import embeddings_dir
+    from samic_core.settings_values import cache_max_bytes, env_cache_max_bytes
 
-    max_gb = getattr(args, "cache_max_gb", None)
-    if max_gb is not None and not max_gb >= 0:
-        raise SamicError(f"--cache-max-gb must be a number >= 0, got {max_gb}")
+    max_bytes = cache_max_bytes(getattr(args, "cache_max_gb", None), "--cache-max-gb")
+    if max_bytes is None:
+        env_cache_max_bytes()  # a bad SAMIC_CACHE_MAX_GB fails here, not in every actor
     cache_dir = args.cache_dir if args.cache_dir is not None else embeddings_dir()
     return {
         "checkpoint": checkpoint,
         "model_type": args.model_type,
         "cache_dir": None if args.no_cache else str(cache_dir),
         "cache_dtype": args.cache_dtype,
-        "max_bytes": None if max_gb is None else int(max_gb * (1 << 30)),
+        "max_bytes": max_bytes,
         "precision": getattr(args, "precision", DEFAULT_PRECISION),
     }
 

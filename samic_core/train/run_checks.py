@@ -4,27 +4,39 @@ run takes over from the file it resumes (schedule, architecture, flips, erased c
 from __future__ import annotations
 
 import dataclasses
+import logging
+import shutil
 from pathlib import Path
 from typing import Any
 
 from samic_core.errors import SamicError
+from samic_core.fileio import atomic_path
 from samic_core.model.learner import SQUEEZE_DEPTHS
 from samic_core.model.samic_net import check_image_size
-from samic_core.modelfile.file import ModelMeta, last_path_for, read_model_file
+from samic_core.modelfile.file import ModelMeta, best_path_for, last_path_for, read_model_file
+from samic_core.modelfile.meta import MAX_EPOCHS, MAX_IMAGE_SIZE, read_model_meta
 from samic_core.train.config import TrainConfig
 from samic_core.train.losses import check_loss_terms
 from samic_core.train.schedule import SCHEDULES, resolve_schedule
+from samic_core.train.train_state import TrainState
+
+log = logging.getLogger(__name__)
 
 
 def check_config(config: TrainConfig) -> None:
+    """Refuse settings no run can use, before anything is read or built."""
     if config.schedule not in SCHEDULES:
         raise SamicError(f"unknown schedule {config.schedule!r}; use one of {tuple(SCHEDULES)}")
     patience_ok = config.patience is None or config.patience >= 1
     if config.epochs < 1 or config.batch_size < 1 or not patience_ok:
         raise SamicError("epochs, batch size and patience must be at least 1")
+    if config.epochs > MAX_EPOCHS:
+        raise SamicError(f"epochs must be at most {MAX_EPOCHS:,} (a model file holds no more)")
     if not config.lr > 0:
         raise SamicError(f"learning rate must be positive, got {config.lr}")
     check_image_size(config.image_size)
+    if config.image_size > MAX_IMAGE_SIZE:  # model files larger than this are refused on read
+        raise SamicError(f"image size must be at most {MAX_IMAGE_SIZE}, got {config.image_size}")
     try:
         if config.loss_terms is not None:
             check_loss_terms(config.loss_terms)
@@ -37,6 +49,7 @@ def check_config(config: TrainConfig) -> None:
 
 
 def check_outputs(config: TrainConfig, best: Path, last: Path) -> None:
+    """A fresh run never replaces model files unless told to (--overwrite)."""
     if config.resume is not None or config.overwrite:
         return
     for p in (best, last):
@@ -64,15 +77,18 @@ def as_resumed(config: TrainConfig, asked: TrainConfig, meta: ModelMeta) -> Trai
     )
 
 
-def resume_state(config: TrainConfig) -> tuple[ModelMeta, dict[str, Any], dict[str, Any]]:
+def resume_state(config: TrainConfig) -> tuple[ModelMeta, TrainState, dict[str, Any]]:
+    """What a resumed run starts from: the file's metadata, its validated training state and
+    its learner weights; SamicError when the file cannot continue this run."""
     path = Path(config.resume)  # type: ignore[arg-type]
     content = read_model_file(path)  # validated, read once
-    meta, state = content.meta, content.train_state
-    if state is None:
+    meta = content.meta
+    if content.train_state is None:
         raise SamicError(
             f"{path}: has no training state (a best-model file); resume from "
             f"{last_path_for(path)} instead"
         )
+    state = TrainState.from_dict(content.train_state, path)
     trained_with = meta.config.get("schedule", "paper")  # files from before schedules: paper
     if trained_with != config.schedule:
         raise SamicError(
@@ -93,3 +109,30 @@ def resume_state(config: TrainConfig) -> tuple[ModelMeta, dict[str, Any], dict[s
                 f"with {want!r}"
             )
     return meta, state, content.state_dict
+
+
+def adopt_resumed_best(
+    resumed_from: Path, meta: ModelMeta, best_epoch: int, best_loss: float, best: Path
+) -> bool:
+    """Make `best` hold the resumed epochs' best model: the one the earlier run wrote beside
+    its ".last" file (model.pt beside model.last.pt), copied when --out names another file.
+    False when that file is gone or holds another model (then nothing is written)."""
+    source = best_path_for(resumed_from)
+    try:
+        found = read_model_meta(source) if source is not None else None
+    except SamicError:
+        found = None
+    if source is None or found is None:
+        log.warning("%s: the best model of the resumed epochs is not there", resumed_from)
+        return False
+    loss = found.val_loss if found.val_loss is not None else found.train_loss
+    same = (found.epochs_run, loss, found.backbone_sha256, found.classes) == (
+        best_epoch, best_loss, meta.backbone_sha256, meta.classes
+    )  # fmt: skip
+    if not same:
+        log.warning("%s: holds another model than the resumed epochs' best", source)
+        return False
+    if source.resolve() != best.resolve():
+        with atomic_path(best, clean_stale=True) as tmp:
+            shutil.copyfile(source, tmp)
+    return True

@@ -44,7 +44,13 @@ def test_chosen_colours_round_trip_atomically(tmp_path):
 
 @pytest.mark.parametrize(
     ("text", "problem"),
-    [("{not json", "malformed JSON"), ('["#ffffff"]', "JSON object"), ('{"cat": 3}', "#rrggbb")],
+    [
+        ("{not json", "malformed JSON"),
+        ('["#ffffff"]', "JSON object"),
+        ('{"cat": 3}', "#rrggbb"),
+        ('{"cat": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ],
 )
 def test_damaged_file_names_the_file_and_the_problem(tmp_path, text, problem):
     path = tmp_path / "class_colors.json"
@@ -52,3 +58,4 @@ def test_damaged_file_names_the_file_and_the_problem(tmp_path, text, problem):
     with pytest.raises(AnnotationError) as e:
         load_class_colors(path)
     assert str(path) in str(e.value) and problem in str(e.value)
+    assert "\n" not in str(e.value) and len(str(e.value)) < 400  # one short line

@@ -116,3 +116,19 @@ def test_cli_download_offline_is_a_clear_error(capsys):
     assert samic(["weights", "download", "vit_b", "--url", "http://127.0.0.1:9/x.pth"]) == 2
     err = capsys.readouterr().err
     assert "error: could not download" in err and "--checkpoint PATH" in err
+
+
+@pytest.mark.parametrize(
+    "memo", ["[" * 100_000 + "]" * 100_000, '{"k": ' + "9" * 5000 + "}", '{"x": 1}', "{"]
+)
+def test_a_damaged_checkpoint_hash_memo_is_only_a_lost_shortcut(tmp_path, monkeypatch, memo):
+    from samic_core.fileio import sha256_file
+    from samic_core.sam.checkpoint_id import checkpoint_sha256
+
+    monkeypatch.setenv("SAMIC_HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "checkpoint_hashes.json").write_text(memo)
+    ckpt = tmp_path / "sam.pth"
+    ckpt.write_bytes(b"weights")
+    assert checkpoint_sha256(ckpt) == sha256_file(ckpt)
+    assert checkpoint_sha256(ckpt) == sha256_file(ckpt)  # now from the rewritten memo

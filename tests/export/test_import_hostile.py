@@ -38,6 +38,7 @@ HOSTILE_COCO = {
     "infinite coordinate": _coco(ann={"segmentation": [[10, float("inf"), 40, 10, 40, 40]]}),
     "coordinate 1e300": _coco(ann={"segmentation": [[10, 1e300, 40, 10, 40, 40]]}),
     "coordinate 1e7": _coco(ann={"segmentation": [[10, 1e7, 40, 10, 40, 40]]}),
+    "integer coordinate 10**400": _coco(ann={"segmentation": [[10, 10**400, 40, 10, 40, 40]]}),
     "outline a million pixels long": _coco(ann={"segmentation": [_wiggle()]}),
     "coordinates that are not numbers": _coco(ann={"segmentation": [[True, 1, "2", 3, 4, 5]]}),
     "a 10^6 x 10^6 image": _coco(image={"width": 10**6, "height": 10**6}),
@@ -70,6 +71,15 @@ def _run(capsys, argv: list[str]) -> tuple[int, list[str]]:
 def test_hostile_coco_is_refused_before_decoding(folder, tmp_path, capsys, case):
     src = tmp_path / "coco.json"
     src.write_text(json.dumps(HOSTILE_COCO[case]))  # NaN / Infinity literals as Python writes
+    code, lines = _run(capsys, ["import", str(src), "--format", "coco", "--into", str(folder)])
+    assert code == 2 and len(lines) == 1 and str(src) in lines[0], lines
+    assert not (folder / "annotations").exists()
+
+
+def test_an_integer_longer_than_python_reads_is_refused(folder, tmp_path, capsys):
+    src = tmp_path / "coco.json"
+    text = json.dumps(_coco()).replace("[[10, 10,", "[[" + "9" * 5000 + ", 10,")
+    src.write_text(text)
     code, lines = _run(capsys, ["import", str(src), "--format", "coco", "--into", str(folder)])
     assert code == 2 and len(lines) == 1 and str(src) in lines[0], lines
     assert not (folder / "annotations").exists()

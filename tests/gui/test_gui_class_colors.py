@@ -78,3 +78,47 @@ def test_renaming_a_class_keeps_its_chosen_colour(qtbot, window, monkeypatch):
     path = window.project.store.dir / "class_colors.json"
     assert json.loads(path.read_text()) == {"leaf": "#00ff00"}
     assert window.class_colors.color("leaf") == "#00ff00"
+
+
+def test_deeply_nested_colour_file_is_reported_and_never_rewritten(
+    qtbot, settings, image_folder, monkeypatch
+):
+    path = image_folder / "annotations" / "class_colors.json"
+    path.parent.mkdir()
+    text = '{"object": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    path.write_text(text)
+    w = make_window(qtbot, settings)
+    w.session.open_folder(image_folder)
+    errors = shown_errors(w)
+    assert any(str(path) in e and "nested too deeply" in e for e in errors), errors
+    dismiss_errors(w)
+    assert w.class_colors.color("object") == auto_color(0)
+    monkeypatch.setattr(QColorDialog, "getColor", lambda *a, **k: QColor("#654321"))
+    w.classes_panel.choose_color("object")
+    assert w.class_colors.color("object") == "#654321"  # used in this session
+    assert path.read_text() == text  # the damaged file is kept as it is
+    assert "not overwritten" in shown_errors(w)[-1]
+    dismiss_errors(w)
+    w.close()
+
+
+def test_colour_file_damaged_after_opening_is_not_overwritten(qtbot, window, monkeypatch):
+    path = window.project.store.dir / "class_colors.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text('{"object": "#0000ff", "dog": ')  # e.g. being edited by hand meanwhile
+    monkeypatch.setattr(QColorDialog, "getColor", lambda *a, **k: QColor("#654321"))
+    window.classes_panel.choose_color("object")
+    assert path.read_text() == '{"object": "#0000ff", "dog": '
+    assert window.class_colors.color("object") == "#654321"
+    assert any("not overwritten" in e for e in shown_errors(window))
+    dismiss_errors(window)
+
+
+def test_colours_chosen_elsewhere_meanwhile_are_kept(qtbot, window, monkeypatch):
+    path = window.project.store.dir / "class_colors.json"
+    path.parent.mkdir(exist_ok=True)
+    window.project.add_class("dog")
+    path.write_text('{"dog": "#0000ff"}')  # another window on the same folder chose it
+    monkeypatch.setattr(QColorDialog, "getColor", lambda *a, **k: QColor("#654321"))
+    window.classes_panel.choose_color("object")
+    assert json.loads(path.read_text()) == {"dog": "#0000ff", "object": "#654321"}

@@ -31,3 +31,33 @@ def test_ok_without_edits_keeps_values_the_box_cannot_show(qtbot, settings) -> N
         qtbot.addWidget(dialog)
         assert dialog.apply(settings) is False
         assert settings.cache_max_gb == stored
+
+
+def test_bad_stored_cache_limit_is_reported_and_the_default_used(qtbot, settings) -> None:
+    from gui_helpers import dismiss_errors, make_window, shown_errors, start_engine
+
+    settings.q.setValue("sam/cache_max_gb", "inf")
+    w = make_window(qtbot, settings)
+    start_engine(qtbot, w)  # loads with the default limit instead of failing
+    errors = shown_errors(w)
+    assert any("sam/cache_max_gb" in e and "'inf'" in e for e in errors), errors
+    dismiss_errors(w)
+    w.close()
+
+
+def test_bad_environment_is_reported_not_raised(qtbot, settings, monkeypatch) -> None:
+    from gui_helpers import WAIT_MS, make_window
+
+    monkeypatch.setenv("SAMIC_CACHE_MAX_GB", "-5")
+    w = make_window(qtbot, settings)
+    states: list[tuple[str, str]] = []
+    w.session.engine_state.connect(lambda state, text: states.append((state, text)))
+    with qtbot.waitSignal(w.service.engine_failed, timeout=WAIT_MS):
+        w.session.start_engine()
+    assert states[-1][0] == "failed" and "SAMIC_CACHE_MAX_GB" in states[-1][1], states
+    assert "'-5'" in states[-1][1]
+    settings.checkpoint = None  # the downloaded checkpoint is looked up under SAMIC_HOME
+    monkeypatch.setenv("SAMIC_HOME", "~no_such_user_samic_test")
+    w.session.start_engine()
+    assert states[-1][0] == "failed" and "SAMIC_HOME" in states[-1][1], states
+    w.close()
