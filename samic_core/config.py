@@ -100,3 +100,6 @@ PEAK_METHODS: tuple[PeakMethod, ...] = get_args(PeakMethod)
 PeakChoice = Literal["model", PeakMethod]  # model: the rule the model file's schedule implies
 PEAK_CHOICES: tuple[PeakChoice, ...] = get_args(PeakChoice)
 DEFAULT_PEAK_CHOICE: PeakChoice = "model"
+# references per target when none are named (paper section 3.3: K-shot); the peak rule is
+# fitted with as many (train/peak_fit.py), so it fits the maps prediction averages
+DEFAULT_SHOTS = 5

@@ -39,9 +39,8 @@ from sambox.model.samic_info import (
     ModelInfo,
     peak_entries,
 )
-from samic_core.config import DEFAULT_PEAK_CHOICE
+from samic_core.config import DEFAULT_PEAK_CHOICE, DEFAULT_SHOTS
 
-DEFAULT_SHOTS = 5
 UNANNOTATED, SELECTION, OTHER = "unannotated", "selection", "other"
 ERROR_STYLE = "QLabel { background: #fde8e8; color: #9b1c1c; padding: 6px; border-radius: 4px; }"
 

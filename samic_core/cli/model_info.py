@@ -22,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def parameter_report(backbone: str, squeeze_depth: int = 3, presence: bool = False) -> str:
+    """The learner's learnable parameters per block, as printed by model-info."""
     learner = build_learner(backbone, squeeze_depth, presence)
     rows = learner.parameter_breakdown()
     width = max(len(k) for k in rows)
@@ -32,7 +33,34 @@ def parameter_report(backbone: str, squeeze_depth: int = 3, presence: bool = Fal
     return "\n".join(lines) + "\n"
 
 
+SHOWN_CLASSES = 20  # a model of many classes names the first ones, then how many more
+
+
+def class_list(classes: tuple[str, ...], most: int = SHOWN_CLASSES) -> str:
+    """The classes as one bounded line: the first `most`, then how many more there are."""
+    shown = ", ".join(classes[:most])
+    return shown if len(classes) <= most else f"{shown} ... ({len(classes) - most} more)"
+
+
+def peak_rule_line(fitted: dict[str, float] | None) -> str:
+    """How the model's maps become prompts by default: the fitted rule and its validation
+    scores, or the constant default."""
+    if not fitted:
+        return "the default rule (nothing fitted: an older file or too few validation objects)"
+    stats = ", ".join(
+        f"{name} {fitted[key]:.2f}"
+        for key, name in (("val_recall", "recall"), ("val_precision", "precision"))
+        if key in fitted
+    )
+    objects = int(fitted.get("val_objects", 0))
+    return (
+        f"threshold {fitted['threshold']:g}, floor {fitted['floor']:g}, fitted on the "
+        f"validation images ({objects} objects: {stats})"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
+    """Print a model file's metadata (validated, bounded in size) and the parameter counts."""
     backbone = args.backbone
     depth, presence = 3, False
     if args.model is not None:
@@ -41,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         loss = lambda v: "-" if v is None else f"{v:.4f}"  # noqa: E731
         sys.stdout.write(
             f"model {args.model}\n"
-            f"  classes: {', '.join(meta.classes)}\n"
+            f"  classes: {class_list(meta.classes)}\n"
             f"  backbone: {meta.backbone} (weights {meta.backbone_weights}, "
             f"sha256 {meta.backbone_sha256[:12]}...)\n"
             f"  input size: {meta.image_size} x {meta.image_size}; head: {meta.output}\n"
@@ -50,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
             f"  schedule {meta.config.get('schedule', 'paper')}; squeeze depth "
             f"{meta.squeeze_depth}; loss terms {'+'.join(meta.loss_terms)}; presence gate "
             f"{'yes' if meta.presence else 'no'}\n"
+            f"  peaks: {peak_rule_line(meta.peak_rule)}\n"
         )
         depth, presence = meta.squeeze_depth, meta.presence
     sys.stdout.write(parameter_report(backbone or "resnet50", depth, presence))

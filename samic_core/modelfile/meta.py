@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import io
 import pickle
-import zipfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from samic_core import __version__
+from samic_core.config import TRAIN_SCHEDULES
 from samic_core.errors import CheckpointError
-from samic_core.loss_terms import DEFAULT_TERMS, PAPER_TERMS
+from samic_core.loss_terms import DEFAULT_TERMS, LOSS_TERMS, PAPER_TERMS, check_loss_terms
+from samic_core.modelfile.archive import read_pickle_bytes, short
+from samic_core.modelfile.fields import Fields, show
 
 FORMAT = "samic-model"
 FORMAT_VERSION = 1
@@ -29,6 +31,23 @@ FORMAT_VERSION = 1
 # with all four, the `paper` schedule (and every file from before schedules) with the paper's.
 _UNRECORDED_TERMS = {"auto": DEFAULT_TERMS, "paper": PAPER_TERMS}
 _SAFE_GLOBALS = {("collections", "OrderedDict"), ("builtins", "set"), ("builtins", "frozenset")}
+
+
+# What a metadata field may hold. The model's vocabularies live beside torch code
+# (samic_core.model: BACKBONES, OUTPUTS, SUPPORT_RESIZE_MODES, SQUEEZE_DEPTHS, SIZE_MULTIPLE);
+# metadata is read without torch, so they are repeated here (a test keeps them equal).
+BACKBONE_NAMES = ("resnet50", "resnet101")
+OUTPUT_NAMES = ("softmax", "sigmoid")
+SUPPORT_RESIZE_NAMES = ("max", "bilinear")
+SQUEEZE_DEPTH_RANGE = (1, 4)
+MIN_IMAGE_SIZE, MAX_IMAGE_SIZE, SIZE_STEP = 64, 1024, 32  # training refuses larger inputs too
+MAX_CLASSES = 1000
+MAX_EPOCHS = 1_000_000
+MAX_PARAMS = 10**10
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -43,7 +62,7 @@ class ModelMeta:
     output: str
     support_resize: str
     learnable_params: int
-    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    created: str = field(default_factory=_now)
     epochs_run: int = 0
     train_loss: float | None = None
     val_loss: float | None = None
@@ -54,34 +73,93 @@ class ModelMeta:
     squeeze_depth: int = 3
     loss_terms: tuple[str, ...] = DEFAULT_TERMS
     presence: bool = False  # a presence gate (model/presence.py); older files have none
+    # the peak rule fitted on the validation images (train/peak_fit.py): threshold, floor and
+    # what it scored there; None: the default rule (older files, too few validation objects)
+    peak_rule: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The metadata as the plain data a model file stores."""
         d = asdict(self)
         d["classes"] = list(self.classes)
         d["loss_terms"] = list(self.loss_terms)
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], path: Path) -> ModelMeta:
-        """Files written before the ablation fields read as depth 3 and their schedule's terms."""
-        try:
-            config = d.get("config") or {}
-            terms = d.get("loss_terms") or _UNRECORDED_TERMS.get(
-                str(config.get("schedule", "paper")), PAPER_TERMS
-            )
-            return cls(**{**d, "classes": tuple(d["classes"]), "loss_terms": tuple(terms)})
-        except (KeyError, TypeError, AttributeError) as e:
-            raise CheckpointError(path, f"model metadata is incomplete or unknown ({e})") from e
+    def from_dict(cls, d: Any, path: Path | None) -> ModelMeta:
+        """Validated metadata: every field's type and range checked (CheckpointError naming the
+        file and the field otherwise). Files written before the ablation fields read as depth 3
+        and their schedule's terms."""
+        f = Fields(d, path, "model metadata")
+        f.only(_FIELDS)
+        config = {} if f.data.get("config") is None else f.plain_mapping("config")
+        schedule = config.get("schedule", "paper")
+        if schedule not in TRAIN_SCHEDULES:
+            f.fail("config", f"names an unknown schedule {show(schedule)}")
+        for key in ("flips", "erase", "presence", "jitter"):
+            if config.get(key) is not None and not isinstance(config[key], bool):
+                f.fail("config", f"entry {key!r} is not true or false ({show(config[key])})")
+        terms = _UNRECORDED_TERMS.get(schedule, PAPER_TERMS)
+        if f.data.get("loss_terms") is not None:
+            terms = f.names("loss_terms", most=len(LOSS_TERMS), choices=LOSS_TERMS)
+        return cls(
+            classes=f.names("classes", most=MAX_CLASSES),
+            backbone=f.text("backbone", choices=BACKBONE_NAMES),
+            backbone_weights=f.text("backbone_weights"),
+            backbone_sha256=f.text("backbone_sha256", pattern=r"[0-9a-f]{64}"),
+            image_size=f.integer("image_size", MIN_IMAGE_SIZE, MAX_IMAGE_SIZE, step=SIZE_STEP),
+            output=f.text("output", choices=OUTPUT_NAMES),
+            support_resize=f.text("support_resize", choices=SUPPORT_RESIZE_NAMES),
+            learnable_params=f.integer("learnable_params", 0, MAX_PARAMS),
+            created=f.text("created", _now(), limit=64),
+            epochs_run=f.integer("epochs_run", 0, MAX_EPOCHS, 0),
+            train_loss=f.number("train_loss", None),
+            val_loss=f.number("val_loss", None),
+            best_epoch=f.integer("best_epoch", 0, MAX_EPOCHS, None),
+            samic_version=f.text("samic_version", __version__, limit=64),
+            config=config,
+            squeeze_depth=f.integer("squeeze_depth", *SQUEEZE_DEPTH_RANGE, 3),
+            loss_terms=check_loss_terms(terms),
+            presence=f.flag("presence", False),
+            peak_rule=_peak_rule(f),
+        )  # type: ignore[arg-type]
+
+
+PEAK_RULE_STATS = ("val_recall", "val_precision", "val_empty_clean", "val_objects", "val_targets")
+
+
+def _peak_rule(f: Fields) -> dict[str, float] | None:
+    """The fitted peak rule: threshold in (0, 1], floor in [0, 1), plain statistics beside."""
+    if f.data.get("peak_rule") is None:
+        return None
+    rule = Fields(f.mapping("peak_rule"), f.path, "model metadata peak_rule")
+    rule.only(("threshold", "floor", *PEAK_RULE_STATS))
+    threshold = rule.number("threshold", finite=True)
+    floor = rule.number("floor", finite=True)
+    assert threshold is not None and floor is not None
+    if not 0 < threshold <= 1:
+        rule.fail("threshold", f"must be in (0, 1], got {threshold}")
+    if not 0 <= floor < 1:
+        rule.fail("floor", f"must be in [0, 1), got {floor}")
+    out = {"threshold": threshold, "floor": floor}
+    for key in PEAK_RULE_STATS:
+        value = rule.number(key, None)
+        if value is not None:
+            out[key] = value
+    return out
+
+
+_FIELDS = frozenset(f.name for f in fields(ModelMeta))
 
 
 def check_format(data: Any, path: Path) -> dict[str, Any]:
     """`data` when it is a SAMIC model dict of the version this code reads, else CheckpointError."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(path, "not a SAMIC model file (made by `samic train`)")
-    if data.get("format_version") != FORMAT_VERSION:
+    version = data.get("format_version")
+    if version != FORMAT_VERSION:
         raise CheckpointError(
             path,
-            f"model file format {data.get('format_version')} is not supported by this version "
+            f"model file format {show(version)} is not supported by this version "
             f"(reads {FORMAT_VERSION})",
         )
     return data
@@ -99,26 +177,19 @@ class _MetaUnpickler(pickle.Unpickler):
             return super().find_class(module, name)
         if module == "torch" or module.startswith("torch."):
             return _placeholder
-        raise pickle.UnpicklingError(f"unexpected object {module}.{name}")
+        raise pickle.UnpicklingError(f"unexpected object {module[:60]}.{name[:60]}")
 
     def persistent_load(self, pid: Any) -> None:  # a tensor's storage record: not read
         return None
 
 
 def read_model_meta(path: str | Path) -> ModelMeta:
-    """The metadata alone, without torch and without reading the weights."""
+    """The metadata alone, without torch and without reading the weights; every archive member
+    is held to a size budget (modelfile/archive.py) and every field is validated."""
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(path, "model file does not exist")
+    raw = read_pickle_bytes(path)
     try:
-        with zipfile.ZipFile(path) as archive:
-            pkl = next((n for n in archive.namelist() if n.endswith("data.pkl")), None)
-            if pkl is None:
-                raise CheckpointError(path, "not a SAMIC model file (made by `samic train`)")
-            raw = archive.read(pkl)
         data = _MetaUnpickler(io.BytesIO(raw)).load()
-    except CheckpointError:
-        raise
-    except (zipfile.BadZipFile, pickle.UnpicklingError, OSError, EOFError, ValueError) as e:
-        raise CheckpointError(path, f"not a readable SAMIC model file ({e})") from e
-    return ModelMeta.from_dict(check_format(data, path).get("meta") or {}, path)
+    except Exception as e:  # a hostile pickle can raise nearly anything; it is not a model
+        raise CheckpointError(path, f"not a readable SAMIC model file ({short(e)})") from e
+    return ModelMeta.from_dict(check_format(data, path).get("meta"), path)

@@ -222,8 +222,15 @@ class SamicPredictor:
 
     @property
     def default_rule(self) -> PeakRule:
-        """`nms` for calibrated models; the paper's rule (relative to each map's max) otherwise."""
-        return PeakRule() if self.calibrated else PeakRule.paper()
+        """`nms` for calibrated models, with the threshold and floor fitted on the model's own
+        validation images when its file has them (train/peak_fit.py); the paper's rule
+        (relative to each map's max) otherwise."""
+        if not self.calibrated:
+            return PeakRule.paper()
+        fitted = self.meta.peak_rule if self.meta is not None else None
+        if fitted:
+            return PeakRule(threshold=fitted["threshold"], floor=fitted["floor"])
+        return PeakRule()
 
     def rule_for(self, rule: PeakRule | None = None) -> PeakRule:
         """`rule` (default: `default_rule`) with its radius filled from the references' object

@@ -11,6 +11,7 @@ import numpy as np
 
 from samic_core.annotation import AnnotationStore
 from samic_core.annotation.models import is_training_object
+from samic_core.config import DEFAULT_SHOTS
 from samic_core.errors import SamicError
 from samic_core.fileio import read_image_rgb
 
@@ -51,9 +52,6 @@ def select_references(
         found.append((not ann.done, path.name.lower(), path, np.asarray(pts, np.float64)))
     found.sort(key=lambda t: (t[0], t[1]))
     return [(path, pts) for _, _, path, pts in found[:k]]
-
-
-DEFAULT_SHOTS = 5  # references used when none are named (paper section 3.3: K-shot)
 
 
 def choose_references(

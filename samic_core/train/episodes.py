@@ -40,6 +40,9 @@ class AnnotatedImage:
     # class -> bool mask of all its objects (MASK_SIDE square), when every one has a mask
     masks: dict[str, np.ndarray] = field(default_factory=dict)
     erased: str | None = None  # a copy with this class's objects painted out (train/erase.py)
+    # class -> (n, 3) per training object: the mean of its positive points (x, y) and its
+    # radius sqrt(area / pi) in original pixels (0 when it has no mask); peak_fit matches to it
+    sites: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def scan_folder(
@@ -69,17 +72,24 @@ def scan_folder(
         ann = loaded.annotation
         pts: dict[str, list[tuple[float, float]]] = {}
         counts: dict[str, int] = {}
+        sites: dict[str, list[tuple[float, float, float]]] = {}
+        areas = np.bincount(loaded.instances.ravel())
         for obj in ann.objects:
             if not is_training_object(obj) or (wanted is not None and obj.label not in wanted):
                 continue
-            pts.setdefault(obj.label, []).extend((p.x, p.y) for p in obj.positive_points)
+            xy = [(p.x, p.y) for p in obj.positive_points]
+            pts.setdefault(obj.label, []).extend(xy)
             counts[obj.label] = counts.get(obj.label, 0) + 1
+            area = float(areas[obj.id]) if obj.id < len(areas) else 0.0
+            cx, cy = np.mean(np.asarray(xy, np.float64), axis=0)
+            sites.setdefault(obj.label, []).append((cx, cy, float(np.sqrt(area / np.pi))))
         image = AnnotatedImage(
             name=path.name,
             path=path,
             size=(ann.height, ann.width),
             points={c: np.asarray(v, np.float64).reshape(-1, 2) for c, v in pts.items()},
             objects=counts,
+            sites={c: np.asarray(v, np.float64).reshape(-1, 3) for c, v in sites.items()},
             # only a finished image is known to have every object annotated: a copy of a
             # half-annotated one would keep unlabelled objects under an "empty" label
             masks=_class_masks(loaded.instances, ann.objects, set(pts))

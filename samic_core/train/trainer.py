@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from samic_core.config import DEFAULT_SHOTS
 from samic_core.device import resolve_device
 from samic_core.errors import SamicError
 from samic_core.jobs import ShouldStop
@@ -46,9 +47,17 @@ from samic_core.train.episodes import (
 )
 from samic_core.train.erase import gate_episodes, with_erased
 from samic_core.train.features import EpisodeTensors, FeatureBank
-from samic_core.train.run_checks import as_resumed, check_config, check_outputs, resume_state
+from samic_core.train.peak_fit import fit_episodes, fit_peak_rule, fit_samples
+from samic_core.train.run_checks import (
+    adopt_resumed_best,
+    as_resumed,
+    check_config,
+    check_outputs,
+    resume_state,
+)
 from samic_core.train.schedule import SCHEDULES, Schedule, Stopper, resolve_schedule
 from samic_core.train.step import batch_loss, batches, logged_terms, optimised_terms
+from samic_core.train.train_state import TrainState, restore_optimizer, restore_weights
 
 log = logging.getLogger(__name__)
 
@@ -148,15 +157,52 @@ class _Trainer:
         self.best_loss: float | None = None
         self.best_epoch: int | None = None
         self.stopper = Stopper(self.schedule)
+        self.best_ready = False  # best_path holds this run's best model
+        self.best_weights: dict[str, torch.Tensor] | None = None  # written by this run
+        self.best_meta: ModelMeta | None = None
+        self.resumed: tuple[Path, ModelMeta] | None = None
         if resume is not None:
-            _, state, weights = resume
-            self.net.learner.load_state_dict(weights)
-            self.optimizer.load_state_dict(state["optimizer"])
-            self.start_epoch = int(state["epoch"]) + 1
-            self.history = list(state["history"])
-            self.best_loss = state["best_loss"]
-            self.best_epoch = state["best_epoch"]
-            self.stopper.load_state(state.get("stopper", state))
+            meta, state, weights = resume
+            path = Path(config.resume)  # type: ignore[arg-type]
+            restore_weights(self.net.learner, weights, path)
+            restore_optimizer(self.optimizer, state.optimizer, path)
+            self.start_epoch = state.epoch + 1
+            self.history = list(state.history)
+            self.best_loss = state.best_loss
+            self.best_epoch = state.best_epoch
+            self.stopper.load_state(state.stopper)
+            self.resumed = (path, meta)
+
+    def adopt_resumed_best(self) -> None:
+        """A resumed run's best file must hold the best model of all its epochs (see
+        run_checks.adopt_resumed_best); when it cannot, the best is chosen again among the
+        epochs this run trains, and the first one completed writes best_path."""
+        if self.resumed is None or self.best_epoch is None or self.best_loss is None:
+            return
+        resumed_from, meta = self.resumed
+        if adopt_resumed_best(resumed_from, meta, self.best_epoch, self.best_loss, self.best_path):
+            self.best_ready = True
+        else:
+            self.best_loss = self.best_epoch = None
+
+    def fit_peak_rule(self, tensors: EpisodeTensors, bank: FeatureBank) -> None:
+        """Fit the peak rule of the best model on the validation images and store it in the
+        best file (train/peak_fit.py); only for models whose output floor means "nothing here"
+        (trained with BCE), and only when this run wrote the best file."""
+        if self.best_weights is None or self.best_meta is None or not self.val:
+            return
+        if "bce" not in self.schedule.loss_terms:
+            return
+        self.net.learner.load_state_dict(self.best_weights)
+        groups = fit_episodes(self.images, self.split, DEFAULT_SHOTS, self.config.seed)
+        samples = fit_samples(self.net, self.images, groups, tensors, bank, self.config.batch_size)
+        fit = fit_peak_rule(samples)
+        if fit is None:
+            log.info("peak rule: too few validation objects to fit; the default rule stays")
+            return
+        log.info("peak rule fitted on the validation images: %s", fit.describe())
+        meta = dataclasses.replace(self.best_meta, peak_rule=fit.describe())
+        save_model_file(self.best_path, self.net, meta)
 
     def meta(self, epoch: int, train_loss: float | None, val_loss: float | None) -> ModelMeta:
         return ModelMeta(
@@ -202,6 +248,7 @@ class _Trainer:
         bank = FeatureBank(
             self.net, tensors, self.device, cfg.feature_cache, int(cfg.cache_max_gb * 2**30)
         )
+        self.adopt_resumed_best()
         cancelled = stop()
         epochs_run = self.start_epoch - 1
         last_train: float | None = self.history[-1]["train_loss"] if self.history else None
@@ -268,16 +315,21 @@ class _Trainer:
             chosen = val_loss if val_loss is not None else train_loss
             if self.best_loss is None or chosen < self.best_loss:
                 self.best_loss, self.best_epoch = chosen, epoch
-                save_model_file(self.best_path, self.net, self.meta(epoch, train_loss, val_loss))
+                self.best_meta = self.meta(epoch, train_loss, val_loss)
+                save_model_file(self.best_path, self.net, self.best_meta)
+                self.best_ready = True
+                self.best_weights = {
+                    k: v.detach().clone() for k, v in self.net.learner.state_dict().items()
+                }
             self.stopper.update(train_loss, val_loss, steps)
-            state = {
-                "optimizer": self.optimizer.state_dict(),
-                "epoch": last_train_epoch,
-                "history": self.history,
-                "best_loss": self.best_loss,
-                "best_epoch": self.best_epoch,
-                "stopper": self.stopper.state(),
-            }
+            state = TrainState(
+                optimizer=self.optimizer.state_dict(),
+                epoch=last_train_epoch,
+                history=tuple(self.history),
+                best_loss=self.best_loss,
+                best_epoch=self.best_epoch,
+                stopper=self.stopper.state(),
+            ).to_dict()
             ending = self.stopper.should_stop() or epoch == cfg.epochs
             if ending or time.perf_counter() - last_saved >= LAST_SAVE_INTERVAL_S:
                 meta = self.meta(epoch, train_loss, val_loss)
@@ -295,9 +347,10 @@ class _Trainer:
                 log.info("early stop after epoch %d: %s", epoch, self.stopper.reason())
                 break
             epoch += 1
+        self.fit_peak_rule(tensors, bank)
         log.info("feature cache: %d hits, %d misses", bank.hits, bank.misses)
         return TrainResult(
-            best_path=self.best_path if self.best_path.is_file() else None,
+            best_path=self.best_path if self.best_ready else None,
             last_path=self.last_path if self.last_path.is_file() else None,
             epochs_run=epochs_run,
             best_val_loss=self.best_loss,

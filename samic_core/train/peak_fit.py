@@ -1,0 +1,175 @@
+"""Fit the peak rule to the folder: the thresholds that turn a model's map into prompts, chosen
+on its own validation images and stored in the model file.
+
+One constant rule cannot fit every folder: where many similar objects share one map, each
+gets a low peak and a floor tuned on another task drops most of them. After training, every
+validation target is predicted K-shot with references from the training images (as `samic
+predict` does), and each rule of a small grid of (threshold, floor) is scored by matching its
+peaks to the annotated objects: a peak within an object's radius of its clicks is a true
+prompt, an object with such a peak is found, and every peak on a target without the class is
+false. The rule kept is the one with the highest recall at precision >= PRECISION_GOAL (and at
+least EMPTY_GOAL of the empty targets silent); when none reaches it, the best F1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from samic_core.heatmap import SIGMA
+from samic_core.model.samic_net import SamicNet
+from samic_core.peaks import PeakRule, find_peaks
+from samic_core.train.episodes import AnnotatedImage, Split, TrainingEpisode
+from samic_core.train.features import EpisodeTensors, FeatureBank, episode_batch
+from samic_core.train.step import batches
+
+THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
+FLOORS = (0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
+PRECISION_GOAL = 0.9
+EMPTY_GOAL = 0.9
+MIN_OBJECTS = 5  # fewer validation objects than this: keep the default rule
+
+
+@dataclass(frozen=True)
+class FitSample:
+    """One validation target of one class: its K-shot map and what it should prompt.
+
+    heat: (S, S) mean of the K per-reference outputs; size: (H, W) of the original image;
+    sites: (n, 3) objects as (x, y, radius) in original pixels (n = 0: an empty target);
+    object_radius: the references' typical object radius, a fraction of the side (for nms).
+    """
+
+    heat: np.ndarray
+    size: tuple[int, int]
+    sites: np.ndarray
+    object_radius: float | None
+
+
+@dataclass(frozen=True)
+class PeakFit:
+    """The fitted rule and what it scored on the validation targets."""
+
+    rule: PeakRule
+    recall: float
+    precision: float
+    empty_clean: float  # share of empty targets without a prompt (nan: none)
+    objects: int
+    targets: int
+
+    def describe(self) -> dict[str, float | int]:
+        return {
+            "threshold": self.rule.threshold,
+            "floor": self.rule.floor,
+            "val_recall": round(self.recall, 4),
+            "val_precision": round(self.precision, 4),
+            "val_empty_clean": round(self.empty_clean, 4),
+            "val_objects": self.objects,
+            "val_targets": self.targets,
+        }
+
+
+def _object_radius(image: AnnotatedImage, class_name: str) -> float | None:
+    """Median object radius of `class_name` in `image`, a fraction of its longer side."""
+    radii = image.sites.get(class_name, np.zeros((0, 3)))[:, 2]
+    radii = radii[radii > 0]
+    return float(np.median(radii) / max(image.size)) if len(radii) else None
+
+
+def fit_episodes(
+    images: list[AnnotatedImage], split: Split, shots: int, seed: int
+) -> list[list[TrainingEpisode]]:
+    """Per (validation target, class), K episodes with references from the training images."""
+    index = {im.name: i for i, im in enumerate(images)}
+    train = [index[im.name] for im in split.train if im.erased is None]
+    rng = np.random.default_rng([seed, 2_718])
+    groups = []
+    for im in split.val:
+        t = index[im.name]
+        for c in sorted({*im.points, *im.empty_of}):
+            pool = [r for r in train if c in images[r].points and r != t]
+            if not pool:
+                continue
+            picks = rng.permutation(len(pool))[: min(shots, len(pool))]
+            groups.append([TrainingEpisode(t, pool[int(j)], c) for j in picks])
+    return groups
+
+
+@torch.no_grad()
+def fit_samples(
+    net: SamicNet,
+    images: list[AnnotatedImage],
+    groups: list[list[TrainingEpisode]],
+    tensors: EpisodeTensors,
+    bank: FeatureBank,
+    batch_size: int,
+) -> list[FitSample]:
+    """The K-shot map of every group (one validation target and class), with its objects."""
+    episodes = [e for g in groups for e in g]
+    maps: list[torch.Tensor] = []
+    net.eval()
+    for batch in batches(episodes, batch_size):
+        target_feats, ref_feats, ref_heat, _ = episode_batch(batch, tensors, bank)
+        logits = net.forward_features(target_feats, ref_feats, ref_heat)
+        maps.extend(net.to_heatmap(logits.float()).cpu())
+    samples, at = [], 0
+    for group in groups:
+        heat = torch.stack(maps[at : at + len(group)]).mean(0).numpy()
+        at += len(group)
+        target = images[group[0].target]
+        c = group[0].class_name
+        radii = [r for e in group if (r := _object_radius(images[e.reference], c)) is not None]
+        samples.append(
+            FitSample(
+                heat=heat,
+                size=target.size,
+                sites=target.sites.get(c, np.zeros((0, 3))),
+                object_radius=float(np.median(radii)) if radii else None,
+            )
+        )
+    return samples
+
+
+def _score(samples: list[FitSample], rule: PeakRule) -> tuple[int, int, int, int, int, int]:
+    """(objects found, objects, true peaks, peaks, empty targets silent, empty targets)."""
+    found = objects = true = peaks = silent = empty = 0
+    for s in samples:
+        pts = find_peaks(s.heat, s.size, rule.with_object_radius(s.object_radius))
+        xy = np.array([[p.x, p.y] for p in pts], np.float64).reshape(-1, 2)
+        peaks += len(xy)
+        if len(s.sites) == 0:
+            empty += 1
+            silent += int(len(xy) == 0)
+            continue
+        side = max(s.size)
+        reach = np.maximum(s.sites[:, 2], 2 * SIGMA * side)  # no mask: a click's heat blob
+        d = np.hypot(xy[:, None, 0] - s.sites[None, :, 0], xy[:, None, 1] - s.sites[None, :, 1])
+        hit = d <= reach[None, :]
+        objects += len(s.sites)
+        found += int(hit.any(0).sum())
+        true += int(hit.any(1).sum())
+    return found, objects, true, peaks, silent, empty
+
+
+def fit_peak_rule(samples: list[FitSample], base: PeakRule = PeakRule()) -> PeakFit | None:
+    """The grid's best rule for these samples (see the module doc); None with too few objects."""
+    if sum(len(s.sites) for s in samples) < MIN_OBJECTS:
+        return None
+    best: tuple[tuple[float, ...], PeakFit] | None = None
+    for threshold in THRESHOLDS:
+        for floor in FLOORS:
+            rule = PeakRule(method="nms", threshold=threshold, floor=floor,
+                            radius=base.radius, max_peaks=base.max_peaks)  # fmt: skip
+            found, objects, true, peaks, silent, empty = _score(samples, rule)
+            recall = found / objects
+            precision = true / peaks if peaks else 1.0
+            clean = silent / empty if empty else float("nan")
+            ok = precision >= PRECISION_GOAL and (not empty or clean >= EMPTY_GOAL)
+            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+            # feasible rules by recall, then the stricter rule; else by F1
+            key = (1.0, recall, floor, threshold) if ok else (0.0, f1, floor, threshold)
+            fit = PeakFit(rule, recall, precision, clean, objects, len(samples))
+            if best is None or key > best[0]:
+                best = (key, fit)
+    return None if best is None else best[1]

@@ -1,0 +1,86 @@
+"""Fitting the peak rule on validation maps: weak but clean peaks get a low floor, false peaks
+on empty targets keep it high, and too few objects keep the default."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from samic_core.peaks import PeakRule, find_peaks
+from samic_core.train.peak_fit import FitSample, fit_peak_rule
+
+S = 64
+SIZE = (128, 128)
+
+
+def _map(
+    centres: list[tuple[float, float, float]], noise: float = 0.0, seed: int = 0
+) -> np.ndarray:
+    """(S, S) map with a Gaussian blob of height h at each (x, y, h) in map pixels."""
+    yy, xx = np.mgrid[0:S, 0:S]
+    heat = np.zeros((S, S), np.float32)
+    for x, y, h in centres:
+        heat = np.maximum(heat, h * np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / (2 * 1.5**2)))
+    rng = np.random.default_rng(seed)
+    return np.clip(heat + noise * rng.random((S, S)), 0, 1).astype(np.float32)
+
+
+def _sites(centres: list[tuple[float, float, float]]) -> np.ndarray:
+    """Objects at the blobs' centres, in original pixels, radius 6 px."""
+    scale = SIZE[0] / S
+    return np.array(
+        [[(x + 0.5) * scale - 0.5, (y + 0.5) * scale - 0.5, 6.0] for x, y, _ in centres]
+    )
+
+
+def test_many_weak_peaks_get_a_low_floor_and_threshold() -> None:
+    """One strong object and many weak ones (a crowded map): the default rule finds one, the
+    fitted rule finds them all without a false prompt."""
+    samples = []
+    for k in range(3):
+        objs = [(10 + 14 * i, 12 + 16 * j, 0.06) for i in range(4) for j in range(3)]
+        objs[0] = (objs[0][0], objs[0][1], 0.9)
+        samples.append(FitSample(_map(objs, seed=k), SIZE, _sites(objs), 0.05))
+    fit = fit_peak_rule(samples)
+    assert fit is not None
+    assert fit.recall == 1.0 and fit.precision == 1.0
+    assert fit.rule.floor <= 0.05 and fit.rule.threshold <= 0.05
+    default = [find_peaks(s.heat, s.size, PeakRule().with_object_radius(0.05)) for s in samples]
+    assert [len(p) for p in default] == [1, 1, 1]  # the constant rule keeps the strong one only
+
+
+def test_false_peaks_on_empty_targets_keep_the_floor_above_them() -> None:
+    objs = [(16, 16, 0.8), (44, 40, 0.7)]
+    samples = [FitSample(_map(objs, seed=k), SIZE, _sites(objs), 0.05) for k in range(3)]
+    lookalike = [(30, 30, 0.25)]  # an empty target's false peak
+    samples += [FitSample(_map(lookalike, seed=k), SIZE, np.zeros((0, 3)), 0.05) for k in range(3)]
+    fit = fit_peak_rule(samples)
+    assert fit is not None
+    assert fit.rule.floor > 0.25 and fit.recall == 1.0 and fit.empty_clean == 1.0
+
+
+def test_too_few_validation_objects_fit_nothing() -> None:
+    objs = [(16, 16, 0.8)]
+    assert fit_peak_rule([FitSample(_map(objs), SIZE, _sites(objs), 0.05)]) is None
+
+
+def test_training_fits_and_stores_the_rule_that_predict_and_model_info_use(
+    tmp_path, capsys
+) -> None:
+    from samic_core.cli.main import main
+    from samic_core.modelfile.meta import read_model_meta
+    from samic_core.predict.predictor import SamicPredictor
+    from samic_core.testing.families import write_family
+    from samic_core.train.trainer import TrainConfig, train
+
+    write_family("colour", tmp_path / "f", 10, seed=0, empty=0.2)
+    out = tmp_path / "m.pt"
+    cfg = TrainConfig(tmp_path / "f", out, epochs=1, image_size=64, device="cpu",
+                      backbone_weights="none", val_fraction=0.3, erase=False)  # fmt: skip
+    train(cfg)
+    fitted = read_model_meta(out).peak_rule
+    assert fitted is not None and fitted["val_objects"] >= 5
+    predictor = SamicPredictor.from_file(out, "cpu")
+    assert predictor.default_rule == PeakRule(threshold=fitted["threshold"], floor=fitted["floor"])
+    assert main(["model-info", "--model", str(out)]) == 0
+    shown = f"threshold {fitted['threshold']:g}, floor {fitted['floor']:g}"
+    assert shown in capsys.readouterr().out
