@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from sambox.model.convert import from_loaded, to_annotation
+from sambox.model.convert import from_loaded, object_state, to_annotation
 from sambox.model.document import Document
 from sambox.model.status import ImageStatus, status_from
 from samic_core.annotation import AnnotationStore
+from samic_core.annotation.merge import base_of
 from samic_core.errors import AnnotationError, SamicError
 from samic_core.fileio import read_image_rgb
 
@@ -22,6 +23,8 @@ class ProjectController(QObject):
     status_changed = Signal(str, object)  # image name, ImageStatus
     classes_changed = Signal(list)
     error = Signal(str)  # a message that names the file
+    message = Signal(str)  # a short status-bar note
+    document_grew = Signal()  # a save kept objects another writer added: redraw
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -92,7 +95,7 @@ class ProjectController(QObject):
                 doc = Document(path, sha, w, h, locked="size mismatch")
                 self.error.emit(f"{self.store.json_path(name)}: image size changed; read-only.")
             return doc, rgb
-        return Document(path, sha, w, h), rgb
+        return Document(path, sha, w, h, base=frozenset()), rgb
 
     def save(self, doc: Document, model_id: str | None) -> bool:
         """Write the JSON and PNG masks atomically; False (and an error) when it cannot."""
@@ -111,10 +114,23 @@ class ProjectController(QObject):
             doc.sam_model = model_id
         ann, instances = to_annotation(doc)
         try:
-            self.store.save(ann, instances)
+            if doc.base is None:
+                self.store.save(ann, instances)
+                kept = []
+            else:  # keep what another writer (samic predict, auto-annotate) added meanwhile
+                saved, kept = self.store.save_keeping(ann, instances, doc.base)
+                doc.base = base_of(saved.annotation)
+                ann = saved.annotation
         except (SamicError, OSError, ValueError) as e:
             self.error.emit(f"Could not save the annotation of {doc.name}: {e}")
             return False
+        if kept:
+            doc.state = doc.with_added([object_state(o, saved.instances) for o in kept])
+            self.document_grew.emit()
+            self.message.emit(
+                f"{doc.name}: kept {len(kept)} object(s) another writer (a prediction run?) "
+                "saved while the image was open; they are shown now."
+            )
         doc.dirty = False
         self._set_status(doc.name, status_from(ann.done, ann.is_predicted_unreviewed))
         known = set(self.classes)

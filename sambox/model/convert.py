@@ -8,6 +8,7 @@ import numpy as np
 
 from sambox.model.document import Document, ObjectState, PromptKey, Snapshot
 from samic_core.annotation import AnnotatedObject, ImageAnnotation, LoadedAnnotation, Point
+from samic_core.annotation.merge import base_of
 
 
 def to_annotation(doc: Document) -> tuple[ImageAnnotation, np.ndarray]:
@@ -46,6 +47,29 @@ def to_annotation(doc: Document) -> tuple[ImageAnnotation, np.ndarray]:
     return ann, instances
 
 
+def object_state(a: AnnotatedObject, instances: np.ndarray) -> ObjectState:
+    """One saved object as the editor holds it, its mask cut from the instance map (H, W)."""
+    points = tuple((p.x, p.y, p.positive) for p in a.points)
+    box = tuple(a.box) if a.box is not None else None
+    forced = a.candidate if len(points) == 1 and box is None else None
+    key = PromptKey(points, box, forced)  # type: ignore[arg-type]
+    return ObjectState(
+        id=a.id,
+        label=a.label,
+        points=points,
+        box=box,  # type: ignore[arg-type]
+        candidate=forced,
+        mask=instances == a.id,
+        mask_key=key,
+        score=a.score,
+        result_candidate=a.candidate,
+        history=(a.score,) if a.score is not None else (),
+        source=a.source,
+        reviewed=a.reviewed,
+        edited=a.edited,
+    )
+
+
 def from_loaded(image_path: Path, loaded: LoadedAnnotation) -> Document:
     """A document restored from disk: prompts as saved, masks cut from the saved instance map.
 
@@ -53,29 +77,7 @@ def from_loaded(image_path: Path, loaded: LoadedAnnotation) -> Document:
     a hand-edited mask (`edited`) in particular always comes from the PNG, never from SAM.
     """
     ann = loaded.annotation
-    objects = []
-    for a in ann.objects:
-        points = tuple((p.x, p.y, p.positive) for p in a.points)
-        box = tuple(a.box) if a.box is not None else None
-        forced = a.candidate if len(points) == 1 and box is None else None
-        key = PromptKey(points, box, forced)  # type: ignore[arg-type]
-        objects.append(
-            ObjectState(
-                id=a.id,
-                label=a.label,
-                points=points,
-                box=box,  # type: ignore[arg-type]
-                candidate=forced,
-                mask=loaded.instances == a.id,
-                mask_key=key,
-                score=a.score,
-                result_candidate=a.candidate,
-                history=(a.score,) if a.score is not None else (),
-                source=a.source,
-                reviewed=a.reviewed,
-                edited=a.edited,
-            )
-        )
+    objects = [object_state(a, loaded.instances) for a in ann.objects]
     current = objects[-1].id if objects else None
     return Document(
         image_path=image_path,
@@ -84,4 +86,5 @@ def from_loaded(image_path: Path, loaded: LoadedAnnotation) -> Document:
         height=ann.height,
         state=Snapshot(tuple(objects), current, ann.done),
         sam_model=ann.sam_model,
+        base=base_of(ann),
     )

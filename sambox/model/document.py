@@ -154,6 +154,8 @@ class Document:
     """The annotation of one image while it is open (mutable holder of an immutable Snapshot).
 
     locked: why this image must not be saved (its annotation file is corrupt), or None.
+    base: the objects as loaded from disk (samic_core.annotation.merge): a save keeps what
+      another writer added since; None: save the document as it is.
     """
 
     image_path: Path
@@ -164,6 +166,7 @@ class Document:
     sam_model: str | None = None
     dirty: bool = False
     locked: str | None = None
+    base: frozenset[tuple[object, ...]] | None = None
 
     @property
     def name(self) -> str:
@@ -197,6 +200,10 @@ class Document:
         else:
             objs.append(obj)
         return replace(self.state, objects=tuple(objs))
+
+    def with_added(self, objs: list[ObjectState]) -> Snapshot:
+        """The current state with `objs` appended (objects another writer saved meanwhile)."""
+        return replace(self.state, objects=(*self.state.objects, *objs))
 
     def instances(self) -> np.ndarray:
         """uint16 (H, W) instance map: each object's mask painted with its id, in list order."""

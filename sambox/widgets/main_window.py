@@ -196,6 +196,8 @@ class MainWindow(QMainWindow):
         ed.changed.connect(self.render)
         ed.message.connect(self.show_message)
         s.message.connect(self.show_message)
+        self.project.message.connect(self.show_message)
+        self.project.document_grew.connect(self.render)
         for src in (ed.error, s.error, self.project.error):
             src.connect(self.report_error)
         s.image_opened.connect(self._image_opened)

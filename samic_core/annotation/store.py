@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 from pydantic import ValidationError
 
-from samic_core.annotation import class_edits, layout
+from samic_core.annotation import class_edits, layout, merge
 from samic_core.annotation.classes import (
     check_classes,
     current_name,
@@ -34,7 +34,13 @@ from samic_core.annotation.classes import (
 )
 from samic_core.annotation.layout import CLASS_RENAMES_FILENAME, CLASSES_FILENAME
 from samic_core.annotation.masks import semantic_from_instances
-from samic_core.annotation.models import SCHEMA_VERSION, ImageAnnotation, MaskFiles
+from samic_core.annotation.merge import ObjectKey
+from samic_core.annotation.models import (
+    SCHEMA_VERSION,
+    AnnotatedObject,
+    ImageAnnotation,
+    MaskFiles,
+)
 from samic_core.errors import AnnotationError
 from samic_core.fileio import (
     FileHasher,
@@ -342,6 +348,13 @@ class AnnotationStore:
             atomic_write_json(self.dir / layout.json_name(name), saved.model_dump(mode="json"))
             self._remove_leftovers(name, keep=set(names.values()), legacy=legacy)
         return LoadedAnnotation(saved, instances, semantic)
+
+    def save_keeping(
+        self, ann: ImageAnnotation, instances: np.ndarray, base: frozenset[ObjectKey]
+    ) -> tuple[LoadedAnnotation, list[AnnotatedObject]]:
+        """An editor's save: like `save`, but objects another writer added since the editor
+        loaded `base` are kept (annotation/merge.py); returns what was saved and those."""
+        return merge.save_keeping(self, ann, instances, base)
 
     def _remove_leftovers(self, name: str, keep: set[str], legacy: Path | None) -> None:
         """After a commit: drop this image's unreferenced masks and its layout-1 files."""

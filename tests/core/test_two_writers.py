@@ -211,3 +211,34 @@ def test_the_ledger_forgets_an_image_whose_annotation_changed(tmp_path: Path) ->
     # ... and done again once someone wrote one
     save_found(store, image, {"car": _found(slice(12, 16))}, "sam", (H, W))
     assert ledger.finished(image, store) is None
+
+
+def test_an_editor_save_keeps_what_a_prediction_added_while_the_image_was_open(
+    tmp_path: Path,
+) -> None:
+    """The app opened the image (no annotation yet), a prediction run saved objects into it,
+    then the user saves a hand-made object: both are on disk; objects the user deleted stay
+    deleted."""
+    from samic_core.annotation.merge import base_of
+
+    image = _image(tmp_path)
+    store = AnnotationStore(tmp_path)
+    base = base_of(None)  # what the app loaded: nothing
+    save_found(store, image, {"plane": _found(slice(2, 8))}, "sam", (H, W))  # meanwhile
+    inst = np.zeros((H, W), np.uint16)
+    inst[4:22, 20:28] = 1  # the user's object, beside the predicted one
+    inst[5, 5] = 1  # one of its pixels lies inside the predicted object
+    manual = AnnotatedObject(id=1, label="car", points=[Point(x=22, y=10)], source="manual")
+    ann = ImageAnnotation(image=image.name, image_sha256=store.image_sha256(image), width=W,
+                          height=H, objects=[manual])  # fmt: skip
+    saved, kept = store.save_keeping(ann, inst, base)
+    assert [o.label for o in kept] == ["plane"]
+    labels = [(o.id, o.label) for o in saved.annotation.objects]
+    assert labels == [(1, "car"), (2, "plane")]
+    assert saved.instances[5, 5] == 1  # the user's pixels win
+    assert (saved.instances == 2).sum() == 6 * 8 - 1
+    # the user deletes the predicted object and saves again: it stays deleted
+    base = base_of(saved.annotation)
+    ann2 = saved.annotation.model_copy(update={"objects": [saved.annotation.objects[0]]})
+    again, kept2 = store.save_keeping(ann2, saved.instances * (saved.instances == 1), base)
+    assert kept2 == [] and [o.label for o in again.annotation.objects] == ["car"]
