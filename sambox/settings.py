@@ -172,7 +172,7 @@ class AppSettings:
     def _last_images(self) -> dict[str, str]:
         try:
             seen = json.loads(self._str("app/last_images", "{}"))
-        except ValueError:
+        except (ValueError, RecursionError):  # a damaged memo is only a lost shortcut
             return {}
         if not isinstance(seen, dict):
             return {}

@@ -151,8 +151,12 @@ def _derive_pairs(voc: Path, aug: Path, fold_ids: list[int], split: str) -> list
     listed = _voc_list(voc, split)
     if not listed.is_file():
         raise FileProblem(voc, f"has no {listed.relative_to(voc)}; pass HSNet's fold file")
+    try:
+        names = listed.read_text(encoding="utf-8").split()
+    except (OSError, UnicodeDecodeError) as e:
+        raise FileProblem(listed, f"cannot read the image list ({e})") from None
     pairs = []
-    for name in listed.read_text(encoding="utf-8").split():
+    for name in names:
         present = np.unique(read_labels(_voc_files(voc, aug, name, listed)[1]))
         pairs += [(name, c) for c in fold_ids if c in present]
     return pairs

@@ -23,11 +23,13 @@ from samic_core.eval.datasets import (
     Sample,
     Target,
     _natural_key,
+    check_mask_header,
     mask_components,
     read_image,
     read_split_file,
 )
 from samic_core.eval.labels import read_labels
+from samic_core.export.limits import header_size
 from samic_core.safepath import child
 
 YEARS = (2016, 2017)
@@ -91,6 +93,7 @@ def _sequence(root: Path, name: str, year: int, listed: Path | None) -> Sequence
     missing = [m for m in masks if not m.is_file()]
     if missing:
         raise FileProblem(missing[0], f"frame {missing[0].stem} of {name} has no annotation")
+    check_mask_header(masks[0], header_size(frames[0], "image"), turned=True)  # before decoding
     first = read_labels(masks[0])
     if year == 2016:
         objects: tuple[int, ...] = (1,) if (first > 0).any() else ()

@@ -28,6 +28,7 @@ from samic_core.annotation.layout import image_of_json
 from samic_core.errors import AnnotationError, ImageReadError, SamicError
 from samic_core.fileio import STALE_SECONDS, normal_mode
 from samic_core.jobs import Cancelled, Progress, ShouldStop
+from samic_core.safepath import check_name
 
 __all__ = ["Cancelled", "Progress", "ShouldStop"]  # and the export helpers below
 
@@ -174,9 +175,11 @@ def load_item(
     """Load and check one annotation; None when nothing of it is exported (all unreviewed).
 
     Raises AnnotationError naming the file for a missing or changed image, a mask of the
-    wrong size, an unknown class or stray instance ids (the checks of `AnnotationStore.load`).
+    wrong size, an unknown class or stray instance ids (the checks of `AnnotationStore.load`),
+    and UnsafeName when the JSON names its image by a path instead of a plain file name.
     """
     ann = store.load_json_file(json_path)
+    check_name(json_path, "image", ann.image)  # a plain file name in the folder, never a path
     if store.json_path(ann.image) != json_path:
         raise AnnotationError(
             json_path, f"names image {ann.image!r}, whose annotation is elsewhere"

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from samic_core.config import DEFAULT_PRECISION
+from samic_core.errors import SamicError
 from samic_core.predict.autoannotate import annotate_image
 from samic_core.predict.saving import AutoAnnotateReport, ImageOutcome
 from samic_core.scale.ledger import RunLedger
@@ -104,8 +105,23 @@ class PredictActor:
             except Exception as e:  # noqa: BLE001 - one image must never stop the run
                 outcomes = [ImageOutcome(path.name, "failed", error=f"{e!r}") for _ in self.jobs]
             if all(o.status != "failed" for o in outcomes):
-                self.ledger.record(path, outcomes, self.store)
+                with self.store.lock():  # the marker records the annotation as the run left it
+                    if self._still_written(path.name, outcomes):
+                        self.ledger.record(path, outcomes, self.store)
             return outcomes
+
+    def _still_written(self, name: str, outcomes: list[ImageOutcome]) -> bool:
+        """Whether every class this image was written for still has objects in it (a user may
+        have cleared it since the save; then no marker, and a rerun does it again)."""
+        wanted = {lab for lab, o in zip(self.job.labels, outcomes, strict=True) if o.objects}
+        if not wanted:
+            return True
+        try:
+            labels = {o.label for o in self.store.load_json(name).objects}
+        except SamicError:
+            return False
+        current = self.store.current_labels(sorted(wanted))
+        return all(current[lab] in labels for lab in wanted)
 
 
 def run_pipeline(job: PredictJob, todo: list[Path], plan: PoolPlan) -> Iterator[list[ImageOutcome]]:

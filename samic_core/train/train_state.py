@@ -17,11 +17,12 @@ import torch
 
 from samic_core.errors import CheckpointError
 from samic_core.modelfile.archive import short
-from samic_core.modelfile.fields import Fields
+from samic_core.modelfile.fields import Fields, show
 from samic_core.modelfile.meta import MAX_EPOCHS
 
 _WHAT = "training state"
 _ADAM_TENSORS = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+_ADAM_FLAGS = ("amsgrad", "maximize", "foreach", "capturable", "differentiable", "fused")
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,9 @@ def _optimizer(f: Fields) -> dict[str, Any]:
             or not all(isinstance(b, int | float) and 0 <= b < 1 for b in betas)
         ):
             g.fail("betas", "expected two numbers in [0, 1)")
+        for key in _ADAM_FLAGS:
+            if g.data.get(key) is not None and not isinstance(g.data[key], bool):
+                g.fail(key, f"expected true or false, got {show(g.data[key])}")
     state = opt.mapping("state")
     for key, value in state.items():
         if not isinstance(value, dict):
@@ -145,23 +149,52 @@ def restore_optimizer(optimizer: torch.optim.Optimizer, saved: dict[str, Any], p
             path, f"{_WHAT}: the optimizer state does not fit this network ({short(e)})"
         ) from e
     for group in optimizer.param_groups:
+        needed = ("step", *_ADAM_TENSORS[: 3 if group.get("amsgrad") else 2])
         for p in group["params"]:
             entry = optimizer.state.get(p, {})
-            step = entry.get("step")
-            if step is not None and not isinstance(step, torch.Tensor | int | float):
-                raise CheckpointError(path, f"{_WHAT}: an optimizer step count is not a number")
+            if not entry:
+                continue  # no step taken yet: Adam starts this parameter afresh
+            missing = [key for key in needed if key not in entry]
+            if missing:
+                raise CheckpointError(path, f"{_WHAT}: the optimizer state lacks {missing[0]}")
+            _check_step(entry["step"], path)
             for key in _ADAM_TENSORS:
-                t = entry.get(key)
-                if t is not None and (not isinstance(t, torch.Tensor) or t.shape != p.shape):
-                    raise CheckpointError(
-                        path, f"{_WHAT}: the optimizer's {key} does not fit the network's "
-                        f"parameter of shape {tuple(p.shape)}",
-                    )  # fmt: skip
+                if key in entry:
+                    _check_moments(key, entry[key], p, path)
+
+
+def _check_step(step: Any, path: Path) -> None:
+    """An optimizer step count is one finite number, 0 or more (Adam's bias correction)."""
+    if isinstance(step, torch.Tensor) and step.numel() == 1 and not step.is_complex():
+        step = step.item()
+    if isinstance(step, bool) or not isinstance(step, int | float):
+        raise CheckpointError(path, f"{_WHAT}: an optimizer step count is not a number")
+    if not (math.isfinite(step) and step >= 0):
+        raise CheckpointError(path, f"{_WHAT}: an optimizer step count is {step}")
+
+
+def _check_moments(key: str, t: Any, p: torch.Tensor, path: Path) -> None:
+    """Adam's running moments: finite, of the parameter's shape, squares never negative; else
+    the first step would silently turn every weight into NaN."""
+    if not isinstance(t, torch.Tensor) or t.shape != p.shape:
+        raise CheckpointError(
+            path, f"{_WHAT}: the optimizer's {key} does not fit the network's parameter of "
+            f"shape {tuple(p.shape)}",
+        )  # fmt: skip
+    if not bool(torch.isfinite(t).all()) or (key != "exp_avg" and bool((t < 0).any())):
+        raise CheckpointError(
+            path, f"{_WHAT}: the optimizer's {key} holds values Adam never stores (not finite"
+            f"{'' if key == 'exp_avg' else ' or negative'})",
+        )  # fmt: skip
 
 
 def restore_weights(learner: torch.nn.Module, weights: dict[str, Any], path: Path) -> None:
-    """Load the saved learner weights (CheckpointError when they do not fit)."""
+    """Load the saved learner weights (CheckpointError when they do not fit, or are not finite:
+    training on would only write a model whose loss is nan)."""
     try:
         learner.load_state_dict(weights)
     except Exception as e:  # RuntimeError for shapes and names, TypeError for non-tensors
         raise CheckpointError(path, f"weights do not fit this learner ({short(e)})") from e
+    for name, value in learner.state_dict().items():
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise CheckpointError(path, f"weight {name!r} holds values that are not finite")

@@ -124,3 +124,16 @@ def test_bad_cache_limit_in_the_app_settings_is_reported_not_used(tmp_path, stor
     assert settings.cache_max_gb == 3.0 and settings.problems() == []
     with pytest.raises(ValueError):
         settings.cache_max_gb = float("inf")
+
+
+@pytest.mark.parametrize("stored", ["[" * 100_000 + "]" * 100_000, "{", "[1, 2]"])
+def test_a_damaged_last_image_memo_is_only_forgotten(tmp_path, stored):
+    """The app's memo of the image last shown per folder, damaged in the settings file, is
+    only a lost shortcut: opening a folder neither fails nor keeps the damage."""
+    from sambox.settings import AppSettings
+
+    settings = AppSettings.from_file(tmp_path / "sambox.ini")
+    settings.q.setValue("app/last_images", stored)
+    assert settings.last_image(tmp_path) is None
+    settings.remember_image(tmp_path, "a.png")
+    assert settings.last_image(tmp_path) == "a.png"

@@ -212,6 +212,15 @@ def test_pascal_list_naming_a_path_is_refused(tmp_path):
     assert str(err.value).startswith(f"{listed}: image '../../../secret'"), err.value
 
 
+def test_pascal_list_that_is_no_text_is_refused(tmp_path):
+    root = make_voc(tmp_path / "voc")
+    listed = root / "VOC2012" / "ImageSets" / "Segmentation" / "val.txt"
+    listed.write_bytes(b"\xff\xfe\x00 not text\n")
+    with pytest.raises(FileProblem) as err:
+        read_dataset(root, "pascal5i", fold=0)
+    assert str(err.value).startswith(f"{listed}: cannot read the image list"), err.value
+
+
 # ---- DAVIS ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("bad", ["absolute", "with a slash"])
 def test_davis_image_sets_naming_a_path_is_refused(tmp_path, bad):
@@ -253,6 +262,16 @@ def test_davis_mask_claiming_20000_squared_pixels_is_refused(tmp_path, no_decodi
     with pytest.raises(FileProblem) as err:
         read_davis(root, 2017)
     assert str(err.value).startswith(f"{mask}: ") and "too large" in str(err.value), err.value
+
+
+def test_davis_first_mask_of_another_size_is_refused_before_decoding(tmp_path, no_decoding):
+    """A first-frame mask within the pixel budget but larger than its frame is refused from
+    the headers, not decoded to find its objects."""
+    root = make_davis(tmp_path / "davis", 2017)
+    mask = header_only_png(root / "Annotations" / "480p" / "bear" / "00000.png", 4000, 3000)
+    with pytest.raises(FileProblem, match=rf"mask is 4000x3000 but its image is {W}x{H}") as err:
+        read_davis(root, 2017)
+    assert str(err.value).startswith(f"{mask}: ")
 
 
 # ---- image + mask folders ------------------------------------------------------------------

@@ -44,12 +44,25 @@ def _changed_image(a: Annotated) -> Path:
     return a.store.json_path("c.png")
 
 
+def _image_named_by_a_path(a: Annotated) -> Path:
+    """An annotation naming an image outside the folder (which exists there)."""
+    outside = a.folder.parent / "outside"
+    outside.mkdir()
+    (outside / "a.png").write_bytes((a.folder / "a.png").read_bytes())
+    path = a.store.json_path("a.png")
+    data = json.loads(path.read_text())
+    data["image"] = "../outside/a.png"
+    path.write_text(json.dumps(data))
+    return path
+
+
 BREAKAGES = {
     "missing image": (_missing_image, "does not exist"),
     "mask of wrong size": (_mask_of_wrong_size, "does not match the image size"),
     "NaN point": (_nan_point, "finite number"),
     "deeply nested JSON": (_deeply_nested, "nested too deeply"),
     "changed image": (_changed_image, "hash mismatch"),
+    "image named by a path": (_image_named_by_a_path, "'../outside/a.png' contains a path"),
 }
 
 

@@ -245,3 +245,41 @@ def test_a_worker_skips_images_finished_by_an_earlier_or_stray_worker(
     after = {p.name: p.stat().st_mtime_ns for p in (folder / "annotations").iterdir()}
     assert {n: t for n, t in after.items() if n in before} == before  # t00, t01 not rewritten
     assert all(ledger.finished(p, store) is not None for p in paths[:4])
+
+
+def test_no_marker_when_the_user_cleared_the_image_right_after_its_save(
+    trained_model, synthetic_folder, tiny_sam_checkpoint, tmp_path, save_annotation, monkeypatch
+) -> None:
+    """The gap between a worker's save and its marker: an image cleared there is done again."""
+    from samic_core.fileio import read_image_rgb
+    from samic_core.peaks import PeakRule
+    from samic_core.predict.references import select_references
+    from samic_core.scale import ray_predict
+    from samic_core.scale.ledger import RunLedger
+    from samic_core.scale.ray_predict import PredictActor, PredictJob
+
+    folder = _write_targets(tmp_path / "t", 2, save_annotation)
+    refs = select_references(AnnotationStore(synthetic_folder), "disc", 2)
+    job = PredictJob(
+        model=str(trained_model), refs_folder=str(synthetic_folder),
+        references={"disc": [(str(p), pts.tolist()) for p, pts in refs]},
+        images_folder=str(folder), out=None, one_prompt=False,
+        rule=PeakRule.named("paper", 0.05),
+        sam={"checkpoint": str(tiny_sam_checkpoint), "model_type": "auto", "cache_dir": None,
+             "cache_dtype": "float32", "max_bytes": None},
+        ledger=str(tmp_path / "ledger"), labels=["disc"],
+    )  # fmt: skip
+    real = ray_predict.annotate_image
+
+    def save_then_user_clears(predictor, engine, path, store, *args):
+        outcomes = real(predictor, engine, path, store, *args)
+        store.delete(path.name)
+        return outcomes
+
+    monkeypatch.setattr(ray_predict, "annotate_image", save_then_user_clears)
+    path = folder / "t00.png"
+    batch = {"path": np.array([str(path)]), "pixels": [read_image_rgb(path)], "error": [""]}
+    rows = PredictActor(job)(batch)
+    written = json.loads(rows["outcomes"][0])[0]
+    assert written["status"] == "written" and written["objects"] > 0
+    assert RunLedger(job.ledger).finished(path, AnnotationStore(folder)) is None

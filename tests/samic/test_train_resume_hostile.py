@@ -4,6 +4,7 @@ model is saved, and a resumed run into a new --out whose epochs never improve.""
 from __future__ import annotations
 
 import errno
+import math
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -58,6 +59,16 @@ def _grow_first_moment(state: dict) -> None:
     first["exp_avg"] = torch.zeros(3, 3)
 
 
+def _first_moments(key: str, value: Callable[[torch.Tensor], Any]) -> Callable[[dict], None]:
+    """Replace `key` of the first parameter's optimizer state by value(what it holds)."""
+
+    def change(state: dict) -> None:
+        first = next(iter(state["optimizer"]["state"].values()))
+        first[key] = value(first[key])
+
+    return change
+
+
 def _add_group(state: dict) -> None:
     groups = state["optimizer"]["param_groups"]
     groups.append(dict(groups[0]))
@@ -72,6 +83,24 @@ DAMAGE = {  # (how the training state is damaged, words the error must hold)
     "lr as text": (_set(["optimizer", "param_groups", 0, "lr"], "fast"), "'lr'"),
     "an extra group": (_add_group, "optimizer state does not fit"),
     "moment of another shape": (_grow_first_moment, "exp_avg"),
+    "step count of two numbers": (
+        _first_moments("step", lambda _t: torch.tensor([1.0, 2.0])),
+        "step count",
+    ),
+    "step count not finite": (_first_moments("step", lambda _t: torch.tensor(math.nan)), "step"),
+    "moments not finite": (
+        _first_moments("exp_avg_sq", lambda t: torch.full_like(t, math.nan)),
+        "exp_avg_sq",
+    ),
+    "negative second moments": (
+        _first_moments("exp_avg_sq", lambda t: -torch.ones_like(t)),
+        "exp_avg_sq",
+    ),
+    "amsgrad as text": (_set(["optimizer", "param_groups", 0, "amsgrad"], "yes"), "'amsgrad'"),
+    "amsgrad without its moments": (
+        _set(["optimizer", "param_groups", 0, "amsgrad"], True),
+        "max_exp_avg_sq",
+    ),
     "stopper counter as text": (_set(["stopper", "best_at"], "x"), "'best_at'"),
     "best loss as text": (_set(["best_loss"], "low"), "'best_loss'"),
     "best epoch after the last": (_set(["best_epoch"], 99), "'best_epoch'"),
@@ -95,6 +124,21 @@ def test_resume_from_a_damaged_training_state_is_one_clear_line(
     assert main(argv) == 2
     err = _one_line(capsys.readouterr().err)
     assert str(bad) in err and words in err, err
+    assert not (tmp_path / "new.pt").exists()
+
+
+def test_resume_from_weights_that_are_not_finite_is_one_clear_line(
+    copied_model: Path, synthetic_folder: Path, tmp_path: Path, capsys
+) -> None:
+    data = torch.load(last_path_for(copied_model), weights_only=True)
+    name = next(iter(data["state_dict"]))
+    data["state_dict"][name] = torch.full_like(data["state_dict"][name], math.nan)
+    bad = tmp_path / "bad.last.pt"
+    torch.save(data, bad)
+    argv = _train(synthetic_folder, tmp_path / "new.pt", "--epochs", "3", "--resume", str(bad))
+    assert main(argv) == 2
+    err = _one_line(capsys.readouterr().err)
+    assert str(bad) in err and "not finite" in err, err
     assert not (tmp_path / "new.pt").exists()
 
 
