@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -205,11 +205,10 @@ def coco_source(path: Path) -> ImportSource:
 
 def _coco_loader(
     anns: list[dict[str, Any]], cats: dict[int, str], h: int, w: int
-) -> Callable[[], list[tuple[str, np.ndarray]]]:
-    def load() -> list[tuple[str, np.ndarray]]:
-        return [
-            (cats[int(a["category_id"])], decode_segmentation(a["segmentation"], h, w))
-            for a in anns
-        ]
+) -> Callable[[], Iterator[tuple[str, np.ndarray]]]:
+    def load() -> Iterator[tuple[str, np.ndarray]]:
+        """One object at a time: a file of many objects never holds all their masks at once."""
+        for a in anns:
+            yield cats[int(a["category_id"])], decode_segmentation(a["segmentation"], h, w)
 
     return load

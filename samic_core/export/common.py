@@ -104,7 +104,7 @@ class SourceImage:
 
     height: int
     width: int
-    load: Callable[[], list[tuple[str, np.ndarray]]]  # -> [(label, bool (H, W) mask)]
+    load: Callable[[], Iterable[tuple[str, np.ndarray]]]  # -> (label, bool (H, W) mask), ...
 
 
 @dataclass

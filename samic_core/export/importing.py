@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
 from samic_core.annotation import AnnotatedObject, AnnotationStore, ImageAnnotation
-from samic_core.annotation.masks import instances_from_masks
 from samic_core.annotation.models import MAX_PIXELS
 from samic_core.errors import FileProblem
 from samic_core.export.common import (
@@ -75,7 +75,8 @@ def write_source(
         if should_stop is not None and should_stop():
             raise Cancelled
         if overwrite or not store.exists(name):
-            im.load()
+            for _ in im.load():  # decoded and dropped one object at a time
+                pass
     report.warnings.extend(source.warnings)
     if source.classes:
         store.ensure_classes(source.classes)
@@ -91,22 +92,33 @@ def write_source(
             progress(i + 1, total, name)
 
 
+def _crop(mask: np.ndarray) -> tuple[int, int, np.ndarray]:
+    """(top, left, the mask inside its bounding box): what an object costs to keep."""
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    if not len(rows):
+        return 0, 0, np.zeros((0, 0), bool)
+    return int(rows[0]), int(cols[0]), mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].copy()
+
+
 def _write_image(
     name: str,
     h: int,
     w: int,
-    labelled: list[tuple[str, np.ndarray]],
+    labelled: Iterable[tuple[str, np.ndarray]],
     store: AnnotationStore,
     report: ImportReport,
 ) -> None:
-    order = sorted(range(len(labelled)), key=lambda k: -int(labelled[k][1].sum()))
-    masks = [(k + 1, labelled[k][1]) for k in order]
-    instances = instances_from_masks(masks, (h, w))
+    pieces = [(label, *_crop(np.asarray(mask, bool))) for label, mask in labelled]
+    order = sorted(range(len(pieces)), key=lambda k: -int(pieces[k][3].sum()))
+    instances = np.zeros((h, w), np.uint16)
+    for k in order:  # larger first: a smaller object on top of a larger one stays visible
+        _, y0, x0, sub = pieces[k]
+        instances[y0 : y0 + sub.shape[0], x0 : x0 + sub.shape[1]][sub] = k + 1
     present = set(np.unique(instances).tolist())
     objects = []
-    for k, (label, mask) in enumerate(labelled):
+    for k, (label, _, _, sub) in enumerate(pieces):
         if k + 1 not in present:
-            why = "is empty" if not mask.any() else "is hidden under other objects"
+            why = "is empty" if not sub.any() else "is hidden under other objects"
             report.warnings.append(f"{name}: object {k + 1} ({label}) {why}; dropped")
             continue
         objects.append(AnnotatedObject(id=k + 1, label=label, source="manual", reviewed=True))

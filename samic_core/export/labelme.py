@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -253,20 +253,21 @@ def shape_to_mask(shape: dict[str, Any], size: tuple[int, int]) -> np.ndarray:
 
 def _labelme_loader(
     path: Path, shapes: list[dict[str, Any]], h: int, w: int
-) -> Callable[[], list[tuple[str, np.ndarray]]]:
-    def load() -> list[tuple[str, np.ndarray]]:
-        objects: dict[Any, tuple[str, np.ndarray]] = {}
+) -> Callable[[], Iterator[tuple[str, np.ndarray]]]:
+    def load() -> Iterator[tuple[str, np.ndarray]]:
+        """One object at a time (shapes sharing a group_id and label are one object), so a
+        file of many objects never holds all their full-size masks at once."""
+        groups: dict[Any, list[int]] = {}
         for k, shape in enumerate(shapes):
             gid = shape.get("group_id")
-            key = (shape["label"], gid) if gid is not None else k
-            try:
-                mask = shape_to_mask(shape, (h, w))
-            except (ValueError, OSError, Image.DecompressionBombError) as e:  # bad mask PNG
-                raise FileProblem(path, f"{_what(k, shape)}: {str(e)[:200]}") from None
-            if key in objects:
-                objects[key] = (shape["label"], objects[key][1] | mask)
-            else:
-                objects[key] = (shape["label"], mask)
-        return list(objects.values())
+            groups.setdefault((shape["label"], gid) if gid is not None else k, []).append(k)
+        for members in groups.values():
+            mask = np.zeros((h, w), bool)
+            for k in members:
+                try:
+                    mask |= shape_to_mask(shapes[k], (h, w))
+                except (ValueError, OSError, Image.DecompressionBombError) as e:  # bad mask PNG
+                    raise FileProblem(path, f"{_what(k, shapes[k])}: {str(e)[:200]}") from None
+            yield shapes[members[0]]["label"], mask
 
     return load

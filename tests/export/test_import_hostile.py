@@ -184,3 +184,45 @@ def test_import_overwrite_into_a_read_only_folder(folder, tmp_path, capsys, monk
         os.chmod(ann_dir, 0o755)
     assert code == 2 and len(lines) == 1 and "Permission denied" in lines[0]
     assert {p.name: p.read_bytes() for p in ann_dir.iterdir() if p.is_file()} == before
+
+
+# In a fresh process: VmHWM is this process's own peak (ru_maxrss carries the parent's).
+IMPORT_AND_MEASURE = """
+import re, sys
+from pathlib import Path
+from samic_core.cli.main import main
+peak = lambda: int(re.search(r"VmHWM:\\s*(\\d+) kB", Path("/proc/self/status").read_text())[1])
+before = peak()
+code = main(["import", sys.argv[1], "--format", "coco", "--into", sys.argv[2]])
+print(code, (peak() - before) * 1024)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="reads Linux's VmHWM")
+def test_many_small_objects_on_a_big_image_import_within_the_memory_budget(tmp_path: Path):
+    """150 small polygons on a 4000 x 3000 image: each object's mask is kept cropped, never
+    150 full-size masks at once (that was 1.8 GB)."""
+    import subprocess
+    import sys
+
+    h, w = 3000, 4000
+    folder = tmp_path / "big"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), np.zeros((h, w, 3), np.uint8))
+    anns = [
+        {"id": k + 1, "image_id": 1, "category_id": 1, "iscrowd": 0,
+         "segmentation": [[x, y, x + 20, y, x + 20, y + 20, x, y + 20]]}
+        for k, (x, y) in enumerate((20 + 250 * (k % 15), 20 + 250 * (k // 15)) for k in range(150))
+    ]  # fmt: skip
+    coco = {"images": [{"id": 1, "file_name": "a.png", "width": w, "height": h}],
+            "annotations": anns, "categories": [{"id": 1, "name": "box"}]}  # fmt: skip
+    src = tmp_path / "coco.json"
+    src.write_text(json.dumps(coco))
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, "-c", IMPORT_AND_MEASURE, str(src), str(folder)],
+                          capture_output=True, text=True, env=env, check=True)  # fmt: skip
+    code, grew = (int(v) for v in done.stdout.split()[-2:])
+    assert code == 0, done.stderr
+    assert len(AnnotationStore(folder).load_json("a.png").objects) == 150
+    assert grew < 256 * 2**20, f"the import grew the peak by {grew / 2**20:.0f} MiB"
