@@ -18,12 +18,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from samic_core.annotation import AnnotatedObject, AnnotationStore, ImageAnnotation, Point
-from samic_core.annotation.masks import instances_from_masks
-from samic_core.fileio import sha256_file
-from samic_core.testing.multi_instance import MultiInstanceImage
+from samic_core.testing.multi_instance import MultiInstanceImage, write_images
 
-LABEL = "target"
 SHAPES = ("disc", "square", "triangle", "cross", "diamond")
 TEXTURES = ("plain", "stripes", "dots", "checker")
 LOOKALIKE_FAMILIES = ("shape", "colour", "texture", "size", "touching", "clutter")
@@ -245,33 +241,6 @@ def make_family_image(
         masks.append(mask)
         points.append(clicks)
     return MultiInstanceImage(img, masks, points)
-
-
-def write_images(folder: str | Path, images: list[MultiInstanceImage], prefix: str) -> None:
-    """Save images as PNGs with their SAMBOX annotations, every one marked done."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    store = AnnotationStore(folder)
-    store.ensure_classes([LABEL])
-    for i, im in enumerate(images):
-        path = folder / f"{prefix}_{i:03d}.png"
-        cv2.imwrite(str(path), cv2.cvtColor(im.rgb, cv2.COLOR_RGB2BGR))
-        h, w = im.rgb.shape[:2]
-        objects = [
-            AnnotatedObject(
-                id=k + 1,
-                label=LABEL,
-                points=[Point(x=float(x), y=float(y)) for x, y in pts],
-                score=1.0,
-            )
-            for k, pts in enumerate(im.points)
-        ]
-        ann = ImageAnnotation(
-            image=path.name, image_sha256=sha256_file(path), width=w, height=h,
-            objects=objects, done=True,
-        )  # fmt: skip
-        instances = instances_from_masks([(k + 1, m) for k, m in enumerate(im.masks)], (h, w))
-        store.save(ann, instances)
 
 
 def write_family(

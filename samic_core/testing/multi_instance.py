@@ -129,25 +129,16 @@ def make_image(
     return MultiInstanceImage(img, masks, points)
 
 
-def write_folder(
-    folder: str | Path,
-    n_images: int,
-    spec: MultiInstanceSpec = MultiInstanceSpec(),
-    seed: int = 0,
-) -> list[MultiInstanceImage]:
-    """Write n images as PNGs with their SAMBOX annotations; empty images are saved as done."""
+def write_images(folder: str | Path, images: list[MultiInstanceImage], prefix: str) -> None:
+    """Save images as `<prefix>_<i>.png` with their SAMBOX annotations, each marked done."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     store = AnnotationStore(folder)
-    rng = np.random.default_rng([seed, 7_919])
-    n_empty = int(round(spec.empty * n_images))
-    empty = np.zeros(n_images, bool)
-    empty[rng.permutation(n_images)[:n_empty]] = True
-    out = []
-    for i in range(n_images):
-        im = make_image(spec, rng, bool(empty[i]))
-        path = folder / f"mi_{i:03d}.png"
+    store.ensure_classes([LABEL])
+    for i, im in enumerate(images):
+        path = folder / f"{prefix}_{i:03d}.png"
         cv2.imwrite(str(path), cv2.cvtColor(im.rgb, cv2.COLOR_RGB2BGR))
+        h, w = im.rgb.shape[:2]
         objects = [
             AnnotatedObject(
                 id=k + 1,
@@ -158,12 +149,24 @@ def write_folder(
             for k, pts in enumerate(im.points)
         ]
         ann = ImageAnnotation(
-            image=path.name, image_sha256=sha256_file(path), width=spec.size,
-            height=spec.size, objects=objects, done=True,
+            image=path.name, image_sha256=sha256_file(path), width=w, height=h,
+            objects=objects, done=True,
         )  # fmt: skip
-        instances = instances_from_masks(
-            [(k + 1, m) for k, m in enumerate(im.masks)], (spec.size,) * 2
-        )
+        instances = instances_from_masks([(k + 1, m) for k, m in enumerate(im.masks)], (h, w))
         store.save(ann, instances)
-        out.append(im)
+
+
+def write_folder(
+    folder: str | Path,
+    n_images: int,
+    spec: MultiInstanceSpec = MultiInstanceSpec(),
+    seed: int = 0,
+) -> list[MultiInstanceImage]:
+    """Write n images as PNGs with their SAMBOX annotations; empty images are saved as done."""
+    rng = np.random.default_rng([seed, 7_919])
+    n_empty = int(round(spec.empty * n_images))
+    empty = np.zeros(n_images, bool)
+    empty[rng.permutation(n_images)[:n_empty]] = True
+    out = [make_image(spec, rng, bool(empty[i])) for i in range(n_images)]
+    write_images(folder, out, "mi")
     return out

@@ -16,8 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from samic_core.testing.families import write_images
-from samic_core.testing.multi_instance import MultiInstanceImage
+from samic_core.testing.multi_instance import MultiInstanceImage, write_images
 
 CROP = 160
 
