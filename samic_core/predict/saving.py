@@ -89,6 +89,7 @@ def merge_found(
     sam_model: str,
     image_hw: tuple[int, int],
     image_sha256: str | None = None,
+    current: Mapping[str, str] | None = None,
 ) -> tuple[ImageAnnotation, np.ndarray]:
     """The new annotation: objects of other classes kept, then each class's found objects.
 
@@ -96,15 +97,17 @@ def merge_found(
     classes in `found` an earlier class over a later one (so one pass over several classes
     equals one run per class in that order); within a class the best mask is painted last.
     Objects left without a pixel are dropped. A label renamed since the run started is written
-    under its new name. Call it under `store.lock()` (save_found does). Raises ProtectedNow when
-    the saved annotation is protected.
+    under its new name (`current`: store.current_labels of `found`, read here when not given).
+    Call it under `store.lock()` (save_found does). Raises ProtectedNow when the saved
+    annotation is protected.
     """
     name = image_path.name
     kept: list[AnnotatedObject] = []
     kept_masks: list[tuple[int, np.ndarray]] = []
     sha = image_sha256 or store.image_sha256(image_path)
     h, w = image_hw
-    current = store.current_labels(list(found))
+    if current is None:
+        current = store.current_labels(list(found))
     if store.exists(name):
         old = store.load(name, verify_image=True)
         if is_protected(old.annotation):
@@ -148,13 +151,9 @@ def merge_found(
     return ann, instances
 
 
-def _has_labels(store: AnnotationStore, name: str, labels: Mapping[str, Found]) -> bool:
-    """Whether the saved annotation of `name` has objects of any of `labels` (or of the names
-    they were renamed to)."""
-    if not store.exists(name):
-        return False
-    names = set(store.current_labels(list(labels)).values())
-    return any(o.label in names for o in store.load_json(name).objects)
+def _has_labels(store: AnnotationStore, name: str, labels: set[str]) -> bool:
+    """Whether the saved annotation of `name` has objects of any of `labels`."""
+    return store.exists(name) and any(o.label in labels for o in store.load_json(name).objects)
 
 
 def save_found(
@@ -174,14 +173,16 @@ def save_found(
     try:
         sha = image_sha256 or store.image_sha256(image_path)  # hashed before taking the lock
         with store.lock():
-            if not any(found.values()) and not _has_labels(store, name, found):
+            current = store.current_labels(list(found))  # names renamed since the run started
+            if not any(found.values()) and not _has_labels(store, name, set(current.values())):
                 return [ImageOutcome(name, "empty") for _ in found]  # nothing to write or drop
-            ann, instances = merge_found(store, image_path, found, sam_model, image_hw, sha)
+            ann, instances = merge_found(
+                store, image_path, found, sam_model, image_hw, sha, current
+            )
             if ann.objects:
                 store.save(ann, instances)
             else:
                 store.delete(name)
-            current = store.current_labels(list(found))
     except ProtectedNow:
         return [ImageOutcome(name, "protected") for _ in found]
     except (SamicError, OSError, ValueError) as e:
