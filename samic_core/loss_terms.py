@@ -1,19 +1,21 @@
 """The loss terms' names, without torch: one vocabulary for the schedules, the CLI and model files.
 
 `kld`, `cc` and `nss` are the paper's loss (section 3.5; table 6 ablates them); `bce` is the term
-the `auto` schedule adds (samic_core/train/losses.py says why). The model file records the terms
-a model was trained with, and its metadata is read without torch (samic_core/modelfile/meta.py)
-and below training, so the names live here rather than beside the loss functions.
+the `auto` schedule adds (samic_core/train/losses.py says why); `hard` is BCE on each map's
+strongest background pixels (hard negatives: look-alikes), measured in docs/model.md. The model
+file records the terms a model was trained with, and its metadata is read without torch
+(samic_core/modelfile/meta.py) and below training, so the names live here rather than beside
+the loss functions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-LOSS_TERMS = ("kld", "cc", "nss", "bce")  # every term, in the canonical order
+LOSS_TERMS = ("kld", "cc", "nss", "bce", "hard")  # every term, in the canonical order
 SHAPE_TERMS = ("kld", "cc", "nss")  # undefined on an empty target (see losses.loss_terms)
 PAPER_TERMS = SHAPE_TERMS  # the paper's loss, the `paper` schedule's terms
-DEFAULT_TERMS = LOSS_TERMS  # the `auto` schedule's terms
+DEFAULT_TERMS = ("kld", "cc", "nss", "bce")  # the `auto` schedule's terms
 
 
 def check_loss_terms(terms: Iterable[str]) -> tuple[str, ...]:

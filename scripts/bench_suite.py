@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from samic_core.loss_terms import parse_loss_terms
 from samic_core.modelfile.meta import read_model_meta
 from samic_core.peaks import PeakRule
 from samic_core.predict.predictor import SamicPredictor
@@ -53,7 +54,11 @@ def run_one(family: str, seed: int, root: Path, args: argparse.Namespace) -> lis
         epochs = read_model_meta(model).epochs_run
         took = float("nan")
     else:
-        extra = {} if args.epochs is None else {"epochs": args.epochs}
+        extra: dict = {} if args.epochs is None else {"epochs": args.epochs}
+        if args.loss_terms:
+            extra["loss_terms"] = parse_loss_terms(args.loss_terms)
+        if args.time_limit is not None:
+            extra["time_limit"] = args.time_limit
         cfg = TrainConfig(
             folder=root / "train", out=model, device="cpu", backbone_weights="none", seed=seed,
             **extra,
@@ -98,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shots", type=int, default=DEFAULT_SHOTS, help="references per target")
     ap.add_argument("--rules", default="", help="extra nms rules as threshold/floor, e.g. 0.1/0.02")
     ap.add_argument("--epochs", type=int, default=None, help="epoch limit (a quick look only)")
+    ap.add_argument("--loss-terms", default=None, help="train with these terms (default: auto's)")
+    ap.add_argument("--time-limit", type=float, default=None, help="minutes (default: auto's)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workdir", type=Path, default=None, help="keep folders and models here")
     ap.add_argument("--json", type=Path, default=None, help="also write every row here")

@@ -98,8 +98,10 @@ PEAK_LABELS: dict[PeakChoice, tuple[str, str]] = {  # (combo text, tooltip)
 }  # fmt: skip
 SCHEDULE_LABELS: dict[TrainSchedule, tuple[str, str]] = {  # (combo text, tooltip)
     "auto": ("Automatic (recommended)",
-             "Several references per image each epoch, random flips, stops once the smoothed "
-             "validation loss has not improved for a while (counted in optimizer steps); adds "
+             "Several references per image each epoch, random flips; keeps the epoch whose "
+             "validation images get the best prompts (objects found, few false prompts), stops "
+             "once neither those prompts nor the smoothed validation loss have improved for a "
+             "while (counted in optimizer steps) or at the time limit; adds "
              "the BCE loss, images marked done without the class, copies of the images with "
              "the objects painted out, and a presence gate, so that images without the object "
              "get no prompt"),
@@ -140,7 +142,8 @@ def patience_in_epochs(
 @dataclass(frozen=True)
 class TrainOptions:
     """What the train dialog asks; backbone_weights: "imagenet", "none" or a file path.
-    patience: in the schedule's unit (steps for auto, epochs for paper); None = its default."""
+    patience: in the schedule's unit (steps for auto, epochs for paper); None = its default.
+    time_limit: minutes; None = the schedule's, 0 = no limit."""
 
     folder: Path
     name: str
@@ -148,6 +151,7 @@ class TrainOptions:
     epochs: int = DEFAULT_EPOCHS
     schedule: str = DEFAULT_SCHEDULE
     patience: int | None = None
+    time_limit: float | None = None  # minutes; None: the schedule's, 0: no limit
     image_size: int = DEFAULT_IMAGE_SIZE
     device: str = DEFAULT_DEVICE
     backbone_weights: str = DEFAULT_BACKBONE_WEIGHTS
@@ -321,24 +325,43 @@ def format_duration(seconds: float | None) -> str:
     return f"about {h}{NBSP}h {m:02d}{NBSP}min"
 
 
+def time_limit_minutes(schedule: str, time_limit: float | None) -> float | None:
+    """The run's time limit in minutes (None: the schedule's; 0: none) as the trainer applies
+    it: None when there is none."""
+    if time_limit is None:
+        return EARLY_STOP[schedule].time_limit_min  # type: ignore[index]
+    return float(time_limit) or None
+
+
 def time_left_text(
-    epoch: int, epochs: int, step: int, steps: int, eta_s: float | None, patience: int
+    epoch: int,
+    epochs: int,
+    step: int,
+    steps: int,
+    eta_s: float | None,
+    patience: int,
+    limit_left_s: float | None = None,
 ) -> str:
     """Training's time left as the honest range it is.
 
     eta_s runs to the epoch limit; early stopping ends a run once the loss has not improved for
     `patience` more epochs (see patience_in_epochs), which can happen any time (often long
     before the limit).
-    So: the shortest (the loss stops improving from now on) and the longest (every epoch runs).
+    So: the shortest (the loss stops improving from now on) and the longest (every epoch runs,
+    or the time limit ends the run first: `limit_left_s`, the limit's seconds still left).
     """
     remaining_steps = (epochs - epoch) * steps + (steps - step)
     if eta_s is None or eta_s != eta_s or remaining_steps <= 0:
         return "Time left: estimating…" if remaining_steps > 0 else "Time left: finishing…"
     per_epoch = eta_s / remaining_steps * steps
     soonest = per_epoch * min(patience, epochs - epoch) + (steps - step) * per_epoch / steps
+    end = f"to epoch{NBSP}{epochs}"
+    if limit_left_s is not None and limit_left_s < eta_s:
+        eta_s, end = max(limit_left_s, 0.0), "the time limit"
+        soonest = min(soonest, eta_s)
     if soonest >= eta_s * 0.9:
-        return f"Time left: {format_duration(eta_s)} (to epoch{NBSP}{epochs})"
+        return f"Time left: {format_duration(eta_s)} ({end})"
     return (
         f"Time left: {format_duration(soonest)} if the loss stops improving, "
-        f"at most {format_duration(eta_s).removeprefix('about ')} (to epoch{NBSP}{epochs})"
+        f"at most {format_duration(eta_s).removeprefix('about ')} ({end})"
     )

@@ -149,6 +149,7 @@ class SamicService(QObject):
                 batch_size=options.batch_size,
                 schedule=options.schedule,
                 patience=options.patience,
+                time_limit=options.time_limit,
                 image_size=options.image_size,
                 device=options.device,
                 backbone_weights=options.backbone_weights,

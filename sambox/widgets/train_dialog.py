@@ -59,15 +59,16 @@ ERROR_STYLE = "QLabel { background: #fde8e8; color: #9b1c1c; padding: 6px; borde
 
 
 def left_out_note(left_out: dict[str, int]) -> str:
-    """Why objects drawn with a box only are not counted (empty when there are none)."""
+    """Why objects with neither a click nor a mask are not counted (empty when there are none);
+    an object drawn without a click is learnt at its mask's deepest point, so it counts."""
     if not left_out:
         return ""
     total = sum(left_out.values())
     listed = ", ".join(f"{n} of {c!r}" for c, n in left_out.items())
     return (
-        f"\nNot counted: {total} object{'s' if total != 1 else ''} without a clicked point "
-        f"({listed}), e.g. drawn with a box only. SAMIC learns where to click, so give each "
-        "such object at least one left-click point to train on it."
+        f"\nNot counted: {total} object{'s' if total != 1 else ''} with neither a clicked point "
+        f"nor a mask ({listed}), e.g. erased or painted over by other objects. Give each such "
+        "object a left-click point, or draw its mask, to train on it."
     )
 
 
@@ -140,7 +141,14 @@ class TrainDialog(QDialog):
             self.schedule.setItemData(self.schedule.count() - 1, tip, Qt.ToolTipRole)
         self.schedule.setToolTip("How long training runs and when it stops (docs/model.md)")
         self.patience = QSpinBox(minimum=0, maximum=100_000, value=0)
-        self.patience.setToolTip("Stop when the loss has not improved for this long")
+        self.patience.setToolTip(
+            "Stop when neither the loss nor the validation images' prompts have improved for "
+            "this long"
+        )
+        self.time_limit = QSpinBox(minimum=0, maximum=24 * 60, value=0)
+        self.time_limit.setSuffix(" min")
+        self.time_limit.setSpecialValueText("no limit")
+        self.time_limit.setToolTip("Stop after the epoch that would end past this; 0: no limit")
         self.schedule.currentIndexChanged.connect(self._schedule_changed)
         self._schedule_changed()
         self.image_size = QComboBox()
@@ -162,6 +170,7 @@ class TrainDialog(QDialog):
         form.addRow("Epochs (at most)", self.epochs)
         form.addRow("Schedule", self.schedule)
         form.addRow("Early-stop patience", self.patience)
+        form.addRow("Time limit", self.time_limit)
         form.addRow("Image size", self.image_size)
         form.addRow("Device", self.device)
         form.addRow("Backbone weights", self.weights)
@@ -171,6 +180,7 @@ class TrainDialog(QDialog):
             self.epochs,
             self.schedule,
             self.patience,
+            self.time_limit,
             self.image_size,
             self.device,
             self.weights,
@@ -307,6 +317,7 @@ class TrainDialog(QDialog):
         self.patience.setSuffix(f" {c.unit}")
         self.patience.setSpecialValueText(f"default ({c.patience} {c.unit})")
         self.patience.setValue(0)
+        self.time_limit.setValue(round(c.time_limit_min or 0))
 
     # ---- run ---------------------------------------------------------------------------------
     def options(self) -> TrainOptions:
@@ -318,6 +329,7 @@ class TrainDialog(QDialog):
             epochs=self.epochs.value(),
             schedule=str(self.schedule.currentData()),
             patience=self.patience.value() or None,
+            time_limit=float(self.time_limit.value()),
             image_size=int(self.image_size.currentData()),
             device=self.device.currentText(),
             backbone_weights=self._weights_file if weights == "file" else weights,
@@ -335,7 +347,7 @@ class TrainDialog(QDialog):
             self._show_error("A training run is already in progress.")
             return
         self.warning.hide()
-        self.run.start(options.schedule, options.patience)
+        self.run.start(options.schedule, options.patience, options.time_limit)
         self._set_running(True)
 
     def stop(self) -> None:

@@ -6,7 +6,12 @@ from typing import Any
 
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from sambox.model.samic_info import TrainOutcome, patience_in_epochs, time_left_text
+from sambox.model.samic_info import (
+    TrainOutcome,
+    patience_in_epochs,
+    time_left_text,
+    time_limit_minutes,
+)
 from sambox.widgets.loss_plot import LossPlot
 
 
@@ -28,6 +33,7 @@ class TrainProgressPanel(QGroupBox):
             "time is between the two values shown"
         )
         self._schedule: tuple[str, int | None] = ("auto", None)
+        self._limit_min: float | None = None
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
         self.progress.setRange(0, 1)
@@ -48,10 +54,14 @@ class TrainProgressPanel(QGroupBox):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.result_label)
 
-    def start(self, schedule: str = "auto", patience: int | None = None) -> None:
-        """A new run with this training schedule and early-stop patience (in the schedule's
-        unit; None = its default), for the time left."""
+    def start(
+        self, schedule: str = "auto", patience: int | None = None, time_limit: float | None = None
+    ) -> None:
+        """A new run with this training schedule, early-stop patience (in the schedule's unit;
+        None = its default) and time limit (minutes; None = its default, 0 = none), for the
+        time left."""
         self._schedule = (schedule, patience)
+        self._limit_min = time_limit_minutes(schedule, time_limit)
         self._best = None
         self._stopping = False
         self.plot.clear()
@@ -77,7 +87,8 @@ class TrainProgressPanel(QGroupBox):
         )
         done = (p.epoch - 1) * p.steps + p.step
         patience = patience_in_epochs(*self._schedule, p.steps, done)
-        left = time_left_text(p.epoch, p.epochs, p.step, p.steps, p.eta_s, patience)
+        limit_left = None if self._limit_min is None else self._limit_min * 60 - p.elapsed_s
+        left = time_left_text(p.epoch, p.epochs, p.step, p.steps, p.eta_s, patience, limit_left)
         self.time_label.setText(left)
         if p.step == p.steps:  # an epoch's last step, then again with its validation loss
             self.plot.set_epoch(p.epoch, p.train_loss, p.val_loss)

@@ -52,6 +52,7 @@ class TrainConfig:
     loss_terms: tuple[str, ...] | None = None  # None: the schedule's terms (table 6 ablation)
     presence: bool | None = None  # presence gate; None: the schedule's (auto: on, paper: off)
     erase: bool | None = None  # erased copies as empty targets; None: the schedule's (auto: on)
+    time_limit: float | None = None  # minutes; None: the schedule's (auto: 14), 0: no limit
 
     def as_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)

@@ -31,6 +31,7 @@ __all__ = [
     "SHAPE_TERMS",
     "bce_loss",
     "cc_loss",
+    "hard_loss",
     "check_loss_terms",
     "kld_loss",
     "loss_terms",
@@ -95,7 +96,24 @@ def bce_loss(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy(p, _flat(gt).to(p.dtype), reduction="none").mean(1)
 
 
-LOSS_FUNCTIONS = {"kld": kld_loss, "cc": cc_loss, "nss": nss_loss, "bce": bce_loss}
+HARD_SHARE = 0.01  # the strongest share of a map's background pixels that `hard_loss` weighs
+BACKGROUND_LEVEL = 0.01  # G below this is background
+
+
+def hard_loss(pred: torch.Tensor, gt: torch.Tensor, share: float = HARD_SHARE) -> torch.Tensor:
+    """BCE on each map's strongest background responses (the top `share` of its pixels where G
+    is background): where look-alikes fire. The mean BCE weighs them as little as any of the
+    background's many pixels; this term weighs them alone. Defined on empty targets too."""
+    p, g = _flat(pred), _flat(gt)
+    k = max(1, int(round(share * p.shape[1])))
+    background = p.masked_fill(g >= BACKGROUND_LEVEL, 0.0)  # object pixels never count
+    top = background.topk(k, dim=1).values.clamp(0.0, 1.0 - 1e-6)
+    return -torch.log1p(-top).mean(1)
+
+
+LOSS_FUNCTIONS = {
+    "kld": kld_loss, "cc": cc_loss, "nss": nss_loss, "bce": bce_loss, "hard": hard_loss,
+}  # fmt: skip
 
 
 def loss_terms(

@@ -62,6 +62,13 @@ class PeakFit:
     objects: int
     targets: int
 
+    @property
+    def score(self) -> float:
+        """F1 of instance recall and point precision: what the user gets from the map, one
+        number to rank epochs by (false peaks on empty targets count against precision)."""
+        total = self.recall + self.precision
+        return 2 * self.recall * self.precision / total if total > 0 else 0.0
+
     def describe(self) -> dict[str, float | int]:
         return {
             "threshold": self.rule.threshold,

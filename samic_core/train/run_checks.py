@@ -34,6 +34,10 @@ def check_config(config: TrainConfig) -> None:
         raise SamicError(f"epochs must be at most {MAX_EPOCHS:,} (a model file holds no more)")
     if not config.lr > 0:
         raise SamicError(f"learning rate must be positive, got {config.lr}")
+    if config.time_limit is not None and not 0 <= config.time_limit < 10**6:
+        raise SamicError(
+            f"time limit must be 0 (none) or a positive number of minutes, got {config.time_limit}"
+        )
     check_image_size(config.image_size)
     if config.image_size > MAX_IMAGE_SIZE:  # model files larger than this are refused on read
         raise SamicError(f"image size must be at most {MAX_IMAGE_SIZE}, got {config.image_size}")

@@ -37,6 +37,7 @@ class Schedule:
     unit: PatienceUnit
     patience: int
     min_steps: int  # never stop before this many optimizer steps
+    time_limit_min: float | None  # stop before an epoch would end past this (None: no limit)
     smoothing: float  # EMA weight of the newest epoch's loss (1.0 = no smoothing)
     on_validation: bool  # decide on the validation loss when there is one
     loss_terms: tuple[str, ...]
@@ -64,6 +65,7 @@ SCHEDULES: dict[str, Schedule] = {
         unit=EARLY_STOP[name].unit,
         patience=EARLY_STOP[name].patience,
         min_steps=EARLY_STOP[name].min_steps,
+        time_limit_min=EARLY_STOP[name].time_limit_min,
         **_PAIRS_AND_LOSS[name],
     )
     for name in TRAIN_SCHEDULES
@@ -71,20 +73,45 @@ SCHEDULES: dict[str, Schedule] = {
 
 
 def resolve_schedule(
-    name: str, patience: int | None = None, loss_terms: Sequence[str] | None = None
+    name: str,
+    patience: int | None = None,
+    loss_terms: Sequence[str] | None = None,
+    time_limit_min: float | None = None,
 ) -> Schedule:
-    """The named schedule, with `patience` (in its own unit) and the loss terms replaced when
-    given (`samic train --patience`, `--loss-terms`: the paper's table 6 ablation)."""
+    """The named schedule, with `patience` (in its own unit), the loss terms and the time limit
+    (minutes; 0: none) replaced when given (`samic train --patience`, `--loss-terms`: the
+    paper's table 6 ablation, `--time-limit`)."""
     schedule = SCHEDULES[name]
     if patience is not None:
         schedule = replace(schedule, patience=int(patience))
+    if time_limit_min is not None:
+        schedule = replace(schedule, time_limit_min=float(time_limit_min) or None)
     if loss_terms is not None:
         schedule = replace(schedule, loss_terms=check_loss_terms(loss_terms))
     return schedule
 
 
+def better_epoch(
+    score: float | None, loss: float, best_score: float | None, best_loss: float | None
+) -> bool:
+    """Is an epoch with this peak score and loss better than the best so far? The validation
+    peaks' score decides where measured (it is what the user gets), the lower loss on a tie
+    (a few validation objects give a coarse score) or where there is no score."""
+    if best_loss is None:
+        return True
+    if score is not None and best_score is not None and score != best_score:
+        return score > best_score
+    return loss < best_loss
+
+
 class Stopper:
-    """Early stopping: feed it every epoch's losses, ask whether to stop."""
+    """Early stopping: feed it every epoch's losses (and, when measured, the validation images'
+    peak score, train/val_score.py), ask whether to stop.
+
+    A run stops once neither the smoothed loss nor the peak score has improved for `patience`
+    units: the loss can flatten while the peaks still get better (the map sharpens at a
+    constant loss), and a score flat on a few images can hide a loss that still falls.
+    """
 
     def __init__(self, schedule: Schedule) -> None:
         self.schedule = schedule
@@ -93,12 +120,16 @@ class Stopper:
         self.smoothed: float | None = None
         self.best = math.inf
         self.best_at = 0  # steps (or epochs) when `best` was reached
+        self.best_score = -math.inf  # the highest peak score so far (none measured: -inf)
+        self.score_at = 0  # steps (or epochs) when `best_score` was reached
 
     def _clock(self) -> int:
         return self.steps if self.schedule.unit == "steps" else self.epochs
 
-    def update(self, train_loss: float, val_loss: float | None, steps: int) -> None:
-        """After an epoch of `steps` optimizer steps with these mean losses."""
+    def update(
+        self, train_loss: float, val_loss: float | None, steps: int, score: float | None = None
+    ) -> None:
+        """After an epoch of `steps` optimizer steps with these mean losses and peak score."""
         self.steps += steps
         self.epochs += 1
         value = val_loss if (self.schedule.on_validation and val_loss is not None) else train_loss
@@ -106,15 +137,21 @@ class Stopper:
         self.smoothed = value if self.smoothed is None else a * value + (1 - a) * self.smoothed
         if self.smoothed < self.best:
             self.best, self.best_at = self.smoothed, self._clock()
+        if score is not None and score > self.best_score:
+            self.best_score, self.score_at = score, self._clock()
 
     def should_stop(self) -> bool:
         s = self.schedule
-        return self.steps >= s.min_steps and self._clock() - self.best_at >= s.patience
+        flat = min(self._clock() - self.best_at, self._clock() - self.score_at)
+        return self.steps >= s.min_steps and flat >= s.patience
 
     def reason(self) -> str:
         s = self.schedule
         what = "validation" if s.on_validation else "training"
-        return f"smoothed {what} loss flat for {s.patience} {s.unit} ({self.steps} steps run)"
+        scored = " and validation peak score" if self.best_score > -math.inf else ""
+        return (
+            f"smoothed {what} loss{scored} flat for {s.patience} {s.unit} ({self.steps} steps run)"
+        )
 
     def state(self) -> dict[str, Any]:
         return {
@@ -123,6 +160,8 @@ class Stopper:
             "smoothed": self.smoothed,
             "best": self.best,
             "best_at": self.best_at,
+            "best_score": self.best_score if self.best_score > -math.inf else None,
+            "score_at": self.score_at,
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -131,6 +170,9 @@ class Stopper:
             self.steps, self.epochs = int(state["steps"]), int(state["epochs"])
             self.smoothed, self.best = state["smoothed"], float(state["best"])
             self.best_at = int(state["best_at"])
+            score = state.get("best_score")  # files written before the score: none
+            self.best_score = -math.inf if score is None else float(score)
+            self.score_at = int(state.get("score_at", 0))
         else:  # a model file written before schedules existed (paper rule, epochs)
             self.epochs = int(state.get("epoch", 0))
             self.best = float(state.get("best_train_loss", math.inf))

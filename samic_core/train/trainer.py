@@ -47,7 +47,7 @@ from samic_core.train.episodes import (
 )
 from samic_core.train.erase import gate_episodes, with_erased
 from samic_core.train.features import EpisodeTensors, FeatureBank
-from samic_core.train.peak_fit import fit_episodes, fit_peak_rule, fit_samples
+from samic_core.train.peak_fit import PeakFit, fit_episodes, fit_peak_rule, fit_samples
 from samic_core.train.run_checks import (
     adopt_resumed_best,
     as_resumed,
@@ -55,7 +55,13 @@ from samic_core.train.run_checks import (
     check_outputs,
     resume_state,
 )
-from samic_core.train.schedule import SCHEDULES, Schedule, Stopper, resolve_schedule
+from samic_core.train.schedule import (
+    SCHEDULES,
+    Schedule,
+    Stopper,
+    better_epoch,
+    resolve_schedule,
+)
 from samic_core.train.step import batch_loss, batches, logged_terms, optimised_terms
 from samic_core.train.train_state import TrainState, restore_optimizer, restore_weights
 
@@ -93,9 +99,10 @@ class _Trainer:
     """One run's state; `train` below is the public entry point."""
 
     def __init__(self, config: TrainConfig) -> None:
+        self.started = time.perf_counter()  # the time limit counts from here
         check_config(config)
         self.schedule: Schedule = resolve_schedule(
-            config.schedule, config.patience, config.loss_terms
+            config.schedule, config.patience, config.loss_terms, config.time_limit
         )
         asked = config
         if config.flips is None:  # recorded in the model file as what was used
@@ -131,6 +138,13 @@ class _Trainer:
         if config.erase and config.presence:
             self.images, self.erased = with_erased(images, self.split)
         self.val = val_episodes(self.images, self.split, config.seed, self.schedule.refs_per_target)
+        # K-shot groups of the validation targets, whose peaks score every epoch (the score
+        # chooses the best epoch and the stop); only where the output floor means "nothing"
+        self.score_groups = (
+            fit_episodes(self.images, self.split, DEFAULT_SHOTS, config.seed)
+            if "bce" in self.schedule.loss_terms
+            else []
+        )
 
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)  # learner init depends on the seed only
@@ -160,6 +174,8 @@ class _Trainer:
         self.best_ready = False  # best_path holds this run's best model
         self.best_weights: dict[str, torch.Tensor] | None = None  # written by this run
         self.best_meta: ModelMeta | None = None
+        self.best_score: float | None = None  # the best epoch's peak score (None: not scored)
+        self.best_fit: PeakFit | None = None  # the best epoch's fitted peak rule, this run
         self.resumed: tuple[Path, ModelMeta] | None = None
         if resume is not None:
             meta, state, weights = resume
@@ -171,6 +187,8 @@ class _Trainer:
             self.best_loss = state.best_loss
             self.best_epoch = state.best_epoch
             self.stopper.load_state(state.stopper)
+            if self.stopper.best_score > -math.inf:  # the best epoch is the best-scored one
+                self.best_score = self.stopper.best_score
             self.resumed = (path, meta)
 
     def adopt_resumed_best(self) -> None:
@@ -194,9 +212,9 @@ class _Trainer:
         if "bce" not in self.schedule.loss_terms:
             return
         self.net.learner.load_state_dict(self.best_weights)
-        groups = fit_episodes(self.images, self.split, DEFAULT_SHOTS, self.config.seed)
-        samples = fit_samples(self.net, self.images, groups, tensors, bank, self.config.batch_size)
-        fit = fit_peak_rule(samples)
+        fit = self.best_fit  # scored when the best epoch ended, on the same groups
+        if fit is None:
+            fit = self.peak_score(tensors, bank)
         if fit is None:
             log.info("peak rule: too few validation objects to fit; the default rule stays")
             return
@@ -223,6 +241,21 @@ class _Trainer:
             loss_terms=self.schedule.loss_terms,
             presence=bool(self.config.presence),
         )
+
+    def peak_score(self, tensors: EpisodeTensors, bank: FeatureBank) -> PeakFit | None:
+        """The validation targets' peaks, K-shot under the best rule of the fit's grid, matched
+        to their objects (train/peak_fit.py); None when too few objects or no groups."""
+        if not self.score_groups:
+            return None
+        samples = fit_samples(
+            self.net, self.images, self.score_groups, tensors, bank, self.config.batch_size
+        )
+        return fit_peak_rule(samples)
+
+    def out_of_time(self, epoch_s: float) -> bool:
+        """Would one more epoch, as long as the last, end past the schedule's time limit?"""
+        limit = self.schedule.time_limit_min
+        return limit is not None and time.perf_counter() - self.started + epoch_s > limit * 60
 
     def validate(self, tensors: EpisodeTensors, bank: FeatureBank) -> float | None:
         if not self.val:
@@ -267,6 +300,7 @@ class _Trainer:
                 self.images, self.erased, self.split, cfg.seed, epoch, cfg.flips,
                 self.schedule.refs_per_target, steps,
             )  # fmt: skip
+            epoch_started = time.perf_counter()
             self.net.train()
             loss_terms = self.schedule.loss_terms
             logged = logged_terms(loss_terms)
@@ -301,6 +335,8 @@ class _Trainer:
                 break
             train_loss = sums["loss"] / seen
             val_loss = self.validate(tensors, bank)
+            fit = self.peak_score(tensors, bank)
+            score = None if fit is None else fit.score
             epochs_run = last_train_epoch = epoch
             last_train = train_loss
             self.history.append(
@@ -309,19 +345,31 @@ class _Trainer:
                     "train_loss": train_loss,
                     "val_loss": val_loss,
                     **{k: v / seen for k, v in sums.items() if k != "loss"},
+                    **(
+                        {}
+                        if fit is None
+                        else {
+                            "val_recall": fit.recall,
+                            "val_precision": fit.precision,
+                            "val_score": fit.score,
+                        }
+                    ),  # fmt: skip
                     "elapsed_s": time.perf_counter() - t0,
                 }
             )
             chosen = val_loss if val_loss is not None else train_loss
-            if self.best_loss is None or chosen < self.best_loss:
+            if better_epoch(score, chosen, self.best_score, self.best_loss):
                 self.best_loss, self.best_epoch = chosen, epoch
+                self.best_score, self.best_fit = score, fit
                 self.best_meta = self.meta(epoch, train_loss, val_loss)
                 save_model_file(self.best_path, self.net, self.best_meta)
                 self.best_ready = True
                 self.best_weights = {
                     k: v.detach().clone() for k, v in self.net.learner.state_dict().items()
                 }
-            self.stopper.update(train_loss, val_loss, steps)
+            self.stopper.update(train_loss, val_loss, steps, score)
+            epoch_s = time.perf_counter() - epoch_started
+            ending = self.stopper.should_stop() or epoch == cfg.epochs or self.out_of_time(epoch_s)
             state = TrainState(
                 optimizer=self.optimizer.state_dict(),
                 epoch=last_train_epoch,
@@ -330,7 +378,6 @@ class _Trainer:
                 best_epoch=self.best_epoch,
                 stopper=self.stopper.state(),
             ).to_dict()
-            ending = self.stopper.should_stop() or epoch == cfg.epochs
             if ending or time.perf_counter() - last_saved >= LAST_SAVE_INTERVAL_S:
                 meta = self.meta(epoch, train_loss, val_loss)
                 save_model_file(self.last_path, self.net, meta, state)
@@ -345,6 +392,12 @@ class _Trainer:
                 )  # fmt: skip
             if self.stopper.should_stop():
                 log.info("early stop after epoch %d: %s", epoch, self.stopper.reason())
+                break
+            if self.out_of_time(epoch_s):
+                log.info(
+                    "time limit: stopped after epoch %d (%.0f min limit, --time-limit)",
+                    epoch, self.schedule.time_limit_min,
+                )  # fmt: skip
                 break
             epoch += 1
         self.fit_peak_rule(tensors, bank)

@@ -72,3 +72,21 @@ def test_flat_prediction_gives_finite_gradients() -> None:
     gt[0, 2, 2] = 1.0
     samic_loss(pred, gt).backward()
     assert pred.grad is not None and torch.isfinite(pred.grad).all()
+
+
+def test_hard_term_weighs_the_strongest_background_response_not_the_object() -> None:
+    """A look-alike's response on the background dominates the hard term, object pixels never
+    count, and an all-quiet background gives almost nothing (empty targets included)."""
+    from samic_core.train.losses import hard_loss
+
+    gt = torch.zeros(3, 32, 32)
+    gt[:2, 4:8, 4:8] = 1.0  # the object in samples 0 and 1; sample 2 is an empty target
+    quiet = torch.full((3, 32, 32), 0.01)
+    quiet[:2, 4:8, 4:8] = 0.99  # a confident object response is not a hard negative
+    loud = quiet.clone()
+    loud[:, 20:24, 20:24] = 0.8  # a look-alike fires in every sample
+    q, l_ = hard_loss(quiet, gt), hard_loss(loud, gt)
+    assert (q < 0.02).all() and (l_ > 10 * q).all()
+    assert l_[2] > 1.0  # the empty target's look-alike costs as much
+    mean_bce = torch.nn.functional.binary_cross_entropy(loud, gt)
+    assert l_.mean() > 5 * mean_bce  # the mean BCE dilutes it among all background pixels

@@ -1,0 +1,76 @@
+"""How a run chooses its best epoch and when it ends: the validation images' peak score, the
+loss on a tie, and the time limit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from samic_core.errors import SamicError
+from samic_core.modelfile.meta import read_model_meta
+from samic_core.testing.multi_instance import write_folder
+from samic_core.train.schedule import SCHEDULES, Stopper, better_epoch, resolve_schedule
+from samic_core.train.trainer import train
+
+
+def test_the_peak_score_chooses_the_epoch_and_the_loss_breaks_ties() -> None:
+    assert better_epoch(0.8, 2.0, best_score=0.7, best_loss=1.0)  # more found, higher loss
+    assert not better_epoch(0.6, 0.5, best_score=0.7, best_loss=1.0)
+    assert better_epoch(0.7, 0.9, best_score=0.7, best_loss=1.0)  # a tie: the lower loss
+    assert not better_epoch(0.7, 1.1, best_score=0.7, best_loss=1.0)
+    assert better_epoch(None, 0.9, best_score=None, best_loss=1.0)  # no score: the loss
+    assert better_epoch(0.0, 5.0, best_score=None, best_loss=None)  # the first epoch
+
+
+def test_a_rising_peak_score_keeps_a_run_going_while_its_loss_is_flat() -> None:
+    sched = resolve_schedule("auto", patience=30)
+    stop = Stopper(sched)
+    for i in range(sched.min_steps // 10 + 5):  # flat loss, the score still rising
+        stop.update(1.0, 1.0, steps=10, score=0.1 + 0.001 * i)
+        assert not stop.should_stop()
+    for _ in range(3):  # both flat: stops after `patience` steps
+        stop.update(1.0, 1.0, steps=10, score=0.0)
+    assert stop.should_stop()
+    assert "peak score" in stop.reason()
+    again = Stopper(SCHEDULES["auto"])
+    again.load_state(stop.state())
+    assert again.state() == stop.state()
+    old = {k: v for k, v in stop.state().items() if k not in ("best_score", "score_at")}
+    again.load_state(old)  # a file from before the score: the loss alone decides
+    assert again.best_score == float("-inf")
+
+
+def test_time_limit_stops_before_an_epoch_would_end_past_it(
+    synthetic_folder: Path, tiny_train_config, tmp_path: Path
+) -> None:
+    tiny_config = tiny_train_config
+    """A run whose next epoch would end past --time-limit stops there, with its best file."""
+    out = tmp_path / "m.pt"
+    result = train(tiny_config(synthetic_folder, out, epochs=5, time_limit=1e-6))
+    assert result.epochs_run == 1 and not result.cancelled
+    assert result.best_path == out and out.is_file()
+    unlimited = train(tiny_config(synthetic_folder, tmp_path / "n.pt", epochs=2, time_limit=0))
+    assert unlimited.epochs_run == 2  # 0: no limit, even on the auto schedule's default
+    with pytest.raises(SamicError, match="time limit"):
+        train(tiny_config(synthetic_folder, tmp_path / "o.pt", time_limit=-1))
+
+
+def test_the_best_epoch_is_the_one_whose_validation_peaks_score_best(
+    tiny_train_config, tmp_path: Path
+) -> None:
+    """With BCE (auto schedule), each epoch's validation peaks are scored; the best file is the
+    epoch with the highest score, the lower validation loss on a tie, and its peak rule is the
+    one fitted at that epoch."""
+    folder = tmp_path / "many"
+    write_folder(folder, 8, seed=3)  # 5-15 objects an image: enough validation objects to score
+    out = tmp_path / "m.pt"
+    result = train(tiny_train_config(folder, out, epochs=4, schedule="auto", time_limit=0))
+    scored = [h for h in result.history if "val_score" in h]
+    assert len(scored) == len(result.history) == 4
+    best = max(scored, key=lambda h: (h["val_score"], -h["val_loss"]))
+    meta = read_model_meta(out)
+    assert meta.best_epoch == best["epoch"]
+    assert meta.peak_rule is not None
+    assert meta.peak_rule["val_recall"] == pytest.approx(best["val_recall"], abs=1e-4)
+    assert meta.peak_rule["val_precision"] == pytest.approx(best["val_precision"], abs=1e-4)
