@@ -10,7 +10,7 @@ SMOKE_TESTS := tests/core/test_config.py tests/core/test_annotation.py tests/cor
 	tests/samic/test_losses.py tests/samic/test_conv4d.py tests/samic/test_schedule.py \
 	tests/eval/test_metrics.py tests/gui_samic/test_samic_values.py
 
-.PHONY: setup test test-all smoke lint bench screenshots run clean
+.PHONY: setup test test-all smoke lint bench screenshots run demo clean
 
 setup: $(BIN)/python
 	$(BIN)/python -m pip install --upgrade pip
@@ -47,6 +47,11 @@ screenshots:
 
 run:
 	$(BIN)/sambox $(FOLDER)
+
+# a small annotated folder and a tiny random SAM (no downloads), opened in SAMBOX:
+# the whole loop in minutes. `make demo DEMO_DIR=path` puts it elsewhere (default ./samic-demo)
+demo:
+	$(BIN)/python -m sambox.demo $(DEMO_DIR)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

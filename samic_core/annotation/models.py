@@ -59,11 +59,11 @@ class AnnotatedObject(BaseModel):
         return [p for p in self.points if p.positive]
 
 
-def is_training_object(obj: AnnotatedObject) -> bool:
-    """Whether SAMIC may learn from `obj` (training examples, prediction references): manual
-    objects, and predicted objects a person has reviewed, with a positive point."""
-    trusted = obj.source == "manual" or (obj.source == "predicted" and obj.reviewed)
-    return trusted and bool(obj.positive_points)
+def is_trusted(obj: AnnotatedObject) -> bool:
+    """Whether a person stands behind `obj`: a manual object, or a prediction they reviewed.
+    SAMIC learns from these (training, prediction references), at the points of
+    `mask_points.object_points`."""
+    return obj.source == "manual" or (obj.source == "predicted" and obj.reviewed)
 
 
 class MaskFiles(BaseModel):

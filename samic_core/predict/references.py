@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from samic_core.annotation import AnnotationStore
-from samic_core.annotation.models import is_training_object
+from samic_core.annotation.mask_points import object_points
+from samic_core.annotation.models import is_trusted
 from samic_core.config import DEFAULT_SHOTS
 from samic_core.errors import SamicError
 from samic_core.fileio import read_image_rgb
@@ -24,10 +25,11 @@ log = logging.getLogger(__name__)
 def select_references(
     store: AnnotationStore, class_name: str, k: int = 5
 ) -> list[tuple[Path, np.ndarray]]:
-    """Up to k (image path, (N, 2) positive xy points of `class_name`) from trusted annotations.
+    """Up to k (image path, (N, 2) xy points of `class_name`) from trusted annotations.
 
-    Trusted = manual objects, or predicted objects a person reviewed (as for training). Images
-    marked done come first, then by name, so the choice is stable.
+    Trusted = manual objects, or predicted objects a person reviewed, at the same points as for
+    training (positive clicks, else the deepest point of the mask). Images marked done come
+    first, then by name, so the choice is stable.
     """
     if k < 1:
         raise SamicError(f"need at least one reference, got k = {k}")
@@ -36,13 +38,17 @@ def select_references(
         if not store.exists(path.name):
             continue
         ann = store.load_json(path.name)
-        pts = [
-            (p.x, p.y)
-            for o in ann.objects
-            if o.label == class_name and is_training_object(o)
-            for p in o.positive_points
-        ]
-        if not pts:  # before hashing: most images of a big folder have none to offer
+        objects = [o for o in ann.objects if o.label == class_name and is_trusted(o)]
+        if not objects:  # before hashing: most images of a big folder have none to offer
+            continue
+        instances = None  # read only for objects drawn without a click
+        if any(not o.positive_points for o in objects):
+            try:
+                instances = store.load(path.name, verify_image=False).instances
+            except SamicError as e:  # AnnotationError: the clicks of this image still count
+                log.warning("%s", e)
+        pts = [xy for o in objects for xy in object_points(o, instances)]
+        if not pts:
             continue
         if ann.image != path.name or ann.image_sha256 != store.image_sha256(path):
             # another image with the same stem, or the image changed since it was annotated:
@@ -70,7 +76,7 @@ def choose_references(
         if missing:
             raise SamicError(
                 f"{', '.join(missing)}: not usable as references of {class_name!r} (no manual "
-                "or reviewed objects of that class with positive points)"
+                "or reviewed objects of that class with a click or a mask)"
             )
     else:
         chosen = select_references(store, class_name, k)

@@ -2,9 +2,11 @@
 
 An episode pairs a reference image of a class (with the heat map of all its positive points of
 that class) with another image of the same class as the target (paper sections 3.2 and 4.2).
-Objects count as training data when annotated by hand, or predicted and then reviewed. With
-`negatives`, an image the annotator marked done without any object of a class is an empty
-target of that class (its heat map is zero): it teaches the network to say "nothing here".
+Objects count as training data when annotated by hand, or predicted and then reviewed, at
+their positive clicks (an object drawn without one, e.g. a polygon, at its mask's deepest point:
+samic_core/annotation/mask_points.py). With `negatives`, an image the annotator marked done
+without any object of a class is an empty target of that class (its heat map is zero): it
+teaches the network to say "nothing here".
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from samic_core.annotation import AnnotationStore
+from samic_core.annotation.mask_points import object_points
 from samic_core.annotation.masks import union_mask
-from samic_core.annotation.models import AnnotatedObject, is_training_object
+from samic_core.annotation.models import AnnotatedObject, is_trusted
 from samic_core.errors import SamicError
 
 log = logging.getLogger(__name__)
@@ -40,7 +43,7 @@ class AnnotatedImage:
     # class -> bool mask of all its objects (MASK_SIDE square), when every one has a mask
     masks: dict[str, np.ndarray] = field(default_factory=dict)
     erased: str | None = None  # a copy with this class's objects painted out (train/erase.py)
-    # class -> (n, 3) per training object: the mean of its positive points (x, y) and its
+    # class -> (n, 3) per training object: the mean of its points (x, y) and its
     # radius sqrt(area / pi) in original pixels (0 when it has no mask); peak_fit matches to it
     sites: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -75,9 +78,11 @@ def scan_folder(
         sites: dict[str, list[tuple[float, float, float]]] = {}
         areas = np.bincount(loaded.instances.ravel())
         for obj in ann.objects:
-            if not is_training_object(obj) or (wanted is not None and obj.label not in wanted):
+            if not is_trusted(obj) or (wanted is not None and obj.label not in wanted):
                 continue
-            xy = [(p.x, p.y) for p in obj.positive_points]
+            xy = object_points(obj, loaded.instances)
+            if not xy:  # neither a click nor a mask: nothing to learn (count_left_out says so)
+                continue
             pts.setdefault(obj.label, []).extend(xy)
             counts[obj.label] = counts.get(obj.label, 0) + 1
             area = float(areas[obj.id]) if obj.id < len(areas) else 0.0
@@ -158,20 +163,25 @@ def count_training_data(
 
 
 def count_left_out(folder: str | Path, out_dir: str | Path | None = None) -> dict[str, int]:
-    """class -> trusted objects that training cannot use because they have no positive point.
+    """class -> trusted objects that training cannot use: neither a positive click nor a mask.
 
-    SAMIC learns where to click, so an object drawn with a box only (or only negative points)
-    teaches it nothing; the app says so instead of leaving such objects out without a word.
-    Reads the JSON files only (no image hashing), so it is cheap.
+    SAMIC learns where to click; an object without a click is learnt at its mask's deepest
+    point, so only one without mask pixels (erased, or painted over by other objects) teaches
+    it nothing; the app says so instead of leaving such objects out without a word. Reads the
+    JSON files, and the instance masks of the images with unclicked objects only (no hashing).
     """
     store = AnnotationStore(folder, out_dir)
     out: dict[str, int] = {}
     for path in store.images():
         if not store.exists(path.name):
             continue
-        for obj in store.load_json(path.name).objects:
-            trusted = obj.source == "manual" or (obj.source == "predicted" and obj.reviewed)
-            if trusted and not obj.positive_points:
+        objects = store.load_json(path.name).objects
+        unclicked = [o for o in objects if is_trusted(o) and not o.positive_points]
+        if not unclicked:
+            continue
+        present = set(np.unique(store.load(path.name, verify_image=False).instances).tolist())
+        for obj in unclicked:
+            if obj.id not in present:
                 out[obj.label] = out.get(obj.label, 0) + 1
     return dict(sorted(out.items()))
 
@@ -186,7 +196,7 @@ def check_enough(images: list[AnnotatedImage], folder: str | Path) -> list[str]:
         raise SamicError(
             f"{folder}: no annotated objects to train on; annotate at least "
             f"{MIN_IMAGES_PER_CLASS} images per class with SAMBOX (manual objects, or reviewed "
-            f"predictions, with positive points)"
+            f"predictions, with a click or a mask)"
         )
     few = {c: n for c, n in per_class.items() if n < MIN_IMAGES_PER_CLASS}
     if few:

@@ -39,7 +39,7 @@ def test_backbone_choice_is_remembered_between_dialogs(
     w.close()
 
 
-def test_box_only_objects_are_explained_in_the_train_dialog(
+def test_objects_without_click_or_mask_are_explained_in_the_train_dialog(
     qtbot, samic_service, annotated_folder: Path
 ):
     store = AnnotationStore(annotated_folder)
@@ -47,13 +47,13 @@ def test_box_only_objects_are_explained_in_the_train_dialog(
     ann = loaded.annotation
     boxed = [
         AnnotatedObject(id=o.id, label=o.label, box=[1, 1, 30, 30], points=[]) for o in ann.objects
-    ]
-    store.save(ann.model_copy(update={"objects": boxed}), loaded.instances)
+    ]  # a box and no mask (one with a mask is learnt at its mask's deepest point)
+    store.save(ann.model_copy(update={"objects": boxed}), np.zeros_like(loaded.instances))
     dialog = make_train_dialog(qtbot, samic_service, annotated_folder)
     assert dialog.table.item(0, 1).text() == "3"  # img_003 cannot be trained on ...
     note = dialog.counts_note.text()
     assert f"Not counted: {len(boxed)} object" in note  # ... and the dialog says why
-    assert "box only" in note and "'disc'" in note
+    assert "neither a clicked point nor a mask" in note and "'disc'" in note
 
 
 def test_time_left_is_a_range_up_to_the_epoch_limit() -> None:
