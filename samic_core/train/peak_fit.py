@@ -186,3 +186,18 @@ def fit_peak_rule(samples: list[FitSample], base: PeakRule = PeakRule()) -> Peak
             if best is None or key > best[0]:
                 best = (key, fit)
     return best[1] if best is not None else default
+
+
+def score_peaks(
+    net: SamicNet,
+    images: list[AnnotatedImage],
+    groups: list[list[TrainingEpisode]],
+    tensors: EpisodeTensors,
+    bank: FeatureBank,
+    batch_size: int,
+) -> PeakFit | None:
+    """The groups' K-shot maps under the best rule of the grid, matched to their objects: what
+    the model's prompts give on the validation images. None without groups or objects."""
+    if not groups:
+        return None
+    return fit_peak_rule(fit_samples(net, images, groups, tensors, bank, batch_size))

@@ -17,7 +17,7 @@ from samic_core.modelfile.file import ModelMeta, best_path_for, last_path_for, r
 from samic_core.modelfile.meta import MAX_EPOCHS, MAX_IMAGE_SIZE, read_model_meta
 from samic_core.train.config import TrainConfig
 from samic_core.train.losses import check_loss_terms
-from samic_core.train.schedule import SCHEDULES, resolve_schedule
+from samic_core.train.schedule import SCHEDULES, Schedule, resolve_schedule
 from samic_core.train.train_state import TrainState
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,22 @@ def check_config(config: TrainConfig) -> None:
         raise SamicError(
             f"squeeze depth must be one of {SQUEEZE_DEPTHS}, got {config.squeeze_depth}"
         )
+
+
+def with_schedule_defaults(config: TrainConfig, schedule: Schedule) -> TrainConfig:
+    """The config with the schedule's flips, presence gate and erased copies where it leaves
+    them open (recorded in the model file as what was used); erased copies only train the
+    presence gate, so without one there are none."""
+    if config.flips is None:
+        config = dataclasses.replace(config, flips=schedule.flips)
+    if config.presence is None:
+        config = dataclasses.replace(config, presence=schedule.presence)
+    if config.erase is None:
+        config = dataclasses.replace(config, erase=schedule.erase)
+    if config.erase and not config.presence:
+        log.warning("erased copies train the presence gate only; without one: no copies")
+        config = dataclasses.replace(config, erase=False)
+    return config
 
 
 def check_outputs(config: TrainConfig, best: Path, last: Path) -> None:

@@ -28,6 +28,7 @@ from samic_core.errors import SamicError
 from samic_core.jobs import ShouldStop
 from samic_core.model.build import build_samic
 from samic_core.model.presence import GATE_LR_FACTOR
+from samic_core.model.samic_net import SamicNet
 from samic_core.modelfile.file import (
     ModelMeta,
     last_path_for,
@@ -47,13 +48,14 @@ from samic_core.train.episodes import (
 )
 from samic_core.train.erase import gate_episodes, with_erased
 from samic_core.train.features import EpisodeTensors, FeatureBank
-from samic_core.train.peak_fit import PeakFit, fit_episodes, fit_peak_rule, fit_samples
+from samic_core.train.peak_fit import PeakFit, fit_episodes, score_peaks
 from samic_core.train.run_checks import (
     adopt_resumed_best,
     as_resumed,
     check_config,
     check_outputs,
     resume_state,
+    with_schedule_defaults,
 )
 from samic_core.train.schedule import (
     SCHEDULES,
@@ -95,6 +97,16 @@ def _deterministic() -> Iterator[None]:
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = old
 
 
+def _adam(net: SamicNet, lr: float) -> torch.optim.Adam:
+    """Adam on the learner; the presence gate's scale starts far from where it ends
+    (model/presence.py), so its parameters get their own, larger rate."""
+    gate = {id(p) for p in net.learner.gate_parameters()}
+    groups = [{"params": [p for p in net.learner.parameters() if id(p) not in gate]}]
+    if gate:
+        groups.append({"params": net.learner.gate_parameters(), "lr": lr * GATE_LR_FACTOR})
+    return torch.optim.Adam(groups, lr=lr)
+
+
 class _Trainer:
     """One run's state; `train` below is the public entry point."""
 
@@ -105,15 +117,7 @@ class _Trainer:
             config.schedule, config.patience, config.loss_terms, config.time_limit
         )
         asked = config
-        if config.flips is None:  # recorded in the model file as what was used
-            config = dataclasses.replace(config, flips=self.schedule.flips)
-        if config.presence is None:
-            config = dataclasses.replace(config, presence=self.schedule.presence)
-        if config.erase is None:
-            config = dataclasses.replace(config, erase=self.schedule.erase)
-        if config.erase and not config.presence:  # the copies train the gate alone
-            log.warning("erased copies train the presence gate only; without one: no copies")
-            config = dataclasses.replace(config, erase=False)
+        config = with_schedule_defaults(config, self.schedule)
         resume = resume_state(config) if config.resume is not None else None
         if resume is not None:
             config = as_resumed(config, asked, resume[0])
@@ -159,13 +163,7 @@ class _Trainer:
                 presence=bool(config.presence),
             )
         self.net.to(self.device)
-        gate = {id(p) for p in self.net.learner.gate_parameters()}
-        groups = [{"params": [p for p in self.net.learner.parameters() if id(p) not in gate]}]
-        if gate:  # the gate's scale starts far from where it ends (presence.py)
-            groups.append(
-                {"params": self.net.learner.gate_parameters(), "lr": config.lr * GATE_LR_FACTOR}
-            )
-        self.optimizer = torch.optim.Adam(groups, lr=config.lr)
+        self.optimizer = _adam(self.net, config.lr)
         self.start_epoch = 1
         self.history: list[dict[str, Any]] = []
         self.best_loss: float | None = None
@@ -243,14 +241,10 @@ class _Trainer:
         )
 
     def peak_score(self, tensors: EpisodeTensors, bank: FeatureBank) -> PeakFit | None:
-        """The validation targets' peaks, K-shot under the best rule of the fit's grid, matched
-        to their objects (train/peak_fit.py); None when too few objects or no groups."""
-        if not self.score_groups:
-            return None
-        samples = fit_samples(
+        """The validation targets' peaks scored (train/peak_fit.py); None when not measured."""
+        return score_peaks(
             self.net, self.images, self.score_groups, tensors, bank, self.config.batch_size
         )
-        return fit_peak_rule(samples)
 
     def out_of_time(self, epoch_s: float) -> bool:
         """Would one more epoch, as long as the last, end past the schedule's time limit?"""
