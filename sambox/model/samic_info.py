@@ -12,6 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+# where models live and how a new one is named, shared with `samic train`:
+from samic_core.annotation.layout import (
+    LAST_SUFFIX,
+    MODEL_SUFFIX,
+    MODELS_DIRNAME,
+    default_model_name,
+    model_path,
+    models_dir,
+)
 from samic_core.config import (
     BACKBONE_WEIGHTS,
     DEFAULT_BACKBONE_WEIGHTS,
@@ -33,16 +42,19 @@ from samic_core.config import (
 # the app's one door to model metadata:
 from samic_core.modelfile.meta import ModelMeta, read_model_meta
 
-__all__ = ["BACKBONE_WEIGHTS", "DEVICES", "IMAGE_SIZES"]  # re-exported for the train dialog
+__all__ = [  # re-exported for the train dialog and the SAMIC controllers
+    "BACKBONE_WEIGHTS",
+    "DEVICES",
+    "IMAGE_SIZES",
+    "LAST_SUFFIX",
+    "MODELS_DIRNAME",
+    "MODEL_SUFFIX",
+    "default_model_name",
+    "model_path",
+    "models_dir",
+]
 
-MODELS_DIRNAME = "models"
-MODEL_SUFFIX = ".samic"
-LAST_SUFFIX = ".last" + MODEL_SUFFIX
 _NAME_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]*$")
-
-
-def models_dir(annotations_dir: Path) -> Path:
-    return Path(annotations_dir) / MODELS_DIRNAME
 
 
 def is_model_file(path: Path) -> bool:
@@ -67,20 +79,6 @@ def check_model_name(name: str) -> str | None:
     if not _NAME_OK.match(name.strip()) or name.strip().endswith(".last"):
         return "Use letters, digits, spaces, '.', '_' or '-' (not starting with a symbol)."
     return None
-
-
-def model_path(annotations_dir: Path, name: str) -> Path:
-    return models_dir(annotations_dir) / f"{name.strip()}{MODEL_SUFFIX}"
-
-
-def default_model_name(annotations_dir: Path, now: datetime | None = None) -> str:
-    """`samic-YYYYmmdd-HHMM`, with -2, -3 ... appended when that file already exists."""
-    base = f"samic-{(now or datetime.now()).strftime('%Y%m%d-%H%M')}"
-    name, n = base, 1
-    while model_path(annotations_dir, name).exists():
-        n += 1
-        name = f"{base}-{n}"
-    return name
 
 
 # The words the app shows for the core's vocabularies (which rules and schedules exist, and when a

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import datetime
 from pathlib import Path
 
 from samic_core.fileio import IMAGE_EXTENSIONS
@@ -28,7 +29,9 @@ CLASSES_FILENAME = "classes.json"
 CLASS_COLORS_FILENAME = "class_colors.json"
 CLASS_RENAMES_FILENAME = "class_renames.json"
 LOCK_FILENAME = ".lock"
-MODELS_DIRNAME = "models"
+MODELS_DIRNAME = "models"  # trained SAMIC models: <annotations>/models/<name>.samic
+MODEL_SUFFIX = ".samic"
+LAST_SUFFIX = ".last" + MODEL_SUFFIX  # the resumable last epoch beside each model
 RESERVED_NAMES = frozenset(
     {CLASSES_FILENAME, CLASS_COLORS_FILENAME, CLASS_RENAMES_FILENAME, LOCK_FILENAME, MODELS_DIRNAME}
 )
@@ -84,3 +87,29 @@ def is_safe_file_name(name: str) -> bool:
     """A plain file name inside the folder (what a JSON may name as its mask): the one rule of
     samic_core.safepath for every name read from a file."""
     return is_plain_name(name)
+
+
+def models_dir(annotations_dir: Path) -> Path:
+    """Where trained models of a folder live, shared by `samic train` and the app."""
+    return Path(annotations_dir) / MODELS_DIRNAME
+
+
+def model_path(annotations_dir: Path, name: str) -> Path:
+    """The model file called `name` (no suffix) in the folder's models."""
+    return models_dir(annotations_dir) / f"{name.strip()}{MODEL_SUFFIX}"
+
+
+def default_model_name(annotations_dir: Path, now: datetime | None = None) -> str:
+    """`samic-YYYYmmdd-HHMM`, with -2, -3 ... appended while that model (or its `.last`
+    file) already exists: the name the app offers and `samic train` uses without --out."""
+
+    def taken(name: str) -> bool:
+        best = model_path(annotations_dir, name)
+        return best.exists() or best.with_name(name + LAST_SUFFIX).exists()
+
+    base = f"samic-{(now or datetime.now()).strftime('%Y%m%d-%H%M')}"
+    name, n = base, 1
+    while taken(name):
+        n += 1
+        name = f"{base}-{n}"
+    return name

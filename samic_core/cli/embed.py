@@ -13,18 +13,27 @@ from samic_core.cli.options import (
     engine_from_args,
     progress_bar,
 )
+from samic_core.cli.parsing import add_command
 from samic_core.embed import EmbedReport, embed_folder
 from samic_core.errors import SamicError
 from samic_core.fileio import list_images
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "embed",
+    p = add_command(
+        sub, "embed",
         help="precompute SAM embeddings of a folder into the cache",
-        description="Skips images already cached; safe to interrupt and run again.",
-    )
-    p.add_argument("folder", type=Path)
+        usage="%(prog)s FOLDER [options]",
+        description="Encodes every image of FOLDER with SAM into the embedding cache the app "
+        "and the other commands share, so that clicks answer at once. Skips images already "
+        "cached; safe to interrupt and run again.",
+        examples=[
+            "samic embed photos/",
+            "samic embed photos/ --device cuda --precision bf16",
+            "samic embed photos/ --ray auto --gpus 4",
+        ],
+    )  # fmt: skip
+    p.add_argument("folder", type=Path, metavar="FOLDER", help="image folder")
     add_sam_options(p)
     add_scale_options(p)
     p.set_defaults(func=run)

@@ -12,12 +12,14 @@ from pathlib import Path
 from types import FrameType
 
 from samic_core.cli.options import (
+    add_backbone_weights_option,
     add_peak_options,
     add_sam_options,
     engine_from_args,
     peak_rule_from_args,
     progress_bar,
 )
+from samic_core.cli.parsing import add_command, add_input, required_input
 from samic_core.errors import SamicError
 from samic_core.eval.datasets import FORMATS, VIDEO_FORMATS, read_dataset
 from samic_core.eval.episodes import BENCHMARK_EPISODES, POLICIES
@@ -53,14 +55,23 @@ def _choices(allowed: tuple[str, ...]) -> Callable[[str], list[str]]:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "eval",
+    p = add_command(
+        sub, "eval",
         help="few-shot benchmark: SAMIC vs PerSAM vs baselines on a dataset folder",
+        usage="%(prog)s DATASET --format FORMAT --method METHOD [--model MODEL] --out RESULTS "
+        "[options]",
         description="Run every --method on the same fixed-seed episodes and write results.json "
         "(every number and the episode list), results.md (methods x metrics, per class) and "
         "iou_per_class.png to --out. See docs/evaluation.md.",
-    )
-    p.add_argument("--dataset", type=Path, required=True, help="dataset folder")
+        examples=[
+            "samic eval fss1000/ --format fss --method copy,center --out results/",
+            "samic eval fss1000/ --format fss --method samic,persam --model fss.samic "
+            "--segmenter sam --out results/",
+            "samic eval davis/ --format davis --year 2017 --method samic --model davis.samic "
+            "--out results/",
+        ],
+    )  # fmt: skip
+    add_input(p, "dataset", "DATASET", "dataset folder", old_option="--dataset")
     p.add_argument(
         "--format", choices=FORMATS + VIDEO_FORMATS, required=True, help="dataset layout"
     )
@@ -72,7 +83,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"{'|'.join(METHOD_NAMES)}; repeat or comma-separate to compare several",
     )
     p.add_argument("--model", type=Path, help="trained SAMIC model file (for --method samic)")
-    p.add_argument("--shots", type=int, default=1, help="support images per episode (K)")
+    add_backbone_weights_option(p)
+    p.add_argument("--shots", type=int, default=1, metavar="K", help="support images per episode")
     p.add_argument(
         "--segmenter",
         type=_choices(SEGMENTERS),
@@ -80,11 +92,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="sam: SAM's mask for the points; oracle: the ground-truth parts the points hit "
         "(no SAM needed); repeat or comma-separate for both (default: oracle)",
     )
-    p.add_argument("--out", type=Path, required=True, help="folder for the results")
+    p.add_argument(
+        "--out", type=Path, required=True, metavar="RESULTS", help="folder for the results"
+    )
     p.add_argument("--overwrite", action="store_true", help="replace results already in --out")
     g = p.add_argument_group("episodes")
     g.add_argument("--split-file", type=Path, help="text file of class names, one per line")
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--seed", type=int, default=0, help="seed of the episode draw")
     g.add_argument(
         "--policy",
         choices=POLICIES,
@@ -173,13 +187,15 @@ def build_methods(
 
             if args.model is None:
                 raise SamicError("--method samic needs --model (a trained SAMIC model file)")
-            method = SamicMethod(args.model, args.device, precision=args.precision)
+            method = SamicMethod(args.model, args.device, precision=args.precision,
+                                 backbone_weights=args.backbone_weights)  # fmt: skip
             method.rule = peak_rule_from_args(args, method.predictor.default_rule)
             methods.append(method)
     return methods
 
 
 def run(args: argparse.Namespace) -> int:
+    required_input(args.dataset, "DATASET (the dataset folder)")
     names = _flatten(args.method, [])
     segmenters = _flatten(args.segmenter, ["oracle"])
     if args.shots < 1:

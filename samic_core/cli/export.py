@@ -7,22 +7,30 @@ import sys
 from pathlib import Path
 
 from samic_core.cli.options import progress_bar
+from samic_core.cli.parsing import add_command
 from samic_core.export import EXPORT_FORMATS, export_folder
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "export",
+    p = add_command(
+        sub, "export",
         help="export a folder's annotations as COCO, Pascal VOC, YOLO segmentation or LabelMe",
+        usage=f"%(prog)s FOLDER --format {{{','.join(EXPORT_FORMATS)}}} --out OUT [options]",
         description=(
             "Writes OUT all at once: on any error nothing is left in OUT. Images are copied in. "
             "coco: OUT/instances.json + OUT/images/. voc: JPEGImages/, SegmentationClass/, "
             "SegmentationObject/ (palette PNGs), class_names.txt, labelmap.txt. yolo: images/, "
             "labels/*.txt, data.yaml. labelme: one JSON beside each image. See docs/export.md."
         ),
+        examples=[
+            "samic export photos/ --format coco --out photos_coco/",
+            "samic export photos/ --format yolo --out photos_yolo/ --include-unreviewed",
+        ],
+    )  # fmt: skip
+    p.add_argument("folder", type=Path, metavar="FOLDER", help="image folder annotated with SAMBOX")
+    p.add_argument(
+        "--format", required=True, choices=EXPORT_FORMATS, dest="fmt", help="label format to write"
     )
-    p.add_argument("folder", type=Path, help="image folder annotated with SAMBOX")
-    p.add_argument("--format", required=True, choices=EXPORT_FORMATS, dest="fmt")
     p.add_argument("--out", type=Path, required=True, help="output folder (new or empty)")
     p.add_argument(
         "--include-unreviewed",

@@ -1,19 +1,30 @@
-"""`samic model-info`: learnable parameters per block, and a model file's metadata."""
+"""`samic model-info [MODEL]`: learnable parameters per block, and a model file's metadata."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
+from samic_core.cli.parsing import add_command, add_input
 from samic_core.model.backbone import BACKBONES
 from samic_core.model.build import build_learner
 from samic_core.modelfile.file import read_model_meta
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("model-info", help="parameter count of the SAMIC network, model metadata")
-    p.add_argument("--model", type=Path, help="a model file written by `samic train`")
+    p = add_command(
+        sub, "model-info",
+        help="a model file's classes, training and peak rule; the network's parameter count",
+        usage="%(prog)s [MODEL] [--backbone {resnet50,resnet101}]",
+        examples=[
+            "samic model-info photos/annotations/models/samic-20250102-0304.samic",
+            "samic model-info --backbone resnet101",
+        ],
+    )  # fmt: skip
+    add_input(
+        p, "model", "MODEL", "a model file written by `samic train` (without it: only the "
+        "parameter counts)", old_option="--model",
+    )  # fmt: skip
     p.add_argument(
         "--backbone", choices=BACKBONES, help="count for this backbone (default: the model's, "
         "else resnet50)"

@@ -29,9 +29,22 @@ from samic_core.settings_values import cache_max_bytes, env_cache_max_bytes
 
 
 def add_device_option(parser: argparse._ActionsContainer) -> None:
+    """--device: where SAMIC (and SAM) run."""
     parser.add_argument(
         "--device", default=DEFAULT_DEVICE, choices=DEVICES, help="auto = cuda when available"
     )
+
+
+def add_backbone_weights_option(parser: argparse._ActionsContainer) -> None:
+    """--backbone-weights for the commands that rebuild a trained model's backbone: the same
+    values as `samic train --backbone-weights`, default the source the model file records."""
+    parser.add_argument(
+        "--backbone-weights", default=None, metavar="imagenet|none|PATH",
+        help="where the model's frozen ResNet comes from, as `samic train --backbone-weights`: "
+        "a state-dict file (e.g. torchvision's ImageNet download, fetched on another machine "
+        "when this one is offline), imagenet or none; it must be the backbone the model was "
+        "trained with (checked by hash). Default: the source recorded in the model file",
+    )  # fmt: skip
 
 
 def add_sam_options(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +53,8 @@ def add_sam_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--checkpoint",
         type=Path,
-        help="SAM checkpoint file (default: the downloaded one for --model-type)",
+        help="SAM checkpoint file (default: the one `samic weights download` saved in the "
+        "user cache for --model-type; `samic weights list` shows where)",
     )
     g.add_argument(
         "--model-type",
@@ -90,19 +104,49 @@ def engine_from_args(args: argparse.Namespace) -> SamEngine:
     return SamEngine(checkpoint, args.model_type, args.device, cache, args.precision)
 
 
+class LazyBar:
+    """A tqdm bar drawn at its first update, not when made: input refused before any work
+    leaves its one error line alone on stderr."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.kwargs = kwargs
+        self._bar: tqdm | None = None
+
+    @property
+    def started(self) -> bool:
+        """Whether the bar has been drawn (kwargs may still be changed until then)."""
+        return self._bar is not None
+
+    @property
+    def bar(self) -> tqdm:
+        """The tqdm bar, made (and drawn) on first use."""
+        if self._bar is None:
+            self._bar = tqdm(**self.kwargs)
+        return self._bar
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
 @contextmanager
 def progress_bar(desc: str, unit: str = "img") -> Iterator[Progress]:
-    """A tqdm bar and the one `Progress(done, total, name)` callback the core functions take."""
-    with tqdm(unit=unit, desc=desc) as bar:
+    """A tqdm bar and the one `Progress(done, total, name)` callback the core functions take;
+    the bar appears with the first progress report."""
+    lazy = LazyBar(unit=unit, desc=desc)
 
-        def update(done: int, total: int, name: str) -> None:
-            bar.total = total
-            bar.n = done
-            if name:
-                bar.set_postfix_str(name)
-            bar.refresh()
+    def update(done: int, total: int, name: str) -> None:
+        bar = lazy.bar
+        bar.total = total
+        bar.n = done
+        if name:
+            bar.set_postfix_str(name)
+        bar.refresh()
 
+    try:
         yield update
+    finally:
+        lazy.close()
 
 
 def add_peak_options(parser: argparse.ArgumentParser) -> None:
@@ -149,6 +193,11 @@ def peak_rule_from_args(args: argparse.Namespace, default: Any):  # PeakRules (l
     return rule
 
 
+# samic_core.scale.ray_runtime.READER_CPUS, which is not imported here (that module imports
+# Ray); tests/core/test_cli_inputs.py keeps the two equal
+READER_CPUS = 0.5
+
+
 def add_scale_options(parser: argparse.ArgumentParser) -> None:
     """--ray [ADDRESS], --gpus, --cpus-per-worker, --limit (docs/scale-out.md)."""
     g = parser.add_argument_group("scale-out (docs/scale-out.md; needs the samic[ray] extra)")
@@ -164,7 +213,7 @@ def add_scale_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--cpus-per-worker", type=float, default=None,
         help="with --ray: CPUs per model actor (default 1; without GPUs the pool has as many "
-        "actors as the cluster's CPUs allow, one CPU kept for reading)",
+        f"actors as the cluster's CPUs allow with {READER_CPUS:g} CPU kept for reading images)",
     )  # fmt: skip
     g.add_argument("--limit", type=int, default=None, metavar="N",
                    help="only the first N images by name (a dry run)")  # fmt: skip

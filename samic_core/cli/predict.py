@@ -1,4 +1,4 @@
-"""`samic predict`: auto-annotate a folder with a trained SAMIC model and SAM."""
+"""`samic predict FOLDER --model MODEL`: auto-annotate a folder with a SAMIC model and SAM."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from samic_core.annotation import AnnotationStore
 from samic_core.cli import STARTED
 from samic_core.cli.options import (
+    add_backbone_weights_option,
     add_peak_options,
     add_sam_options,
     add_scale_options,
@@ -18,8 +19,10 @@ from samic_core.cli.options import (
     peak_rule_from_args,
     progress_bar,
 )
+from samic_core.cli.parsing import add_command, add_input, required_input
 from samic_core.errors import SamicError
 from samic_core.fileio import list_images
+from samic_core.modelfile.meta import read_model_meta
 from samic_core.predict.pipeline import LOADERS, auto_annotate_classes
 from samic_core.predict.predictor import SamicPredictor
 from samic_core.predict.references import (
@@ -31,64 +34,97 @@ from samic_core.predict.saving import AutoAnnotateReport
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "predict",
-        help="auto-annotate images: SAMIC point prompts from references, masks from SAM",
-        description=(
-            "Writes SAMBOX annotations (source 'predicted', not reviewed) for every image of "
-            "--images. Images with any manual or reviewed object, or marked done, are skipped, "
-            "never changed."
-        ),
-    )
+    p = add_command(
+        sub, "predict",
+        help="auto-annotate a folder: SAMIC point prompts from references, masks from SAM",
+        usage="%(prog)s FOLDER --model MODEL [--refs REFS] [--out ANNOTATIONS] [options]",
+        description="Writes SAMBOX annotations (source 'predicted', not reviewed) for every image "
+        "of FOLDER; review them in the SAMBOX app. Images with any manual or reviewed object, or "
+        "marked done, are skipped, never changed.",
+        examples=[
+            "samic predict photos/ --model photos/annotations/models/samic-20250102-0304.samic",
+            "samic predict new_photos/ --refs photos/ --model cells.samic --class cell",
+            "samic predict photos/ --model cells.samic --device cuda --batch-size 16",
+        ],
+    )  # fmt: skip
+    add_input(p, "folder", "FOLDER", "folder of images to annotate", old_option="--images")
     p.add_argument("--model", type=Path, required=True, help="model file from `samic train`")
     p.add_argument(
-        "--refs", type=Path, required=True, help="annotated folder to take references from"
-    )
-    p.add_argument("--images", type=Path, required=True, help="folder of images to annotate")
+        "--refs", type=Path, metavar="REFS",
+        help="annotated folder to take the references from (default: FOLDER itself)",
+    )  # fmt: skip
     p.add_argument(
-        "--shots", type=int, default=DEFAULT_SHOTS,
-        help=f"K references per class (default {DEFAULT_SHOTS})",
+        "--shots", type=int, default=DEFAULT_SHOTS, metavar="K", help="references per class"
     )  # fmt: skip
     p.add_argument(
         "--class", dest="class_name", metavar="NAME", help="only this class (default: all the "
         "model's classes)"
     )  # fmt: skip
-    p.add_argument("--out", type=Path, help="annotation folder (default: IMAGES/annotations)")
+    p.add_argument(
+        "--out", type=Path, metavar="ANNOTATIONS",
+        help="annotation folder to write (default: FOLDER/annotations, where the app reads them)",
+    )  # fmt: skip
+    add_backbone_weights_option(p)
     add_peak_options(p)
     p.add_argument("--one-prompt", action="store_true", help="send all peaks to SAM as one object")
     add_sam_options(p)
-    g = p.add_argument_group("pipeline (docs/model.md, 'Pipeline')")
+    g = p.add_argument_group("pipeline (docs/model.md, 'Pipeline'; not with --ray)")
     g.add_argument(
         "--batch-size", type=int, default=None, metavar="N",
         help="images per SAMIC and SAM-encoder pass (default: 8 on CUDA, 1 on CPU)",
     )  # fmt: skip
     g.add_argument(
-        "--loaders", type=int, default=LOADERS, metavar="N",
+        "--loaders", type=int, default=None, metavar="N",
         help=f"threads that read and resize the next images (default {LOADERS})",
     )  # fmt: skip
     add_scale_options(p)
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def folders(args: argparse.Namespace) -> tuple[Path, Path]:
+    """(the folder to annotate, the folder the references come from: REFS, else FOLDER)."""
+    folder = required_input(args.folder, "FOLDER (the folder of images to annotate)")
+    return folder, args.refs if args.refs is not None else folder
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """Refuse flag values and folders no run can use, before anything is loaded."""
     check_scale_options(args)
     if args.shots < 1:
-        raise SamicError("--shots must be at least 1")
+        raise SamicError(f"--shots must be at least 1, got {args.shots}")
     for option, value in (("--batch-size", args.batch_size), ("--loaders", args.loaders)):
         if value is not None and value < 1:
             raise SamicError(f"{option} must be at least 1, got {value}")
-    for option, folder in (("--images", args.images), ("--refs", args.refs)):
+        if value is not None and args.ray is not None:  # Ray actors take one image at a time
+            raise SamicError(
+                f"{option} only applies without --ray (Ray reads and batches images itself; "
+                "--cpus-per-worker and --gpus size its pool)"
+            )
+    for what, folder in zip(("FOLDER", "--refs"), folders(args), strict=True):
         if not folder.is_dir():
-            raise SamicError(f"{folder}: not a folder (the {option} option needs an image folder)")
+            raise SamicError(f"{folder}: not a folder ({what} must be an image folder)")
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         raise SamicError(f"{args.out}: not a folder (--out needs an annotation folder)")
-    predictor = SamicPredictor.from_file(args.model, args.device, precision=args.precision)
-    model_classes = list(predictor.meta.classes) if predictor.meta is not None else []
-    classes = [args.class_name] if args.class_name else model_classes
+
+
+def run(args: argparse.Namespace) -> int:
+    check_args(args)
+    refs_given = args.refs is not None
+    args.images, args.refs = folders(args)  # the names the Ray driver reads
+    meta = read_model_meta(args.model)  # checked, and the references found, before building
+    classes = [args.class_name] if args.class_name else list(meta.classes)
     ref_store = AnnotationStore(args.refs)
     references = {}
     for c in classes:
-        references[c] = choose_references(ref_store, c, k=args.shots)
+        try:
+            references[c] = choose_references(ref_store, c, k=args.shots)
+        except SamicError as e:
+            if refs_given:
+                raise
+            raise SamicError(f"{e}; or take them from another folder with --refs REFS") from e
+    predictor = SamicPredictor.from_file(
+        args.model, args.device, backbone_weights=args.backbone_weights, precision=args.precision
+    )
     store = AnnotationStore(args.images, args.out)
     images = list_images(args.images)[: args.limit]
     rule = peak_rule_from_args(args, predictor.default_rule)
@@ -110,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
     with progress_bar(f"predicting {label}") as progress:
         reports = auto_annotate_classes(
             predictor, engine, images, store, sets, progress, one_prompt=args.one_prompt,
-            rule=rule, batch_size=args.batch_size, loaders=args.loaders,
+            rule=rule, batch_size=args.batch_size, loaders=args.loaders or LOADERS,
         )  # fmt: skip
     for c, report in reports.items():
         _print_summary(c, len(references[c]), report, store.dir)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from samic_core.cli.options import add_sam_options, engine_from_args
+from samic_core.cli.parsing import add_command
 from samic_core.errors import SamicError
 from samic_core.fileio import atomic_write_image
 from samic_core.sam.types import Prompt
@@ -39,8 +40,19 @@ def _box(text: str) -> list[float]:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("segment", help="segment one object of an image from point/box prompts")
-    p.add_argument("image", type=Path)
+    p = add_command(
+        sub, "segment",
+        help="segment one object of an image from point/box prompts",
+        usage="%(prog)s IMAGE (--point X,Y[,1|0] ... | --box X0,Y0,X1,Y1) --out MASK [options]",
+        description="One SAM decode (the embedding from the cache when there) written as a "
+        "0/255 mask PNG; prints SAM's predicted IoU.",
+        examples=[
+            "samic segment photo.jpg --point 120,80 --out mask.png",
+            "samic segment photo.jpg --point 120,80 --point 30,40,0 --box 90,50,200,160 "
+            "--out mask.png",
+        ],
+    )  # fmt: skip
+    p.add_argument("image", type=Path, metavar="IMAGE", help="image file")
     p.add_argument(
         "--point",
         type=_point,
@@ -49,14 +61,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="X,Y[,1|0]",
         help="prompt point in image pixels; label 1 = object (default), 0 = background",
     )
-    p.add_argument("--box", type=_box, metavar="X0,Y0,X1,Y1")
+    p.add_argument(
+        "--box", type=_box, metavar="X0,Y0,X1,Y1", help="prompt box in image pixels (corners)"
+    )
     p.add_argument(
         "--multimask",
         choices=("auto", "yes", "no"),
         default="auto",
         help="auto: SAM's 3 candidates for a single click, one mask otherwise",
     )
-    p.add_argument("--out", type=Path, required=True, help="mask PNG to write (0 / 255)")
+    p.add_argument(
+        "--out", type=Path, required=True, metavar="MASK", help="mask PNG to write (0 / 255)"
+    )
     add_sam_options(p)
     p.set_defaults(func=run)
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from samic_core.cli.options import progress_bar
+from samic_core.cli.parsing import add_command, add_input, required_input
 from samic_core.errors import SamicError
 from samic_core.eval.datasets import FewShotDataset, read_dataset
 from samic_core.eval.prompts import PromptRule
@@ -15,14 +16,21 @@ from samic_core.train.episodes import MIN_IMAGES_PER_CLASS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "to-sambox",
-        help="convert a mask dataset (FSS-1000, PerSeg, folder, COCO-20i, Pascal-5i) into a "
-        "SAMBOX annotated folder",
-        description="Copies the images into OUT and writes one object per connected component "
-        "of each mask, with clicks placed by --ref-rule, as SAMBOX annotations.",
-    )
-    p.add_argument("--dataset", type=Path, required=True)
+    p = add_command(
+        sub, "to-sambox",
+        help="convert a mask dataset (FSS-1000, PerSeg, folder, COCO-20i, Pascal-5i, DAVIS) into "
+        "a SAMBOX annotated folder",
+        usage="%(prog)s DATASET --format FORMAT --out FOLDER [options]",
+        description="Copies the images into FOLDER (--out) and writes one object per connected "
+        "component of each mask, with clicks placed by --ref-rule, as SAMBOX annotations: a "
+        "folder `samic train` and the app read.",
+        examples=[
+            "samic to-sambox fss1000/ --format fss --split-file trn.txt --out fss_train/",
+            "samic to-sambox coco/ --format coco20i --fold 0 --fraction 0.2 --out coco_f0/",
+            "samic to-sambox davis/ --format davis --year 2017 --out davis_train/",
+        ],
+    )  # fmt: skip
+    add_input(p, "dataset", "DATASET", "dataset folder", old_option="--dataset")
     p.add_argument(
         "--format",
         choices=("fss", "perseg", "folder", "coco20i", "pascal5i", "davis"),
@@ -36,24 +44,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--frames-per-sequence",
         type=int,
+        metavar="N",
         default=10,
-        help="davis: evenly spaced frames per training sequence, one class per object (10)",
+        help="davis: evenly spaced frames per training sequence, one class per object",
     )
-    p.add_argument("--split-file", type=Path, help="only the classes listed (one per line)")
-    p.add_argument("--out", type=Path, required=True, help="new (or empty) folder")
+    p.add_argument(
+        "--split-file", type=Path, metavar="FILE", help="only the classes listed (one per line)"
+    )
+    p.add_argument(
+        "--out", type=Path, required=True, metavar="FOLDER", help="new (or empty) folder"
+    )
     p.add_argument(
         "--max-images-per-class",
         type=int,
+        metavar="N",
         help="only the first N images of each class (the paper trains on 20 %%: 2 of 10)",
     )
     p.add_argument(
         "--fraction",
         type=float,
+        metavar="F",
         help="only the first ceil(F x n) images of each class (e.g. 0.2 for the paper's 20 %%)",
     )
     p.add_argument(
         "--ref-rule",
         type=PromptRule.parse,
+        metavar="RULE",
         default=PromptRule(),
         help="click rule: interior[:N] (default interior:3) or centroid",
     )
@@ -61,6 +77,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    required_input(args.dataset, "DATASET (the dataset folder)")
     if args.format == "davis":
         from samic_core.eval.davis import davis_training_frames, read_davis
 

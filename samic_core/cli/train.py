@@ -1,41 +1,63 @@
-"""`samic train FOLDER --out MODEL`: train the SAMIC prompt predictor on an annotated folder."""
+"""`samic train FOLDER [--out MODEL]`: train the SAMIC prompt predictor on an annotated folder."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import TextIO
 
-from tqdm import tqdm
-
-from samic_core.cli.options import add_device_option
+from samic_core.annotation import AnnotationStore
+from samic_core.annotation.layout import MODEL_SUFFIX, default_model_name, model_path, models_dir
+from samic_core.cli.options import LazyBar, add_device_option
+from samic_core.cli.parsing import add_command
 from samic_core.config import EARLY_STOP, TRAIN_SCHEDULES
+from samic_core.errors import SamicError
 from samic_core.loss_terms import LOSS_TERMS, parse_loss_terms
 from samic_core.model.backbone import BACKBONES
 from samic_core.model.correlation import SUPPORT_RESIZE_MODES
 from samic_core.model.learner import SQUEEZE_DEPTHS
 from samic_core.model.samic_net import OUTPUTS
-from samic_core.modelfile.file import last_path_for
+from samic_core.modelfile.file import best_path_for, last_path_for
 from samic_core.train.schedule import SCHEDULES
 from samic_core.train.trainer import TrainConfig, TrainProgress, TrainResult, train
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     d = TrainConfig("", "")
-    p = sub.add_parser(
-        "train",
+    p = add_command(
+        sub, "train",
         help="train the in-context prompt predictor on a SAMBOX-annotated folder",
+        usage="%(prog)s FOLDER [--out MODEL] [--classes NAME ...] [--epochs N] [options]",
         description=(
             "Writes MODEL (the best epoch: lowest validation loss, or training loss when the "
             "folder is too small to hold images out) and MODEL's '.last' sibling (e.g. "
-            "model.last.pt: the last epoch with its optimizer state, for --resume)."
+            "cells.last.samic: the last epoch with its optimizer state, for --resume). Without "
+            "--out, MODEL is FOLDER/annotations/models/samic-YYYYmmdd-HHMM.samic, where the "
+            "SAMBOX app lists the folder's models."
         ),
+        examples=[
+            "samic train photos/",
+            "samic train photos/ --classes cell nucleus --epochs 100 --device cuda",
+            "samic train photos/ --resume photos/annotations/models/samic-20250102-0304.last.samic",
+        ],
+    )  # fmt: skip
+    p.add_argument("folder", type=Path, metavar="FOLDER", help="image folder annotated with SAMBOX")
+    p.add_argument(
+        "--out", type=Path, metavar="MODEL",
+        help="model file to write, any name (e.g. cells.samic; default: a new "
+        "samic-YYYYmmdd-HHMM.samic in FOLDER/annotations/models/, or with --resume the model "
+        "it continues)",
+    )  # fmt: skip
+    p.add_argument("--epochs", type=int, default=d.epochs, metavar="N", help="most epochs to train")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=d.batch_size,
+        metavar="N",
+        help="episodes per optimizer step",
     )
-    p.add_argument("folder", type=Path, help="image folder annotated with SAMBOX")
-    p.add_argument("--out", type=Path, required=True, help="model file to write, e.g. model.pt")
-    p.add_argument("--epochs", type=int, default=d.epochs)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate")
     p.add_argument(
         "--schedule", choices=TRAIN_SCHEDULES, default=d.schedule,
         help="auto (default): several references per target each epoch, stop when the smoothed "
@@ -45,24 +67,42 @@ def register(sub: argparse._SubParsersAction) -> None:
         "training loss). Measured in docs/model.md",
     )  # fmt: skip
     p.add_argument(
-        "--patience", type=int, default=None,
+        "--patience", type=int, default=None, metavar="N",
         help=f"in the schedule's unit: auto {EARLY_STOP['auto'].patience} "
         f"{EARLY_STOP['auto'].unit}, paper {EARLY_STOP['paper'].patience} "
         f"{EARLY_STOP['paper'].unit}",
     )  # fmt: skip
-    p.add_argument("--image-size", type=int, default=d.image_size, help="S of the S x S input")
+    p.add_argument(
+        "--image-size", type=int, default=d.image_size, metavar="S", help="S of the S x S input"
+    )
     add_device_option(p)
-    p.add_argument("--backbone", choices=BACKBONES, default=d.backbone)
+    p.add_argument(
+        "--backbone", choices=BACKBONES, default=d.backbone, help="frozen feature extractor"
+    )
     p.add_argument(
         "--backbone-weights",
         default=d.backbone_weights,
         metavar="imagenet|none|PATH",
         help="imagenet (torchvision, downloaded once), a state-dict file, or none (random; tests)",
     )
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--resume", type=Path, help="continue from a MODEL.last file")
-    p.add_argument("--classes", nargs="+", metavar="NAME", help="train on these classes only")
-    p.add_argument("--val-fraction", type=float, default=d.val_fraction)
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=d.seed,
+        metavar="N",
+        help="seed of the split, the episodes and the init",
+    )
+    p.add_argument(
+        "--resume", type=Path, metavar="LAST",
+        help="continue from a MODEL.last file (e.g. cells.last.samic)",
+    )  # fmt: skip
+    p.add_argument(
+        "--classes", nargs="+", metavar="NAME", help="train on these classes only (default: all)"
+    )
+    p.add_argument(
+        "--val-fraction", type=float, default=d.val_fraction, metavar="F",
+        help="share of the annotated images held out to validate and choose the best epoch",
+    )  # fmt: skip
     p.add_argument(
         "--flips", action=argparse.BooleanOptionalAction, default=None,
         help="random horizontal and vertical flips (default: on with --schedule auto, off with "
@@ -88,14 +128,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=argparse.SUPPRESS,
     )  # fmt: skip
     p.add_argument("--no-feature-cache", action="store_true", help="recompute backbone features")
-    p.add_argument("--overwrite", action="store_true", help="replace existing --out files")
+    p.add_argument("--overwrite", action="store_true", help="replace existing MODEL files")
     # ablations (paper tables 5 and 6); recorded in the model file
     p.add_argument(
         "--squeeze-depth",
         type=int,
         choices=SQUEEZE_DEPTHS,
         default=d.squeeze_depth,
-        help="4D conv layers per squeeze block (table 5; default 3)",
+        help="4D conv layers per squeeze block (paper table 5)",
     )
     p.add_argument(
         "--loss-terms",
@@ -116,10 +156,25 @@ def _loss_terms(text: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(str(e)) from e
 
 
+def default_out(args: argparse.Namespace) -> Path:
+    """MODEL when --out is not given: the file a --resume continues, else a new model in the
+    folder's models, named as the app names them (annotation/layout.default_model_name)."""
+    if args.resume is not None:
+        best = best_path_for(args.resume)
+        if best is None:
+            raise SamicError(
+                f"{args.resume}: not a '.last' file, so the model it continues is unknown; "
+                "pass --out MODEL"
+            )
+        return best
+    annotations = AnnotationStore(args.folder).dir
+    return model_path(annotations, default_model_name(annotations))
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(
         folder=args.folder,
-        out=args.out,
+        out=args.out if args.out is not None else default_out(args),
         epochs=args.epochs,
         batch_size=args.batch_size,
         lr=args.lr,
@@ -146,31 +201,63 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     )
 
 
+class TrainBar:
+    """The training progress bar: whole epochs done of the epoch limit, with this epoch's step
+    and the losses beside them; drawn at the first report, so a refused run draws nothing."""
+
+    def __init__(self, file: TextIO | None = None) -> None:
+        self.lazy = LazyBar(unit="epoch", desc="training", file=file)
+
+    def __call__(self, p: TrainProgress) -> None:
+        done = p.epoch if p.step >= p.steps else p.epoch - 1  # whole epochs completed
+        if not self.lazy.started:  # a resumed run starts its count (and rate) where it is
+            self.lazy.kwargs.update(total=p.epochs, initial=done)
+        bar = self.lazy.bar
+        bar.n = done
+        post = f"epoch {p.epoch} step {p.step}/{p.steps}, loss {p.train_loss:.3f}"
+        if p.val_loss is not None:
+            post += f" val {p.val_loss:.3f}"
+        if p.best_loss is not None:
+            post += f" best {p.best_loss:.3f}"
+        bar.set_postfix_str(post, refresh=False)
+        bar.refresh()
+
+    def close(self) -> None:
+        self.lazy.close()
+
+
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    with tqdm(total=config.epochs, unit="epoch", desc="training") as bar:
-
-        def progress(p: TrainProgress) -> None:
-            bar.n = p.epoch - 1 + p.step / p.steps
-            post = f"loss {p.train_loss:.3f}"
-            if p.val_loss is not None:
-                post += f" val {p.val_loss:.3f}"
-            if p.best_loss is not None:
-                post += f" best {p.best_loss:.3f}"
-            bar.set_postfix_str(post)
-            bar.refresh()
-
-        result = train(config, progress)
+    bar = TrainBar()
+    try:
+        result = train(config, bar)
+    finally:
+        bar.close()
     sys.stdout.write(summary(result, config))
     return 0
 
 
 def summary(result: TrainResult, config: TrainConfig) -> str:
-    """What was written, truthfully: the best model and its loss, the file to resume from."""
+    """What was written, truthfully: the best model and its loss, where it is and how to use
+    it, the file to resume from."""
     if result.best_path is not None and result.best_val_loss is not None:
         best = f"best loss {result.best_val_loss:.4f}: {result.best_path}"
     else:
         best = "no epoch completed, no model written"
+    lines = [f"{result.epochs_run} epochs, {best}"]
+    if result.best_path is not None and result.best_val_loss is not None:
+        lines += _where(result.best_path, config)
     last = result.last_path or last_path_for(config.out)
     kept = "" if result.last_path is not None else " (not written)"
-    return f"{result.epochs_run} epochs, {best}\nlast epoch (for --resume): {last}{kept}\n"
+    lines.append(f"last epoch (for --resume): {last}{kept}")
+    return "\n".join(lines) + "\n"
+
+
+def _where(model: Path, config: TrainConfig) -> list[str]:
+    """Where the model is and who finds it: the SAMBOX app when it is in the folder's models,
+    `samic predict` always (with --model)."""
+    annotations = Path(config.annotations or AnnotationStore(config.folder).dir)
+    listed = model.parent == models_dir(annotations) and model.name.endswith(MODEL_SUFFIX)
+    app = " (the SAMBOX app lists it among the folder's models)" if listed else ""
+    return [f"model written to {model}{app}", f"use it with: samic predict {config.folder} "
+            f"--model {model}"]  # fmt: skip

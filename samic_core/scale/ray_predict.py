@@ -58,6 +58,7 @@ class PredictJob:
     device: str = "cpu"
     cpus: float = 1.0
     labels: list[str] = field(default_factory=list)
+    backbone_weights: str | None = None  # --backbone-weights (None: the model file's source)
 
 
 class PredictActor:
@@ -73,7 +74,9 @@ class PredictActor:
         self.job = job
         self.engine = build_engine(job.sam, job.device, job.cpus)
         precision = job.sam.get("precision", DEFAULT_PRECISION)
-        self.predictor = SamicPredictor.from_file(job.model, job.device, precision=precision)
+        self.predictor = SamicPredictor.from_file(
+            job.model, job.device, backbone_weights=job.backbone_weights, precision=precision
+        )
         ref_store = AnnotationStore(job.refs_folder)
         sets = {}
         for label in job.labels:
@@ -197,7 +200,7 @@ def run_predict(
             out=None if args.out is None else str(Path(args.out).resolve()),
             sam=sam_spec(args, str(checkpoint.resolve())), one_prompt=args.one_prompt, rule=rule,
             ledger=str(ledger.root.resolve()), device=_device(args, plan), cpus=plan.num_cpus,
-            labels=labels,
+            labels=labels, backbone_weights=_backbone_weights(args),
         )  # fmt: skip
         with tqdm(total=len(images), initial=len(finished), unit="img", desc="predicting") as bar:
             for outcomes in run_pipeline(job, todo, plan):
@@ -205,6 +208,14 @@ def run_predict(
                 bar.set_postfix_str(outcomes[0].image if outcomes else "")
                 bar.update(1)
     return summary.reports, summary.resumed
+
+
+def _backbone_weights(args: Any) -> str | None:
+    """--backbone-weights as the actors need it: a file as an absolute path."""
+    weights = getattr(args, "backbone_weights", None)
+    if weights is None or weights in ("imagenet", "none"):
+        return weights
+    return str(Path(weights).resolve())
 
 
 def _device(args: Any, plan: PoolPlan) -> str:

@@ -107,7 +107,8 @@ def test_misuse_is_one_line_naming_the_file(t: Path, capsys: pytest.CaptureFixtu
     lines = _error_lines(capsys.readouterr().err)
     assert code != 0
     assert len(lines) == 1, lines
-    assert lines[0].startswith(f"samic {argv[0]}: error: ")
+    command = " ".join(argv[:2]) if argv[0] == "weights" else argv[0]  # `weights download`
+    assert lines[0].startswith(f"samic {command}: error: ")
     assert expected.replace("{t}", str(t)) in lines[0]
     assert "Traceback" not in lines[0]
 

@@ -30,7 +30,8 @@ class SamicMethod(PromptMethod):
 
     rule: how peaks are found (default: the model's own, `SamicPredictor.default_rule`: `nms`
     for models trained with the BCE term, the paper's rule otherwise). A bare `threshold` keeps
-    that rule with another relative threshold.
+    that rule with another relative threshold. backbone_weights: where the frozen backbone
+    comes from (None: the source the model file records; see SamicPredictor.from_file).
     """
 
     name = "samic"
@@ -42,6 +43,7 @@ class SamicMethod(PromptMethod):
         threshold: float | None = None,
         rule: PeakRule | None = None,
         precision: str = DEFAULT_PRECISION,
+        backbone_weights: str | Path | None = None,
     ):
         try:
             from samic_core.predict.predictor import SamicPredictor
@@ -50,7 +52,9 @@ class SamicMethod(PromptMethod):
         self.model_path = Path(model_path)
         if not self.model_path.is_file():
             raise SamicError(f"{self.model_path}: SAMIC model file does not exist")
-        self.predictor = SamicPredictor.from_file(self.model_path, device, precision=precision)
+        self.predictor = SamicPredictor.from_file(
+            self.model_path, device, backbone_weights=backbone_weights, precision=precision
+        )
         rule = rule or self.predictor.default_rule
         self.rule = rule if threshold is None else replace(rule, threshold=threshold)
 
