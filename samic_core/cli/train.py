@@ -60,9 +60,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate")
     p.add_argument(
         "--schedule", choices=TRAIN_SCHEDULES, default=d.schedule,
-        help="auto (default): several references per target each epoch, stop when the smoothed "
-        "validation loss has not improved for PATIENCE optimizer steps (at least "
-        f"{EARLY_STOP['auto'].min_steps} steps), BCE term and empty targets; paper: section 4.2 "
+        help="auto (default): several references per target each epoch, keep the epoch whose "
+        "validation images get the best prompts (objects found, few false ones), stop when "
+        "neither those prompts nor the smoothed validation loss have improved for PATIENCE "
+        f"optimizer steps (at least {EARLY_STOP['auto'].min_steps} steps) or at the time "
+        "limit, BCE term and empty targets; paper: section 4.2 "
         "as written (one reference per target, stop after PATIENCE epochs without a lower "
         "training loss). Measured in docs/model.md",
     )  # fmt: skip
@@ -71,6 +73,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"in the schedule's unit: auto {EARLY_STOP['auto'].patience} "
         f"{EARLY_STOP['auto'].unit}, paper {EARLY_STOP['paper'].patience} "
         f"{EARLY_STOP['paper'].unit}",
+    )  # fmt: skip
+    p.add_argument(
+        "--time-limit", type=float, default=None, metavar="MIN",
+        help=f"stop before an epoch would end past MIN minutes; 0: no limit (default: auto "
+        f"{EARLY_STOP['auto'].time_limit_min:g}, paper none)",
     )  # fmt: skip
     p.add_argument(
         "--image-size", type=int, default=d.image_size, metavar="S", help="S of the S x S input"
@@ -179,6 +186,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         batch_size=args.batch_size,
         lr=args.lr,
         patience=args.patience,
+        time_limit=args.time_limit,
         schedule=args.schedule,
         image_size=args.image_size,
         device=args.device,

@@ -77,3 +77,10 @@ def test_progress_bar_counts_whole_epochs() -> None:
     assert "5/300" in text and "6/300" in text
     assert re.search(r"\d\.\d+/300", text) is None, text  # no fractional epochs
     assert "step 1/13" in text
+
+
+def test_time_limit_reaches_the_config_and_zero_lifts_it(tmp_path: Path) -> None:
+    folder = str(tmp_path / "photos")
+    assert _config(folder).time_limit is None  # the schedule's (auto: 14 minutes)
+    assert _config(folder, "--time-limit", "3").time_limit == 3.0
+    assert _config(folder, "--time-limit", "0").time_limit == 0.0
