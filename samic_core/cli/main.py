@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -87,6 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except SamicError as e:
         return _fail(command, str(e))
+    except BrokenPipeError:  # `samic model-info M | head`: the reader has what it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes at exit
+        return 0
     except OSError as e:  # read-only folder, full disk, a file where a folder should be
         where = f"{e.filename}: " if e.filename else ""
         return _fail(command, f"{where}{e.strerror or e}")

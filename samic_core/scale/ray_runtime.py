@@ -18,7 +18,8 @@ try:
     import ray.data
 except ImportError as e:  # pragma: no cover - exercised where the extra is missing
     raise SamicError(
-        f"--ray needs the Ray extra: pip install 'samic[ray]' (on every node of the cluster); {e}"
+        "--ray needs the Ray extra: pip install -e '.[ray]' in this repository (on every node "
+        f"of the cluster); {e}"
     ) from e
 
 LOCAL = "local"  # `--ray` without an address

@@ -83,3 +83,28 @@ def test_bad_input_is_one_line_and_exit_2(t: Path, capsys: pytest.CaptureFixture
 def test_train_without_out_creates_nothing_when_refused(t: Path, capsys) -> None:
     assert _run(["train", str(t / "empty")]) == 2
     assert not (t / "empty" / "annotations").exists()
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path) -> None:
+    """`samic model-info M | head`: the reader closed the pipe early; no error line, exit 0."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "long_output.py"
+    script.write_text(
+        "import sys\n"
+        "import samic_core.cli.weights as w\n"
+        "from samic_core.cli.main import main\n"
+        "def many_lines(args):\n"
+        "    for _ in range(200_000):\n"
+        "        print('x' * 80)\n"
+        "    return 0\n"
+        "w.run_list = many_lines\n"
+        "sys.exit(main(['weights', 'list']))\n"
+    )
+    proc = subprocess.run(
+        f"'{sys.executable}' '{script}' | head -1; exit ${{PIPESTATUS[0]}}",
+        shell=True, executable="/bin/bash", capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.stdout == "x" * 80 + "\n"
+    assert proc.stderr == "" and proc.returncode == 0, proc.stderr

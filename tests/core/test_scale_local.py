@@ -84,4 +84,4 @@ def test_ray_without_the_extra_is_a_one_line_error(image_folder: Path, monkeypat
         monkeypatch.delitem(sys.modules, name, raising=False)
     assert main(["embed", str(image_folder), "--ray"]) == 2
     err = capsys.readouterr().err
-    assert "--ray needs the Ray extra: pip install 'samic[ray]'" in err and err.count("\n") == 1
+    assert "--ray needs the Ray extra: pip install -e '.[ray]'" in err and err.count("\n") == 1
