@@ -120,7 +120,8 @@ class Stopper:
         self.smoothed: float | None = None
         self.best = math.inf
         self.best_at = 0  # steps (or epochs) when `best` was reached
-        self.best_score = -math.inf  # the highest peak score so far (none measured: -inf)
+        self.smoothed_score: float | None = None  # EMA of the peak score, as the loss's
+        self.best_score = -math.inf  # the highest smoothed peak score (none measured: -inf)
         self.score_at = 0  # steps (or epochs) when `best_score` was reached
 
     def _clock(self) -> int:
@@ -137,8 +138,11 @@ class Stopper:
         self.smoothed = value if self.smoothed is None else a * value + (1 - a) * self.smoothed
         if self.smoothed < self.best:
             self.best, self.best_at = self.smoothed, self._clock()
-        if score is not None and score > self.best_score:
-            self.best_score, self.score_at = score, self._clock()
+        if score is not None:
+            last = self.smoothed_score
+            self.smoothed_score = score if last is None else a * score + (1 - a) * last
+            if self.smoothed_score > self.best_score:
+                self.best_score, self.score_at = self.smoothed_score, self._clock()
 
     def should_stop(self) -> bool:
         s = self.schedule
@@ -160,6 +164,7 @@ class Stopper:
             "smoothed": self.smoothed,
             "best": self.best,
             "best_at": self.best_at,
+            "smoothed_score": self.smoothed_score,
             "best_score": self.best_score if self.best_score > -math.inf else None,
             "score_at": self.score_at,
         }
@@ -173,6 +178,8 @@ class Stopper:
             score = state.get("best_score")  # files written before the score: none
             self.best_score = -math.inf if score is None else float(score)
             self.score_at = int(state.get("score_at", 0))
+            smoothed = state.get("smoothed_score")
+            self.smoothed_score = None if smoothed is None else float(smoothed)
         else:  # a model file written before schedules existed (paper rule, epochs)
             self.epochs = int(state.get("epoch", 0))
             self.best = float(state.get("best_train_loss", math.inf))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -64,7 +64,7 @@ def batch_loss(
     return loss, dict(zip(parts, values, strict=True))
 
 
-def optimised_terms(terms: Sequence[str], logged: Sequence[str]) -> list[str]:
+def optimised_terms(terms: Sequence[str], logged: Iterable[str]) -> list[str]:
     """The names among a step's `logged` values whose sum is the optimised loss."""
     return [k for k in logged if k in terms or k == PRESENCE_TERM]
 

@@ -102,7 +102,8 @@ def _stopper(f: Fields, epoch: int) -> dict[str, Any]:
         "smoothed": s.number("smoothed", None),
         "best": s.number("best"),
         "best_at": s.integer("best_at", 0, clock),
-        "best_score": s.number("best_score", None),  # absent from files before the score
+        "smoothed_score": s.number("smoothed_score", None),  # absent before the score
+        "best_score": s.number("best_score", None),
         "score_at": s.integer("score_at", 0, clock, 0),
     }
 

@@ -101,7 +101,9 @@ def _adam(net: SamicNet, lr: float) -> torch.optim.Adam:
     """Adam on the learner; the presence gate's scale starts far from where it ends
     (model/presence.py), so its parameters get their own, larger rate."""
     gate = {id(p) for p in net.learner.gate_parameters()}
-    groups = [{"params": [p for p in net.learner.parameters() if id(p) not in gate]}]
+    groups: list[dict[str, Any]] = [
+        {"params": [p for p in net.learner.parameters() if id(p) not in gate]}
+    ]
     if gate:
         groups.append({"params": net.learner.gate_parameters(), "lr": lr * GATE_LR_FACTOR})
     return torch.optim.Adam(groups, lr=lr)
@@ -284,14 +286,14 @@ class _Trainer:
         epoch = self.start_epoch
         while not cancelled and epoch <= cfg.epochs:
             episodes = train_episodes(
-                self.images, self.split, cfg.seed, epoch, cfg.flips,
+                self.images, self.split, cfg.seed, epoch, bool(cfg.flips),
                 self.schedule.refs_per_target, self.schedule.min_episodes, variants,
             )  # fmt: skip
             if not episodes:
                 raise SamicError(f"{cfg.folder}: no training episodes could be formed")
             steps = math.ceil(len(episodes) / cfg.batch_size)
             gate = gate_episodes(
-                self.images, self.erased, self.split, cfg.seed, epoch, cfg.flips,
+                self.images, self.erased, self.split, cfg.seed, epoch, bool(cfg.flips),
                 self.schedule.refs_per_target, steps,
             )  # fmt: skip
             epoch_started = time.perf_counter()
@@ -351,17 +353,18 @@ class _Trainer:
                     "elapsed_s": time.perf_counter() - t0,
                 }
             )
+            self.stopper.update(train_loss, val_loss, steps, score)
+            smoothed = self.stopper.smoothed_score  # one lucky epoch moves it by 30 % only
             chosen = val_loss if val_loss is not None else train_loss
-            if better_epoch(score, chosen, self.best_score, self.best_loss):
+            if better_epoch(smoothed, chosen, self.best_score, self.best_loss):
                 self.best_loss, self.best_epoch = chosen, epoch
-                self.best_score, self.best_fit = score, fit
+                self.best_score, self.best_fit = smoothed, fit
                 self.best_meta = self.meta(epoch, train_loss, val_loss)
                 save_model_file(self.best_path, self.net, self.best_meta)
                 self.best_ready = True
                 self.best_weights = {
                     k: v.detach().clone() for k, v in self.net.learner.state_dict().items()
                 }
-            self.stopper.update(train_loss, val_loss, steps, score)
             epoch_s = time.perf_counter() - epoch_started
             ending = self.stopper.should_stop() or epoch == cfg.epochs or self.out_of_time(epoch_s)
             state = TrainState(

@@ -97,3 +97,16 @@ def test_training_fits_and_stores_the_rule_that_predict_and_model_info_use(
     assert main(["model-info", "--model", str(out)]) == 0
     shown = f"threshold {fitted['threshold']:g}, floor {fitted['floor']:g}"
     assert shown in capsys.readouterr().out
+
+
+def test_the_score_averages_f1_over_the_grid_so_it_moves_smoothly() -> None:
+    """Objects a little below the default threshold: the default rule finds none, but the
+    grid's mean F1 sees how close the map is; a map with the objects clear scores higher."""
+    objs = [(16, 16, 0.9), (44, 40, 0.2), (20, 48, 0.2)]
+    weak = [FitSample(_map(objs, seed=k), SIZE, _sites(objs), 0.05) for k in range(3)]
+    strong_objs = [(x, y, 0.9) for x, y, _ in objs]
+    strong = [FitSample(_map(strong_objs, seed=k), SIZE, _sites(objs), 0.05) for k in range(3)]
+    w, s = fit_peak_rule(weak), fit_peak_rule(strong)
+    assert w is not None and s is not None
+    assert 0.0 < w.score < s.score <= 1.0
+    assert s.score == 1.0  # every rule of the grid finds every object, no false peak
