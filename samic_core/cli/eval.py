@@ -33,7 +33,13 @@ from samic_core.eval.harness import (
 from samic_core.eval.methods import METHOD_NAMES, SAM_GROUPINGS, CenterMethod, CopyMethod
 from samic_core.eval.methods.base import PromptMethod
 from samic_core.eval.methods.persam import PerSamMethod
-from samic_core.eval.paper import BENCHMARKS, default_benchmark, describe, reference_lines
+from samic_core.eval.paper import (
+    BENCHMARKS,
+    default_benchmark,
+    describe,
+    list_line,
+    reference_lines,
+)
 from samic_core.eval.prompts import PromptRule
 from samic_core.eval.report import check_output_dir, summary_rows, write_report
 from samic_core.sam.engine import SamEngine
@@ -97,7 +103,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--overwrite", action="store_true", help="replace results already in --out")
     g = p.add_argument_group("episodes")
-    g.add_argument("--split-file", type=Path, help="text file of class names, one per line")
+    g.add_argument(
+        "--split-file",
+        type=Path,
+        help="the papers' list: FSS-1000's test.txt, HSNet's pascal val/fold<i>.txt or coco "
+        "val/fold<i>.pkl, a DAVIS sequence list; any other class list runs as non-standard",
+    )
     g.add_argument("--seed", type=int, default=0, help="seed of the episode draw")
     g.add_argument(
         "--policy",
@@ -120,6 +131,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="previous",
         help="DAVIS: each frame's reference is the previous frame with its ground truth "
         "(the paper's protocol, default) or the first frame",
+    )
+    g.add_argument(
+        "--all-sequences",
+        action="store_true",
+        help="DAVIS without a sequence list: score every annotated sequence, training ones too "
+        "(non-standard)",
     )
     g.add_argument(
         "--benchmark",
@@ -203,8 +220,8 @@ def run(args: argparse.Namespace) -> int:
     check_output_dir(args.out, args.overwrite)
     if args.format == "davis":
         return _run_video(args, names, segmenters)
-    if args.year is not None:
-        raise SamicError("--year is for --format davis")
+    if args.year is not None or args.all_sequences:
+        raise SamicError("--year and --all-sequences are for --format davis")
     dataset = read_dataset(args.dataset, args.format, args.split_file, args.fold)
     policy = args.policy or dataset.policy or ("first" if args.format == "perseg" else "random")
     config = EvalConfig(
@@ -228,6 +245,7 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write(" | ".join(header) + "\n")
     for row in rows:
         sys.stdout.write(" | ".join(row) + "\n")
+    sys.stdout.write(list_line(results) + "\n")
     sys.stdout.write(f"{len(result.episodes)} episodes; wrote {', '.join(map(str, paths))}\n")
     return 1 if result.interrupted else 0
 
@@ -252,7 +270,7 @@ def _run_video(args: argparse.Namespace, names: list[str], segmenters: list[str]
         raise SamicError("--format davis needs --year 2016 or 2017")
     if args.shots != 1:
         raise SamicError("--format davis is 1-shot (one reference frame)")
-    dataset = read_davis(args.dataset, args.year, args.split_file)
+    dataset = read_davis(args.dataset, args.year, args.split_file, all_sequences=args.all_sequences)
     config = EvalConfig(
         shots=1,
         seed=args.seed,
@@ -273,7 +291,7 @@ def _run_video(args: argparse.Namespace, names: list[str], segmenters: list[str]
     sys.stdout.write(" | ".join(header) + "\n")
     for row in rows:
         sys.stdout.write(" | ".join(row) + "\n")
-    for line in reference_lines(benchmark, 1):
+    for line in [list_line(results), *reference_lines(benchmark, 1)]:
         sys.stdout.write(line + "\n")
     sys.stdout.write(f"wrote {', '.join(map(str, paths))}\n")
     return 1 if results["interrupted"] else 0

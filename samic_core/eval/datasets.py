@@ -18,6 +18,8 @@ import numpy as np
 
 from samic_core.annotation import AnnotationStore
 from samic_core.errors import FileProblem, SamicError
+from samic_core.eval.ref_lists import FSS_TEST_CLASSES, PERSEG_CLASSES
+from samic_core.eval.ref_lists import label as list_label
 from samic_core.export.limits import header_size
 from samic_core.fileio import IMAGE_EXTENSIONS, read_image_rgb
 
@@ -71,7 +73,9 @@ class FewShotDataset(ABC):
     Benchmarks with a fixed episode count (COCO-20i, Pascal-5i) set `policy` (their default
     episode policy, see episodes.py) and, for Pascal's query cycle, `query_order`. `names_file`
     is the file the class names were read from (COCO's instances JSON, DAVIS's sequence list),
-    for messages about a name; None means the folder names under `root`.
+    for messages about a name; None means the folder names under `root`. `standard_list` says
+    whether the images and classes are the papers' fixed list (ref_lists.py), `list_note`
+    which list they are.
     """
 
     root: Path
@@ -84,6 +88,8 @@ class FewShotDataset(ABC):
     query_order: list[Sample] | None = None
     fold: int | None = None
     names_file: Path | None = None
+    standard_list: bool = False
+    list_note: str = "no reference list exists for this format"
 
     @abstractmethod
     def load(self, sample: Sample) -> Target: ...
@@ -104,6 +110,8 @@ class FewShotDataset(ABC):
             "images_per_class": {c: len(self.samples[c]) for c in self.classes},
             "skipped": list(self.skipped),
             "fold": self.fold,
+            "list": list_label(self.standard_list),
+            "list_note": self.list_note,
         }
 
 
@@ -234,9 +242,17 @@ def read_fss(
         raise SamicError(f"{root}: no FSS-1000 class folders (<class>/<n>.jpg + <n>.png) found")
     split = None if split_file is None else Path(split_file)
     classes = _select_classes(found, root, split)
+    standard = split is not None and len(classes) == FSS_TEST_CLASSES
+    if split is None:
+        note = f"no split file: all {len(classes)} class folders, training classes too"
+    elif standard:
+        note = f"FSS-1000 test list {split.name} ({FSS_TEST_CLASSES} classes, HSNet's test.txt)"
+    else:
+        note = f"{split.name} lists {len(classes)} classes, FSS-1000's test list {FSS_TEST_CLASSES}"
     return MaskFileDataset(
-        root, "fss", classes, {c: found[c] for c in classes}, split, fg_threshold=fg_threshold
-    )
+        root, "fss", classes, {c: found[c] for c in classes}, split, fg_threshold=fg_threshold,
+        standard_list=standard, list_note=note,
+    )  # fmt: skip
 
 
 def _fss_class_dirs(root: Path) -> list[Path]:
@@ -271,9 +287,16 @@ def read_perseg(
         raise SamicError(f"{root}: no classes with images under Images/")
     split = None if split_file is None else Path(split_file)
     classes = _select_classes(found, root, split)
-    return MaskFileDataset(
-        root, "perseg", classes, {c: found[c] for c in classes}, split, fg_threshold=fg_threshold
+    standard = split is None and len(classes) == PERSEG_CLASSES
+    note = (
+        f"all {len(classes)} class folders" + ("" if standard else f", PerSeg has {PERSEG_CLASSES}")
+        if split is None
+        else f"{split.name}: {len(classes)} classes, not all of PerSeg's {PERSEG_CLASSES}"
     )
+    return MaskFileDataset(
+        root, "perseg", classes, {c: found[c] for c in classes}, split, fg_threshold=fg_threshold,
+        standard_list=standard, list_note=note,
+    )  # fmt: skip
 
 
 # ---- SAMBOX annotated folders --------------------------------------------------------------
@@ -354,7 +377,8 @@ def read_dataset(
     coco20i and pascal5i.
     """
     if format in ("coco20i", "pascal5i"):
-        from samic_core.eval.benchmarks import read_coco20i, read_pascal5i
+        from samic_core.eval.benchmarks import read_pascal5i
+        from samic_core.eval.coco20i import read_coco20i
 
         if fold is None:
             raise SamicError(f"--format {format} needs --fold 0..3")

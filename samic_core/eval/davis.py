@@ -1,16 +1,21 @@
 """`--format davis --year 2016|2017`: the DAVIS video object segmentation layout as distributed.
 
 `ROOT/JPEGImages/480p/<sequence>/<frame>.jpg` and `ROOT/Annotations/480p/<sequence>/<frame>.png`
-(frames in name order). The sequences are those of `ROOT/ImageSets/<year>/val.txt` when it
-exists (DAVIS-16: 20, DAVIS-17: 30 validation sequences), else every annotated sequence, or the
-names of --split-file. DAVIS-2016 masks are binary: every non-zero pixel is the one object.
-DAVIS-2017 masks are palette PNGs: each index 1..254 is an object, 255 is void; the objects of a
-sequence are those of its first frame (the DAVIS semi-supervised protocol). A listed sequence
-name must be a plain folder name inside JPEGImages/480p/ and Annotations/480p/ (see safepath).
+(frames in name order). The sequences are those of the year's official list: DAVIS-2016's
+`ImageSets/480p/val.txt` (lines `/JPEGImages/480p/<seq>/<frame>.jpg /Annotations/...`, 20
+sequences; the DAVIS-2017 package's `ImageSets/2016/val.txt` names the same ones) or
+DAVIS-2017's `ImageSets/2017/val.txt` (30 sequences), or the names of --split-file (labelled
+non-standard). Without any list a run is refused unless `all_sequences` asks for every annotated
+sequence, training ones too. DAVIS-2016 masks are binary: every non-zero pixel is the one object.
+DAVIS-2017 masks are palette PNGs: each index 1..254 is an object; 255 (void) is background, as
+the official davis2017-evaluation sets it before binarising; the objects of a sequence are those
+of its first frame (the DAVIS semi-supervised protocol). A listed sequence name must be a plain
+folder name inside JPEGImages/480p/ and Annotations/480p/ (see safepath).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,12 +34,15 @@ from samic_core.eval.datasets import (
     read_split_file,
 )
 from samic_core.eval.labels import read_labels
+from samic_core.eval.ref_lists import label as list_label
 from samic_core.export.limits import header_size
 from samic_core.safepath import child
 
 YEARS = (2016, 2017)
 RESOLUTION = "480p"
 VOID_LABEL = 255
+# A DAVIS-2016 ImageSets/480p line starts with its frame: /JPEGImages/480p/<sequence>/<frame>
+FRAME_LINE = re.compile(r"/?JPEGImages/480p/([^/\\]+)/[^/\\]+")
 
 
 @dataclass(frozen=True)
@@ -51,16 +59,15 @@ class DavisDataset:
     year: int
     sequences: list[Sequence]
     split_file: Path | None = None
+    standard_list: bool = False
+    list_note: str = ""
 
     def image(self, seq: Sequence, t: int) -> np.ndarray:
         return read_image(seq.frames[t], seq.masks[t])
 
     def labels(self, seq: Sequence, t: int, shape: tuple[int, int]) -> np.ndarray:
-        """(H, W) object labels of frame t: 0 background, 1..n objects, 255 void (2017)."""
-        labels = read_labels(seq.masks[t], shape)
-        if self.year == 2016:
-            return (labels > 0).astype(np.uint8)
-        return labels
+        """(H, W) object labels of frame t: 0 background (void included), 1..n objects."""
+        return object_labels(read_labels(seq.masks[t], shape), self.year)
 
     def relative(self, path: Path) -> str:
         try:
@@ -74,9 +81,47 @@ class DavisDataset:
             "format": "davis",
             "year": self.year,
             "split_file": None if self.split_file is None else str(self.split_file),
+            "list": list_label(self.standard_list),
+            "list_note": self.list_note,
             "sequences": {s.name: len(s.frames) for s in self.sequences},
             "objects": {s.name: list(s.objects) for s in self.sequences},
         }
+
+
+def object_labels(labels: np.ndarray, year: int) -> np.ndarray:
+    """Object ids of an annotation: 2016 any non-zero pixel is object 1; 2017 the palette
+    indices, void (255) turned into background as davis2017-evaluation does."""
+    if year == 2016:
+        return (labels > 0).astype(np.uint8)
+    return np.where(labels == VOID_LABEL, 0, labels)
+
+
+def official_lists(root: Path, year: int, split: str) -> list[Path]:
+    """Where the DAVIS packages keep the year's sequence list, in the order they are tried."""
+    sets = root / "ImageSets"
+    if year == 2016:
+        return [sets / RESOLUTION / f"{split}.txt", sets / "2016" / f"{split}.txt"]
+    return [sets / "2017" / f"{split}.txt"]
+
+
+def read_sequence_list(path: Path) -> list[str]:
+    """Sequence names of a list: one name a line (DAVIS-2017, --split-file), or DAVIS-2016's
+    frame lines (`/JPEGImages/480p/<seq>/<frame>.jpg /Annotations/...`), each sequence once,
+    in order. Names are checked as folder names where they are used (`_sequence`)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise FileProblem(path, f"cannot read the sequence list ({e})") from None
+    firsts = [ln.split()[0] for ln in lines if ln.strip() and not ln.strip().startswith("#")]
+    if not any(FRAME_LINE.fullmatch(f) for f in firsts):
+        return read_split_file(path)
+    names: dict[str, None] = {}
+    for first in firsts:
+        match = FRAME_LINE.fullmatch(first)
+        if match is None:
+            raise FileProblem(path, f"line {first!r} is not /JPEGImages/480p/<seq>/<frame>.jpg")
+        names[match.group(1)] = None
+    return list(names)
 
 
 def _sequence(root: Path, name: str, year: int, listed: Path | None) -> Sequence:
@@ -105,9 +150,14 @@ def _sequence(root: Path, name: str, year: int, listed: Path | None) -> Sequence
 
 
 def read_davis(
-    root: str | Path, year: int, split_file: str | Path | None = None, split: str = "val"
+    root: str | Path,
+    year: int,
+    split_file: str | Path | None = None,
+    split: str = "val",
+    all_sequences: bool = False,
 ) -> DavisDataset:
-    """The DAVIS sequences of `year`'s `split` list (val or train), or `split_file`'s names."""
+    """The DAVIS sequences of `year`'s official `split` list (val or train), or `split_file`'s
+    names; every annotated sequence only when `all_sequences` is asked for."""
     if year not in YEARS:
         raise SamicError(f"--year must be 2016 or 2017, got {year}")
     root = Path(root)
@@ -118,17 +168,30 @@ def read_davis(
         )
     if split not in ("val", "train"):
         raise SamicError(f"DAVIS split must be val or train, got {split!r}")
+    official = [p for p in official_lists(root, year, split) if p.is_file()]
     listed = Path(split_file) if split_file is not None else None
-    default_list = root / "ImageSets" / str(year) / f"{split}.txt"
-    if listed is None and default_list.is_file():
-        listed = default_list
+    if listed is None and official:
+        listed = official[0]
     if listed is not None:
-        names = read_split_file(listed)
-    else:
+        names = read_sequence_list(listed)
+        match = [p for p in official if p.resolve() == listed.resolve()]
+        standard = bool(match)
+        note = (
+            f"DAVIS-{year % 100} {split} list {match[0].relative_to(root).as_posix()}"
+            if match
+            else f"--split-file {listed.name}, not the official DAVIS-{year % 100} {split} list"
+        )
+    elif all_sequences:
         names = sorted(p.name for p in ann_root.iterdir() if p.is_dir())
+        standard, note = False, "every annotated sequence (--all-sequences), training ones too"
+    else:
+        tried = " or ".join(str(p.relative_to(root)) for p in official_lists(root, year, split))
+        raise FileProblem(root, f"has no {tried}; pass --split-file, or --all-sequences to use "
+                          "every sequence (training ones too)")  # fmt: skip
     if not names:
         raise SamicError(f"{ann_root}: no sequences found")
-    return DavisDataset(root, year, [_sequence(root, n, year, listed) for n in names], listed)
+    sequences = [_sequence(root, n, year, listed) for n in names]
+    return DavisDataset(root, year, sequences, listed, standard, note)
 
 
 @dataclass
@@ -145,9 +208,7 @@ class DavisFrames(FewShotDataset):
     def load(self, sample: Sample) -> Target:
         assert self.davis is not None and sample.mask_path is not None
         image = read_image(sample.image_path, sample.mask_path)
-        labels = read_labels(sample.mask_path, image.shape[:2])
-        if self.davis.year == 2016:
-            labels = (labels > 0).astype(np.uint8)
+        labels = object_labels(read_labels(sample.mask_path, image.shape[:2]), self.davis.year)
         mask = labels == self.objects[sample.class_name]
         components, n = mask_components(mask, MIN_COMPONENT_AREA)
         return Target(image, mask, components, n, None)

@@ -22,7 +22,13 @@ from samic_core import __version__
 from samic_core.errors import SamicError
 from samic_core.eval.datasets import FewShotDataset, Target
 from samic_core.eval.episodes import BENCHMARK_EPISODES, EvalEpisode, make_eval_episodes
-from samic_core.eval.methods.base import SAM_GROUPINGS, PromptMethod, Query, Reference
+from samic_core.eval.methods.base import (
+    SAM_GROUPINGS,
+    Prediction,
+    PromptMethod,
+    Query,
+    Reference,
+)
 from samic_core.eval.metrics import (
     IoUMeter,
     PromptMeter,
@@ -31,6 +37,7 @@ from samic_core.eval.metrics import (
     prompt_counts,
 )
 from samic_core.eval.prompts import PromptRule
+from samic_core.eval.ref_lists import NON_STANDARD, run_list
 from samic_core.jobs import Progress, ShouldStop
 from samic_core.sam.engine import SamEngine
 from samic_core.sam.types import ImageEmbedding
@@ -155,12 +162,16 @@ class EvalResult:
     started: str
     seconds: float
     interrupted: bool
+    episode_list: str = NON_STANDARD  # "standard": the papers' fixed list (ref_lists.py)
+    list_note: str = ""
 
     def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
         return {
             "samic_version": __version__,
             "units": "IoU, precision and recall are fractions in [0, 1]; times in seconds",
-            **asdict(self),
+            "list": data.pop("episode_list"),
+            **data,
         }
 
 
@@ -213,9 +224,16 @@ def evaluate(
             interrupted = True
             break
         record = _run_episode(dataset, episode, methods, config, engine, embedder, scores)
-        (skipped if "reason" in record else records).append(record)
+        records.append(record)
+        if "not_prompted" in record:
+            skipped.append({k: record[k] for k in ("index", "class", "query", "supports")})
+            skipped[-1]["reason"] = record["not_prompted"]
         if progress is not None:
             progress(i + 1, len(episodes), episode.class_name)
+    episode_list, list_note = run_list(
+        dataset.standard_list, dataset.list_note, dataset.format, config.policy,
+        config.episodes, config.max_queries_per_class,
+    )  # fmt: skip
     return EvalResult(
         dataset=dataset.describe(),
         config=config.describe(),
@@ -226,7 +244,28 @@ def evaluate(
         started=started,
         seconds=time.perf_counter() - clock,
         interrupted=interrupted,
+        episode_list=episode_list,
+        list_note=list_note,
     )
+
+
+def _usable_references(
+    dataset: FewShotDataset, episode: EvalEpisode, config: EvalConfig
+) -> tuple[list[Reference], list[str]]:
+    """The supports a method can be prompted from, and why each other one cannot (an empty
+    mask, or one whose parts are all too small for a click)."""
+    refs, unusable = [], []
+    for sample in episode.supports:
+        target = dataset.load(sample)
+        if not target.mask.any():
+            unusable.append(f"empty reference mask {sample.key}")
+            continue
+        points = reference_points(target, config.prompt_rule, config.reference_points)
+        if len(points) == 0:
+            unusable.append(f"no clicks on reference {sample.key}")
+            continue
+        refs.append(Reference(target.image, target.mask, points, sample.image_path))
+    return refs, unusable
 
 
 def _run_episode(
@@ -238,24 +277,21 @@ def _run_episode(
     embedder: EmbeddingProvider | None,
     scores: dict[str, MethodScores],
 ) -> dict[str, Any]:
-    """Every method on one episode; a record with a "reason" when the episode is skipped."""
+    """Every method on one episode, scored. Supports that cannot be prompted are left out of
+    the references (`unprompted_supports`); with none left the methods predict nothing, and
+    that empty prediction is scored (`not_prompted` says why), as HSNet scores every episode."""
     record = episode.describe(dataset)
-    supports = [dataset.load(s) for s in episode.supports]
-    refs = []
-    for sample, target in zip(episode.supports, supports, strict=True):
-        if not target.mask.any():
-            reason = f"empty reference mask {sample.key}"
-        else:
-            points = reference_points(target, config.prompt_rule, config.reference_points)
-            reason = f"no clicks on reference {sample.key}" if len(points) == 0 else None
-        if reason is not None:
-            log.warning("episode %d skipped: %s", episode.index, reason)
-            return {**record, "reason": reason}
-        refs.append(Reference(target.image, target.mask, points, sample.image_path))
+    refs, unusable = _usable_references(dataset, episode, config)
+    if unusable:
+        record["unprompted_supports"] = unusable
+    if not refs:
+        record["not_prompted"] = "; ".join(unusable)
+        log.warning("episode %d has no reference to prompt from: %s", episode.index, unusable)
     target = dataset.load(episode.query)
     query = Query(target.image, episode.query.image_path)
     encoded_before = embedder.seconds if embedder is not None else 0.0
-    emb = embedder(query.path) if "sam" in config.segmenters and embedder else None
+    wants_emb = bool(refs) and "sam" in config.segmenters  # nothing to decode without refs
+    emb = embedder(query.path) if wants_emb and embedder is not None else None
     record["reference_points"] = [r.points.round(2).tolist() for r in refs]
     record["components"] = target.n_components
     record["methods"] = {
@@ -289,11 +325,15 @@ def _run_method(
     embedder: EmbeddingProvider | None,
     scores: MethodScores,
 ) -> dict[str, Any]:
-    """One method on one episode: its points, their counts, and each segmenter's IoU."""
+    """One method on one episode: its points, their counts, and each segmenter's IoU; without
+    references (none could be prompted) the method is not run and predicts nothing."""
     encoded_before = embedder.seconds if embedder is not None else 0.0
     start = time.perf_counter()
-    method.set_references(refs)
-    prediction = method.predict(query)
+    if refs:
+        method.set_references(refs)
+        prediction = method.predict(query)
+    else:
+        prediction = Prediction.positives(np.zeros((0, 2)))
     encoded = (embedder.seconds - encoded_before) if embedder is not None else 0.0
     prompt_s = time.perf_counter() - start - encoded
     scores.prompt_seconds.append(prompt_s)
@@ -312,6 +352,8 @@ def _run_method(
         start = time.perf_counter()
         if seg == "oracle":
             mask = oracle_mask(prediction.positive, target.components)
+        elif not refs:
+            mask = np.zeros(target.mask.shape, bool)
         else:
             assert engine is not None and emb is not None
             mask = method.segment(engine, emb, prediction, config.sam_grouping)

@@ -43,6 +43,19 @@ PAPER: dict[str, tuple[str, dict[str, float]]] = {
 BENCHMARKS = tuple(PAPER)
 METHOD_LABELS = {"samic": "SAMIC", "persam": "PerSAM (ViT-H)"}
 COLUMN = "paper (1-shot, SAM)"
+# The paper's COCO-20i and Pascal-5i numbers are means over the 4 folds, not one fold's.
+FOLD_MEANS = ("coco20i", "pascal5i")
+
+
+def column(benchmark: str | None) -> str:
+    """The paper column's header; it says when the value is a 4-fold mean."""
+    return "paper (1-shot, SAM, 4-fold mean)" if benchmark in FOLD_MEANS else COLUMN
+
+
+def shows_paper(results: dict[str, Any]) -> bool:
+    """The paper's numbers go beside a run only when it used the reference list (results'
+    `list` is "standard") and SAM segmented (the paper's numbers are SAM's)."""
+    return results.get("list") == "standard" and "sam" in results["config"]["segmenters"]
 
 
 def default_benchmark(format: str, year: int | None = None) -> str | None:
@@ -65,10 +78,22 @@ def reference_lines(benchmark: str | None, shots: int) -> list[str]:
         return []
     metric, values = PAPER[benchmark]
     rows = " | ".join(f"{k} {v:.1f}" for k, v in values.items())
+    means = ", means of the 4 folds" if benchmark in FOLD_MEANS else ""
     return [
-        f"Paper's published 1-shot {metric} on {benchmark} (%, tables 1, 3, 4; reference only, "
-        f"not measured here): {rows}."
+        f"Paper's published 1-shot {metric} on {benchmark} (%, tables 1, 3, 4{means}; reference "
+        f"only, not measured here): {rows}."
     ]
+
+
+def list_line(results: dict[str, Any]) -> str:
+    """One line saying which episode list the run used, and what that means for comparing."""
+    note = results.get("list_note") or ""
+    if results.get("list") == "standard":
+        return f"Episode list: standard ({note})."
+    return (
+        f"Episode list: **non-standard list** ({note}); its numbers are not comparable with the "
+        "paper's, which are not shown beside them."
+    )
 
 
 def describe(benchmark: str | None) -> dict[str, Any] | None:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from samic_core.errors import SamicError
-from samic_core.eval.paper import COLUMN, paper_value, reference_lines
+from samic_core.eval.paper import column, list_line, paper_value, reference_lines, shows_paper
 from samic_core.fileio import atomic_path, atomic_write_json, atomic_write_text
 
 RESULTS_JSON = "results.json"
@@ -34,11 +34,14 @@ def summary_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     header += ["point precision", "instance recall", "points/image", "prompt ms/episode"]
     if "sam" in segmenters:
         header.append("SAM decode ms/episode")
+    header.append("list")
     benchmark = (results.get("paper") or {}).get("benchmark")
     shots = results["config"]["shots"]
-    with_paper = any(paper_value(benchmark, m, shots) is not None for m in results["methods"])
+    with_paper = shows_paper(results) and any(
+        paper_value(benchmark, m, shots) is not None for m in results["methods"]
+    )
     if with_paper:
-        header.append(COLUMN)
+        header.append(column(benchmark))
     rows = []
     for name, m in results["methods"].items():
         row = [name]
@@ -53,11 +56,16 @@ def summary_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
         ]
         if "sam" in segmenters:
             row.append(_ms(m["segmenters"].get("sam", {}).get("segment_s_mean")))
+        row.append(_list_cell(results))
         if with_paper:
             value = paper_value(benchmark, name, shots)
             row.append("-" if value is None else f"{value:.1f}")
         rows.append(row)
     return header, rows
+
+
+def _list_cell(results: dict[str, Any]) -> str:
+    return "standard" if results.get("list") == "standard" else "non-standard list"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -86,9 +94,14 @@ def markdown_report(results: dict[str, Any]) -> str:
     if results["interrupted"]:
         parts += ["", "**Interrupted: the numbers cover only the episodes listed.**"]
     if results["skipped_episodes"]:
-        parts += ["", f"{len(results['skipped_episodes'])} episodes skipped (see results.json)."]
+        parts += [
+            "",
+            f"{len(results['skipped_episodes'])} episodes had no reference that could be "
+            "prompted; they are scored with the empty prediction (`skipped_episodes` in "
+            "results.json lists them).",
+        ]
     header, rows = summary_rows(results)
-    parts += ["", "## Summary (%)", "", _table(header, rows), ""]
+    parts += ["", list_line(results), "", "## Summary (%)", "", _table(header, rows), ""]
     benchmark = (results.get("paper") or {}).get("benchmark")
     if benchmark is not None:
         parts += [*reference_lines(benchmark, cfg["shots"]), ""]

@@ -3,8 +3,9 @@
 The paper's protocol (section 4.1): frame t's reference is frame t - 1 with its ground-truth
 mask of the object (`reference="previous"`); `reference="first"` uses frame 0 for every frame
 instead (the DAVIS semi-supervised setting without propagation). Frames are scored with J and F
-(vos_metrics) on DAVIS's frames 1 .. n - 2. An object absent from its reference frame gives an
-empty prediction for that frame (nothing to prompt from).
+(vos_metrics) on DAVIS's frames 1 .. n - 2, with void pixels as background (davis.py), as the
+official davis2017-evaluation scores them. An object absent from its reference frame, or too
+small there for a click, gives an empty prediction for that frame, which is scored.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import numpy as np
 from samic_core import __version__
 from samic_core.errors import SamicError
 from samic_core.eval.datasets import MIN_COMPONENT_AREA, mask_components
-from samic_core.eval.davis import VOID_LABEL, DavisDataset, Sequence
+from samic_core.eval.davis import DavisDataset, Sequence
 from samic_core.eval.harness import EmbeddingProvider, EvalConfig
 from samic_core.eval.methods.base import PromptMethod, Query, Reference
 from samic_core.eval.metrics import oracle_mask
-from samic_core.eval.paper import COLUMN, paper_value
+from samic_core.eval.paper import column, list_line, paper_value
+from samic_core.eval.ref_lists import label as list_label
 from samic_core.eval.vos_metrics import f_measure, jaccard, scored_frames, summarise
 from samic_core.fileio import atomic_write_json, atomic_write_text
 from samic_core.jobs import Progress, ShouldStop
@@ -67,6 +69,8 @@ def evaluate_video(
     return {
         "samic_version": __version__,
         "units": "J, F and J&F are fractions in [0, 1]",
+        "list": list_label(dataset.standard_list),
+        "list_note": dataset.list_note,
         "dataset": dataset.describe(),
         "config": {**config.describe(), "davis_reference": reference},
         "methods": {
@@ -96,7 +100,6 @@ def _run_frame(
     ref_img = dataset.image(seq, r)
     q_labels = dataset.labels(seq, t, query_img.shape[:2])
     r_labels = dataset.labels(seq, r, ref_img.shape[:2])
-    void = q_labels == VOID_LABEL if dataset.year == 2017 else None
     emb = embedder(seq.frames[t]) if "sam" in config.segmenters and embedder else None
     for obj in seq.objects:
         gt = q_labels == obj
@@ -118,8 +121,8 @@ def _run_frame(
                     assert engine is not None and emb is not None
                     mask = method.segment(engine, emb, prediction, config.sam_grouping)
                 entry = scores[method.name][seg].setdefault(key, {"J": [], "F": []})
-                entry["J"].append(jaccard(mask, gt, void))
-                entry["F"].append(f_measure(mask, gt, void))
+                entry["J"].append(jaccard(mask, gt))
+                entry["F"].append(f_measure(mask, gt))
 
 
 def _summaries(per_seg: dict[str, dict[str, dict[str, list[float]]]]) -> dict[str, Any]:
@@ -144,18 +147,26 @@ def _pct(v: float | None) -> str:
 
 
 def video_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
-    """Summary table: one row per method and segmenter, J / F / J&F in %."""
-    header = ["method", "segmenter", "J&F", "J", "F"]
+    """Summary table: one row per method and segmenter, J / F / J&F in %, the list used, and
+    the paper's J&F on SAM rows of a run on the official list."""
+    header = ["method", "segmenter", "J&F", "J", "F", "list"]
     benchmark = (results.get("paper") or {}).get("benchmark")
-    paper = {m: paper_value(benchmark, m, 1) for m in results["methods"]}
-    if any(v is not None for v in paper.values()):
-        header.append(f"{COLUMN} J&F")
+    standard = results.get("list") == "standard"
+    paper = {m: paper_value(benchmark, m, 1) if standard else None for m in results["methods"]}
+    with_paper = any(
+        paper[name] is not None and "sam" in m["segmenters"]
+        for name, m in results["methods"].items()
+    )
+    if with_paper:
+        header.append(f"{column(benchmark)} J&F")
     rows = []
     for name, m in results["methods"].items():
         for seg, s in m["segmenters"].items():
             row = [name, seg, _pct(s["J&F"]), _pct(s["J"]), _pct(s["F"])]
-            if len(header) > 5:
-                row.append("-" if paper[name] is None else f"{paper[name]:.1f}")
+            row.append("standard" if standard else "non-standard list")
+            if with_paper:
+                value = paper[name] if seg == "sam" else None
+                row.append("-" if value is None else f"{value:.1f}")
             rows.append(row)
     return header, rows
 
@@ -174,7 +185,7 @@ def video_markdown(results: dict[str, Any], reference_rows: list[str] | None = N
     if results["interrupted"]:
         parts += ["", "**Interrupted: the numbers cover only the frames run.**"]
     header, rows = video_rows(results)
-    parts += ["", "## Summary (%)", "", _table(header, rows)]
+    parts += ["", list_line(results), "", "## Summary (%)", "", _table(header, rows)]
     if reference_rows:
         parts += ["", *reference_rows]
     for name, m in results["methods"].items():

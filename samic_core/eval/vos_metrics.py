@@ -2,15 +2,17 @@
 
 Both follow the DAVIS benchmark's reference code (davis2017-evaluation, `metrics.py`):
 
-- J: the Jaccard index |P & G| / |P | G| of the frame's masks; 1 when both are empty; void
-  pixels (value 255 in DAVIS-2017 annotations) are left out of both masks.
+- J: the Jaccard index |P & G| / |P | G| of the frame's masks; 1 when both are empty.
 - F: the boundary F-measure. The boundary of a mask is `seg2bmap` (a pixel is on the boundary
   when it differs from its right, lower or lower-right neighbour); a boundary pixel of one mask
   matches when the other mask's boundary, dilated by a disk of radius
   ceil(0.008 x image diagonal) pixels, covers it. Precision = matched predicted boundary /
   predicted boundary, recall = matched true boundary / true boundary, F = 2PR / (P + R);
-  precision and recall are 1 for an empty boundary on both sides and 0/1 when one side is empty;
-  void pixels are cleared in both masks first.
+  precision and recall are 1 for an empty boundary on both sides and 0/1 when one side is empty.
+- Void: the functions take an optional void mask (left out of J, cleared from both masks before
+  F), as the reference functions do. The reference evaluation itself turns void (255) into
+  background when it reads an annotation, so the void mask it passes is never set: a prediction
+  over a void border counts as a false positive. `samic eval` scores the same way (davis.py).
 - A sequence's J (F) is the mean over its objects of each object's mean over the scored frames;
   DAVIS scores every frame except the first and the last. J&F is the mean of J and F.
 """

@@ -1,4 +1,6 @@
-"""Tiny datasets in the real on-disk layouts: COCO 2014, VOC2012 + SBD, image/mask folder, DAVIS.
+"""Tiny datasets in the real on-disk layouts: COCO 2014, VOC2012 + SBD, image/mask folder, DAVIS,
+and the reference lists in their formats (HSNet's Pascal fold files and COCO pkl, FSS-1000's
+test.txt, DAVIS-2016's ImageSets/480p frame lists).
 
 Every image is 48 x 64 with coloured rectangles on grey noise; the masks say where the
 rectangles are, so readers, episodes and metrics can be checked against known pixels.
@@ -116,8 +118,15 @@ def make_folder(root: Path, n: int = 4, seed: int = 0, indexed: bool = False) ->
     return root
 
 
-def make_davis(root: Path, year: int = 2017, frames: int = 5, seed: int = 0) -> Path:
-    """Two sequences, `bear` (one object) and `cars` (two objects in 2017), moving 2 px/frame."""
+def make_davis(
+    root: Path, year: int = 2017, frames: int = 5, seed: int = 0, lists: str = "year"
+) -> Path:
+    """Two sequences, `bear` (one object) and `cars` (two objects in 2017), moving 2 px/frame.
+
+    lists: "year" writes `ImageSets/<year>/{val,train}.txt` (sequence names, as the DAVIS-2017
+    package); "480p" writes DAVIS-2016's `ImageSets/480p/{val,train}.txt` (one line per frame:
+    `/JPEGImages/480p/<seq>/<frame>.jpg /Annotations/480p/<seq>/<frame>.png`); "none" no list.
+    """
     rng = np.random.default_rng(seed)
     for seq, n_obj in (("bear", 1), ("cars", 2)):
         for t in range(frames):
@@ -134,9 +143,56 @@ def make_davis(root: Path, year: int = 2017, frames: int = 5, seed: int = 0) -> 
             else:
                 mask_path.parent.mkdir(parents=True, exist_ok=True)
                 Image.fromarray(labels, mode="L").save(mask_path)
-    (root / "ImageSets" / str(year)).mkdir(parents=True, exist_ok=True)
-    (root / "ImageSets" / str(year) / "val.txt").write_text("bear\ncars\n")
-    (root / "ImageSets" / str(year) / "train.txt").write_text("cars\n")
+    if lists == "year":
+        (root / "ImageSets" / str(year)).mkdir(parents=True, exist_ok=True)
+        (root / "ImageSets" / str(year) / "val.txt").write_text("bear\ncars\n")
+        (root / "ImageSets" / str(year) / "train.txt").write_text("cars\n")
+    elif lists == "480p":
+        sets = root / "ImageSets" / "480p"
+        sets.mkdir(parents=True, exist_ok=True)
+        for split, seqs in (("val", ["bear"]), ("train", ["cars"])):
+            lines = [
+                f"/JPEGImages/480p/{q}/{t:05d}.jpg /Annotations/480p/{q}/{t:05d}.png"
+                for q in seqs
+                for t in range(frames)
+            ]
+            (sets / f"{split}.txt").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def make_voc_pairs(root: Path, n_images: int) -> tuple[Path, list[str]]:
+    """`root/VOC2012` of 16 x 16 images that each hold the five classes of Pascal-5i fold 0 (a
+    2 x 12 band each, a 255 border row under it), and HSNet's fold-file lines
+    `<image>__<class id>` for all pairs, in image then class order (5 per image)."""
+    voc = root / "VOC2012"
+    (voc / "SegmentationClassAug").mkdir(parents=True, exist_ok=True)
+    (voc / "JPEGImages").mkdir(parents=True, exist_ok=True)
+    names, pairs = [], []
+    small = np.full((16, 16, 3), 120, np.uint8)
+    for i in range(n_images):
+        name = f"2007_{i:06d}"
+        labels = np.zeros((16, 16), np.uint8)
+        for c in range(1, 6):
+            labels[3 * c - 2 : 3 * c, 2:14] = c
+            labels[3 * c, 2:14] = 255
+            pairs.append(f"{name}__{c}")
+        cv2.imwrite(str(voc / "JPEGImages" / f"{name}.jpg"), small)
+        Image.fromarray(labels, mode="L").save(voc / "SegmentationClassAug" / f"{name}.png")
+        names.append(name)
+    (voc / "ImageSets" / "Segmentation").mkdir(parents=True, exist_ok=True)
+    (voc / "ImageSets" / "Segmentation" / "val.txt").write_text("\n".join(names) + "\n")
+    return root, pairs
+
+
+def make_fss_classes(root: Path, classes: list[str], images: int = 2) -> Path:
+    """FSS-1000 layout with tiny 8 x 8 images: `root/<class>/<n>.jpg` + `<n>.png`."""
+    mask = np.zeros((8, 8), np.uint8)
+    mask[2:7, 2:7] = 255
+    for c in classes:
+        (root / c).mkdir(parents=True, exist_ok=True)
+        for n in range(1, images + 1):
+            cv2.imwrite(str(root / c / f"{n}.jpg"), np.full((8, 8, 3), 40 * n, np.uint8))
+            cv2.imwrite(str(root / c / f"{n}.png"), mask)
     return root
 
 

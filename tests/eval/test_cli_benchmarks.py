@@ -47,18 +47,19 @@ def test_folder_needs_a_named_benchmark_for_reference_numbers(tmp_path):
     assert "SAMIC 69.3" in (out / "results.md").read_text()
 
 
-def test_paper_column_beside_samic_and_persam_rows_for_1_shot_only():
+def _results(benchmark: str, segmenters: list[str], episode_list: str) -> dict:
+    scores = {"miou": 0.7, "fb_iou": 0.8, "per_class_iou": {"a": 0.7}}
     method = {
         "point_precision": 0.5,
         "instance_recall": 0.5,
         "points_per_image": 1.0,
         "prompt_s_mean": 0.001,
-        "segmenters": {"sam": {"miou": 0.7, "fb_iou": 0.8, "per_class_iou": {"a": 0.7}}},
+        "segmenters": {seg: scores for seg in segmenters},
     }
-    results = {
+    return {
         "dataset": {"root": "r", "format": "fss", "classes": ["a"]},
         "config": {
-            "segmenters": ["sam"],
+            "segmenters": segmenters,
             "shots": 1,
             "policy": "random",
             "seed": 0,
@@ -71,13 +72,32 @@ def test_paper_column_beside_samic_and_persam_rows_for_1_shot_only():
         "skipped_episodes": [],
         "sam_model": "vit_h",
         "interrupted": False,
-        "paper": {"benchmark": "fss"},
+        "paper": {"benchmark": benchmark},
+        "list": episode_list,
+        "list_note": "a note",
     }
+
+
+def test_paper_column_beside_samic_and_persam_rows_for_1_shot_only():
+    results = _results("fss", ["sam"], "standard")
     header, rows = summary_rows(results)
-    assert header[-1] == "paper (1-shot, SAM)"
+    assert header[-2:] == ["list", "paper (1-shot, SAM)"]
     assert [r[-1] for r in rows] == ["89.0", "71.2", "-"]
     assert "VAT 90.3" in markdown_report(results)
+    assert "Episode list: standard (a note)" in markdown_report(results)
     results["config"]["shots"] = 5
     header, _ = summary_rows(results)
     assert "paper (1-shot, SAM)" not in header
     assert "Paper's published" not in markdown_report(results)
+
+
+def test_paper_column_needs_the_standard_list_and_sam_and_says_4_fold_mean():
+    header, rows = summary_rows(_results("pascal5i", ["sam", "oracle"], "standard"))
+    assert header[-1] == "paper (1-shot, SAM, 4-fold mean)" and rows[0][-1] == "80.4"
+    assert "means of the 4 folds" in markdown_report(_results("coco20i", ["sam"], "standard"))
+    header, rows = summary_rows(_results("pascal5i", ["oracle"], "standard"))
+    assert not any(h.startswith("paper") for h in header)  # the paper's numbers are SAM's
+    results = _results("pascal5i", ["sam"], "non-standard")
+    header, rows = summary_rows(results)
+    assert header[-1] == "list" and rows[0][-1] == "non-standard list"
+    assert "**non-standard list** (a note)" in markdown_report(results)

@@ -80,16 +80,41 @@ def test_stop_request_ends_the_run_early(synth_fss):
     assert calls[-1][:2] == (3, 20) and calls[-1][2] in ds.classes  # the one Progress shape
 
 
-def test_empty_reference_masks_skip_the_episode(synth_fss, tmp_path):
+def test_episodes_without_a_usable_reference_are_scored_empty_not_dropped(synth_fss, tmp_path):
     root = tmp_path / "fss"
     shutil.copytree(synth_fss, root)
     name = sorted(p.name for p in root.iterdir() if p.name != "splits")[0]
     cv2.imwrite(str(root / name / "1.png"), np.zeros((64, 64), np.uint8))
     ds = read_fss(root)
     result = evaluate(ds, [CopyMethod()], EvalConfig(policy="first"))
+    assert len(result.episodes) == 5 * 3  # every episode is scored, none dropped
     assert {e["class"] for e in result.skipped_episodes} == {name}
+    assert len(result.skipped_episodes) == 3
     assert "empty reference mask" in result.skipped_episodes[0]["reason"]
-    assert len(result.skipped_episodes) == 3 and len(result.episodes) == 5 * 3 - 3
+    empty = [e for e in result.episodes if "not_prompted" in e]
+    assert [e["index"] for e in empty] == [e["index"] for e in result.skipped_episodes]
+    for e in empty:  # nothing predicted: intersection 0, union the ground truth
+        copy = e["methods"]["copy"]
+        assert copy["points"] == [] and copy["oracle"]["iou"] == 0.0
+        assert copy["oracle"]["union"][1] > 0
+    summary = result.methods["copy"]
+    assert summary["segmenters"]["oracle"]["per_class_iou"][name] == 0.0
+    assert summary["per_class_prompt"][name]["episodes_without_points"] == 3
+
+
+def test_k_shot_episodes_use_the_supports_that_can_be_prompted(synth_fss, tmp_path):
+    root = tmp_path / "fss"
+    shutil.copytree(synth_fss, root)
+    name = sorted(p.name for p in root.iterdir() if p.name != "splits")[0]
+    speck = np.zeros((64, 64), np.uint8)
+    speck[10:13, 10:13] = 255  # 9 pixels: a part too small for a click
+    cv2.imwrite(str(root / name / "1.png"), speck)
+    ds = read_fss(root)
+    result = evaluate(ds, [CopyMethod()], EvalConfig(shots=2, policy="first"))
+    assert len(result.episodes) == 5 * 2 and result.skipped_episodes == []
+    for e in (e for e in result.episodes if e["class"] == name):
+        assert e["unprompted_supports"] == [f"no clicks on reference {name}/1.jpg"]
+        assert len(e["reference_points"]) == 1 and e["methods"]["copy"]["points"]
 
 
 def test_configuration_errors(synth_fss):
