@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from samic_core.architecture import Architecture
 from samic_core.errors import SamicError
 from samic_core.model.backbone import BackboneIdentity, load_backbone
 from samic_core.model.learner import SQUEEZE_DEPTHS, HPNLearner
@@ -105,8 +106,17 @@ MODEL_REGISTRY: dict[str, Callable[..., tuple[SamicNet, BackboneIdentity]]] = {
 }
 
 
-def build_samic(backbone: str = "resnet50", **kwargs: object) -> tuple[SamicNet, BackboneIdentity]:
-    """Look the backbone up in MODEL_REGISTRY and build; SamicError for an unknown name."""
+def build_samic(
+    architecture: Architecture | str = "resnet50", **kwargs: object
+) -> tuple[SamicNet, BackboneIdentity]:
+    """Build the network an Architecture describes (`weights`, `expected_sha256` as keywords),
+    or look a backbone name up in MODEL_REGISTRY and pass the keywords on; SamicError for an
+    unknown backbone."""
+    if isinstance(architecture, Architecture):
+        kwargs = {**architecture.build_kwargs(), **kwargs}
+        backbone = architecture.backbone
+    else:
+        backbone = architecture
     if backbone not in MODEL_REGISTRY:
         raise SamicError(f"unknown backbone {backbone!r}; use one of {', '.join(MODEL_REGISTRY)}")
     return MODEL_REGISTRY[backbone](**kwargs)

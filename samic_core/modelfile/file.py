@@ -168,14 +168,9 @@ def load_model_file(
     meta = content.meta
     dev = device if isinstance(device, torch.device) else resolve_device(device)
     net, _ = build_samic(
-        meta.backbone,
+        meta.architecture,
         weights=backbone_weights if backbone_weights is not None else meta.backbone_weights,
-        image_size=meta.image_size,
-        output=meta.output,
-        support_resize=meta.support_resize,
         expected_sha256=meta.backbone_sha256,
-        squeeze_depth=meta.squeeze_depth,
-        presence=meta.presence,
     )
     try:
         net.learner.load_state_dict(content.state_dict)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from samic_core.architecture import Architecture
 from samic_core.config import (
     DEFAULT_BACKBONE_WEIGHTS,
     DEFAULT_BATCH_SIZE,
@@ -53,6 +54,19 @@ class TrainConfig:
     presence: bool | None = None  # presence gate; None: the schedule's (auto: on, paper: off)
     erase: bool | None = None  # erased copies as empty targets; None: the schedule's (auto: on)
     time_limit: float | None = None  # minutes; None: the schedule's (auto: 14), 0: no limit
+
+    @property
+    def architecture(self) -> Architecture:
+        """The network this run trains (presence None counts as none: the trainer resolves it
+        from the schedule first)."""
+        return Architecture(
+            backbone=self.backbone,
+            image_size=self.image_size,
+            output=self.output,
+            support_resize=self.support_resize,
+            squeeze_depth=self.squeeze_depth,
+            presence=bool(self.presence),
+        )
 
     def as_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)

@@ -46,6 +46,7 @@ from samic_core.train.episodes import (
     train_episodes,
     val_episodes,
 )
+from samic_core.train.epoch import history_entry, train_epoch
 from samic_core.train.erase import gate_episodes, with_erased
 from samic_core.train.features import EpisodeTensors, FeatureBank
 from samic_core.train.peak_fit import PeakFit, fit_episodes, score_peaks
@@ -64,13 +65,14 @@ from samic_core.train.schedule import (
     better_epoch,
     resolve_schedule,
 )
-from samic_core.train.step import batch_loss, batches, logged_terms, optimised_terms
+from samic_core.train.step import batch_loss, batches
 from samic_core.train.train_state import TrainState, restore_optimizer, restore_weights
 
 log = logging.getLogger(__name__)
 
-# The `.last` file (weights + optimizer state, ~31 MB) is written after the first epoch, then at
-# most every this many seconds, and at the end: writing it every epoch dominated short epochs.
+# The `.last` file (weights + optimizer state: Adam's two moments per weight) is written after
+# the first epoch, then at most every this many seconds, and at the end: writing it every epoch
+# would dominate short epochs.
 # A crash or a cancel mid-run loses at most this much training on --resume.
 LAST_SAVE_INTERVAL_S = 30.0
 
@@ -155,14 +157,9 @@ class _Trainer:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)  # learner init depends on the seed only
             self.net, self.identity = build_samic(
-                config.backbone,
+                config.architecture,
                 weights=config.backbone_weights,
-                image_size=config.image_size,
-                output=config.output,
-                support_resize=config.support_resize,
                 expected_sha256=resume[0].backbone_sha256 if resume else None,
-                squeeze_depth=config.squeeze_depth,
-                presence=bool(config.presence),
             )
         self.net.to(self.device)
         self.optimizer = _adam(self.net, config.lr)
@@ -297,64 +294,40 @@ class _Trainer:
                 self.schedule.refs_per_target, steps,
             )  # fmt: skip
             epoch_started = time.perf_counter()
-            self.net.train()
-            loss_terms = self.schedule.loss_terms
-            logged = logged_terms(loss_terms)
-            sums = {"loss": 0.0, **{k: 0.0 for k in logged}}
-            seen = 0
-            for step, batch in enumerate(batches(episodes, cfg.batch_size), start=1):
-                if stop():
-                    cancelled = True
-                    break
-                loss, terms = batch_loss(self.net, batch, tensors, bank, loss_terms, gate[step - 1])
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                self.optimizer.step()
-                n = len(batch)
-                seen += n
-                sums["loss"] += sum(terms[k] for k in optimised_terms(loss_terms, terms)) * n
-                for k, v in terms.items():
-                    sums[k] = sums.get(k, 0.0) + v * n
+
+            def on_step(step: int, running: float, epoch: int = epoch, steps: int = steps) -> None:
+                nonlocal steps_done
                 steps_done += 1
-                if progress is not None:
-                    elapsed = time.perf_counter() - t0
-                    remaining = (cfg.epochs - epoch) * steps + (steps - step)
-                    progress(
-                        TrainProgress(
-                            epoch, cfg.epochs, step, steps, sums["loss"] / seen,
-                            self.history[-1]["val_loss"] if self.history else None,
-                            self.best_loss, elapsed, elapsed / steps_done * remaining,
-                        )
-                    )  # fmt: skip
-            if cancelled or stop():  # a stop during the epoch's last step: not saved either
+                if progress is None:
+                    return
+                elapsed = time.perf_counter() - t0
+                remaining = (cfg.epochs - epoch) * steps + (steps - step)
+                progress(
+                    TrainProgress(
+                        epoch, cfg.epochs, step, steps, running,
+                        self.history[-1]["val_loss"] if self.history else None,
+                        self.best_loss, elapsed, elapsed / steps_done * remaining,
+                    )
+                )  # fmt: skip
+
+            losses = train_epoch(
+                self.net, self.optimizer, episodes, gate, tensors, bank,
+                self.schedule.loss_terms, cfg.batch_size, stop, on_step,
+            )  # fmt: skip
+            if losses is None:  # stopped, also during the epoch's last step: not saved
                 cancelled = True
                 break
-            train_loss = sums["loss"] / seen
+            train_loss = losses.train_loss
             val_loss = self.validate(tensors, bank)
             fit = self.peak_score(tensors, bank)
             score = None if fit is None else fit.score
             epochs_run = last_train_epoch = epoch
             last_train = train_loss
             self.history.append(
-                {
-                    "epoch": epoch,
-                    "train_loss": train_loss,
-                    "val_loss": val_loss,
-                    **{k: v / seen for k, v in sums.items() if k != "loss"},
-                    **(
-                        {}
-                        if fit is None
-                        else {
-                            "val_recall": fit.recall,
-                            "val_precision": fit.precision,
-                            "val_score": fit.score,
-                        }
-                    ),  # fmt: skip
-                    "elapsed_s": time.perf_counter() - t0,
-                }
+                history_entry(epoch, losses, val_loss, fit, time.perf_counter() - t0)
             )
             self.stopper.update(train_loss, val_loss, steps, score)
-            smoothed = self.stopper.smoothed_score  # one lucky epoch moves it by 30 % only
+            smoothed = self.stopper.smoothed_score  # one lucky epoch moves it a little only
             chosen = val_loss if val_loss is not None else train_loss
             if better_epoch(smoothed, chosen, self.best_score, self.best_loss):
                 self.best_loss, self.best_epoch = chosen, epoch

@@ -150,3 +150,31 @@ def test_imagenet_download_failure_says_what_to_do(monkeypatch) -> None:
     monkeypatch.setattr(torchvision.models, "resnet50", offline)
     with pytest.raises(SamicError, match="--backbone-weights PATH"):
         load_backbone("resnet50", "imagenet")
+
+
+def test_one_architecture_value_builds_the_network_and_comes_back_from_its_file(tmp_path) -> None:
+    """The trainer builds from TrainConfig.architecture, the file records it, and loading
+    rebuilds the same network from ModelMeta.architecture (depth and gate included)."""
+    from samic_core.architecture import Architecture
+    from samic_core.modelfile.file import load_model_file
+    from samic_core.modelfile.meta import read_model_meta
+    from samic_core.testing.samic_task import write_synthetic_folder
+    from samic_core.train.trainer import TrainConfig, train
+
+    arch = Architecture(image_size=64, squeeze_depth=2, presence=True)
+    net, _ = build_samic(arch, weights="none")
+    assert net.image_size == 64 and net.learner.gate_parameters()
+    folder = tmp_path / "f"
+    write_synthetic_folder(folder, 4, size=64, seed=1)
+    cfg = TrainConfig(
+        folder, tmp_path / "m.samic", epochs=1, image_size=64, device="cpu",
+        backbone_weights="none", squeeze_depth=2, schedule="paper", presence=True,
+    )  # fmt: skip
+    assert cfg.architecture == arch
+    train(cfg)
+    assert read_model_meta(tmp_path / "m.samic").architecture == arch
+    loaded, meta = load_model_file(tmp_path / "m.samic", "cpu")
+    assert meta.architecture == arch
+    assert sum(p.numel() for p in loaded.learner.parameters()) == sum(
+        p.numel() for p in net.learner.parameters()
+    )
