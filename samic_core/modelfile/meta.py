@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from samic_core import __version__
+from samic_core.architecture import Architecture
 from samic_core.config import TRAIN_SCHEDULES
 from samic_core.errors import CheckpointError
 from samic_core.loss_terms import DEFAULT_TERMS, LOSS_TERMS, PAPER_TERMS, check_loss_terms
@@ -77,6 +78,18 @@ class ModelMeta:
     # what it scored there; None: the default rule (older files, too few validation objects)
     peak_rule: dict[str, float] | None = None
 
+    @property
+    def architecture(self) -> Architecture:
+        """The network this file's weights fit (older files: depth 3, no presence gate)."""
+        return Architecture(
+            backbone=self.backbone,
+            image_size=self.image_size,
+            output=self.output,
+            support_resize=self.support_resize,
+            squeeze_depth=self.squeeze_depth,
+            presence=self.presence,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The metadata as the plain data a model file stores."""
         d = asdict(self)
@@ -121,7 +134,7 @@ class ModelMeta:
             loss_terms=check_loss_terms(terms),
             presence=f.flag("presence", False),
             peak_rule=_peak_rule(f),
-        )  # type: ignore[arg-type]
+        )
 
 
 PEAK_RULE_STATS = ("val_recall", "val_precision", "val_empty_clean", "val_objects", "val_targets")
