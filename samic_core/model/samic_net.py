@@ -125,10 +125,15 @@ class SamicNet(nn.Module):
     ) -> torch.Tensor:
         """(B,) logits of "the target holds the reference's object" (needs a gate); backbone
         features only, no learner pass."""
+        deficit = self.evidence_deficit(target_feats, reference_feats, reference_heat)
+        return self.presence_from_deficit(deficit)
+
+    def presence_from_deficit(self, deficit: torch.Tensor) -> torch.Tensor:
+        """(B, L) evidence deficits -> (B,) presence logits (needs a gate): the gate's only
+        learnable step, so training can keep the deficits of pairs it sees again."""
         if self.learner.presence is None:
             raise SamicError("this model has no presence gate")
-        deficit = self.evidence_deficit(target_feats, reference_feats, reference_heat)
-        with torch.autocast(reference_heat.device.type, enabled=False):
+        with torch.autocast(deficit.device.type, enabled=False):
             return self.learner.presence(deficit)  # float32 also under bf16 autocast
 
     def evidence_deficit(

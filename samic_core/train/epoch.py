@@ -39,10 +39,11 @@ def train_epoch(
     batch_size: int,
     stop: ShouldStop,
     on_step: StepFn | None = None,
+    deficits: dict[TrainingEpisode, torch.Tensor] | None = None,
 ) -> EpochLosses | None:
     """Train on `episodes` in batches (gate[i]: the i-th step's gate-only pairs); None when
     `stop` asks to end before the epoch completes (also during its last step: a half-seen
-    epoch is never saved)."""
+    epoch is never saved). `deficits`: the gate-only pairs' kept evidence (train/step.py)."""
     net.train()
     logged = logged_terms(loss_terms)
     sums = {"loss": 0.0, **{k: 0.0 for k in logged}}
@@ -50,7 +51,7 @@ def train_epoch(
     for step, batch in enumerate(batches(episodes, batch_size), start=1):
         if stop():
             return None
-        loss, terms = batch_loss(net, batch, tensors, bank, loss_terms, gate[step - 1])
+        loss, terms = batch_loss(net, batch, tensors, bank, loss_terms, gate[step - 1], deficits)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

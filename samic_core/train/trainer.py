@@ -38,6 +38,7 @@ from samic_core.train.augment import VARIANTS
 from samic_core.train.config import TrainConfig, TrainProgress, TrainProgressFn, TrainResult
 from samic_core.train.episodes import (
     MIN_IMAGES_PER_CLASS,
+    TrainingEpisode,
     check_enough,
     count_training_data,
     filter_classes,
@@ -275,6 +276,7 @@ class _Trainer:
             self.net, tensors, self.device, cfg.feature_cache, int(cfg.cache_max_gb * 2**30)
         )
         self.adopt_resumed_best()
+        deficits: dict[TrainingEpisode, torch.Tensor] = {}  # gate-only pairs (train/step.py)
         cancelled = stop()
         epochs_run = self.start_epoch - 1
         last_train: float | None = self.history[-1]["train_loss"] if self.history else None
@@ -312,7 +314,7 @@ class _Trainer:
 
             losses = train_epoch(
                 self.net, self.optimizer, episodes, gate, tensors, bank,
-                self.schedule.loss_terms, cfg.batch_size, stop, on_step,
+                self.schedule.loss_terms, cfg.batch_size, stop, on_step, deficits,
             )  # fmt: skip
             if losses is None:  # stopped, also during the epoch's last step: not saved
                 cancelled = True

@@ -113,3 +113,41 @@ def test_training_with_erased_copies_changes_the_gates_loss_not_the_maps(
         for term in ("kld", "cc", "nss"):
             assert a[term] == pytest.approx(b[term], rel=1e-5)  # the map learns the same
         assert a["presence"] != pytest.approx(b["presence"], rel=1e-3)  # the gate sees copies
+
+
+def test_kept_deficits_of_gate_only_pairs_give_the_same_loss_and_gradients(
+    done_folder: Path,
+) -> None:
+    """The erased copies' evidence comes from frozen features: kept per pair, the gate's loss
+    and its gradients are those of computing it again, and a pair drawn again is not recomputed."""
+    from samic_core.model.build import build_samic
+    from samic_core.train.features import FeatureBank
+    from samic_core.train.step import batch_loss
+
+    images = scan_folder(done_folder, masks=True)
+    split = split_by_image(images, 0.25, seed=0)
+    all_images, erased = with_erased(images, split)
+    gate = [e for part in gate_episodes(all_images, erased, split, 0, 1, True, 2, 1) for e in part]
+    episodes = train_episodes(all_images, split, seed=0, epoch=1, flips=True)[:2]
+    torch.manual_seed(0)
+    net, _ = build_samic("resnet50", weights="none", image_size=64, presence=True)
+    tensors = EpisodeTensors(all_images, 64)
+    bank = FeatureBank(net, tensors, torch.device("cpu"), True, 2**30)
+    results = []
+    kept: dict = {}
+    for deficits in (None, kept, kept):  # fresh; filling the store; from the store
+        net.zero_grad()
+        loss, terms = batch_loss(net, episodes, tensors, bank, ("bce",), gate, deficits)
+        loss.backward()
+        grads = [p.grad.clone() for p in net.learner.gate_parameters()]
+        results.append((terms["presence"], grads))
+    assert len(kept) == len(set(gate))
+    for presence, grads in results[1:]:
+        assert presence == pytest.approx(results[0][0], rel=1e-6)
+        for g, g0 in zip(grads, results[0][1], strict=True):
+            assert torch.allclose(g, g0, rtol=1e-5, atol=1e-7)
+    calls = []
+    original = net.evidence_deficit
+    net.evidence_deficit = lambda *a: calls.append(1) or original(*a)  # type: ignore[method-assign]
+    batch_loss(net, episodes, tensors, bank, ("bce",), gate, kept)
+    assert len(calls) == 1  # the map's own batch only: no gate-only pair computed again
