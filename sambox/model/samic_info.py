@@ -141,7 +141,7 @@ def patience_in_epochs(
 class TrainOptions:
     """What the train dialog asks; backbone_weights: "imagenet", "none" or a file path.
     patience: in the schedule's unit (steps for auto, epochs for paper); None = its default.
-    time_limit: minutes; None = the schedule's, 0 = no limit."""
+    time_limit: minutes; None = the schedule's (on a CPU; none on a GPU)."""
 
     folder: Path
     name: str
@@ -149,7 +149,7 @@ class TrainOptions:
     epochs: int = DEFAULT_EPOCHS
     schedule: str = DEFAULT_SCHEDULE
     patience: int | None = None
-    time_limit: float | None = None  # minutes; None: the schedule's, 0: no limit
+    time_limit: float | None = None  # minutes; None: the schedule's on a CPU, none on a GPU
     image_size: int = DEFAULT_IMAGE_SIZE
     device: str = DEFAULT_DEVICE
     backbone_weights: str = DEFAULT_BACKBONE_WEIGHTS
@@ -321,14 +321,6 @@ def format_duration(seconds: float | None) -> str:
         return f"about {m}{NBSP}min {s:02d}{NBSP}s"
     h, m = divmod(m, 60)
     return f"about {h}{NBSP}h {m:02d}{NBSP}min"
-
-
-def time_limit_minutes(schedule: str, time_limit: float | None) -> float | None:
-    """The run's time limit in minutes (None: the schedule's; 0: none) as the trainer applies
-    it: None when there is none."""
-    if time_limit is None:
-        return EARLY_STOP[schedule].time_limit_min  # type: ignore[index]
-    return float(time_limit) or None
 
 
 def time_left_text(

@@ -138,7 +138,7 @@ class TrainDialog(QDialog):
         self.schedule = QComboBox()
         for name, text, tip in schedule_entries():
             self.schedule.addItem(text, name)
-            self.schedule.setItemData(self.schedule.count() - 1, tip, Qt.ToolTipRole)
+            self.schedule.setItemData(self.schedule.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.schedule.setToolTip("How long training runs and when it stops (docs/model.md)")
         self.patience = QSpinBox(minimum=0, maximum=100_000, value=0)
         self.patience.setToolTip(
@@ -147,8 +147,10 @@ class TrainDialog(QDialog):
         )
         self.time_limit = QSpinBox(minimum=0, maximum=24 * 60, value=0)
         self.time_limit.setSuffix(" min")
-        self.time_limit.setSpecialValueText("no limit")
-        self.time_limit.setToolTip("Stop after the epoch that would end past this; 0: no limit")
+        self.time_limit.setToolTip(
+            "Stop before an epoch would end past this many minutes; the default limits runs on "
+            "a CPU only"
+        )
         self.schedule.currentIndexChanged.connect(self._schedule_changed)
         self._schedule_changed()
         self.image_size = QComboBox()
@@ -317,11 +319,17 @@ class TrainDialog(QDialog):
         self.patience.setSuffix(f" {c.unit}")
         self.patience.setSpecialValueText(f"default ({c.patience} {c.unit})")
         self.patience.setValue(0)
-        self.time_limit.setValue(round(c.time_limit_min or 0))
+        limit = c.time_limit_min
+        self.time_limit.setSpecialValueText(
+            f"default ({limit:g} min on a CPU, none on a GPU)" if limit else "none"
+        )
+        self.time_limit.setValue(0)
 
     # ---- run ---------------------------------------------------------------------------------
     def options(self) -> TrainOptions:
-        weights = self.weights.currentData()
+        weights = str(self.weights.currentData())
+        if weights == "file":  # start() refuses to run before a file is chosen
+            weights = self._weights_file or ""
         return TrainOptions(
             folder=self.folder,
             name=self.name.text().strip(),
@@ -329,10 +337,10 @@ class TrainDialog(QDialog):
             epochs=self.epochs.value(),
             schedule=str(self.schedule.currentData()),
             patience=self.patience.value() or None,
-            time_limit=float(self.time_limit.value()),
+            time_limit=float(self.time_limit.value()) or None,
             image_size=int(self.image_size.currentData()),
             device=self.device.currentText(),
-            backbone_weights=self._weights_file if weights == "file" else weights,
+            backbone_weights=weights,
         )
 
     def start(self) -> None:
@@ -347,7 +355,7 @@ class TrainDialog(QDialog):
             self._show_error("A training run is already in progress.")
             return
         self.warning.hide()
-        self.run.start(options.schedule, options.patience, options.time_limit)
+        self.run.start(options.schedule, options.patience)
         self._set_running(True)
 
     def stop(self) -> None:

@@ -10,9 +10,9 @@ from sambox.model.samic_info import (
     TrainOutcome,
     patience_in_epochs,
     time_left_text,
-    time_limit_minutes,
 )
 from sambox.widgets.loss_plot import LossPlot
+from samic_core.text import counted
 
 
 def loss_text(v: float | None) -> str:
@@ -33,7 +33,6 @@ class TrainProgressPanel(QGroupBox):
             "time is between the two values shown"
         )
         self._schedule: tuple[str, int | None] = ("auto", None)
-        self._limit_min: float | None = None
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
         self.progress.setRange(0, 1)
@@ -42,7 +41,6 @@ class TrainProgressPanel(QGroupBox):
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
         self.result_label.hide()
-        self._best: float | None = None
         self._stopping = False
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -54,15 +52,10 @@ class TrainProgressPanel(QGroupBox):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.result_label)
 
-    def start(
-        self, schedule: str = "auto", patience: int | None = None, time_limit: float | None = None
-    ) -> None:
-        """A new run with this training schedule, early-stop patience (in the schedule's unit;
-        None = its default) and time limit (minutes; None = its default, 0 = none), for the
-        time left."""
+    def start(self, schedule: str = "auto", patience: int | None = None) -> None:
+        """A new run with this training schedule and early-stop patience (in the schedule's
+        unit; None = its default), for the time left (the run reports its time limit)."""
         self._schedule = (schedule, patience)
-        self._limit_min = time_limit_minutes(schedule, time_limit)
-        self._best = None
         self._stopping = False
         self.plot.clear()
         self.result_label.hide()
@@ -87,14 +80,12 @@ class TrainProgressPanel(QGroupBox):
         )
         done = (p.epoch - 1) * p.steps + p.step
         patience = patience_in_epochs(*self._schedule, p.steps, done)
-        limit_left = None if self._limit_min is None else self._limit_min * 60 - p.elapsed_s
-        left = time_left_text(p.epoch, p.epochs, p.step, p.steps, p.eta_s, patience, limit_left)
+        left = time_left_text(p.epoch, p.epochs, p.step, p.steps, p.eta_s, patience, p.limit_left_s)
         self.time_label.setText(left)
         if p.step == p.steps:  # an epoch's last step, then again with its validation loss
             self.plot.set_epoch(p.epoch, p.train_loss, p.val_loss)
-            if p.best_loss is not None and (self._best is None or p.best_loss < self._best):
-                self._best = p.best_loss
-                self.plot.set_best_epoch(p.epoch)
+            if p.best_epoch is not None:  # the epoch the score chose, whatever its loss
+                self.plot.set_best_epoch(p.best_epoch)
 
     def finish(self, outcome: TrainOutcome) -> None:
         self.progress.setRange(0, 1)
@@ -108,7 +99,7 @@ class TrainProgressPanel(QGroupBox):
         if m is not None:
             self.plot.set_best_epoch(m.meta.best_epoch)
             how = "Stopped" if outcome.cancelled else "Finished"
-            self.epoch_label.setText(f"{how} after {outcome.epochs_run} epochs")
+            self.epoch_label.setText(f"{how} after {counted(outcome.epochs_run, 'epoch')}")
             self.result_label.setText(
                 f"Saved model {m.name!r} (best epoch {m.meta.best_epoch}, train loss "
                 f"{loss_text(m.meta.train_loss)}, validation loss {loss_text(m.meta.val_loss)}). "

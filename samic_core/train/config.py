@@ -53,7 +53,9 @@ class TrainConfig:
     loss_terms: tuple[str, ...] | None = None  # None: the schedule's terms (table 6 ablation)
     presence: bool | None = None  # presence gate; None: the schedule's (auto: on, paper: off)
     erase: bool | None = None  # erased copies as empty targets; None: the schedule's (auto: on)
-    time_limit: float | None = None  # minutes; None: the schedule's (auto: 14), 0: no limit
+    average: bool | None = None  # validate and save a weight average; None: the schedule's
+    time_limit: float | None = None  # minutes; None: the schedule's on a CPU (auto: 14) and
+    # none on a GPU; 0: no limit
 
     @property
     def architecture(self) -> Architecture:
@@ -94,6 +96,8 @@ class TrainProgress:
     best_loss: float | None
     elapsed_s: float
     eta_s: float | None  # to the epoch limit; early stopping may end sooner
+    best_epoch: int | None = None  # the epoch the best file holds (the score chooses it)
+    limit_left_s: float | None = None  # seconds left of the run's time limit (None: no limit)
 
     @property
     def done(self) -> int:
@@ -123,7 +127,9 @@ class TrainResult:
     best_path: Path | None  # None only when cancelled before the first epoch ended
     last_path: Path | None
     epochs_run: int
-    best_val_loss: float | None  # the loss that chose the best epoch (training loss if no val)
+    best_val_loss: float | None  # the best epoch's validation (else training) loss
     train_loss: float | None  # of the last completed epoch
     history: list[dict[str, Any]] = field(default_factory=list)
     cancelled: bool = False
+    best_epoch: int | None = None
+    stop_reason: str = ""  # why the run ended, in words (early stop, time limit, ...)

@@ -11,6 +11,7 @@ import torch
 
 from samic_core.jobs import ShouldStop
 from samic_core.model.samic_net import SamicNet
+from samic_core.train.averaging import WeightAverage
 from samic_core.train.episodes import TrainingEpisode
 from samic_core.train.features import EpisodeTensors, FeatureBank
 from samic_core.train.peak_fit import PeakFit
@@ -40,10 +41,12 @@ def train_epoch(
     stop: ShouldStop,
     on_step: StepFn | None = None,
     deficits: dict[TrainingEpisode, torch.Tensor] | None = None,
+    average: WeightAverage | None = None,
 ) -> EpochLosses | None:
     """Train on `episodes` in batches (gate[i]: the i-th step's gate-only pairs); None when
     `stop` asks to end before the epoch completes (also during its last step: a half-seen
-    epoch is never saved). `deficits`: the gate-only pairs' kept evidence (train/step.py)."""
+    epoch is never saved). `deficits`: the gate-only pairs' kept evidence (train/step.py);
+    `average`: updated after every step."""
     net.train()
     logged = logged_terms(loss_terms)
     sums = {"loss": 0.0, **{k: 0.0 for k in logged}}
@@ -55,6 +58,8 @@ def train_epoch(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if average is not None:
+            average.update(net.learner)
         n = len(batch)
         seen += n
         steps = step

@@ -62,6 +62,8 @@ def with_schedule_defaults(config: TrainConfig, schedule: Schedule) -> TrainConf
         config = dataclasses.replace(config, presence=schedule.presence)
     if config.erase is None:
         config = dataclasses.replace(config, erase=schedule.erase)
+    if config.average is None:
+        config = dataclasses.replace(config, average=schedule.average)
     if config.erase and not config.presence:
         log.warning("erased copies train the presence gate only; without one: no copies")
         config = dataclasses.replace(config, erase=False)
@@ -81,8 +83,8 @@ def check_outputs(config: TrainConfig, best: Path, last: Path) -> None:
 
 
 def as_resumed(config: TrainConfig, asked: TrainConfig, meta: ModelMeta) -> TrainConfig:
-    """A resumed run keeps the flips and erased copies it was started with unless told
-    otherwise; the weights decide whether there is a presence gate."""
+    """A resumed run keeps the flips, erased copies and weight average it was started with
+    unless told otherwise; the weights decide whether there is a presence gate."""
     if asked.presence is not None and asked.presence != meta.presence:
         raise SamicError(
             f"{config.resume}: was trained with presence = {meta.presence}; cannot resume "
@@ -93,6 +95,7 @@ def as_resumed(config: TrainConfig, asked: TrainConfig, meta: ModelMeta) -> Trai
         config,
         flips=bool(started.get("flips", False)) if asked.flips is None else config.flips,
         erase=bool(started.get("erase", False)) if asked.erase is None else config.erase,
+        average=bool(started.get("average", False)) if asked.average is None else config.average,
         presence=meta.presence,
     )
 

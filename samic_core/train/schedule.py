@@ -9,8 +9,8 @@ exponential moving average of the validation loss (the training loss when the fo
 small to hold images out), and training stops once that average has not improved for `patience`
 steps after at least `min_steps` steps. It also adds the BCE term and empty targets (images
 marked done without the object), which give the network's output an absolute meaning, and
-random flips (on 3 seeds of the multi-instance benchmark they doubled instance recall: without
-them the network memorises a small folder; docs/model.md, "Augmentations").
+random flips (without them the network memorises a small folder and finds fewer instances;
+docs/model.md, "Augmentations", has the figures).
 `samic train --loss-terms` replaces a schedule's terms (the paper's table 6 ablation).
 Which schedules exist and when each stops (unit, patience, minimum steps) are written once in
 samic_core/config.py (TRAIN_SCHEDULES, EARLY_STOP), where the app reads them without torch.
@@ -45,18 +45,19 @@ class Schedule:
     flips: bool  # random flips of target and reference unless TrainConfig.flips says otherwise
     presence: bool  # a presence gate (model/presence.py) unless TrainConfig.presence says otherwise
     erase: bool  # erased copies as empty targets (train/erase.py) unless TrainConfig.erase says
+    average: bool  # validate and save a weight average (train/averaging.py) unless TrainConfig says
 
 
 _PAIRS_AND_LOSS: dict[str, dict[str, Any]] = {  # the rest of each schedule (stop: EARLY_STOP)
     "auto": dict(
         refs_per_target=4, min_episodes=48, smoothing=0.3, on_validation=True,
         loss_terms=DEFAULT_TERMS, negatives=True, flips=True, presence=True,
-        erase=True,
+        erase=True, average=True,
     ),
     "paper": dict(
         refs_per_target=1, min_episodes=1, smoothing=1.0, on_validation=False,
         loss_terms=PAPER_TERMS, negatives=False, flips=False, presence=False,
-        erase=False,
+        erase=False, average=False,
     ),
 }  # fmt: skip
 SCHEDULES: dict[str, Schedule] = {
@@ -106,7 +107,7 @@ def better_epoch(
 
 class Stopper:
     """Early stopping: feed it every epoch's losses (and, when measured, the validation images'
-    peak score, train/val_score.py), ask whether to stop.
+    peak score, train/peak_fit.py), ask whether to stop.
 
     A run stops once neither the smoothed loss nor the peak score has improved for `patience`
     units: the loss can flatten while the peaks still get better (the map sharpens at a

@@ -35,6 +35,7 @@ class TrainState:
     best_loss: float | None
     best_epoch: int | None
     stopper: dict[str, Any]  # samic_core.train.schedule.Stopper.state()
+    average: dict[str, Any] | None = None  # train/averaging.py WeightAverage.state(), if any
 
     def to_dict(self) -> dict[str, Any]:
         """The plain data saved in a ".last" file."""
@@ -45,6 +46,7 @@ class TrainState:
             "best_loss": self.best_loss,
             "best_epoch": self.best_epoch,
             "stopper": self.stopper,
+            "average": self.average,
         }
 
     @classmethod
@@ -67,6 +69,7 @@ class TrainState:
             best_loss=best_loss,
             best_epoch=best_epoch,
             stopper=_stopper(f, epoch),
+            average=None if f.data.get("average") is None else f.mapping("average"),
         )
 
 

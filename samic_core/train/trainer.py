@@ -16,7 +16,6 @@ import dataclasses
 import logging
 import math
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +26,13 @@ from samic_core.device import resolve_device
 from samic_core.errors import SamicError
 from samic_core.jobs import ShouldStop
 from samic_core.model.build import build_samic
-from samic_core.model.presence import GATE_LR_FACTOR
-from samic_core.model.samic_net import SamicNet
 from samic_core.modelfile.file import (
     ModelMeta,
     last_path_for,
     save_model_file,
 )
 from samic_core.train.augment import VARIANTS
+from samic_core.train.averaging import WeightAverage
 from samic_core.train.config import TrainConfig, TrainProgress, TrainProgressFn, TrainResult
 from samic_core.train.episodes import (
     MIN_IMAGES_PER_CLASS,
@@ -50,6 +48,7 @@ from samic_core.train.episodes import (
 from samic_core.train.epoch import history_entry, train_epoch
 from samic_core.train.erase import gate_episodes, with_erased
 from samic_core.train.features import EpisodeTensors, FeatureBank
+from samic_core.train.optim import adam, deterministic
 from samic_core.train.peak_fit import PeakFit, fit_episodes, score_peaks
 from samic_core.train.run_checks import (
     adopt_resumed_best,
@@ -90,28 +89,6 @@ __all__ = [
 ]
 
 
-@contextlib.contextmanager
-def _deterministic() -> Iterator[None]:
-    old = torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark
-    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
-    try:
-        yield
-    finally:
-        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = old
-
-
-def _adam(net: SamicNet, lr: float) -> torch.optim.Adam:
-    """Adam on the learner; the presence gate's scale starts far from where it ends
-    (model/presence.py), so its parameters get their own, larger rate."""
-    gate = {id(p) for p in net.learner.gate_parameters()}
-    groups: list[dict[str, Any]] = [
-        {"params": [p for p in net.learner.parameters() if id(p) not in gate]}
-    ]
-    if gate:
-        groups.append({"params": net.learner.gate_parameters(), "lr": lr * GATE_LR_FACTOR})
-    return torch.optim.Adam(groups, lr=lr)
-
-
 class _Trainer:
     """One run's state; `train` below is the public entry point."""
 
@@ -131,6 +108,8 @@ class _Trainer:
         self.last_path = last_path_for(self.best_path)
         check_outputs(config, self.best_path, self.last_path)
         self.device = resolve_device(config.device)
+        if config.time_limit is None and self.device.type != "cpu":  # the limit is for CPUs
+            self.schedule = dataclasses.replace(self.schedule, time_limit_min=None)
         images = scan_folder(
             config.folder,
             None,
@@ -163,7 +142,8 @@ class _Trainer:
                 expected_sha256=resume[0].backbone_sha256 if resume else None,
             )
         self.net.to(self.device)
-        self.optimizer = _adam(self.net, config.lr)
+        self.optimizer = adam(self.net, config.lr)
+        self.average = WeightAverage(self.net.learner) if config.average else None
         self.start_epoch = 1
         self.history: list[dict[str, Any]] = []
         self.best_loss: float | None = None
@@ -180,6 +160,11 @@ class _Trainer:
             path = Path(config.resume)  # type: ignore[arg-type]
             restore_weights(self.net.learner, weights, path)
             restore_optimizer(self.optimizer, state.optimizer, path)
+            if self.average is not None:  # a file without one: the average starts here
+                if state.average is not None:
+                    self.average.load_state(state.average, path)
+                else:
+                    self.average = WeightAverage(self.net.learner)
             self.start_epoch = state.epoch + 1
             self.history = list(state.history)
             self.best_loss = state.best_loss
@@ -246,10 +231,21 @@ class _Trainer:
             self.net, self.images, self.score_groups, tensors, bank, self.config.batch_size
         )
 
+    def averaged(self) -> contextlib.AbstractContextManager[None]:
+        """The learner holds the weight average inside the block (when the run keeps one)."""
+        if self.average is None:
+            return contextlib.nullcontext()
+        return self.average.applied(self.net.learner)
+
     def out_of_time(self, epoch_s: float) -> bool:
         """Would one more epoch, as long as the last, end past the schedule's time limit?"""
+        left = self.limit_left()
+        return left is not None and epoch_s > left
+
+    def limit_left(self) -> float | None:
+        """Seconds left of the time limit, counted from the run's start (None: no limit)."""
         limit = self.schedule.time_limit_min
-        return limit is not None and time.perf_counter() - self.started + epoch_s > limit * 60
+        return None if limit is None else limit * 60 - (time.perf_counter() - self.started)
 
     def validate(self, tensors: EpisodeTensors, bank: FeatureBank) -> float | None:
         if not self.val:
@@ -283,6 +279,7 @@ class _Trainer:
         steps_done = 0
         last_saved = -math.inf  # the first epoch always writes the .last file
         epoch = self.start_epoch
+        reason = f"epoch limit ({cfg.epochs})"
         while not cancelled and epoch <= cfg.epochs:
             episodes = train_episodes(
                 self.images, self.split, cfg.seed, epoch, bool(cfg.flips),
@@ -309,19 +306,21 @@ class _Trainer:
                         epoch, cfg.epochs, step, steps, running,
                         self.history[-1]["val_loss"] if self.history else None,
                         self.best_loss, elapsed, elapsed / steps_done * remaining,
+                        self.best_epoch, self.limit_left(),
                     )
                 )  # fmt: skip
 
             losses = train_epoch(
                 self.net, self.optimizer, episodes, gate, tensors, bank,
-                self.schedule.loss_terms, cfg.batch_size, stop, on_step, deficits,
+                self.schedule.loss_terms, cfg.batch_size, stop, on_step, deficits, self.average,
             )  # fmt: skip
             if losses is None:  # stopped, also during the epoch's last step: not saved
                 cancelled = True
                 break
             train_loss = losses.train_loss
-            val_loss = self.validate(tensors, bank)
-            fit = self.peak_score(tensors, bank)
+            with self.averaged():  # what is validated and saved: the average, where kept
+                val_loss = self.validate(tensors, bank)
+                fit = self.peak_score(tensors, bank)
             score = None if fit is None else fit.score
             epochs_run = last_train_epoch = epoch
             last_train = train_loss
@@ -335,11 +334,12 @@ class _Trainer:
                 self.best_loss, self.best_epoch = chosen, epoch
                 self.best_score, self.best_fit = smoothed, fit
                 self.best_meta = self.meta(epoch, train_loss, val_loss)
-                save_model_file(self.best_path, self.net, self.best_meta)
+                with self.averaged():
+                    save_model_file(self.best_path, self.net, self.best_meta)
+                    self.best_weights = {
+                        k: v.detach().clone() for k, v in self.net.learner.state_dict().items()
+                    }
                 self.best_ready = True
-                self.best_weights = {
-                    k: v.detach().clone() for k, v in self.net.learner.state_dict().items()
-                }
             epoch_s = time.perf_counter() - epoch_started
             ending = self.stopper.should_stop() or epoch == cfg.epochs or self.out_of_time(epoch_s)
             state = TrainState(
@@ -349,6 +349,7 @@ class _Trainer:
                 best_loss=self.best_loss,
                 best_epoch=self.best_epoch,
                 stopper=self.stopper.state(),
+                average=None if self.average is None else self.average.state(),
             ).to_dict()
             if ending or time.perf_counter() - last_saved >= LAST_SAVE_INTERVAL_S:
                 meta = self.meta(epoch, train_loss, val_loss)
@@ -360,18 +361,22 @@ class _Trainer:
                     TrainProgress(
                         epoch, cfg.epochs, steps, steps, train_loss, val_loss, self.best_loss,
                         elapsed, elapsed / max(steps_done, 1) * (cfg.epochs - epoch) * steps,
+                        self.best_epoch, self.limit_left(),
                     )
                 )  # fmt: skip
             if self.stopper.should_stop():
-                log.info("early stop after epoch %d: %s", epoch, self.stopper.reason())
+                reason = f"early stop: {self.stopper.reason()}"
                 break
             if self.out_of_time(epoch_s):
-                log.info(
-                    "time limit: stopped after epoch %d (%.0f min limit, --time-limit)",
-                    epoch, self.schedule.time_limit_min,
-                )  # fmt: skip
+                reason = (
+                    f"time limit: {self.schedule.time_limit_min:g} min would pass during the "
+                    "next epoch (--time-limit)"
+                )
                 break
             epoch += 1
+        if cancelled:
+            reason = "cancelled"
+        log.info("training ended after epoch %d: %s", epochs_run, reason)
         self.fit_peak_rule(tensors, bank)
         log.info("feature cache: %d hits, %d misses", bank.hits, bank.misses)
         return TrainResult(
@@ -382,6 +387,8 @@ class _Trainer:
             train_loss=last_train,
             history=list(self.history),
             cancelled=cancelled,
+            best_epoch=self.best_epoch,
+            stop_reason=reason,
         )
 
 
@@ -395,5 +402,5 @@ def train(
     `progress` is called after every step; `should_stop` is polled between steps, and a stop
     keeps the best and last files of the epochs completed so far.
     """
-    with _deterministic():
+    with deterministic():
         return _Trainer(config).run(progress, should_stop)

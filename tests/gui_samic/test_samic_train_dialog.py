@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from samic_gui_helpers import TINY_SIZE
 
 from sambox.controllers.samic_jobs import TrainController
-from sambox.model.samic_info import model_files, time_left_text, time_limit_minutes
+from sambox.model.samic_info import model_files, time_left_text
 from sambox.widgets.train_dialog import TrainDialog
 from samic_core.annotation import AnnotationStore
 
@@ -119,18 +119,18 @@ def test_schedule_choice_sets_the_patience_unit_and_reaches_the_options(
 def test_time_limit_follows_the_schedule_and_reaches_the_options(
     qtbot, samic_service, annotated_folder: Path
 ):
-    """auto: 14 minutes by default; paper: no limit; the value reaches the core's config (the
-    time-left range ends at the limit)."""
+    """By default the schedule's limit (auto: 14 minutes on a CPU), else the minutes given; the
+    time-left range ends at the limit the run reports."""
     dialog = make_dialog(qtbot, samic_service, annotated_folder)
-    assert dialog.options().time_limit == 14.0 and dialog.time_limit.text() == "14 min"
+    assert dialog.options().time_limit is None
+    assert dialog.time_limit.text() == "default (14 min on a CPU, none on a GPU)"
     dialog.schedule.setCurrentIndex(dialog.schedule.findData("paper"))
-    assert dialog.options().time_limit == 0.0 and dialog.time_limit.text() == "no limit"
+    assert dialog.options().time_limit is None and dialog.time_limit.text() == "none"
     dialog.schedule.setCurrentIndex(dialog.schedule.findData("auto"))
     dialog.time_limit.setValue(3)
     assert dialog.options().time_limit == 3.0
     text = time_left_text(3, 300, 1, 4, eta_s=10 * 297, patience=40, limit_left_s=60.0)
     assert text.replace("\u00a0", " ") == "Time left: about 1 min 00 s (the time limit)"
-    assert time_limit_minutes("auto", None) == 14.0 and time_limit_minutes("auto", 0) is None
 
 
 def test_the_apps_schedules_and_peak_rules_are_the_cores() -> None:

@@ -47,11 +47,15 @@ def test_time_limit_stops_before_an_epoch_would_end_past_it(
     tiny_config = tiny_train_config
     """A run whose next epoch would end past --time-limit stops there, with its best file."""
     out = tmp_path / "m.pt"
-    result = train(tiny_config(synthetic_folder, out, epochs=5, time_limit=1e-6))
+    events = []
+    result = train(tiny_config(synthetic_folder, out, epochs=5, time_limit=1e-6), events.append)
     assert result.epochs_run == 1 and not result.cancelled
+    assert result.stop_reason.startswith("time limit")
+    assert events and all(e.limit_left_s is not None and e.limit_left_s < 0.01 for e in events)
     assert result.best_path == out and out.is_file()
     unlimited = train(tiny_config(synthetic_folder, tmp_path / "n.pt", epochs=2, time_limit=0))
     assert unlimited.epochs_run == 2  # 0: no limit, even on the auto schedule's default
+    assert unlimited.stop_reason == "epoch limit (2)"
     with pytest.raises(SamicError, match="time limit"):
         train(tiny_config(synthetic_folder, tmp_path / "o.pt", time_limit=-1))
 
@@ -65,16 +69,39 @@ def test_the_best_epoch_is_the_one_whose_validation_peaks_score_best(
     folder = tmp_path / "many"
     write_folder(folder, 8, seed=3)  # 5-15 objects an image: enough validation objects to score
     out = tmp_path / "m.pt"
-    result = train(tiny_train_config(folder, out, epochs=4, schedule="auto", time_limit=0))
+    events = []
+    result = train(
+        tiny_train_config(folder, out, epochs=4, schedule="auto", time_limit=0), events.append
+    )
     scored = [h for h in result.history if "val_score" in h]
     assert len(scored) == len(result.history) == 4
     smoothed, ema = [], None
     for h in scored:  # the auto schedule's smoothing: one lucky epoch moves it by 30 %
-        ema = h["val_score"] if ema is None else 0.3 * h["val_score"] + 0.7 * ema
+        a = SCHEDULES["auto"].smoothing
+        ema = h["val_score"] if ema is None else a * h["val_score"] + (1 - a) * ema
         smoothed.append((ema, -h["val_loss"], -h["epoch"]))
     best = scored[smoothed.index(max(smoothed))]
     meta = read_model_meta(out)
-    assert meta.best_epoch == best["epoch"]
+    assert meta.best_epoch == best["epoch"] == result.best_epoch
+    assert events[-1].best_epoch == best["epoch"]  # what the app's plot marks as it goes
     assert meta.peak_rule is not None
     assert meta.peak_rule["val_recall"] == pytest.approx(best["val_recall"], abs=1e-4)
     assert meta.peak_rule["val_precision"] == pytest.approx(best["val_precision"], abs=1e-4)
+
+
+def test_a_scored_run_resumes_exactly(tiny_train_config, tmp_path: Path) -> None:
+    """The auto schedule's score state (smoothed score, its best, when) survives --resume:
+    2 epochs + 2 resumed give the scores, best epoch and peak rule of 4 straight."""
+    folder = tmp_path / "many"
+    write_folder(folder, 8, seed=3)
+    kw = dict(schedule="auto", time_limit=0)
+    straight = train(tiny_train_config(folder, tmp_path / "a.pt", epochs=4, **kw))
+    train(tiny_train_config(folder, tmp_path / "b.pt", epochs=2, **kw))
+    resumed = train(
+        tiny_train_config(folder, tmp_path / "b.pt", epochs=4, resume=tmp_path / "b.last.pt", **kw)
+    )
+    scores = [h["val_score"] for h in straight.history]
+    assert [h["val_score"] for h in resumed.history] == pytest.approx(scores)
+    assert resumed.best_epoch == straight.best_epoch
+    a, b = read_model_meta(tmp_path / "a.pt"), read_model_meta(tmp_path / "b.pt")
+    assert (a.best_epoch, a.peak_rule) == (b.best_epoch, b.peak_rule)
