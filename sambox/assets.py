@@ -4,6 +4,7 @@ An installed wheel carries them as the package data `sambox.resources` (setup.py
 folder there, so they sit in site-packages/sambox/resources); a source checkout reads the
 top-level `resources/` itself.
 Plain Python, no Qt: widgets turn `icon_path` into a QIcon, sambox.model reads the palette.
+The bottom layer of sambox (the standard library only), so every other layer may use it.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtCore import QSettings
 
@@ -17,12 +18,16 @@ from samic_core.config import (
     DEVICES,
     MODEL_TYPE_CHOICES,
     PEAK_CHOICES,
+    CacheDtype,
+    Device,
+    ModelTypeChoice,
 )
 from samic_core.errors import SamicError
 from samic_core.settings_values import check_cache_max_gb
 
 CACHE_MAX_GB_KEY = "sam/cache_max_gb"
 LAST_IMAGES = 50  # folders whose last shown image is remembered
+C = TypeVar("C", bound=str)  # one of a vocabulary's names (a Literal of samic_core.config)
 
 
 class AppSettings:
@@ -44,9 +49,10 @@ class AppSettings:
         v = self.q.value(key, default)
         return v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes")
 
-    def _choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+    def _choice(self, key: str, choices: tuple[C, ...], default: C) -> C:
+        """The stored value when it is one of `choices`, else `default`."""
         v = self._str(key, default)
-        return v if v in choices else default
+        return next((c for c in choices if c == v), default)
 
     # ---- SAMIC -------------------------------------------------------------------------------
     @property
@@ -69,7 +75,7 @@ class AppSettings:
         self.q.setValue("sam/checkpoint", str(path) if path else "")
 
     @property
-    def model_type(self) -> str:
+    def model_type(self) -> ModelTypeChoice:
         return self._choice("sam/model_type", MODEL_TYPE_CHOICES, DEFAULT_MODEL_TYPE)
 
     @model_type.setter
@@ -77,7 +83,7 @@ class AppSettings:
         self.q.setValue("sam/model_type", v)
 
     @property
-    def device(self) -> str:
+    def device(self) -> Device:
         return self._choice("sam/device", DEVICES, DEFAULT_DEVICE)
 
     @device.setter
@@ -94,7 +100,7 @@ class AppSettings:
         self.q.setValue("sam/cache_dir", str(path) if path else "")
 
     @property
-    def cache_dtype(self) -> str:
+    def cache_dtype(self) -> CacheDtype:
         return self._choice("sam/cache_dtype", CACHE_DTYPES, DEFAULT_CACHE_DTYPE)
 
     @cache_dtype.setter

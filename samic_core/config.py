@@ -34,7 +34,7 @@ PRECISIONS: tuple[Precision, ...] = get_args(Precision)
 PrecisionChoice = Literal["auto", "fp32", "bf16", "fp16"]  # auto: bf16 on CUDA, else fp32
 PRECISION_CHOICES: tuple[PrecisionChoice, ...] = get_args(PrecisionChoice)
 # fp32 by default: embeddings are shared through the cache (app, CLI, other machines) and clicks
-# must match SamPredictor; bf16 (3x faster encodes on CUDA) is opt-in, docs/model.md Precision
+# must match SamPredictor; bf16 (much faster encodes on CUDA) is opt-in, docs/model.md Precision
 DEFAULT_PRECISION: PrecisionChoice = "fp32"
 
 CacheDtype = Literal["float32", "float16"]
@@ -45,7 +45,7 @@ DEFAULT_CACHE_MAX_GB = 10.0
 
 def download_type(model_type: str) -> SamModelType:
     """The official checkpoint to look up or download for `model_type` ("auto" -> vit_b)."""
-    return model_type if model_type in SAM_MODEL_TYPES else DOWNLOAD_MODEL_TYPE  # type: ignore[return-value]
+    return model_type if model_type in SAM_MODEL_TYPES else DOWNLOAD_MODEL_TYPE
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,8 @@ BackboneWeights = Literal["imagenet", "none"]  # or a path to a ResNet state dic
 BACKBONE_WEIGHTS: tuple[BackboneWeights, ...] = get_args(BackboneWeights)
 DEFAULT_BACKBONE_WEIGHTS: BackboneWeights = "imagenet"
 
-# ---- heat map -> point prompts (samic_core/peaks.py): the rules, and the app's / CLI's choice
+# ---- heat map -> point prompts: the shipped rules (registered in samic_core/peaks/, whose
+# registry the CLI offers; a test keeps the two the same), and the app's choice
 PeakMethod = Literal["nms", "paper"]  # local maxima; the paper's 0.5 regions (section 3.4)
 PEAK_METHODS: tuple[PeakMethod, ...] = get_args(PeakMethod)
 PeakChoice = Literal["model", PeakMethod]  # model: the rule the model file's schedule implies

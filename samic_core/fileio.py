@@ -49,7 +49,7 @@ def remove_stale_temps(path: str | Path, age: float = STALE_SECONDS) -> list[Pat
     progress in another process is never removed.
     """
     path = Path(path)
-    removed = []
+    removed: list[Path] = []
     if not path.parent.is_dir():
         return removed
     now = time.time()

@@ -2,10 +2,11 @@
 
 The default is fp32: embeddings are cached and shared (the app, the CLI, other machines of a Ray
 run), and with fp32 masks match SamPredictor. bf16 is opt-in for large GPU runs (the image
-encoder is 3x faster under bf16 autocast on an H200, issue 13's measurement); its embeddings are
-cached under their own model id. `auto` is bf16 on a CUDA device that supports it and fp32
-elsewhere. Decoding, where a click is answered, always stays fp32. An explicit bf16 / fp16 is
-honoured on CPU too (slower than fp32 there), so the same code path is tested without a GPU.
+encoder runs much faster under bf16 autocast on a recent GPU; docs/model.md has the figures);
+its embeddings are cached under their own model id. `auto` is bf16 on a CUDA device that
+supports it and fp32 elsewhere. Decoding, where a click is answered, always stays fp32. An
+explicit bf16 / fp16 is honoured on CPU too (slower than fp32 there), so the same code path is
+tested without a GPU.
 How much bf16 changes masks: docs/model.md ("Precision").
 """
 
@@ -30,7 +31,7 @@ def resolve_precision(name: str, device: torch.device) -> Precision:
     if name == "auto":
         bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
         return "bf16" if bf16 else "fp32"
-    return name  # type: ignore[return-value]
+    return name
 
 
 def autocast(device: torch.device, precision: Precision) -> contextlib.AbstractContextManager:

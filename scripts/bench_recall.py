@@ -26,7 +26,7 @@ import torch
 from samic_core.annotation import AnnotationStore
 from samic_core.fileio import read_image_rgb
 from samic_core.modelfile.meta import read_model_meta
-from samic_core.peaks import PeakRule, find_peaks
+from samic_core.peaks import PeakRule, peak_method_names
 from samic_core.predict.predictor import SamicPredictor
 from samic_core.predict.references import reference_object_radius
 from samic_core.testing.multi_instance import MultiInstanceSpec, write_folder
@@ -76,11 +76,9 @@ def score(
         )
         ref_pts = chosen[0][1]
         image = read_image_rgb(path)
-        raw = predictor.raw_heatmap(image)
-        norm = predictor.heatmap(image)
+        maps = predictor.target_maps(image)  # once; each rule reads the map its method wants
         for name, rule in rules.items():
-            r = predictor.rule_for(rule)
-            peaks = find_peaks(norm if r.method == "paper" else raw, image.shape[:2], r)
+            peaks = predictor.peaks_from_maps(maps, image, predictor.rule_for(rule))
             out[name].add(np.array([[p.x, p.y] for p in peaks]).reshape(-1, 2), instances)
         out["copy"].add(ref_pts, instances)
     return out
@@ -131,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--verbose", action="store_true", help="print every epoch's losses")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    rules = {"paper": PeakRule.paper(), "nms": PeakRule()}
+    rules = {name: PeakRule.named(name) for name in peak_method_names()}  # each registered rule
     for f in filter(None, args.floors.split(",")):
         rules[f"nms@{float(f):g}"] = PeakRule(floor=float(f))
     shots = [int(k) for k in args.shots.split(",")]

@@ -6,7 +6,8 @@ its mask came from; a result is applied only if the object still has exactly tho
 so late answers to earlier clicks (or to undone edits) are dropped.
 
 Masks corrected by hand (brush, eraser, polygon) are marked `edited`; a prompt change that
-would re-decode such a mask first asks `confirm_redecode`, so an edit is never lost silently.
+would re-decode such a mask first asks `confirm_redecode`, and clearing one asks
+`confirm_clear`, so an edit is never lost silently.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -26,7 +26,7 @@ from sambox.model.history import History
 from sambox.model.mask_edit import XY, paint, polygon_mask, stroke_mask
 
 
-def _feedback(obj: ObjectState) -> Any:
+def _feedback(obj: ObjectState) -> np.ndarray | None:
     """The previous low-res logits, when the new prompts only add to the decoded ones."""
     old, new = obj.mask_key, obj.key
     if obj.low_res is None or old is None or new.candidate is not None:
@@ -54,6 +54,8 @@ class EditorController(QObject):
         # Asked before new prompts re-decode a hand-edited mask: True = re-decode, False = keep
         # the edit (and drop the prompt change). The window shows a dialog; headless: keep.
         self.confirm_redecode: Callable[[ObjectState], bool] = lambda obj: False
+        # Asked before Esc clears a hand-edited object: True = clear, False = keep it as it is.
+        self.confirm_clear: Callable[[ObjectState], bool] = lambda obj: False
         service.decode_ready.connect(self._on_decoded)
         service.decode_failed.connect(self._on_failed)
 
@@ -153,10 +155,13 @@ class EditorController(QObject):
         self._commit("delete last point", doc.replace_object(obj))
 
     def clear_object(self) -> None:
-        """Remove all prompts (and the mask) of the current object."""
+        """Remove all prompts (and the mask) of the current object; a hand edit asks first."""
         doc = self._editable()
         obj = self.current
         if doc is None or obj is None or not obj.has_prompts:
+            return
+        if obj.edited and not self.confirm_clear(obj):
+            self.message.emit(f"Kept the hand-edited object #{obj.id}.")
             return
         self._commit("clear object", doc.replace_object(obj.with_prompts((), None)))
 
@@ -291,7 +296,7 @@ class EditorController(QObject):
     def redo(self) -> None:
         self._restore(self.history.redo, "Redo")
 
-    def _restore(self, step: Any, verb: str) -> None:
+    def _restore(self, step: Callable[[Snapshot], Snapshot | None], verb: str) -> None:
         if self.doc is None or self.doc.locked:
             return
         state = step(self.doc.state)

@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Signal
 from sambox.model.convert import from_loaded, object_state, to_annotation
 from sambox.model.document import Document
 from sambox.model.status import ImageStatus, status_from
-from samic_core.annotation import AnnotationStore
+from samic_core.annotation import AnnotatedObject, AnnotationStore
 from samic_core.annotation.merge import base_of
 from samic_core.errors import AnnotationError, SamicError
 from samic_core.fileio import read_image_rgb
@@ -116,7 +116,7 @@ class ProjectController(QObject):
         try:
             if doc.base is None:
                 self.store.save(ann, instances)
-                kept = []
+                kept: list[AnnotatedObject] = []
             else:  # keep what another writer (samic predict, auto-annotate) added meanwhile
                 saved, kept = self.store.save_keeping(ann, instances, doc.base)
                 doc.base = base_of(saved.annotation)

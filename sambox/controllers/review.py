@@ -56,9 +56,8 @@ class ReviewController(QObject):
         samic.suggest_failed.connect(self._suggest_failed)
 
     # ---- the open image ----------------------------------------------------------------------
-    def _apply(self, label: str, state: Snapshot) -> None:
+    def _apply(self, doc: Document, label: str, state: Snapshot) -> None:
         """One undoable edit of the open document (no prompt changed, so nothing to decode)."""
-        doc = self.editor.doc
         self.editor.history.record(label, doc.state)
         doc.state = state
         doc.dirty = True
@@ -79,7 +78,7 @@ class ReviewController(QObject):
         if doc is None:
             return False
         n = unreviewed_count(doc.state)
-        self._apply("accept predictions", accept_all(doc.state))
+        self._apply(doc, "accept predictions", accept_all(doc.state))
         if not self.session.save():
             return False
         self.confidence.pop(doc.name, None)
@@ -102,11 +101,12 @@ class ReviewController(QObject):
             self.message.emit(f"{doc.name} has no unreviewed predictions to reject.")
             return False
         state = reject_predictions(doc.state)
-        self._apply("reject predictions", state)
+        self._apply(doc, "reject predictions", state)
         self.confidence.pop(doc.name, None)
         if state.objects:
             ok = self.session.save()
         else:  # nothing left: the image is unannotated again
+            assert self.project.store is not None  # an open image has its folder's store
             self.project.store.delete(doc.name)
             doc.dirty = False
             self._set_status(doc.name, ImageStatus.NOT_STARTED)
@@ -208,8 +208,8 @@ class ReviewController(QObject):
     ) -> bool:
         """Ask SAMIC for prompts on the open image; they arrive as new, editable objects.
         peaks: how the heat map becomes prompts (samic_core.config.PEAK_CHOICES)."""
-        doc = self._open_doc()
-        if doc is None:
+        doc, folder = self._open_doc(), self.project.folder
+        if doc is None or folder is None:
             return False
         if model is None:
             self.message.emit("No SAMIC model yet: annotate a few images, then Train SAMIC.")
@@ -217,9 +217,7 @@ class ReviewController(QObject):
         label = label or self.editor.active_label
         self._pending = doc.image_path
         self.message.emit(f"Suggesting {label!r} prompts for {doc.name}…")
-        self.samic.suggest(
-            model, doc.image_path, label, self.project.folder, None, device, peaks=peaks
-        )
+        self.samic.suggest(model, doc.image_path, label, folder, None, device, peaks=peaks)
         return True
 
     @property
@@ -236,7 +234,7 @@ class ReviewController(QObject):
             self.message.emit(f"SAMIC found no {label!r} in {doc.name}.")
             self.suggested.emit(0)
             return
-        self._apply(f"suggest {label}", add_suggestions(doc, suggestions, label))
+        self._apply(doc, f"suggest {label}", add_suggestions(doc, suggestions, label))
         n = len(suggestions)
         self.message.emit(
             f"{n} suggested {label!r} object{'s' if n != 1 else ''}: edit their prompts, delete "

@@ -26,6 +26,7 @@ from sambox.model.samic_info import (
     model_path,
     training_problems,
 )
+from sambox.model.single_job import SingleJob
 
 
 class TrainController(QObject):
@@ -42,23 +43,26 @@ class TrainController(QObject):
     def __init__(self, samic: SamicServiceLike, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.service = samic
-        self._options: TrainOptions | None = None
+        # the run this controller started, known by its options
+        self._run: SingleJob[TrainOptions] = SingleJob(
+            cancel=lambda _: self.service.cancel_training()
+        )
         self._left_out: dict[Path, dict[str, int]] = {}
         samic.left_out_ready.connect(self._left_out_ready)
         samic.counts_ready.connect(self._counts_ready)
         samic.counts_failed.connect(self.counts_failed)
-        samic.train_progress.connect(self._progress)
-        samic.train_finished.connect(self._finished)
-        samic.train_failed.connect(self._failed)
+        samic.train_progress.connect(self._run.relay(self.progress.emit))
+        samic.train_finished.connect(self._run.ending(self._finished))
+        samic.train_failed.connect(self._run.ending(self._failed))
 
     @property
     def running(self) -> bool:
-        return self._options is not None
+        return self._run.running
 
     @property
     def options(self) -> TrainOptions | None:
         """The options of the run in progress (None when none is)."""
-        return self._options
+        return self._run.job
 
     @property
     def min_images_per_class(self) -> int:
@@ -93,34 +97,23 @@ class TrainController(QObject):
     # ---- the run -----------------------------------------------------------------------------
     def start(self, options: TrainOptions, annotations_dir: Path | None = None) -> bool:
         """Start training in the background; False when a run is already in progress."""
-        if self._options is not None or self.service.training:
+        if self._run.running or self.service.training:
             return False
         self.service.start_training(options, annotations_dir)
-        self._options = options
+        self._run.begin(options)
         self.started.emit(options)
         return True
 
     def cancel(self) -> None:
         """Stop after the current step; the best epoch so far stays saved."""
-        if self._options is not None:
-            self.service.cancel_training()
+        self._run.cancel()
 
-    def _progress(self, p: object) -> None:
-        if self._options is not None:
-            self.progress.emit(p)
-
-    def _finished(self, outcome: TrainOutcome) -> None:
-        if self._options is None:
-            return
-        self._options = None
+    def _finished(self, _options: TrainOptions, outcome: TrainOutcome) -> None:
         if outcome.model is not None:
             self.model_trained.emit(outcome.model)
         self.finished.emit(outcome)
 
-    def _failed(self, text: str) -> None:
-        if self._options is None:
-            return
-        self._options = None
+    def _failed(self, _options: TrainOptions, text: str) -> None:
         self.failed.emit(text)
 
 
@@ -142,19 +135,21 @@ class AutoAnnotateController(QObject):
         super().__init__(parent)
         self.service = samic
         self.review = review
-        self._request: AutoAnnotateRequest | None = None
-        samic.annotate_progress.connect(self._progress)
-        samic.annotate_finished.connect(self._finished)
-        samic.annotate_failed.connect(self._failed)
+        self._batch: SingleJob[AutoAnnotateRequest] = SingleJob(
+            cancel=lambda _: self.service.cancel_auto_annotate()
+        )
+        samic.annotate_progress.connect(self._batch.relay(self.progress.emit))
+        samic.annotate_finished.connect(self._batch.ending(self._finished))
+        samic.annotate_failed.connect(self._batch.ending(self._failed))
 
     @property
     def running(self) -> bool:
-        return self._request is not None
+        return self._batch.running
 
     @property
     def request(self) -> AutoAnnotateRequest | None:
         """The batch in progress (None when none is)."""
-        return self._request
+        return self._batch.job
 
     def reference_candidates(self, folder: Path, label: str) -> list[str]:
         """Images of `folder` usable as references for `label`, best first."""
@@ -167,32 +162,21 @@ class AutoAnnotateController(QObject):
 
     def start(self, request: AutoAnnotateRequest) -> bool:
         """Start the batch in the background; False when one is already in progress."""
-        if self._request is not None or self.service.annotating:
+        if self._batch.running or self.service.annotating:
             return False
-        self._request = request
+        self._batch.begin(request)
         self.started.emit(request)
         self.service.auto_annotate(request)
         return True
 
     def cancel(self) -> None:
         """Stop after the image in progress; the files written so far stay."""
-        if self._request is not None:
-            self.service.cancel_auto_annotate()
+        self._batch.cancel()
 
-    def _progress(self, done: int, total: int, name: str) -> None:
-        if self._request is not None:
-            self.progress.emit(done, total, name)
-
-    def _finished(self, outcome: AutoAnnotateOutcome) -> None:
-        request, self._request = self._request, None
-        if request is None:
-            return
+    def _finished(self, request: AutoAnnotateRequest, outcome: AutoAnnotateOutcome) -> None:
         if self.review is not None:
             self.review.batch_written(request, outcome)
         self.finished.emit(request, outcome)
 
-    def _failed(self, text: str) -> None:
-        if self._request is None:
-            return
-        self._request = None
+    def _failed(self, _request: AutoAnnotateRequest, text: str) -> None:
         self.failed.emit(text)

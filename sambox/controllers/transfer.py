@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 
 from sambox.controllers.protocols import TransferServiceLike
 from sambox.controllers.session import Session
+from sambox.model.single_job import SingleJob
 
 
 class TransferController(QObject):
@@ -28,11 +29,12 @@ class TransferController(QObject):
     ) -> None:
         super().__init__(parent)
         self.session, self.project, self.service = session, session.project, transfer
-        self._importing = False
-        transfer.progress.connect(self.progress)
-        transfer.failed.connect(self.failed)
-        transfer.cancelled.connect(self.cancelled)
-        transfer.finished.connect(self._finished)
+        # the job this controller started: "export" or "import"
+        self._job: SingleJob[str] = SingleJob(cancel=lambda _: self.service.cancel())
+        transfer.progress.connect(self._job.relay(self.progress.emit))
+        transfer.failed.connect(self._job.ending(lambda _kind, text: self.failed.emit(text)))
+        transfer.cancelled.connect(self._job.ending(lambda _kind: self.cancelled.emit()))
+        transfer.finished.connect(self._job.ending(self._finished))
 
     @property
     def busy(self) -> bool:
@@ -52,18 +54,18 @@ class TransferController(QObject):
     def start_export(
         self, folder: Path, fmt: str, out: Path, include_unreviewed: bool, overwrite: bool
     ) -> None:
-        self._importing = False
         self.service.start_export(folder, fmt, out, include_unreviewed, overwrite)
+        self._job.begin("export")
 
     def start_import(self, src: Path, fmt: str, folder: Path, overwrite: bool) -> None:
-        self._importing = True
         self.service.start_import(src, fmt, folder, overwrite)
+        self._job.begin("import")
 
     def cancel(self) -> None:
-        self.service.cancel()
+        self._job.cancel()
 
-    def _finished(self, report: object) -> None:
-        if self._importing and getattr(report, "images", None) and self.project.folder:
+    def _finished(self, kind: str, report: object) -> None:
+        if kind == "import" and getattr(report, "images", None) and self.project.folder:
             current = self.session.current  # show the imported objects and statuses
             self.session.open_folder(self.project.folder)
             if current is not None:

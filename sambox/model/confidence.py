@@ -46,7 +46,8 @@ def format_score(score: float | None, digits: int = 3) -> str:
 
 
 def advice(history: Sequence[float]) -> tuple[Advice, str]:
-    """What the annotator should do next, from the confidence after each prompt."""
+    """What the annotator should do next, from the confidence after each prompt; one short line
+    each, so it fits whole in the bar of a default-size window (the score is shown beside it)."""
     if not history:
         return "none", "Click the object to segment (right click: not the object)."
     if is_saturated(history):
@@ -54,13 +55,12 @@ def advice(history: Sequence[float]) -> tuple[Advice, str]:
     delta = trend(history)
     if delta is not None and delta <= -PLATEAU_GAIN:
         return "fell", (
-            f"Confidence fell by {-delta:.3f}: Backspace removes the last point; "
-            "or click where the mask is wrong."
+            f"Confidence fell by {-delta:.3f}: Backspace drops the last point, "
+            "or click where it is wrong."
         )
     if _plateau(history) or (len(history) >= 2 and history[-1] < LOW_SCORE / 2):
         return "low", (
-            f"Low confidence ({format_score(history[-1])}): try a box (Ctrl+drag) or a negative "
-            "point (right click) on what the mask wrongly covers."
+            "Low confidence: try a box (Ctrl+drag), or right-click what the mask wrongly covers."
         )
     if delta is None:
         return "first", "Add a point on a part the mask misses or overshoots."

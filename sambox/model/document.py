@@ -103,9 +103,10 @@ class ObjectState:
         # the annotator agreed to re-decode: the hand edit stays on screen until SAM answers
         return replace(self, points=points, box=box, candidate=candidate, edited=False)
 
-    def with_edited_mask(self, mask: np.ndarray) -> ObjectState:
-        """A hand-corrected mask: it stands for the current prompts (no re-decode) and SAM's
-        low-res logits no longer describe it, so they are not fed back on the next prompt."""
+    def with_edited_mask(self, mask: np.ndarray | None) -> ObjectState:
+        """A hand-corrected mask (None: erased to nothing): it stands for the current prompts
+        (no re-decode) and SAM's low-res logits no longer describe it, so they are not fed back
+        on the next prompt."""
         return replace(
             self,
             mask=mask,

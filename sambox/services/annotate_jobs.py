@@ -7,13 +7,19 @@ Plain functions of values, run on the prediction worker thread (as sam_jobs.py f
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sambox.model.samic_info import AutoAnnotateOutcome, AutoAnnotateRequest
 from samic_core.annotation import AnnotationStore
 
+if TYPE_CHECKING:  # the core (torch, OpenCV) loads on the worker thread, inside the jobs
+    from samic_core.peaks import PeakRule
+    from samic_core.predict.predictor import SamicPredictor
+    from samic_core.predict.saving import AutoAnnotateReport
+    from samic_core.sam.engine import SamEngine
 
-def peak_rule(peaks: str) -> Any:
+
+def peak_rule(peaks: str) -> PeakRule | None:
     """The core's PeakRule for the app's choice; None = the model's own default."""
     from samic_core.peaks import PeakRule
 
@@ -21,8 +27,8 @@ def peak_rule(peaks: str) -> Any:
 
 
 def annotate_all_classes(
-    predictor: Any,
-    engine: Any,
+    predictor: SamicPredictor,
+    engine: SamEngine,
     request: AutoAnnotateRequest,
     progress: Callable[[int, int, str], None],
     should_stop: Callable[[], bool],
@@ -44,7 +50,7 @@ def annotate_all_classes(
     return merged_outcome(list(reports.values()))
 
 
-def merged_outcome(reports: list[Any]) -> AutoAnnotateOutcome:
+def merged_outcome(reports: list[AutoAnnotateReport]) -> AutoAnnotateOutcome:
     """One outcome for a run over several classes: an image is written when any class wrote
     it, empty when none found anything; the object counts add up."""
     written = list(dict.fromkeys(n for r in reports for n in r.written))
@@ -61,7 +67,7 @@ def merged_outcome(reports: list[Any]) -> AutoAnnotateOutcome:
     )
 
 
-def outcome_of(report: Any) -> AutoAnnotateOutcome:
+def outcome_of(report: AutoAnnotateReport) -> AutoAnnotateOutcome:
     """The core's AutoAnnotateReport as plain tuples of image names."""
     return AutoAnnotateOutcome(
         written=tuple(report.written),

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
+from sambox.model.single_job import SingleJob
 from sambox.services.errors import in_app_words
 from sambox.services.workers import JobContext, Worker
 
@@ -22,11 +23,11 @@ class CheckpointDownloader(QObject):
         super().__init__(parent)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
-        self._worker: Worker | None = None
+        self._job: SingleJob[Worker] = SingleJob(cancel=Worker.cancel)
 
     @property
     def busy(self) -> bool:
-        return self._worker is not None
+        return self._job.running
 
     @property
     def busy_text(self) -> None:
@@ -40,7 +41,7 @@ class CheckpointDownloader(QObject):
         self.pool.waitForDone(timeout_ms)
 
     def start(self, model_type: str, dest_dir: Path | None = None, url: str | None = None) -> None:
-        if self._worker is not None:
+        if self._job.running:
             return
 
         def job(ctx: JobContext) -> str:
@@ -58,13 +59,9 @@ class CheckpointDownloader(QObject):
             lambda e: self.failed.emit(in_app_words(f"The download failed: {e}"))
         )
         worker.signals.cancelled.connect(self.cancelled.emit)
-        worker.signals.finished.connect(self._done)
-        self._worker = worker
+        worker.signals.finished.connect(self._job.end)  # always last: busy until then
+        self._job.begin(worker)
         self.pool.start(worker)
 
     def cancel(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
-
-    def _done(self) -> None:
-        self._worker = None
+        self._job.cancel()

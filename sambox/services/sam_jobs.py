@@ -2,7 +2,9 @@
 object's prompts.
 
 Plain functions of values (an EngineConfig, a DecodeRequest, an embedding), run on a worker
-thread; SamService only schedules them and routes their results.
+thread; SamService only schedules them and routes their results. The engine's modules import
+torch, so they are imported inside the jobs (after ensure_runtime) and only named for the type
+checker here.
 """
 
 from __future__ import annotations
@@ -10,13 +12,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sambox.model.decoding import DecodeRequest, DecodeResult, EngineConfig
 from sambox.services.runtime import ensure_runtime
 
+if TYPE_CHECKING:
+    from samic_core.sam.engine import SamEngine
+    from samic_core.sam.types import ImageEmbedding
 
-def build_engine(config: EngineConfig, step: Callable[[str], None]) -> Any:
+
+def build_engine(config: EngineConfig, step: Callable[[str], None]) -> SamEngine:
     """A SamEngine with its embedding cache; step(text) says what the load is doing now."""
     step("Starting PyTorch…")
     ensure_runtime()
@@ -31,7 +37,7 @@ def build_engine(config: EngineConfig, step: Callable[[str], None]) -> Any:
     return SamEngine(checkpoint, config.model_type, config.device, cache, config.precision)
 
 
-def embed_queued(engine: Any, path: Path, progress: Callable[[int, int, str], None]) -> bool:
+def embed_queued(engine: SamEngine, path: Path, progress: Callable[[int, int, str], None]) -> bool:
     """Make sure a queued (background) image has a valid cached embedding; True if it had one.
 
     The core's unit of folder embedding (samic_core.embed.embed_one, also behind `samic embed`):
@@ -43,7 +49,7 @@ def embed_queued(engine: Any, path: Path, progress: Callable[[int, int, str], No
     return embed_one(engine, path, progress=progress)
 
 
-def decode(engine: Any, request: DecodeRequest, emb: Any) -> DecodeResult:
+def decode(engine: SamEngine, request: DecodeRequest, emb: ImageEmbedding) -> DecodeResult:
     """Decode `request`'s prompts on the embedding `emb` (any thread: the engine is safe)."""
     from samic_core.sam.types import Prompt
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 from shiboken6 import isValid
@@ -29,6 +29,10 @@ from sambox.model.decoding import DecodeRequest, DecodeResult, EngineConfig
 from sambox.services import sam_jobs
 from sambox.services.errors import describe_error
 from sambox.services.workers import JobContext, Worker
+
+if TYPE_CHECKING:  # torch behind these: the engine is built on the model thread (sam_jobs)
+    from samic_core.sam.engine import SamEngine
+    from samic_core.sam.types import ImageEmbedding
 
 PRIORITY_DECODE = 30
 PRIORITY_CURRENT = 20
@@ -57,8 +61,8 @@ class SamService(QObject):
         self.decode_pool.setMaxThreadCount(1)  # clicks, in order, beside the encoder
         self.read_pool = QThreadPool(self)
         self.read_pool.setMaxThreadCount(1)  # cache reads of the image on screen
-        self._engine: Any = None
-        self._pinned: tuple[Path, Any] | None = None  # embedding of the image on screen
+        self._engine: SamEngine | None = None
+        self._pinned: tuple[Path, ImageEmbedding] | None = None  # the on-screen image's
         self._screen: Path | None = None  # the image on screen (its embedding comes first)
         self._fetching: set[Path] = set()  # embeddings being read or encoded for decodes
         self._waiting: dict[Path, list[DecodeRequest]] = {}  # decodes waiting for them
@@ -86,7 +90,7 @@ class SamService(QObject):
         return None if self._engine is None else str(self._engine.device)
 
     @property
-    def engine(self) -> Any:
+    def engine(self) -> SamEngine | None:
         """The loaded SamEngine (thread-safe) for other services, e.g. SAMIC; None until ready."""
         return self._engine
 
@@ -101,10 +105,10 @@ class SamService(QObject):
         self._embedded.clear()
         self.engine_loading.emit(str(config.checkpoint))
 
-        def job(ctx: JobContext) -> Any:
+        def job(ctx: JobContext) -> SamEngine:
             return sam_jobs.build_engine(config, ctx.progress)
 
-        def done(engine: Any) -> None:
+        def done(engine: SamEngine) -> None:
             self._engine = engine
             self.engine_ready.emit(engine.model_id)
 
@@ -131,7 +135,8 @@ class SamService(QObject):
     def request_embedding(self, path: Path) -> None:
         """Make `path` the image on screen and fetch its embedding ahead of everything else."""
         path = Path(path)
-        if self._engine is None:
+        engine = self._engine
+        if engine is None:
             return
         self._screen = path
         if self._pinned is not None and self._pinned[0] != path:
@@ -139,7 +144,7 @@ class SamService(QObject):
         for other, worker in list(self._first_jobs.items()):
             if other != path and not self._waiting.get(other):
                 worker.cancel()  # the user left that image: the background will embed it
-        self._fetch(path)
+        self._fetch(path, engine)
 
     def _wanted(self, path: Path) -> bool:
         """Whether `path`'s embedding is still needed first (on screen, or decodes wait)."""
@@ -149,23 +154,22 @@ class SamService(QObject):
     def screen_image(self) -> Path | None:
         return self._screen
 
-    def _fetch(self, path: Path) -> None:
+    def _fetch(self, path: Path, engine: SamEngine) -> None:
         """Read `path`'s embedding from the cache (own pool), else encode it with priority."""
         if path in self._fetching:
             return
         self._fetching.add(path)
-        engine = self._engine
 
-        def job(ctx: JobContext) -> Any:
+        def job(ctx: JobContext) -> ImageEmbedding | None:
             return engine.cached_embedding(path)
 
-        def done(emb: Any) -> None:
+        def done(emb: ImageEmbedding | None) -> None:
             if engine is not self._engine:
                 return
             if emb is None and not self._wanted(path):
                 self._fetching.discard(path)  # the user moved on before the read finished
             elif emb is None:
-                self._encode_first(path)
+                self._encode_first(path, engine)
             else:
                 self._embedding_done(path, emb, True)
 
@@ -177,18 +181,17 @@ class SamService(QObject):
             pool=self.read_pool,
         )
 
-    def _encode_first(self, path: Path) -> None:
+    def _encode_first(self, path: Path, engine: SamEngine) -> None:
         """Encode `path` before any background image, pausing the one being encoded."""
-        engine = self._engine
         self.embedding_progress.emit(str(path), 0, 0)
         self._preempt_background(path)
 
-        def job(ctx: JobContext) -> tuple[Any, bool]:
+        def job(ctx: JobContext) -> tuple[ImageEmbedding, bool]:
             return engine.embed_file(
                 path, progress=lambda done, total, _: ctx.progress((done, total))
             )
 
-        def done(out: tuple[Any, bool]) -> None:
+        def done(out: tuple[ImageEmbedding, bool]) -> None:
             self._first_jobs.pop(path, None)
             if engine is self._engine:
                 self._embedding_done(path, out[0], out[1])
@@ -209,11 +212,11 @@ class SamService(QObject):
         )
         self._start(worker, PRIORITY_CURRENT, done, lambda e: self._failed_first(path, engine, e))
 
-    def _failed_first(self, path: Path, engine: Any, e: BaseException) -> None:
+    def _failed_first(self, path: Path, engine: SamEngine, e: BaseException) -> None:
         self._first_jobs.pop(path, None)
         self._embedding_failed(path, engine, e)
 
-    def _embedding_done(self, path: Path, emb: Any, cached: bool) -> None:
+    def _embedding_done(self, path: Path, emb: ImageEmbedding, cached: bool) -> None:
         self._fetching.discard(path)
         if path == self._screen:
             self._pinned = (path, emb)
@@ -223,7 +226,7 @@ class SamService(QObject):
             self._start_decode(request, emb)
 
     def _embedding_failed(
-        self, path: Path, engine: Any, e: BaseException, quiet: bool = False
+        self, path: Path, engine: SamEngine, e: BaseException, quiet: bool = False
     ) -> None:
         """quiet: the encode was dropped because nobody needs it first any more (no error)."""
         if engine is not self._engine:
@@ -273,12 +276,12 @@ class SamService(QObject):
         return self._folder_job is not None
 
     def _next_background(self) -> None:
-        if not self._queue:
+        engine = self._engine
+        if not self._queue or engine is None:  # done (a new engine cancels the queue first)
             self._folder_job = None
             self.folder_finished.emit(self._folder_done, self._folder_total)
             return
         path = self._queue.popleft()
-        engine = self._engine
 
         def job(ctx: JobContext) -> bool:
             ctx.check()
@@ -335,7 +338,8 @@ class SamService(QObject):
         Without the image's embedding in memory, the decode waits for that embedding (read
         from the cache or encoded first), never for the encoder's queue.
         """
-        if self._engine is None:
+        engine = self._engine
+        if engine is None:
             self.decode_failed.emit(request, "no SAM model is loaded")
             return
         path = Path(request.image_path)
@@ -344,10 +348,13 @@ class SamService(QObject):
             self._start_decode(request, pinned[1])
             return
         self._waiting.setdefault(path, []).append(request)
-        self._fetch(path)
+        self._fetch(path, engine)
 
-    def _start_decode(self, request: DecodeRequest, emb: Any) -> None:
+    def _start_decode(self, request: DecodeRequest, emb: ImageEmbedding) -> None:
         engine = self._engine
+        if engine is None:  # unloaded while the embedding was read
+            self.decode_failed.emit(request, "no SAM model is loaded")
+            return
 
         def job(ctx: JobContext) -> DecodeResult:
             return sam_jobs.decode(engine, request, emb)

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
@@ -41,6 +41,11 @@ from samic_core.train.episodes import (
     count_left_out,
     count_training_data,
 )
+
+if TYPE_CHECKING:  # torch behind these: the jobs import them on the worker threads
+    from samic_core.predict.predictor import SamicPredictor
+    from samic_core.sam.engine import SamEngine
+    from samic_core.train.config import TrainProgress
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +77,9 @@ class SamicService(QObject):
 
     min_images_per_class = MIN_IMAGES_PER_CLASS
 
-    def __init__(self, engine: Callable[[], Any | None], parent: QObject | None = None) -> None:
+    def __init__(
+        self, engine: Callable[[], SamEngine | None], parent: QObject | None = None
+    ) -> None:
         """engine: returns the loaded SamEngine, or None while SAM is not ready."""
         super().__init__(parent)
         self._engine = engine
@@ -85,8 +92,8 @@ class SamicService(QObject):
         self._running: set[Worker] = set()
         self._train_job: Worker | None = None
         self._annotate_job: Worker | None = None
-        self._predictor: tuple[tuple[Any, ...], Any] | None = None  # (key, SamicPredictor)
-        self._refs_key: tuple[Any, ...] | None = None
+        self._predictor: tuple[tuple[Path, int, str], SamicPredictor] | None = None  # by key
+        self._refs_key: tuple[object, ...] | None = None
 
     # ---- models ------------------------------------------------------------------------------
     def list_models(self, annotations_dir: Path) -> tuple[list[ModelInfo], list[UnreadableModel]]:
@@ -158,7 +165,7 @@ class SamicService(QObject):
             )
             last = [0.0]
 
-            def progress(p: Any) -> None:
+            def progress(p: TrainProgress) -> None:
                 now = time.monotonic()
                 if p.step == p.steps or now - last[0] >= PROGRESS_INTERVAL_S:
                     last[0] = now
@@ -198,13 +205,13 @@ class SamicService(QObject):
             self._train_job.cancel()
 
     # ---- prediction --------------------------------------------------------------------------
-    def _sam(self) -> Any:
+    def _sam(self) -> SamEngine:
         engine = self._engine()
         if engine is None:
             raise RuntimeError("no SAM model is loaded yet; set one up in Settings first")
         return engine
 
-    def _load_predictor(self, model: Path, device: str) -> Any:
+    def _load_predictor(self, model: Path, device: str) -> SamicPredictor:
         """The predictor for `model` (cached while the file is unchanged); model thread only."""
         from samic_core.predict.predictor import SamicPredictor
 
@@ -216,7 +223,11 @@ class SamicService(QObject):
         return self._predictor[1]
 
     def _set_references(
-        self, predictor: Any, folder: Path, label: str, names: tuple[str, ...] | None
+        self,
+        predictor: SamicPredictor,
+        folder: Path,
+        label: str,
+        names: tuple[str, ...] | None,
     ) -> None:
         """Give the predictor reference images of `label`: `names`, or the default choice (the
         same choice and object size as `samic predict`)."""

@@ -6,13 +6,18 @@ Runs samic_core.export's export_folder / import_folder (the same functions as
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
+from sambox.model.single_job import SingleJob
 from sambox.services.errors import describe_error
 from sambox.services.workers import JobContext, Worker
+
+if TYPE_CHECKING:  # imported by the jobs themselves, on the worker thread
+    from samic_core.export.common import ExportReport, ImportReport
 
 
 class TransferService(QObject):
@@ -27,11 +32,11 @@ class TransferService(QObject):
         super().__init__(parent)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
-        self._worker: Worker | None = None
+        self._job: SingleJob[Worker] = SingleJob(cancel=Worker.cancel)
 
     @property
     def busy(self) -> bool:
-        return self._worker is not None
+        return self._job.running
 
     @property
     def busy_text(self) -> str | None:
@@ -45,7 +50,7 @@ class TransferService(QObject):
     def start_export(
         self, folder: Path, fmt: str, out: Path, include_unreviewed: bool, overwrite: bool
     ) -> None:
-        def job(ctx: JobContext) -> Any:
+        def job(ctx: JobContext) -> ExportReport:
             from samic_core.export import export_folder
 
             return export_folder(
@@ -61,7 +66,7 @@ class TransferService(QObject):
         self._run(job, f"export {fmt}", f"exporting {folder.name} as {fmt}")
 
     def start_import(self, src: Path, fmt: str, folder: Path, overwrite: bool) -> None:
-        def job(ctx: JobContext) -> Any:
+        def job(ctx: JobContext) -> ImportReport:
             from samic_core.export import import_folder
 
             return import_folder(
@@ -76,29 +81,27 @@ class TransferService(QObject):
         self._run(job, f"import {fmt}", f"importing {src.name}")
 
     def cancel(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
+        self._job.cancel()
 
     def wait(self, timeout_ms: int = 30_000) -> None:
         self.pool.waitForDone(timeout_ms)
 
-    def _run(self, job: Any, name: str, what: str) -> None:
-        if self._worker is not None:
+    def _run(
+        self, job: Callable[[JobContext], ExportReport | ImportReport], name: str, what: str
+    ) -> None:
+        if self._job.running:
             raise RuntimeError("an export or import is already running")
         worker = Worker(job, name)
         worker.signals.progress.connect(lambda v: self.progress.emit(int(v[0]), int(v[1]), v[2]))
         worker.signals.result.connect(self._result)
         worker.signals.error.connect(lambda e: self.failed.emit(describe_error(e, what)))
         worker.signals.cancelled.connect(self.cancelled.emit)
-        worker.signals.finished.connect(self._done)
-        self._worker = worker
+        worker.signals.finished.connect(self._job.end)  # always last: busy until then
+        self._job.begin(worker)
         self.pool.start(worker)
 
-    def _result(self, report: Any) -> None:
-        if getattr(report, "cancelled", False):
+    def _result(self, report: ExportReport | ImportReport) -> None:
+        if report.cancelled:
             self.cancelled.emit()
         else:
             self.finished.emit(report)
-
-    def _done(self) -> None:
-        self._worker = None

@@ -300,7 +300,9 @@ class AutoAnnotateDialog(QDialog):
 
     def targets(self) -> tuple[Path, list[Path]]:
         """(folder whose annotations are written, image paths) for the chosen scope."""
-        scope = self.scope.checkedButton().property("scope")
+        checked = self.scope.checkedButton()
+        assert checked is not None  # an exclusive group that starts with one scope checked
+        scope = checked.property("scope")
         if scope == UNANNOTATED:
             return self.folder, [self.folder / n for n in self.unannotated]
         if scope == SELECTION:
@@ -312,11 +314,14 @@ class AutoAnnotateDialog(QDialog):
         m = self.current_model()
         folder, images = self.targets()
         if m is None:
-            return self._error("Train a model first (Train SAMIC).")
+            self._error("Train a model first (Train SAMIC).")
+            return None
         if self.r_other.isChecked() and not folder.is_dir():
-            return self._error(f"{folder}: not a folder.")
+            self._error(f"{folder}: not a folder.")
+            return None
         if not images:
-            return self._error("There are no images to annotate in this choice.")
+            self._error("There are no images to annotate in this choice.")
+            return None
         every = self.all_classes()
         return AutoAnnotateRequest(
             model=m.path,
@@ -334,7 +339,6 @@ class AutoAnnotateDialog(QDialog):
     def _error(self, text: str) -> None:
         self.status.setText(text)
         self.status.setStyleSheet(ERROR_STYLE)
-        return None
 
     # ---- run ---------------------------------------------------------------------------------
     def start(self) -> None:

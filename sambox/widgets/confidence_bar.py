@@ -66,7 +66,7 @@ class ElidedLabel(QLabel):
     """A one-line label that shortens its text with … to fit, the full text in the tooltip.
 
     Its size hint never follows the text, so a long message cannot widen the window or move
-    the widgets around it (issue 12: the canvas jumped when the hint appeared).
+    the widgets around it (the canvas would jump whenever a hint appeared).
     """
 
     def __init__(self, padding: int = 0, parent: QWidget | None = None) -> None:

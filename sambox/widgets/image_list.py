@@ -97,11 +97,12 @@ class ImageList(QWidget):
     def set_current(self, name: str | None) -> None:
         """Select exactly the image on screen. The selection command is explicit: with the
         multi-selection the SAMIC UI enables, a plain setCurrentItem reads the keyboard
-        modifiers, so after Ctrl+Return it toggled the new row and kept the old one selected."""
+        modifiers, so after Ctrl+Return it would toggle the new row and keep the old one
+        selected."""
         item = self._items.get(name or "")
         if item is None:
             self.tree.clearSelection()
-            self.tree.setCurrentItem(None)
+            self.tree.setCurrentItem(None)  # type: ignore[call-overload]  # Qt takes None: no row
             return
         flags = QItemSelectionModel.SelectionFlag
         self.tree.setCurrentItem(item, 0, flags.ClearAndSelect | flags.Rows)

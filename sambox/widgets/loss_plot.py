@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, QSizeF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -49,6 +49,7 @@ class LossPlot(QWidget):
         self._train: dict[int, float] = {}
         self._val: dict[int, float] = {}
         self._best_epoch: int | None = None
+        self.best_label_rect: QRectF | None = None  # where the "best" label was last painted
         self.setMinimumSize(320, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -141,7 +142,11 @@ class LossPlot(QWidget):
             p.setPen(pen)
             p.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()))
             p.setPen(BEST_COLOUR)
-            p.drawText(QPointF(x + 3, plot.top() + fm.ascent()), "best")
+            size = QSizeF(fm.horizontalAdvance("best") + 2, fm.height())
+            self.best_label_rect = self._best_label(size, x, plot.top())
+            p.drawText(self.best_label_rect, Qt.AlignmentFlag.AlignCenter, "best")
+        else:
+            self.best_label_rect = None
         # series
         for data, colour, style in (
             (self._train, TRAIN_COLOUR, Qt.PenStyle.SolidLine),
@@ -162,6 +167,12 @@ class LossPlot(QWidget):
                 p.drawEllipse(q, 2.5, 2.5)
         self._legend(p, plot)
         p.end()
+
+    def _best_label(self, size: QSizeF, x: float, top: float) -> QRectF:
+        """The "best" label's rect at the plot's `top`: right of the marker at `x`, or left of
+        it where it would run past the widget's right edge (the best epoch is the last one)."""
+        left = x + 3 if x + 3 + size.width() <= self.width() - 2 else x - 3 - size.width()
+        return QRectF(QPointF(max(0.0, left), top), size)
 
     def _legend(self, p: QPainter, plot: QRectF) -> None:
         """One row above the plot, right-aligned: a line sample and the latest value per series."""

@@ -7,6 +7,7 @@ Later features add a toolbar action with `add_tool_action` and a dock with `add_
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QEventLoop, Qt
@@ -45,10 +46,27 @@ from sambox.widgets.model_banner import ModelBanner
 from sambox.widgets.model_setup import ModelSetup
 from sambox.widgets.objects_panel import ObjectsPanel
 
+if TYPE_CHECKING:  # these import this module: they build on the window
+    from sambox.widgets.sam_status import SamStatus
+    from sambox.widgets.samic_ui import SamicUI
+    from sambox.widgets.transfer_ui import TransferUI
+
 RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
 
 
 class MainWindow(QMainWindow):
+    """The window and what it carries: the session and its controllers, the panels, and the
+    feature UIs that build on it."""
+
+    # the action of each id (sambox/widgets/actions.py); deliberately shadows QWidget.actions(),
+    # which nothing here uses
+    actions: dict[str, QAction]  # type: ignore[assignment]
+    # the feature UIs: the composition root (sambox/app.py) attaches them once the window
+    # exists, since each builds its actions, docks and dialogs on it
+    sam_status: SamStatus
+    samic: SamicUI
+    transfer: TransferUI
+
     def __init__(self, session: Session, downloader: DownloaderLike | None = None) -> None:
         super().__init__()
         self.session, self.settings = session, session.settings
@@ -160,7 +178,7 @@ class MainWindow(QMainWindow):
             "redo": ed.redo,
             "new_object": ed.new_object,
             "delete_object": ed.delete_object,
-            "clear_object": ed.clear_object,
+            "clear_object": lambda: self.mask_tools.escape(),  # leaves a tool first
             "delete_point": ed.delete_last_point,
             "next_candidate": lambda: ed.cycle_candidate(1),
             "prev_candidate": lambda: ed.cycle_candidate(-1),
@@ -193,11 +211,11 @@ class MainWindow(QMainWindow):
         self.classes_panel.color_requested.connect(self.class_colors.set_color)
         self.class_colors.changed.connect(self._colors_changed)
         self.class_colors.error.connect(self.report_error)
-        ed.changed.connect(self.render)
+        ed.changed.connect(self.redraw)
         ed.message.connect(self.show_message)
         s.message.connect(self.show_message)
         self.project.message.connect(self.show_message)
-        self.project.document_grew.connect(self.render)
+        self.project.document_grew.connect(self.redraw)
         for src in (ed.error, s.error, self.project.error):
             src.connect(self.report_error)
         s.image_opened.connect(self._image_opened)
@@ -212,7 +230,7 @@ class MainWindow(QMainWindow):
         self.embed_cancel.clicked.connect(self.service.cancel_folder)
 
     # ---- reactions ---------------------------------------------------------------------------
-    def render(self) -> None:
+    def redraw(self) -> None:
         """Redraw everything that depends on the open document."""
         doc = self.editor.doc
         objs = doc.objects if doc else ()
@@ -264,7 +282,7 @@ class MainWindow(QMainWindow):
         if doc is not None:
             lock = f"  (read-only: {doc.locked})" if doc.locked else ""
             self.show_message(f"{doc.name}: {doc.width}×{doc.height}{lock}")
-        self.render()
+        self.redraw()
 
     def _folder_opened(self, folder: Path) -> None:
         self.image_list.set_images(self.project.statuses)
@@ -275,13 +293,13 @@ class MainWindow(QMainWindow):
     def _colors_changed(self) -> None:
         self.classes_panel.set_classes(list(self.project.classes), self.class_colors.all())
         self.classes_panel.set_active(self.editor.active_label)
-        self.render()
+        self.redraw()
 
     def _classes_changed(self, classes: list[str]) -> None:
         self.classes_panel.set_classes(classes, self.class_colors.all())
         if self.editor.active_label not in classes and classes:
             self.editor.active_label = classes[0]
-        self.render()
+        self.redraw()
 
     def _embed_progress(self, done: int, total: int, name: str) -> None:
         self.embed_progress.setRange(0, total)

@@ -27,7 +27,7 @@ TOOL_ACTIONS = {
     "polygon_tool": POLYGON,
     "cut_tool": CUT,
 }
-KEEP, REDECODE = "Keep edit", "Re-decode"
+KEEP, REDECODE, CLEAR = "Keep edit", "Re-decode", "Clear"
 
 
 class MaskToolsUI(QObject):
@@ -49,24 +49,49 @@ class MaskToolsUI(QObject):
         a["brush_smaller"].triggered.connect(lambda: self.canvas.grow_brush(-1))
         a["brush_bigger"].triggered.connect(lambda: self.canvas.grow_brush(+1))
         self.editor.confirm_redecode = self.ask_redecode
+        self.editor.confirm_clear = self.ask_clear
 
     def _tool_changed(self) -> None:
         checked = self.group.checkedAction()
         name = next((n for n, t in TOOL_ACTIONS.items() if self.window.actions[n] is checked), None)
         self.canvas.set_tool(TOOL_ACTIONS.get(name or ""))
 
+    def escape(self) -> None:
+        """Esc: leave the active tool (back to click prompts) first; only then clear the object."""
+        checked = self.group.checkedAction()
+        if checked is None:
+            self.editor.clear_object()
+            return
+        checked.setChecked(False)  # the group allows none checked: toggled() resets the canvas
+        self.window.show_message(f"Left {checked.text().replace('&', '')}: clicks add prompts.")
+
+    def ask_clear(self, obj: ObjectState) -> bool:
+        """True = clear the hand-edited object's prompts and mask (Ctrl+Z brings them back)."""
+        return self._ask(
+            obj,
+            "Clearing it removes its prompts and the corrected mask.",
+            "Keep the object, or clear it? Ctrl+Z undoes.",
+            CLEAR,
+        )
+
     def ask_redecode(self, obj: ObjectState) -> bool:
         """True = re-decode from the prompts (the hand edit is replaced; Ctrl+Z brings it back)."""
+        return self._ask(
+            obj,
+            "Changing its prompts makes SAM decode a new mask that replaces the edit.",
+            "Keep the edit (prompts unchanged), or re-decode? Ctrl+Z undoes.",
+            REDECODE,
+        )
+
+    def _ask(self, obj: ObjectState, consequence: str, question: str, verb: str) -> bool:
+        """Ask whether `verb` may drop the hand edit of `obj`; True = go ahead, default keep."""
         box = QMessageBox(self.window)
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("Mask edited by hand")
-        box.setText(
-            f"Object #{obj.id} ({obj.label}) was corrected by hand. Changing its prompts makes "
-            "SAM decode a new mask that replaces the edit."
-        )
-        box.setInformativeText("Keep the edit (prompts unchanged), or re-decode? Ctrl+Z undoes.")
+        box.setText(f"Object #{obj.id} ({obj.label}) was corrected by hand. {consequence}")
+        box.setInformativeText(question)
         keep = box.addButton(KEEP, QMessageBox.ButtonRole.RejectRole)
-        box.addButton(REDECODE, QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(verb, QMessageBox.ButtonRole.AcceptRole)
         box.setDefaultButton(keep)
         box.exec()
         return box.clickedButton() is not None and box.clickedButton() is not keep

@@ -135,18 +135,18 @@ class SamicUI(QObject):
 
     # ---- train -------------------------------------------------------------------------------
     def open_train_dialog(self) -> TrainDialog | None:
-        store = self.project.store
-        if store is None:
+        store, folder = self.project.store, self.project.folder
+        if store is None or folder is None:
             self.window.show_message("Open a folder of annotated images first.")
             return None
         old = self.train_dialog
-        if old is not None and not self.training.running and old.folder != self.project.folder:
+        if old is not None and not self.training.running and old.folder != folder:
             old.deleteLater()  # made for the folder open before
             self.train_dialog = None
         if self.train_dialog is None:
             self.train_dialog = TrainDialog(
                 self.training,
-                self.project.folder,
+                folder,
                 store.dir,
                 classes=list(self.project.classes),
                 device=self.window.settings.device,
@@ -221,7 +221,8 @@ class SamicUI(QObject):
 
     # ---- auto-annotate -----------------------------------------------------------------------
     def open_autoannotate_dialog(self) -> AutoAnnotateDialog | None:
-        if self.project.store is None:
+        folder = self.project.folder
+        if self.project.store is None or folder is None:
             self.window.show_message("Open a folder first.")
             return None
         if self.annotate_dialog is not None and self.annotating.running:
@@ -240,7 +241,7 @@ class SamicUI(QObject):
             self.annotate_dialog.deleteLater()
         self.annotate_dialog = AutoAnnotateDialog(
             self.annotating,
-            self.project.folder,
+            folder,
             unannotated,
             selection,
             self.models_panel.models,
@@ -267,7 +268,7 @@ class SamicUI(QObject):
         doc = self.editor.doc
         here = unreviewed_count(doc.state) if doc is not None else 0
         waiting = sum(1 for s in self.project.statuses.values() if s == ImageStatus.PREDICTED)
-        if here:
+        if here and doc is not None:
             scores = [o.score for o in doc.objects if o.source == "predicted" and not o.reviewed]
             low = min((s for s in scores if s is not None), default=None)
             text = f"<b>Review:</b> {here} predicted object{'s' if here != 1 else ''} here"
@@ -280,7 +281,7 @@ class SamicUI(QObject):
         text += f" (<i>{self._key('next_unreviewed')}</i> next)" if waiting else ""
         self.review_label.setText(text)
         a = self.window.actions
-        a["accept_review"].setEnabled(here > 0 and not doc.locked)
+        a["accept_review"].setEnabled(here > 0 and doc is not None and not doc.locked)
         a["reject_review"].setEnabled(here > 0)
         a["next_unreviewed"].setEnabled(waiting > 0)
         a["prev_unreviewed"].setEnabled(waiting > 0)

@@ -7,6 +7,7 @@ a TransferService-like object injected by the composition root.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,17 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from sambox.controllers.protocols import TransferJobs
-
-EXPORT_FORMATS = {
-    "coco": "COCO instances JSON (polygons; RLE where holes need it)",
-    "voc": "Pascal VOC class masks (indexed PNG) + class list",
-    "yolo": "YOLO segmentation (polygon .txt per image + data.yaml)",
-    "labelme": "LabelMe JSON per image (polygons)",
-}
-IMPORT_FORMATS = {
-    "coco": "COCO instances JSON file",
-    "labelme": "LabelMe JSON files (a folder, or one file)",
-}
+from samic_core.export import export_descriptions, import_descriptions  # beside the writers
+from samic_core.text import counted, verb
 
 
 class _TransferDialog(QDialog):
@@ -72,12 +64,11 @@ class _TransferDialog(QDialog):
         layout.addWidget(self.bar)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
-        # the service is shared: a dialog only listens while its own job runs
-        transfer.progress.connect(lambda *a: self._active and self._progress(*a))
-        transfer.finished.connect(lambda r: self._active and self._finished(r))
-        transfer.failed.connect(lambda m: self._active and self._failed(m))
-        transfer.cancelled.connect(lambda: self._active and self._cancelled())
         self._active = False
+        transfer.progress.connect(self._mine(self._progress))
+        transfer.finished.connect(self._mine(self._finished))
+        transfer.failed.connect(self._mine(self._failed))
+        transfer.cancelled.connect(self._mine(self._cancelled))
         self.report: Any = None
 
     def _path_row(self, edit: QLineEdit, pick_dir: bool, caption: str) -> QWidget:
@@ -116,6 +107,15 @@ class _TransferDialog(QDialog):
             self.launch()
         except RuntimeError as e:  # another dialog's job is still running
             self._failed(str(e))
+
+    def _mine(self, handler: Callable[..., None]) -> Callable[..., None]:
+        """`handler`, called only while this dialog's own job runs (the service is shared)."""
+
+        def call(*args: Any) -> None:
+            if self._active:
+                handler(*args)
+
+        return call
 
     def _progress(self, done: int, total: int, name: str) -> None:
         self.bar.setRange(0, max(total, 1))
@@ -172,7 +172,7 @@ class ExportDialog(_TransferDialog):
         super().__init__(transfer, "Export annotations", parent)
         self.folder = Path(folder)
         self.format = QComboBox()
-        for key, text in EXPORT_FORMATS.items():
+        for key, text in export_descriptions().items():
             self.format.addItem(f"{key} — {text}", key)
         self.out = QLineEdit(str(self.folder.parent / f"{self.folder.name}_export"))
         self.include_unreviewed = QCheckBox("Include predicted objects nobody reviewed yet")
@@ -204,17 +204,20 @@ class ExportDialog(_TransferDialog):
         )
 
     def describe(self, report: Any) -> str:
-        lines = [f"Exported {report.images} images, {report.objects} objects to {report.out}."]
+        images, objects = counted(report.images, "image"), counted(report.objects, "object")
+        lines = [f"Exported {images}, {objects} to {report.out}."]
         if report.excluded_unreviewed:
-            lines.append(f"{report.excluded_unreviewed} unreviewed predicted objects left out.")
+            left_out = counted(report.excluded_unreviewed, "unreviewed predicted object")
+            lines.append(f"{left_out} left out.")
         if report.skipped_images:
             lines.append(
                 f"Skipped (only unreviewed predictions): {', '.join(report.skipped_images)}"
             )
         if report.unannotated_images:
-            lines.append(f"{report.unannotated_images} images have no annotation yet.")
+            n = report.unannotated_images
+            lines.append(f"{counted(n, 'image')} {verb(n, 'has', 'have')} no annotation yet.")
         if report.rle_objects:
-            lines.append(f"{report.rle_objects} objects with holes written as RLE.")
+            lines.append(f"{counted(report.rle_objects, 'object')} with holes written as RLE.")
         return "\n".join(lines)
 
 
@@ -228,7 +231,7 @@ class ImportDialog(_TransferDialog):
         super().__init__(transfer, "Import annotations", parent)
         self.folder = Path(folder)
         self.format = QComboBox()
-        for key, text in IMPORT_FORMATS.items():
+        for key, text in import_descriptions().items():
             self.format.addItem(f"{key} — {text}", key)
         self.src = QLineEdit("")
         self.src.setPlaceholderText("COCO .json file, or a folder of LabelMe .json files")
@@ -267,7 +270,8 @@ class ImportDialog(_TransferDialog):
         )
 
     def describe(self, report: Any) -> str:
-        lines = [f"Imported {report.objects} objects into {report.images} images."]
+        objects, images = counted(report.objects, "object"), counted(report.images, "image")
+        lines = [f"Imported {objects} into {images}."]
         if report.skipped_existing:
             lines.append(
                 "Not overwritten (already annotated): " + ", ".join(report.skipped_existing)

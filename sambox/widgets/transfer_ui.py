@@ -27,15 +27,17 @@ class TransferUI(QObject):
         transfer.message.connect(window.show_message)
 
     def open_export(self) -> ExportDialog | None:
-        if not self.transfer.prepare():
+        folder = self.project.folder
+        if not self.transfer.prepare() or folder is None:  # prepare() says why
             return None
-        self.dialog = ExportDialog(self.transfer, self.project.folder, self.window)
+        self.dialog = ExportDialog(self.transfer, folder, self.window)
         self.dialog.open()
         return self.dialog
 
     def open_import(self) -> ImportDialog | None:
-        if not self.transfer.prepare():
+        folder = self.project.folder
+        if not self.transfer.prepare() or folder is None:  # prepare() says why
             return None
-        self.dialog = ImportDialog(self.transfer, self.project.folder, self.window)
+        self.dialog = ImportDialog(self.transfer, folder, self.window)
         self.dialog.open()
         return self.dialog

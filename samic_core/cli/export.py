@@ -8,7 +8,8 @@ from pathlib import Path
 
 from samic_core.cli.options import progress_bar
 from samic_core.cli.parsing import add_command
-from samic_core.export import EXPORT_FORMATS, export_folder
+from samic_core.export import EXPORT_FORMATS, export_descriptions, export_folder
+from samic_core.text import counted, verb
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,8 +30,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     p.add_argument("folder", type=Path, metavar="FOLDER", help="image folder annotated with SAMBOX")
     p.add_argument(
-        "--format", required=True, choices=EXPORT_FORMATS, dest="fmt", help="label format to write"
-    )
+        "--format", required=True, choices=EXPORT_FORMATS, dest="fmt",
+        help="label format to write: "
+        + "; ".join(f"{name}: {text}" for name, text in export_descriptions().items()),
+    )  # fmt: skip
     p.add_argument("--out", type=Path, required=True, help="output folder (new or empty)")
     p.add_argument(
         "--include-unreviewed",
@@ -51,20 +54,22 @@ def run(args: argparse.Namespace) -> int:
             overwrite=args.overwrite,
             progress=progress,
         )
-    sys.stdout.write(f"{report.images} images, {report.objects} objects -> {report.out}\n")
+    images, objects = counted(report.images, "image"), counted(report.objects, "object")
+    sys.stdout.write(f"{images}, {objects} -> {report.out}\n")
     if report.rle_objects:
-        sys.stdout.write(f"  {report.rle_objects} objects with holes written as RLE\n")
+        rle = counted(report.rle_objects, "object")
+        sys.stdout.write(f"  {rle} with holes written as RLE\n")
     if report.excluded_unreviewed:
         sys.stdout.write(
-            f"  {report.excluded_unreviewed} unreviewed predicted objects left out "
+            f"  {counted(report.excluded_unreviewed, 'unreviewed predicted object')} left out "
             "(--include-unreviewed keeps them)\n"
         )
     if report.skipped_images:
-        sys.stdout.write(
-            f"  {len(report.skipped_images)} images skipped: only unreviewed predictions\n"
-        )
+        skipped = counted(len(report.skipped_images), "image")
+        sys.stdout.write(f"  {skipped} skipped: only unreviewed predictions\n")
     if report.unannotated_images:
-        sys.stdout.write(f"  {report.unannotated_images} images have no annotation\n")
+        n = report.unannotated_images
+        sys.stdout.write(f"  {counted(n, 'image')} {verb(n, 'has', 'have')} no annotation\n")
     for name in report.empty_objects:
         sys.stderr.write(f"  {name}: object has no pixels; left out\n")
     return 0

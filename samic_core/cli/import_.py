@@ -10,6 +10,7 @@ from samic_core.cli.options import progress_bar
 from samic_core.cli.parsing import Once, add_command, add_input, required_input
 from samic_core.errors import SamicError
 from samic_core.export import IMPORT_FORMATS, import_folder
+from samic_core.text import counted
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -67,14 +68,14 @@ def run(args: argparse.Namespace) -> int:
         raise SamicError(f"{folder}: not a folder (FOLDER must be the image folder)")
     with progress_bar(f"import {args.fmt}") as progress:
         report = import_folder(src, args.fmt, folder, overwrite=args.overwrite, progress=progress)
-    sys.stdout.write(
-        f"{report.images} images, {report.objects} objects -> {folder / 'annotations'}\n"
-    )
+    images, objects = counted(report.images, "image"), counted(report.objects, "object")
+    sys.stdout.write(f"{images}, {objects} -> {folder / 'annotations'}\n")
     for w in report.warnings:
         sys.stderr.write(f"  warning: {w}\n")
     if report.skipped_existing:
+        existing = counted(len(report.skipped_existing), "image")
         sys.stderr.write(
-            f"  {len(report.skipped_existing)} images already annotated, not overwritten "
+            f"  {existing} already annotated, not overwritten "
             f"(--overwrite replaces them): {', '.join(report.skipped_existing)}\n"
         )
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import select
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -36,7 +37,8 @@ SUBCOMMANDS: list[ModuleType] = [
 WORKFLOW = """\
 A first hour:
   samic weights download vit_b               SAM's weights, once
-  (annotate a few images of FOLDER in the SAMBOX app, or: samic import FOLDER --from ...)
+  (annotate a few images of FOLDER in the SAMBOX app, or import labels you already have:)
+  samic import FOLDER --format coco --from instances.json
   samic train FOLDER                         model in FOLDER/annotations/models/, as the app
   samic predict FOLDER --model MODEL         annotate the rest (review them in the app)
   samic export FOLDER --format coco --out OUT
@@ -88,7 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except SamicError as e:
         return _fail(command, str(e))
-    except BrokenPipeError:  # `samic model-info M | head`: the reader has what it wanted
+    except BrokenPipeError as e:
+        if not _stdout_closed():  # a socket or a worker's pipe: an error like any other
+            return _fail(command, f"{e.strerror or e}")
+        # `samic model-info M | head`: the reader has what it wanted
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes at exit
         return 0
@@ -100,6 +105,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(f"samic {command}: interrupted\n")
         return 130
+
+
+def _stdout_closed() -> bool:
+    """Has the reader of our standard output gone (a pipe closed by `head`)? A pipe's write
+    end reports an error condition once its read end is closed."""
+    if not hasattr(select, "poll"):  # Windows: take it to be stdout, as before
+        return True
+    try:
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poll.poll(0))
+    except (OSError, ValueError):  # stdout is no file (captured): not a closed pipe of ours
+        return False
 
 
 def _fail(command: str, message: str, limit: int = 600) -> int:

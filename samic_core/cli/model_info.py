@@ -9,6 +9,7 @@ from samic_core.cli.parsing import add_command, add_input
 from samic_core.model.backbone import BACKBONES
 from samic_core.model.build import build_learner
 from samic_core.modelfile.file import read_model_meta
+from samic_core.text import counted
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -66,7 +67,7 @@ def peak_rule_line(fitted: dict[str, float] | None) -> str:
     objects = int(fitted.get("val_objects", 0))
     return (
         f"threshold {fitted['threshold']:g}, floor {fitted['floor']:g}, fitted on the "
-        f"validation images ({objects} objects: {stats})"
+        f"validation images ({counted(objects, 'object')}: {stats})"
     )
 
 
@@ -84,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
             f"  backbone: {meta.backbone} (weights {meta.backbone_weights}, "
             f"sha256 {meta.backbone_sha256[:12]}...)\n"
             f"  input size: {meta.image_size} x {meta.image_size}; head: {meta.output}\n"
-            f"  created {meta.created}; {meta.epochs_run} epochs, best epoch {meta.best_epoch}; "
+            f"  created {meta.created}; {counted(meta.epochs_run, 'epoch')}, "
+            f"best epoch {meta.best_epoch}; "
             f"train loss {loss(meta.train_loss)}, val loss {loss(meta.val_loss)}\n"
             f"  schedule {meta.config.get('schedule', 'paper')}; squeeze depth "
             f"{meta.squeeze_depth}; loss terms {'+'.join(meta.loss_terms)}; presence gate "

@@ -84,7 +84,7 @@ def add_sam_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--precision", default=DEFAULT_PRECISION, choices=PRECISION_CHOICES,
         help=f"SAM encoding and SAMIC (default {DEFAULT_PRECISION}: cache entries shared with "
-        "the app and other machines); bf16 = autocast, ~3x faster encodes on CUDA, own cache "
+        "the app and other machines); bf16 = autocast, much faster encodes on CUDA, own cache "
         "entries; auto = bf16 on CUDA with bf16 support, else fp32; decoding is always fp32",
     )  # fmt: skip
 
@@ -151,21 +151,19 @@ def progress_bar(desc: str, unit: str = "img") -> Iterator[Progress]:
 
 def add_peak_options(parser: argparse.ArgumentParser) -> None:
     """--peaks / --threshold / --peak-floor / --peak-radius: how heat maps become prompts."""
-    from samic_core.config import PEAK_METHODS
-    from samic_core.peaks import PeakRule
+    from samic_core.peaks import PeakRule, peak_methods
 
-    d = PeakRule()
+    d, methods = PeakRule(), peak_methods()  # the choices and their help: the registered rules
     g = parser.add_argument_group("peaks (heat map -> point prompts, see docs/model.md)")
     g.add_argument(
-        "--peaks", choices=PEAK_METHODS, default=None,
-        help="nms: one prompt per local maximum, none on images without the object; paper: "
-        "connected components of the map binarised at 0.5 of its max (paper 3.4). Default: "
-        "nms for models trained with the BCE term (--schedule auto), paper otherwise",
+        "--peaks", choices=[m.name for m in methods], default=None,
+        help="; ".join(f"{m.name}: {m.help}" for m in methods) + ". Default: "
+        f"{d.method} for models trained with the BCE term (--schedule auto), paper otherwise",
     )  # fmt: skip
     g.add_argument(
         "--threshold", type=float, default=None,
-        help=f"peak threshold relative to the image's strongest peak (nms {d.threshold}, "
-        f"paper {PeakRule.paper().threshold})",
+        help="peak threshold relative to the image's strongest peak ("
+        + ", ".join(f"{m.name} {m.threshold}" for m in methods) + ")",
     )  # fmt: skip
     g.add_argument(
         "--peak-floor", type=float, default=None,

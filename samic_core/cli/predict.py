@@ -31,6 +31,7 @@ from samic_core.predict.references import (
     encode_class_references,
 )
 from samic_core.predict.saving import AutoAnnotateReport
+from samic_core.text import counted
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -158,7 +159,8 @@ def _print_timing(report: AutoAnnotateReport | None, images: int, run_started: f
     """Images per second, and when the first annotation was written after the command began."""
     if report is None or report.seconds <= 0:
         return
-    line = f"{images} images in {report.seconds:.1f} s ({images / report.seconds:.2f} images/s)"
+    rate = f"{images / report.seconds:.2f} images/s"
+    line = f"{counted(images, 'image')} in {report.seconds:.1f} s ({rate})"
     if report.first_write_s is not None:
         first = run_started - STARTED + report.first_write_s
         line += f"; first annotation written {first:.1f} s after the command started"
@@ -168,8 +170,8 @@ def _print_timing(report: AutoAnnotateReport | None, images: int, run_started: f
 def _print_summary(label: str, refs: int, report: AutoAnnotateReport, out: Path) -> None:
     """One line per class (written / empty / protected / failed), then each failure's error."""
     sys.stdout.write(
-        f"{label}: {refs} references; {len(report.written)} images annotated "
-        f"({report.objects} objects), {len(report.empty)} with nothing found, "
+        f"{label}: {counted(refs, 'reference')}; {counted(len(report.written), 'image')} "
+        f"annotated ({counted(report.objects, 'object')}), {len(report.empty)} with nothing found, "
         f"{len(report.skipped_protected)} skipped (manual, reviewed or done), "
         f"{len(report.failed)} failed -> {out}\n"
     )

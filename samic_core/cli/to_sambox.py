@@ -12,6 +12,7 @@ from samic_core.errors import SamicError
 from samic_core.eval.datasets import FewShotDataset, read_dataset
 from samic_core.eval.prompts import PromptRule
 from samic_core.eval.to_sambox import export_sambox
+from samic_core.text import counted
 from samic_core.train.episodes import MIN_IMAGES_PER_CLASS
 
 
@@ -52,6 +53,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--split-file", type=Path, metavar="FILE", help="only the classes listed (one per line)"
     )
     p.add_argument(
+        "--all-sequences",
+        action="store_true",
+        help="davis without a train list: convert every annotated sequence, validation ones "
+        "too (they then cannot be used to evaluate a model trained on this folder)",
+    )
+    p.add_argument(
         "--out", type=Path, required=True, metavar="FOLDER", help="new (or empty) folder"
     )
     p.add_argument(
@@ -83,9 +90,14 @@ def run(args: argparse.Namespace) -> int:
 
         if args.year is None:
             raise SamicError("--format davis needs --year 2016 or 2017")
-        davis = read_davis(args.dataset, args.year, args.split_file, split="train")
+        davis = read_davis(
+            args.dataset, args.year, args.split_file, split="train",
+            all_sequences=args.all_sequences,
+        )  # fmt: skip
         dataset: FewShotDataset = davis_training_frames(davis, args.frames_per_sequence)
     else:
+        if args.all_sequences:
+            raise SamicError("--all-sequences is for --format davis")
         split = "trn" if args.format in ("coco20i", "pascal5i") else "val"
         dataset = read_dataset(args.dataset, args.format, args.split_file, args.fold, split)
     if args.max_images_per_class is not None and args.max_images_per_class < MIN_IMAGES_PER_CLASS:
@@ -103,5 +115,6 @@ def run(args: argparse.Namespace) -> int:
             max_images_per_class=args.max_images_per_class,
             fraction=args.fraction,
         )
-    sys.stdout.write(f"wrote {len(dataset.classes)} classes to {store.image_folder}\n")
+    classes = counted(len(dataset.classes), "class", "classes")
+    sys.stdout.write(f"wrote {classes} to {store.image_folder}\n")
     return 0

@@ -19,6 +19,7 @@ from samic_core.model.correlation import SUPPORT_RESIZE_MODES
 from samic_core.model.learner import SQUEEZE_DEPTHS
 from samic_core.model.samic_net import OUTPUTS
 from samic_core.modelfile.file import best_path_for, last_path_for
+from samic_core.text import counted
 from samic_core.train.schedule import SCHEDULES
 from samic_core.train.trainer import TrainConfig, TrainProgress, TrainResult, train
 
@@ -30,8 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="train the in-context prompt predictor on a SAMBOX-annotated folder",
         usage="%(prog)s FOLDER [--out MODEL] [--classes NAME ...] [--epochs N] [options]",
         description=(
-            "Writes MODEL (the best epoch: lowest validation loss, or training loss when the "
-            "folder is too small to hold images out) and MODEL's '.last' sibling (e.g. "
+            "Writes MODEL (the best epoch: with the auto schedule, the one whose validation "
+            "images get the best prompts, else the lowest validation loss, or training loss "
+            "when the folder is too small to hold images out) and MODEL's '.last' sibling (e.g. "
             "cells.last.samic: the last epoch with its optimizer state, for --resume). Without "
             "--out, MODEL is FOLDER/annotations/models/samic-YYYYmmdd-HHMM.samic, where the "
             "SAMBOX app lists the folder's models."
@@ -77,7 +79,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--time-limit", type=float, default=None, metavar="MIN",
         help=f"stop before an epoch would end past MIN minutes; 0: no limit (default: auto "
-        f"{EARLY_STOP['auto'].time_limit_min:g}, paper none)",
+        f"{EARLY_STOP['auto'].time_limit_min:g} on a CPU, none on a GPU; paper none)",
     )  # fmt: skip
     p.add_argument(
         "--image-size", type=int, default=d.image_size, metavar="S", help="S of the S x S input"
@@ -252,7 +254,11 @@ def summary(result: TrainResult, config: TrainConfig) -> str:
         best = f"best loss {result.best_val_loss:.4f}: {result.best_path}"
     else:
         best = "no epoch completed, no model written"
-    lines = [f"{result.epochs_run} epochs, {best}"]
+    lines = [f"{counted(result.epochs_run, 'epoch')}, {best}"]
+    if result.stop_reason:
+        lines.append(f"stopped: {result.stop_reason}")
+    if result.best_path is not None and result.best_epoch is not None:
+        lines.append(f"the model is epoch {result.best_epoch}")
     if result.best_path is not None and result.best_val_loss is not None:
         lines += _where(result.best_path, config)
     last = result.last_path or last_path_for(config.out)

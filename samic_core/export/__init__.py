@@ -3,7 +3,9 @@
 from samic_core.export.api import (
     EXPORT_FORMATS,
     IMPORT_FORMATS,
+    export_descriptions,
     export_folder,
+    import_descriptions,
     import_folder,
 )
 from samic_core.export.common import ExportReport, ImportReport
@@ -13,6 +15,8 @@ __all__ = [
     "IMPORT_FORMATS",
     "ExportReport",
     "ImportReport",
+    "export_descriptions",
     "export_folder",
+    "import_descriptions",
     "import_folder",
 ]

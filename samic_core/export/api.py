@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
 from samic_core.annotation import AnnotationStore
 from samic_core.errors import SamicError
-from samic_core.export.coco import CocoWriter, coco_source
+from samic_core.export.coco import COCO_SOURCE_DESCRIPTION, CocoWriter, coco_source
 from samic_core.export.common import (
     Cancelled,
     ExportItem,
     ExportReport,
     ImportReport,
+    ImportSource,
     Progress,
     ShouldStop,
     annotation_files,
@@ -23,7 +25,7 @@ from samic_core.export.common import (
     used_labels,
 )
 from samic_core.export.importing import write_source
-from samic_core.export.labelme import LabelmeWriter, labelme_source
+from samic_core.export.labelme import LABELME_SOURCE_DESCRIPTION, LabelmeWriter, labelme_source
 from samic_core.export.voc import VocWriter
 from samic_core.export.yolo import YoloWriter
 
@@ -33,10 +35,40 @@ class Writer(Protocol):
     def finish(self) -> None: ...
 
 
-WRITERS = {"coco": CocoWriter, "voc": VocWriter, "yolo": YoloWriter, "labelme": LabelmeWriter}
-READERS = {"coco": coco_source, "labelme": labelme_source}
+class WriterClass(Protocol):
+    """A writer's class: one line saying what its format is, and its constructor."""
+
+    description: str
+
+    def __call__(self, out: Path, classes: list[str], report: ExportReport) -> Writer: ...
+
+
+# A new export format is one writer module plus one line here; its class carries the
+# description the app's dialog and `samic export --help` show.
+WRITERS: dict[str, WriterClass] = {
+    "coco": CocoWriter,
+    "voc": VocWriter,
+    "yolo": YoloWriter,
+    "labelme": LabelmeWriter,
+}
+READERS: dict[str, Callable[[Path], ImportSource]] = {
+    "coco": coco_source,
+    "labelme": labelme_source,
+}
 EXPORT_FORMATS = tuple(WRITERS)
 IMPORT_FORMATS = tuple(READERS)
+_IMPORT_DESCRIPTIONS = {"coco": COCO_SOURCE_DESCRIPTION, "labelme": LABELME_SOURCE_DESCRIPTION}
+
+
+def export_descriptions() -> dict[str, str]:
+    """{format: one line saying what it is}, read from each writer class in WRITERS' order (the
+    app's export dialog and `samic export --help` list them)."""
+    return {name: writer.description for name, writer in WRITERS.items()}
+
+
+def import_descriptions() -> dict[str, str]:
+    """{format: one line saying what it reads}, from beside each reader, in READERS' order."""
+    return {name: _IMPORT_DESCRIPTIONS[name] for name in READERS}
 
 
 def export_folder(

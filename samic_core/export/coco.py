@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from pycocotools import mask as mask_utils
@@ -73,6 +73,9 @@ def coco_segmentation(mask: np.ndarray) -> tuple[list[list[float]] | dict[str, A
 
 class CocoWriter:
     """Collects images and annotations; writes OUT/instances.json and OUT/images/."""
+
+    # what the format is, in one line: the app's format list and `samic export --help`
+    description: ClassVar[str] = "COCO instances JSON (polygons; RLE where holes need it)"
 
     def __init__(self, out: Path, classes: list[str], report: ExportReport) -> None:
         self.out = out
@@ -173,6 +176,10 @@ def read_coco(path: Path) -> dict[str, Any]:
         else:
             check_rle(path, f"annotation {aid}", seg, h, w)
     return data
+
+
+# what `coco_source` reads, in one line: the app's import format list
+COCO_SOURCE_DESCRIPTION = "COCO instances JSON file"
 
 
 def coco_source(path: Path) -> ImportSource:

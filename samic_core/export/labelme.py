@@ -16,7 +16,7 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import cv2
 import numpy as np
@@ -87,13 +87,16 @@ class LabelmeWriter:
     `imagePath` names the image, which the import and converters read.
     """
 
+    # what the format is, in one line: the app's format list and `samic export --help`
+    description: ClassVar[str] = "LabelMe JSON per image (polygons)"
+
     def __init__(self, out: Path, classes: list[str], report: ExportReport) -> None:
         self.out = out
 
     def add(self, item: ExportItem) -> None:
         name = copy_image(item.image_path, self.out)
         h, w = item.size
-        data = {
+        data: dict[str, Any] = {
             "version": LABELME_VERSION,
             "flags": {},
             "shapes": [
@@ -127,6 +130,10 @@ def labelme_files(src: Path) -> list[Path]:
     if not files:
         raise FileProblem(src, "holds no LabelMe .json files")
     return files
+
+
+# what `labelme_source` reads, in one line: the app's import format list
+LABELME_SOURCE_DESCRIPTION = "LabelMe JSON files (a folder, or one file)"
 
 
 def labelme_source(src: Path) -> ImportSource:

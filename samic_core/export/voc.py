@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 from PIL import Image
@@ -53,6 +54,9 @@ class VocWriter:
     The id is the image's stem, or its full name where stems collide (a.jpg, a.png); the image
     is copied as JPEGImages/<id><extension> (ExportItem.paired_name) so readers pair by id.
     """
+
+    # what the format is, in one line: the app's format list and `samic export --help`
+    description: ClassVar[str] = "Pascal VOC class masks (indexed PNG) + class list"
 
     def __init__(self, out: Path, classes: list[str], report: ExportReport) -> None:
         self.out = out

@@ -12,6 +12,7 @@ Bridges between separate parts cross background, which fillPoly fills along a on
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -29,7 +30,8 @@ DATA_YAML = "data.yaml"
 def fill_like_ultralytics(xy: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """bool (H, W) of normalised (N, 2) xy as Ultralytics' polygon2mask fills it."""
     h, w = size
-    pts = (np.asarray(xy, np.float32).reshape(-1, 2) * np.float32([w, h])).astype(np.int32)
+    scale = np.array([w, h], np.float32)
+    pts = (np.asarray(xy, np.float32).reshape(-1, 2) * scale).astype(np.int32)
     out = np.zeros(size, np.uint8)
     cv2.fillPoly(out, [pts], 1)
     return out.astype(bool)
@@ -99,6 +101,9 @@ class YoloWriter:
     Ultralytics pairs images/X.ext with labels/X.txt, so where stems collide (a.jpg, a.png) the
     image is copied as images/a.png.png beside labels/a.png.txt (ExportItem.paired_name).
     """
+
+    # what the format is, in one line: the app's format list and `samic export --help`
+    description: ClassVar[str] = "YOLO segmentation (polygon .txt per image + data.yaml)"
 
     def __init__(self, out: Path, classes: list[str], report: ExportReport) -> None:
         self.out = out

@@ -45,6 +45,9 @@ class FrozenResNetFeatures(nn.Module):
     4 x (B, 512, 28, 28), 6 x (B, 1024, 14, 14), 3 x (B, 2048, 7, 7).
     """
 
+    mean: torch.Tensor  # (1, 3, 1, 1) buffers, registered in __init__
+    std: torch.Tensor
+
     def __init__(self, resnet: ResNet) -> None:
         super().__init__()
         self.stem = nn.Sequential(resnet.conv1, resnet.bn1, resnet.relu, resnet.maxpool)

@@ -18,8 +18,8 @@ import torch.nn.functional as F
 SUPPORT_RESIZE_MODES = ("max", "bilinear")
 
 
-def resize_heatmap(heat: torch.Tensor, size: tuple[int, int], mode: str = "max") -> torch.Tensor:
-    """(B, H, W) heat map -> (B, h, w) at a feature map's size."""
+def resize_heatmap(heat: torch.Tensor, size: tuple[int, ...], mode: str = "max") -> torch.Tensor:
+    """(B, H, W) heat map -> (B, h, w) at a feature map's size (h, w): a tuple or a shape."""
     if mode == "max":
         return F.adaptive_max_pool2d(heat[:, None], size)[:, 0]
     if mode == "bilinear":

@@ -20,9 +20,9 @@ MIB = 1 << 20
 # budget keeps unpickling a hostile one (containers cost more than their opcodes) far below
 # the memory a model load takes anyway.
 PICKLE_BUDGET = 4 * MIB
-MEMBER_BUDGET = 64 * MIB  # one tensor record: the learner's largest is under 1 MB
-TOTAL_BUDGET = 256 * MIB  # all records: a ".last" file with its optimizer state is about 31 MB
-MAX_MEMBERS = 10_000  # a ".last" file has about 400
+MEMBER_BUDGET = 64 * MIB  # one tensor record: far above the learner's largest tensor
+TOTAL_BUDGET = 256 * MIB  # all records: several times a ".last" file (weights + optimizer state)
+MAX_MEMBERS = 10_000  # records: many times those of a ".last" file (a few per tensor)
 _UNREADABLE = "not a readable SAMIC model file"
 
 

@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Collection, Iterable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, overload
 
 from samic_core.errors import CheckpointError
 
@@ -62,6 +62,12 @@ class Fields:
             self.fail(key, "is missing")
         return default
 
+    @overload
+    def integer(self, key: str, lo: int, hi: int, default: None, step: int = 1) -> int | None: ...
+
+    @overload
+    def integer(self, key: str, lo: int, hi: int, default: int = ..., step: int = 1) -> int: ...
+
     def integer(
         self, key: str, lo: int, hi: int, default: Any = _MISSING, step: int = 1
     ) -> int | None:
@@ -102,15 +108,16 @@ class Fields:
         pattern: str | None = None,
     ) -> str:
         """A one-line string of at most `limit` characters, one of `choices` when given."""
-        v = self._get(key, default)
-        self._check_text(key, v, limit, choices)
+        v = self._check_text(key, self._get(key, default), limit, choices)
         if pattern is not None and not re.fullmatch(pattern, v):
             self.fail(key, f"expected {pattern}, got {show(v)}")
         return v
 
     def _check_text(
         self, key: str, v: Any, limit: int, choices: Collection[str] | None = None
-    ) -> None:
+    ) -> str:
+        """`v` when it is a non-empty one-line string of at most `limit` characters (one of
+        `choices` when given); else the error that names the field."""
         if not isinstance(v, str) or not v:
             self.fail(key, f"expected a non-empty string, got {show(v)}")
         if len(v) > limit:
@@ -119,6 +126,7 @@ class Fields:
             self.fail(key, f"holds control characters ({show(v)})")
         if choices is not None and v not in choices:
             self.fail(key, f"expected one of {', '.join(choices)}, got {show(v)}")
+        return v
 
     def names(
         self,

@@ -56,7 +56,7 @@ def suggest_objects(
 
     `label` names the class being suggested (for logging; the predictor's references decide
     what is found). one_prompt: send all peaks to SAM as a single object. rule: how peaks are
-    found (default: the model's, samic_core/peaks.py). image: the file's pixels when already
+    found (default: the model's, samic_core/peaks/). image: the file's pixels when already
     read (read_image_rgb).
     """
     if image is None:

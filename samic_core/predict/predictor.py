@@ -7,7 +7,7 @@ private and reset by `reset_references`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from samic_core.heatmap import Peak
 from samic_core.model.samic_net import SamicNet
 from samic_core.model.transforms import image_to_tensor, points_heatmap
 from samic_core.modelfile.file import ModelMeta, load_model_file
-from samic_core.peaks import PeakRule, find_peaks
+from samic_core.peaks import HeatMap, PeakRule, find_peaks, peak_method
 from samic_core.precision import DEFAULT_PRECISION, autocast, resolve_precision
 
 MAX_PAIRS = 64  # (target, reference) pairs per learner pass: bounds its memory on a small GPU
@@ -29,6 +29,22 @@ def _max_normalise(x: torch.Tensor) -> torch.Tensor:
     """(..., H, W) -> divided by each map's max (zeros stay zeros)."""
     peak = x.flatten(-2).amax(-1)[..., None, None]
     return x / peak.clamp(min=torch.finfo(x.dtype).tiny)
+
+
+# One target's per-reference output maps (K, S, S) -> the K-shot map a peak rule reads
+# (samic_core.peaks.HeatMap): the network's own outputs averaged, so an absolute floor can say
+# "nothing here"; or the mean of the max-normalised maps, max-normalised (paper 3.4).
+HEAT_MAPS: dict[HeatMap, Callable[[torch.Tensor], torch.Tensor]] = {
+    "raw": lambda maps: maps.mean(0),
+    "normalised": lambda maps: _max_normalise(_max_normalise(maps).mean(0)),
+}
+
+
+def maps_to_peaks(maps: torch.Tensor, image_size: tuple[int, int], rule: PeakRule) -> list[Peak]:
+    """Peaks of one target's per-reference output maps (K, S, S) under `rule`, in the pixels of
+    an image of `image_size` (H, W): the map the rule's method reads, then its function."""
+    heat = HEAT_MAPS[peak_method(rule.method).heat](maps)
+    return find_peaks(heat.float().cpu().numpy(), image_size, rule)
 
 
 @dataclass(frozen=True)
@@ -239,17 +255,17 @@ class SamicPredictor:
 
     def peaks(self, image: np.ndarray, rule: PeakRule | None = None) -> list[Peak]:
         """Point prompts for SAM in ORIGINAL image pixels, highest score first."""
-        rule = self.rule_for(rule)
-        return self.peaks_from_maps(self.raw_heatmaps_torch(self._target(image)), image, rule)
+        return self.peaks_from_maps(self.target_maps(image), image, self.rule_for(rule))
+
+    def target_maps(self, image: np.ndarray) -> torch.Tensor:
+        """(K, S, S): the network's output map for `image` against each reference, what
+        `peaks_from_maps` reads (compute once, then try several rules)."""
+        return self.raw_heatmaps_torch(self._target(image))
 
     def peaks_from_maps(
         self, maps: torch.Tensor, image: np.ndarray | tuple[int, int], rule: PeakRule
     ) -> list[Peak]:
         """Peaks of one target's per-reference output maps (K, S, S) under `rule` (radius
         already filled), in the pixels of `image` (or its (H, W))."""
-        if rule.method == "paper":  # the mean of max-normalised maps, max-normalised (paper 3.4)
-            heat = _max_normalise(_max_normalise(maps).mean(0))
-        else:  # the network's own outputs, so the absolute floor can say "nothing here"
-            heat = maps.mean(0)
         hw = image.shape[:2] if isinstance(image, np.ndarray) else image
-        return find_peaks(heat.float().cpu().numpy(), (int(hw[0]), int(hw[1])), rule)
+        return maps_to_peaks(maps, (int(hw[0]), int(hw[1])), rule)

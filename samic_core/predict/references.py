@@ -94,7 +94,7 @@ def reference_object_radius(
     """Median equivalent radius sqrt(area / pi) of the image's `class_name` objects, as a
     fraction of the image's longer side; None when their masks cannot be read.
 
-    It sets the suppression radius of the `nms` peak rule (samic_core/peaks.py), so that two
+    It sets the suppression radius of the `nms` peak rule (samic_core/peaks/), so that two
     touching objects keep a prompt each while one object does not get several.
     """
     try:

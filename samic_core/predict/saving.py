@@ -119,10 +119,10 @@ def merge_found(
     next_id = max((o.id for o in kept), default=0) + 1
     new: list[AnnotatedObject] = []
     per_class: list[list[tuple[int, np.ndarray]]] = []
-    for found_label, objects in found.items():
+    for found_label, class_found in found.items():
         label = current[found_label]
         per_class.append([])
-        for pts, result in sorted(objects, key=lambda f: f[1].score):  # best mask painted last
+        for pts, result in sorted(class_found, key=lambda f: f[1].score):  # best mask painted last
             new.append(
                 AnnotatedObject(
                     id=next_id,

@@ -261,7 +261,7 @@ class SamEngine:
             if prompt.mask_input is not None:
                 m = np.asarray(prompt.mask_input, np.float32).reshape(1, 256, 256)
                 mask_in = torch.as_tensor(m, dtype=torch.float, device=self.device)[None]
-            points = (coords, labels) if coords is not None else None
+            points = (coords, labels) if coords is not None and labels is not None else None
             low_res, iou = self._run_decoder(emb, points, box, mask_in, multimask)
             scores = iou[0].float().cpu().numpy()  # (C,)
             index = int(np.argmax(scores)) if candidate is None else candidate

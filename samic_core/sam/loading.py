@@ -110,7 +110,7 @@ def load_sam(path: str | Path, model_type: str = "auto") -> tuple[Sam, str]:
         raise CheckpointError(path, f"this is a {found} checkpoint, but --model-type {model_type}")
     if found is None:
         log.warning("%s: non-standard SAM encoder %s; loading it as 'custom'", path, config)
-    with torch.device("meta"):  # no random initialisation to throw away (2.4 s for vit_h)
+    with torch.device("meta"):  # no random initialisation to throw away (seconds for vit_h)
         sam = build_sam_from_config(config)
     state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,7 +56,7 @@ class Prompt:
         cls,
         points: list[tuple[float, float]] | np.ndarray,
         labels: list[int] | np.ndarray | None = None,
-        box: list[float] | np.ndarray | None = None,
+        box: Sequence[float] | np.ndarray | None = None,
         mask_input: np.ndarray | None = None,
     ) -> Prompt:
         pts = np.asarray(points, np.float64).reshape(-1, 2)

@@ -55,8 +55,10 @@ def run_embed(args: Any, images: list[Path]) -> tuple[EmbedReport, str]:
     with connected(args.ray):
         plan: PoolPlan = plan_pool(args.gpus or 0, args.cpus_per_worker or 1.0)
         device = plan.device if args.device == "auto" else args.device
-        ds = ray.data.from_items([{"path": str(p.resolve())} for p in images],
-                                 override_num_blocks=blocks_for(len(images)))  # fmt: skip
+        rows = [{"path": str(p.resolve())} for p in images]
+        ds: ray.data.Dataset = ray.data.from_items(
+            rows, override_num_blocks=blocks_for(len(images))
+        )
         ds = ds.map_batches(
             EmbedActor, fn_constructor_kwargs={"sam": sam, "device": device, "cpus": plan.num_cpus},
             batch_size=1, batch_format="numpy", **plan.map_batches_args(),

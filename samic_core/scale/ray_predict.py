@@ -132,8 +132,8 @@ def run_pipeline(job: PredictJob, todo: list[Path], plan: PoolPlan) -> Iterator[
     finish; stopping the iteration (Ctrl+C) stops the run."""
     if not todo:
         return
-    ds = ray.data.from_items([{"path": str(p)} for p in todo],
-                             override_num_blocks=blocks_for(len(todo)))  # fmt: skip
+    rows = [{"path": str(p)} for p in todo]
+    ds: ray.data.Dataset = ray.data.from_items(rows, override_num_blocks=blocks_for(len(todo)))
     ds = ds.map(read_row, num_cpus=READER_CPUS)
     ds = ds.map_batches(
         PredictActor, fn_constructor_kwargs={"job": job}, batch_size=1, batch_format="numpy",

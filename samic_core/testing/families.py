@@ -103,12 +103,12 @@ def family_spec(name: str, seed: int) -> FamilySpec:
 def _colour(rng: np.random.Generator, hue: int) -> np.ndarray:
     """The look's colour, with the small variation of real objects of one kind."""
     h = (hue + int(rng.integers(-4, 5))) % 180
-    hsv = np.uint8([[[h, int(rng.integers(150, 230)), int(rng.integers(160, 235))]]])
+    hsv = np.array([[[h, int(rng.integers(150, 230)), int(rng.integers(160, 235))]]], np.uint8)
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0].astype(np.int16)
 
 
 def _shape_mask(shape: str, size: int, cx: float, cy: float, r: float, angle: float) -> np.ndarray:
-    m = np.zeros((size, size), np.uint8)
+    m: np.ndarray = np.zeros((size, size), np.uint8)
     c = (int(round(cx)), int(round(cy)))
     ri = max(2, int(round(r)))
     if shape == "disc":
@@ -236,8 +236,8 @@ def make_family_image(
         cx, cy = int(round(clicks[0, 0])), int(round(clicks[0, 1]))
         if not (0 <= cx < s and 0 <= cy < s and mask[cy, cx]):  # occluded click: the deepest point
             dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
-            cy, cx = np.unravel_index(int(np.argmax(dist)), dist.shape)
-            clicks = np.array([[float(cx), float(cy)]])
+            deep_y, deep_x = np.unravel_index(int(np.argmax(dist)), dist.shape)
+            clicks = np.array([[float(deep_x), float(deep_y)]])
         masks.append(mask)
         points.append(clicks)
     return MultiInstanceImage(img, masks, points)

@@ -48,7 +48,8 @@ def _colour(rng: np.random.Generator, hues: tuple[int, int], low: bool) -> np.nd
     hue = int(rng.integers(*hues)) % 180
     sat = int(rng.integers(60, 110)) if low else int(rng.integers(170, 256))
     val = int(rng.integers(120, 160)) if low else int(rng.integers(170, 256))
-    return cv2.cvtColor(np.uint8([[[hue, sat, val]]]), cv2.COLOR_HSV2RGB)[0, 0].astype(np.uint8)
+    hsv = np.array([[[hue, sat, val]]], np.uint8)
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0].astype(np.uint8)
 
 
 def _place(

@@ -83,7 +83,10 @@ def _crop(rgb: np.ndarray, inst: np.ndarray, x: int, y: int) -> MultiInstanceIma
 
 def photo_crops(split: int, n: int, seed: int) -> list[MultiInstanceImage]:
     """n seeded crops of the photograph's upper (split 0) or lower (split 1) half."""
-    gray = cv2.imread(str(coins_path()), cv2.IMREAD_GRAYSCALE)
+    path = coins_path()
+    gray = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if gray is None:
+        raise FileNotFoundError(f"{path}: not a readable image")
     inst = coins_instances(gray)
     rgb = cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB)
     h, w = gray.shape

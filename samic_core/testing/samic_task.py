@@ -40,7 +40,7 @@ class SyntheticImage:
 def _hsv_colour(rng: np.random.Generator, hue_range: tuple[int, int]) -> tuple[int, int, int]:
     hue = int(rng.integers(*hue_range)) % 180
     sat, val = int(rng.integers(170, 256)), int(rng.integers(170, 256))
-    rgb = cv2.cvtColor(np.uint8([[[hue, sat, val]]]), cv2.COLOR_HSV2RGB)[0, 0]
+    rgb = cv2.cvtColor(np.array([[[hue, sat, val]]], np.uint8), cv2.COLOR_HSV2RGB)[0, 0]
     return int(rgb[0]), int(rgb[1]), int(rgb[2])
 
 

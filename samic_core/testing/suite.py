@@ -21,7 +21,7 @@ import numpy as np
 
 from samic_core.annotation import AnnotationStore
 from samic_core.fileio import read_image_rgb
-from samic_core.peaks import PeakRule, find_peaks
+from samic_core.peaks import PeakRule
 from samic_core.predict.predictor import SamicPredictor
 from samic_core.predict.references import reference_object_radius
 from samic_core.testing.families import LOOKALIKE_FAMILIES, write_family
@@ -93,13 +93,9 @@ def score_task(
                 float(np.median(known)) if known else None,
             )
             image = read_image_rgb(path)
-            raw = predictor.raw_heatmap(image)
-            norm = None
+            maps = predictor.target_maps(image)  # once; each rule reads the map it wants
             for name, rule in rules.items():
-                r = predictor.rule_for(rule)
-                if r.method == "paper":
-                    norm = predictor.heatmap(image) if norm is None else norm
-                peaks = find_peaks(norm if r.method == "paper" else raw, image.shape[:2], r)
+                peaks = predictor.peaks_from_maps(maps, image, predictor.rule_for(rule))
                 out[name].add(np.array([[p.x, p.y] for p in peaks]).reshape(-1, 2), instances)
             out["copy"].add(chosen[0][1], instances)
     return out

@@ -108,3 +108,17 @@ def test_a_closed_pipe_ends_quietly(tmp_path) -> None:
     )  # fmt: skip
     assert proc.stdout == "x" * 80 + "\n"
     assert proc.stderr == "" and proc.returncode == 0, proc.stderr
+
+
+def test_a_broken_pipe_elsewhere_is_an_error(monkeypatch, capsys) -> None:
+    """Only our own stdout's reader going away ends quietly; a broken pipe to a worker or a
+    socket is an error line like any other OSError."""
+    import samic_core.cli.weights as w
+    from samic_core.cli.main import main
+
+    def broken(args):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(w, "run_list", broken)
+    assert main(["weights", "list"]) == 2
+    assert capsys.readouterr().err == "samic weights list: error: Broken pipe\n"

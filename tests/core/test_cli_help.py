@@ -4,6 +4,7 @@ command with examples that parse, the commands listed in the order a newcomer us
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 from collections.abc import Iterator
 
@@ -102,3 +103,22 @@ def test_top_help_lists_the_commands_in_workflow_order(capsys: pytest.CaptureFix
     listing = text[text.index("COMMAND") :]
     rows = [line.split()[0] for line in listing.splitlines()[1:] if line.startswith("    ")]
     assert [r for r in rows if r in WORKFLOW] == WORKFLOW
+
+
+def _workflow_commands() -> list[str]:
+    """Every `samic ...` command line of `samic --help`'s "A first hour" block (up to the first
+    blank line): the text after `samic ` up to a closing parenthesis or a two-space gap."""
+    from samic_core.cli.main import WORKFLOW
+
+    block = WORKFLOW.split("\n\n")[0]
+    return [m.group(1).strip() for m in re.finditer(r"samic ((?:(?! {2})[^)\n])+)", block)]
+
+
+def test_the_first_hour_commands_parse() -> None:
+    """Each command the epilog shows a newcomer runs as written (placeholders as values)."""
+    commands = _workflow_commands()
+    assert len(commands) >= 5 and any(c.startswith("import ") for c in commands), commands
+    parser = build_parser()
+    for command in commands:
+        args = parser.parse_args(shlex.split(command))
+        assert args.command == command.split()[0], command

@@ -86,10 +86,10 @@ def test_import_names_the_folder_first_and_the_old_form_still_works(
     assert main(["import", str(image_folder), "--format", "labelme", "--from", str(src)]) == 0
     assert (image_folder / "annotations" / "b.png.json").is_file()
     out = capsys.readouterr().out
-    assert "1 images, 1 objects" in out
+    assert "1 image, 1 object" in out
     argv = ["import", str(src), "--format", "labelme", "--into", str(image_folder), "--overwrite"]
     assert main(argv) == 0
-    assert "1 images, 1 objects" in capsys.readouterr().out
+    assert "1 image, 1 object" in capsys.readouterr().out
     assert main(["import", str(image_folder), "--format", "labelme"]) == 2
     assert "--from" in _one_error_line(capsys, "import")
 

@@ -62,6 +62,13 @@ def test_summary_says_where_the_model_was_written(tmp_path: Path) -> None:
     assert "model written to" in text and "SAMBOX" in text
 
 
+def test_summary_counts_one_epoch_in_the_singular(tmp_path: Path) -> None:
+    config = _config(str(tmp_path / "photos"))
+    best = Path(config.out)
+    text = summary(TrainResult(best, None, 1, 0.25, 0.3), config)
+    assert text.startswith("1 epoch, best loss") and "1 epochs" not in text
+
+
 def _progress(epoch: int, step: int, steps: int = 13, epochs: int = 300) -> TrainProgress:
     return TrainProgress(epoch, epochs, step, steps, 0.5, None, None, 1.0, None)
 

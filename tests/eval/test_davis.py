@@ -199,3 +199,17 @@ def test_davis_training_frames_convert_to_sambox(tmp_path, capsys):
     assert names == [f"cars-{k}__{t:05d}.jpg" for k in (1, 2) for t in (0, 2, 4)]
     ann = store.load_json("cars-2__00004.jpg")
     assert [o.label for o in ann.objects] == ["cars-2"]
+
+
+def test_davis_without_a_train_list_converts_only_when_told_to(tmp_path, capsys):
+    """No ImageSets list: the refusal names a flag to-sambox accepts, which then converts
+    every sequence."""
+    root = make_davis(tmp_path / "davis", 2017, lists="none")
+    out = tmp_path / "trn"
+    args = ["to-sambox", str(root), "--format", "davis", "--year", "2017", "--out", str(out)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "--all-sequences" in err and err.count("\n") == 1
+    assert main([*args, "--all-sequences", "--frames-per-sequence", "2"]) == 0
+    names = {p.name.split("__")[0] for p in AnnotationStore(out).images()}
+    assert names == {"bear-1", "cars-1", "cars-2"}

@@ -41,7 +41,7 @@ def test_a_running_export_is_named_when_closing(qtbot, settings):
     w = make_window(qtbot, settings)
     transfer = next(s for s in w.session.services if type(s).__name__ == "TransferService")
     assert transfer.busy_text is None
-    transfer._worker = object()  # as while a job runs
+    transfer._job.begin(object())  # as while a job runs
     assert "export or import" in transfer.busy_text
-    transfer._worker = None
+    transfer._job.end()
     w.close()

@@ -11,15 +11,12 @@ from gui_helpers import WAIT_MS
 from PySide6.QtCore import Qt
 
 from sambox.services.transfer_service import TransferService
-from sambox.widgets.transfer_dialogs import (
-    EXPORT_FORMATS,
-    IMPORT_FORMATS,
-    ExportDialog,
-    ImportDialog,
-)
+from sambox.widgets.transfer_dialogs import ExportDialog, ImportDialog
 from samic_core.annotation import AnnotatedObject, AnnotationStore, ImageAnnotation, Point
-from samic_core.export import EXPORT_FORMATS as CORE_EXPORT
-from samic_core.export import IMPORT_FORMATS as CORE_IMPORT
+from samic_core.export import EXPORT_FORMATS, IMPORT_FORMATS
+from samic_core.export.api import READERS, WRITERS
+from samic_core.export.coco import COCO_SOURCE_DESCRIPTION
+from samic_core.export.labelme import LABELME_SOURCE_DESCRIPTION
 
 
 def _annotate(folder: Path) -> None:
@@ -40,9 +37,28 @@ def _annotate(folder: Path) -> None:
         store.save(ann, mask)
 
 
-def test_dialog_formats_are_the_core_formats():
-    assert set(EXPORT_FORMATS) == set(CORE_EXPORT)
-    assert set(IMPORT_FORMATS) == set(CORE_IMPORT)
+def _items(combo) -> list[tuple[str, str]]:
+    return [(combo.itemData(i), combo.itemText(i)) for i in range(combo.count())]
+
+
+def test_dialog_formats_and_descriptions_come_from_the_core(qtbot, tmp_path: Path, monkeypatch):
+    """Each format the dialogs list, and the line describing it, is the core's: the
+    description lives on the writer class (or beside the reader), not in the widget."""
+    monkeypatch.setattr(WRITERS["yolo"], "description", "YOLO, described by its writer")
+    transfer = TransferService()
+    export = ExportDialog(transfer, tmp_path)
+    qtbot.addWidget(export)
+    assert [key for key, _ in _items(export.format)] == list(EXPORT_FORMATS)
+    for key, text in _items(export.format):
+        assert text == f"{key} — {WRITERS[key].description}"
+    assert dict(_items(export.format))["yolo"] == "yolo — YOLO, described by its writer"
+    imports = ImportDialog(transfer, tmp_path)
+    qtbot.addWidget(imports)
+    assert _items(imports.format) == [
+        ("coco", f"coco — {COCO_SOURCE_DESCRIPTION}"),
+        ("labelme", f"labelme — {LABELME_SOURCE_DESCRIPTION}"),
+    ]
+    assert list(IMPORT_FORMATS) == list(READERS) == ["coco", "labelme"]
 
 
 def test_export_dialog_writes_coco(qtbot, image_folder: Path, tmp_path: Path):
@@ -134,7 +150,7 @@ def test_file_menu_export_and_import_from_the_window(qtbot, window, image_folder
     dialog.src.setText(str(src))
     with qtbot.waitSignal(window.transfer.transfer.finished, timeout=WAIT_MS):
         qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
-    assert "Imported 1 objects into 1 images" in dialog.status.text()
+    assert "Imported 1 object into 1 image" in dialog.status.text()
     qtbot.waitUntil(lambda: window.project.statuses.get("c.png") is not None, timeout=WAIT_MS)
     assert AnnotationStore(image_folder).exists("c.png")
     assert window.project.read_status("c.png").name != "NOT_STARTED"

@@ -103,6 +103,7 @@ class PerSamMethod(PromptMethod):
             std = (sim - sim.mean()) / sim.std().clamp_min(1e-12)
             std = F.interpolate(std[None, None], size=emb.features.shape[-2:], mode="bilinear")
             attn_sim = std.sigmoid().flatten(2)[None]  # (1, 1, 1, h*w)
+            assert self.target is not None, "set_references first"
             target = self.target.reshape(1, 1, -1)
         first = guided_decode(engine.sam, emb, points, labels, attn_sim, target, multimask=False)
         step1 = engine.decode(
