@@ -91,17 +91,17 @@ def test_training_makes_points_land_on_targets(tmp_path: Path) -> None:
 
 @pytest.mark.slow  # a 16-image training at 224 px: 6-25 minutes on 2 cores
 def test_training_tells_the_object_from_lookalikes_of_another_colour(tmp_path: Path) -> None:
-    """The task suite's `colour` family, seed 0 (scripts/bench_suite.py --epochs 40): targets
-    among look-alikes of the same shape and texture in another colour. Measured when written:
-    recall 0.814, precision 0.960, oracle IoU 0.814 (copy 0.081), every look-alike-only image
-    without a prompt. The thresholds leave a margin."""
+    """The task suite's `colour` family, seed 0: targets among look-alikes of the same shape and
+    texture in another colour, trained with the defaults for 40 epochs whatever the machine's
+    speed (no time limit). The suite's numbers for this family are in docs/model.md ("Tasks
+    it was not tuned for"); the thresholds leave a margin below them."""
     from samic_core.testing.suite import score_task, write_task
 
     torch.set_num_threads(2)
     write_task("colour", tmp_path, seed=0)
     out = tmp_path / "model.pt"
     cfg = TrainConfig(folder=tmp_path / "train", out=out, device="cpu", backbone_weights="none",
-                      seed=0, epochs=40)  # fmt: skip
+                      seed=0, epochs=40, time_limit=0)  # fmt: skip
     train(cfg)
     scores = score_task(SamicPredictor.from_file(out, "cpu"), tmp_path, {"model": None}, 0, 5)
     model, copy = scores["model"], scores["copy"]
