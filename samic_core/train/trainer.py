@@ -341,7 +341,8 @@ class _Trainer:
                     }
                 self.best_ready = True
             epoch_s = time.perf_counter() - epoch_started
-            ending = self.stopper.should_stop() or epoch == cfg.epochs or self.out_of_time(epoch_s)
+            timed_out = self.out_of_time(epoch_s)  # decided once: the .last file and the stop agree
+            ending = self.stopper.should_stop() or epoch == cfg.epochs or timed_out
             state = TrainState(
                 optimizer=self.optimizer.state_dict(),
                 epoch=last_train_epoch,
@@ -367,7 +368,7 @@ class _Trainer:
             if self.stopper.should_stop():
                 reason = f"early stop: {self.stopper.reason()}"
                 break
-            if self.out_of_time(epoch_s):
+            if timed_out:
                 reason = (
                     f"time limit: {self.schedule.time_limit_min:g} min would pass during the "
                     "next epoch (--time-limit)"
