@@ -186,21 +186,18 @@ class _Trainer:
         else:
             self.best_loss = self.best_epoch = None
 
-    def fit_peak_rule(self, tensors: EpisodeTensors, bank: FeatureBank) -> None:
-        """Fit the peak rule of the best model on the validation images and store it in the
-        best file (train/peak_fit.py); only for models whose output floor means "nothing here"
-        (trained with BCE), and only when this run wrote the best file."""
-        if self.best_weights is None or self.best_meta is None or not self.val:
+    def fit_peak_rule(self) -> None:
+        """Store the best epoch's fitted peak rule in the best file (train/peak_fit.py). It was
+        scored when that epoch ended, on the validation groups, which exist only for models
+        whose output floor means "nothing here" (trained with BCE); only when this run wrote
+        the best file."""
+        fit = self.best_fit
+        if self.best_weights is None or self.best_meta is None:
             return
-        if "bce" not in self.schedule.loss_terms:
+        if fit is None:
+            log.info("peak rule: not fitted (no BCE, or too few validation objects)")
             return
         self.net.learner.load_state_dict(self.best_weights)
-        fit = self.best_fit  # scored when the best epoch ended, on the same groups
-        if fit is None:
-            fit = self.peak_score(tensors, bank)
-        if fit is None:
-            log.info("peak rule: too few validation objects to fit; the default rule stays")
-            return
         log.info("peak rule fitted on the validation images: %s", fit.describe())
         meta = dataclasses.replace(self.best_meta, peak_rule=fit.describe())
         save_model_file(self.best_path, self.net, meta)
@@ -378,7 +375,7 @@ class _Trainer:
         if cancelled:
             reason = "cancelled"
         log.info("training ended after epoch %d: %s", epochs_run, reason)
-        self.fit_peak_rule(tensors, bank)
+        self.fit_peak_rule()
         log.info("feature cache: %d hits, %d misses", bank.hits, bank.misses)
         return TrainResult(
             best_path=self.best_path if self.best_ready else None,
