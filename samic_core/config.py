@@ -8,8 +8,8 @@ nothing heavy (an import-linter contract keeps torch, torchvision and segment_an
 the GUI thread can use it freely.
 
 The default SAM model type is "auto" for both the CLI and the app: the checkpoint file's
-shapes say which size it is, and when no checkpoint is given the downloaded vit_b one is used
-(`download_type`).
+shapes say which engine (SAM 1 or SAM 2.1) and size it is, and when no checkpoint is given the
+downloaded vit_b one is used (`download_type`).
 """
 
 from __future__ import annotations
@@ -22,9 +22,17 @@ Device = Literal["auto", "cpu", "cuda"]
 DEVICES: tuple[Device, ...] = get_args(Device)
 DEFAULT_DEVICE: Device = "auto"
 
-SamModelType = Literal["vit_b", "vit_l", "vit_h"]
+# The click engines' models: Meta's SAM 1 sizes (segment_anything) and SAM 2.1's four Hiera
+# encoders (sam2); samic_core/sam/registry.py holds each one's family, checkpoint and builder
+SamModelType = Literal[
+    "vit_b", "vit_l", "vit_h",
+    "sam2.1_hiera_t", "sam2.1_hiera_s", "sam2.1_hiera_b+", "sam2.1_hiera_l",
+]  # fmt: skip
 SAM_MODEL_TYPES: tuple[SamModelType, ...] = get_args(SamModelType)
-ModelTypeChoice = Literal["auto", "vit_b", "vit_l", "vit_h"]
+ModelTypeChoice = Literal[
+    "auto", "vit_b", "vit_l", "vit_h",
+    "sam2.1_hiera_t", "sam2.1_hiera_s", "sam2.1_hiera_b+", "sam2.1_hiera_l",
+]  # fmt: skip
 MODEL_TYPE_CHOICES: tuple[ModelTypeChoice, ...] = get_args(ModelTypeChoice)
 DEFAULT_MODEL_TYPE: ModelTypeChoice = "auto"
 DOWNLOAD_MODEL_TYPE: SamModelType = "vit_b"  # fetched / looked up when "auto" names no file
@@ -50,18 +58,22 @@ def download_type(model_type: str) -> SamModelType:
 
 @dataclass(frozen=True)
 class EngineConfig:
-    """How to build a SAM engine; `cache_dir` None = the user cache.
+    """How to build a click engine (samic_core.sam.build.build_engine, for the CLI, the Ray
+    actors and the app alike).
 
-    cache_max_gb None = SAMIC_CACHE_MAX_GB or DEFAULT_CACHE_MAX_GB.
+    checkpoint None = the downloaded one for `model_type` (vit_b for auto); `cache_dir` None =
+    the user cache; cache_max_gb None = SAMIC_CACHE_MAX_GB or DEFAULT_CACHE_MAX_GB;
+    disk_cache False = the memory LRU only (`--no-cache`).
     """
 
-    checkpoint: Path
+    checkpoint: Path | None
     model_type: ModelTypeChoice = DEFAULT_MODEL_TYPE
     device: Device = DEFAULT_DEVICE
     cache_dir: Path | None = None
     cache_dtype: CacheDtype = DEFAULT_CACHE_DTYPE
     cache_max_gb: float | None = None
     precision: PrecisionChoice = DEFAULT_PRECISION  # encoder autocast (samic_core.precision)
+    disk_cache: bool = True
 
 
 # ---- SAMIC training defaults (the app's dialog and TrainOptions, and the trainer's TrainConfig)

@@ -16,7 +16,7 @@ import numpy as np
 from samic_core.errors import SamicError
 from samic_core.fileio import list_images
 from samic_core.jobs import Progress, ShouldStop
-from samic_core.sam.engine import SamEngine
+from samic_core.sam.click_engine import ClickEngine
 
 
 @dataclass
@@ -27,7 +27,7 @@ class EmbedReport:
 
 
 def embed_folder(
-    engine: SamEngine,
+    engine: ClickEngine,
     folder: str | Path,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
@@ -61,7 +61,7 @@ def embed_folder(
 
 
 def embed_one(
-    engine: SamEngine,
+    engine: ClickEngine,
     path: Path,
     image: np.ndarray | None = None,
     progress: Progress | None = None,
@@ -73,12 +73,7 @@ def embed_one(
     done, blocks, image name), only when the image is encoded; an exception it raises (the
     app's `Cancelled`) aborts the encode. Raises SamicError for an unreadable image.
     """
-    cache = engine.cache
-    if (
-        cache is not None
-        and engine.is_cached(path)
-        and cache.get(engine.image_sha256(path), engine.model_id, engine.device) is not None
-    ):
+    if engine.is_cached(path) and engine.cached_embedding(path) is not None:
         return True
     engine.embed_file(path, progress=progress, image=image)
     return False

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # the core (torch, OpenCV) loads on the worker thread, inside
     from samic_core.peaks import PeakRule
     from samic_core.predict.predictor import SamicPredictor
     from samic_core.predict.saving import AutoAnnotateReport
-    from samic_core.sam.engine import SamEngine
+    from samic_core.sam.click_engine import ClickEngine
 
 
 def peak_rule(peaks: str) -> PeakRule | None:
@@ -28,7 +28,7 @@ def peak_rule(peaks: str) -> PeakRule | None:
 
 def annotate_all_classes(
     predictor: SamicPredictor,
-    engine: SamEngine,
+    engine: ClickEngine,
     request: AutoAnnotateRequest,
     progress: Callable[[int, int, str], None],
     should_stop: Callable[[], bool],

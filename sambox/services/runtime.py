@@ -1,4 +1,5 @@
-"""The heavy imports (torch, torchvision, segment_anything) happen once, on one thread.
+"""The heavy imports (torch, torchvision, segment_anything, the engines) happen once, on one
+thread.
 
 Python's import machinery is not safe for two threads importing the same large package graph
 at once: torchvision half-imported on one thread is seen "partially initialized" by the other
@@ -18,6 +19,8 @@ HEAVY_MODULES = (
     "torchvision.transforms",
     "segment_anything",
     "samic_core.sam.engine",
+    "samic_core.sam.sam2_engine",  # sam2 itself is imported when a SAM 2.1 model is built
+    "samic_core.sam.build",
     "samic_core.sam.cache",
     "samic_core.modelfile.file",
 )

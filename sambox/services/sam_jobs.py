@@ -18,26 +18,26 @@ from sambox.model.decoding import DecodeRequest, DecodeResult, EngineConfig
 from sambox.services.runtime import ensure_runtime
 
 if TYPE_CHECKING:
-    from samic_core.sam.engine import SamEngine
+    from samic_core.sam.click_engine import ClickEngine
     from samic_core.sam.types import ImageEmbedding
 
 
-def build_engine(config: EngineConfig, step: Callable[[str], None]) -> SamEngine:
-    """A SamEngine with its embedding cache; step(text) says what the load is doing now."""
+def build_engine(config: EngineConfig, step: Callable[[str], None]) -> ClickEngine:
+    """The click engine (SAM 1 or SAM 2.1) with its embedding cache, built by the core's one
+    builder; step(text) says what the load is doing now."""
     step("Starting PyTorch…")
     ensure_runtime()
-    from samic_core.sam.cache import EmbeddingCache
-    from samic_core.sam.engine import SamEngine
+    from samic_core.sam.build import build_engine as core_build_engine
 
-    checkpoint = Path(config.checkpoint)
-    step(f"Reading {checkpoint.name} ({checkpoint.stat().st_size / 2**20:.0f} MB)…")
-    gb = getattr(config, "cache_max_gb", None)
-    max_bytes = None if gb is None else int(gb * (1 << 30))
-    cache = EmbeddingCache(config.cache_dir, dtype=config.cache_dtype, max_bytes=max_bytes)
-    return SamEngine(checkpoint, config.model_type, config.device, cache, config.precision)
+    if config.checkpoint is not None:
+        checkpoint = Path(config.checkpoint)
+        step(f"Reading {checkpoint.name} ({checkpoint.stat().st_size / 2**20:.0f} MB)…")
+    return core_build_engine(config)
 
 
-def embed_queued(engine: SamEngine, path: Path, progress: Callable[[int, int, str], None]) -> bool:
+def embed_queued(
+    engine: ClickEngine, path: Path, progress: Callable[[int, int, str], None]
+) -> bool:
     """Make sure a queued (background) image has a valid cached embedding; True if it had one.
 
     The core's unit of folder embedding (samic_core.embed.embed_one, also behind `samic embed`):
@@ -49,7 +49,7 @@ def embed_queued(engine: SamEngine, path: Path, progress: Callable[[int, int, st
     return embed_one(engine, path, progress=progress)
 
 
-def decode(engine: SamEngine, request: DecodeRequest, emb: ImageEmbedding) -> DecodeResult:
+def decode(engine: ClickEngine, request: DecodeRequest, emb: ImageEmbedding) -> DecodeResult:
     """Decode `request`'s prompts on the embedding `emb` (any thread: the engine is safe)."""
     from samic_core.sam.types import Prompt
 

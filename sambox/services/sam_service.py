@@ -31,7 +31,7 @@ from sambox.services.errors import describe_error
 from sambox.services.workers import JobContext, Worker
 
 if TYPE_CHECKING:  # torch behind these: the engine is built on the model thread (sam_jobs)
-    from samic_core.sam.engine import SamEngine
+    from samic_core.sam.click_engine import ClickEngine
     from samic_core.sam.types import ImageEmbedding
 
 PRIORITY_DECODE = 30
@@ -61,7 +61,7 @@ class SamService(QObject):
         self.decode_pool.setMaxThreadCount(1)  # clicks, in order, beside the encoder
         self.read_pool = QThreadPool(self)
         self.read_pool.setMaxThreadCount(1)  # cache reads of the image on screen
-        self._engine: SamEngine | None = None
+        self._engine: ClickEngine | None = None
         self._pinned: tuple[Path, ImageEmbedding] | None = None  # the on-screen image's
         self._screen: Path | None = None  # the image on screen (its embedding comes first)
         self._fetching: set[Path] = set()  # embeddings being read or encoded for decodes
@@ -90,8 +90,8 @@ class SamService(QObject):
         return None if self._engine is None else str(self._engine.device)
 
     @property
-    def engine(self) -> SamEngine | None:
-        """The loaded SamEngine (thread-safe) for other services, e.g. SAMIC; None until ready."""
+    def engine(self) -> ClickEngine | None:
+        """The loaded ClickEngine (thread-safe) for other services, e.g. SAMIC; None until ready."""
         return self._engine
 
     def load_engine(self, config: EngineConfig) -> None:
@@ -105,10 +105,10 @@ class SamService(QObject):
         self._embedded.clear()
         self.engine_loading.emit(str(config.checkpoint))
 
-        def job(ctx: JobContext) -> SamEngine:
+        def job(ctx: JobContext) -> ClickEngine:
             return sam_jobs.build_engine(config, ctx.progress)
 
-        def done(engine: SamEngine) -> None:
+        def done(engine: ClickEngine) -> None:
             self._engine = engine
             self.engine_ready.emit(engine.model_id)
 
@@ -154,7 +154,7 @@ class SamService(QObject):
     def screen_image(self) -> Path | None:
         return self._screen
 
-    def _fetch(self, path: Path, engine: SamEngine) -> None:
+    def _fetch(self, path: Path, engine: ClickEngine) -> None:
         """Read `path`'s embedding from the cache (own pool), else encode it with priority."""
         if path in self._fetching:
             return
@@ -181,7 +181,7 @@ class SamService(QObject):
             pool=self.read_pool,
         )
 
-    def _encode_first(self, path: Path, engine: SamEngine) -> None:
+    def _encode_first(self, path: Path, engine: ClickEngine) -> None:
         """Encode `path` before any background image, pausing the one being encoded."""
         self.embedding_progress.emit(str(path), 0, 0)
         self._preempt_background(path)
@@ -212,7 +212,7 @@ class SamService(QObject):
         )
         self._start(worker, PRIORITY_CURRENT, done, lambda e: self._failed_first(path, engine, e))
 
-    def _failed_first(self, path: Path, engine: SamEngine, e: BaseException) -> None:
+    def _failed_first(self, path: Path, engine: ClickEngine, e: BaseException) -> None:
         self._first_jobs.pop(path, None)
         self._embedding_failed(path, engine, e)
 
@@ -226,7 +226,7 @@ class SamService(QObject):
             self._start_decode(request, emb)
 
     def _embedding_failed(
-        self, path: Path, engine: SamEngine, e: BaseException, quiet: bool = False
+        self, path: Path, engine: ClickEngine, e: BaseException, quiet: bool = False
     ) -> None:
         """quiet: the encode was dropped because nobody needs it first any more (no error)."""
         if engine is not self._engine:

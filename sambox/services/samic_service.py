@@ -44,7 +44,7 @@ from samic_core.train.episodes import (
 
 if TYPE_CHECKING:  # torch behind these: the jobs import them on the worker threads
     from samic_core.predict.predictor import SamicPredictor
-    from samic_core.sam.engine import SamEngine
+    from samic_core.sam.click_engine import ClickEngine
     from samic_core.train.config import TrainProgress
 
 log = logging.getLogger(__name__)
@@ -78,9 +78,9 @@ class SamicService(QObject):
     min_images_per_class = MIN_IMAGES_PER_CLASS
 
     def __init__(
-        self, engine: Callable[[], SamEngine | None], parent: QObject | None = None
+        self, engine: Callable[[], ClickEngine | None], parent: QObject | None = None
     ) -> None:
-        """engine: returns the loaded SamEngine, or None while SAM is not ready."""
+        """engine: returns the loaded ClickEngine, or None while SAM is not ready."""
         super().__init__(parent)
         self._engine = engine
         self.train_pool = QThreadPool(self)
@@ -205,7 +205,7 @@ class SamicService(QObject):
             self._train_job.cancel()
 
     # ---- prediction --------------------------------------------------------------------------
-    def _sam(self) -> SamEngine:
+    def _sam(self) -> ClickEngine:
         engine = self._engine()
         if engine is None:
             raise RuntimeError("no SAM model is loaded yet; set one up in Settings first")

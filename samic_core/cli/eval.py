@@ -42,7 +42,7 @@ from samic_core.eval.paper import (
 )
 from samic_core.eval.prompts import PromptRule
 from samic_core.eval.report import check_output_dir, summary_rows, write_report
-from samic_core.sam.engine import SamEngine
+from samic_core.sam.click_engine import ClickEngine
 
 
 def _choices(allowed: tuple[str, ...]) -> Callable[[str], list[str]]:
@@ -186,7 +186,7 @@ def _flatten(groups: list[list[str]] | None, default: list[str]) -> list[str]:
 def build_methods(
     args: argparse.Namespace,
     names: list[str],
-    engine: SamEngine | None,
+    engine: ClickEngine | None,
     embedder: EmbeddingProvider | None,
 ) -> list[PromptMethod]:
     """The methods in the order given; SAMIC's predictor is imported only when asked for."""
@@ -252,7 +252,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _methods_and_sam(
     args: argparse.Namespace, names: list[str], segmenters: list[str]
-) -> tuple[SamEngine | None, EmbeddingProvider | None, list[PromptMethod]]:
+) -> tuple[ClickEngine | None, EmbeddingProvider | None, list[PromptMethod]]:
     """SAM (only when a segmenter or PerSAM needs it) and the methods to compare."""
     engine = embedder = None
     if "sam" in segmenters or "persam" in names:

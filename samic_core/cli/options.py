@@ -18,14 +18,13 @@ from samic_core.config import (
     DEFAULT_MODEL_TYPE,
     DEVICES,
     MODEL_TYPE_CHOICES,
+    EngineConfig,
 )
 from samic_core.errors import SamicError
 from samic_core.jobs import Progress
 from samic_core.precision import DEFAULT_PRECISION, PRECISION_CHOICES
-from samic_core.sam.cache import EmbeddingCache
-from samic_core.sam.engine import SamEngine
-from samic_core.sam.weights import resolve_checkpoint
-from samic_core.settings_values import cache_max_bytes, env_cache_max_bytes
+from samic_core.sam.build import build_engine
+from samic_core.sam.click_engine import ClickEngine
 
 
 def add_device_option(parser: argparse._ActionsContainer) -> None:
@@ -60,7 +59,9 @@ def add_sam_options(parser: argparse.ArgumentParser) -> None:
         "--model-type",
         default=DEFAULT_MODEL_TYPE,
         choices=MODEL_TYPE_CHOICES,
-        help="auto (default): the checkpoint's size; without --checkpoint, the downloaded vit_b",
+        help="auto (default): the checkpoint's engine and size; without --checkpoint, the "
+        "downloaded vit_b. SAM 1: vit_b, vit_l, vit_h; SAM 2.1: sam2.1_hiera_t (fastest "
+        "encoder), sam2.1_hiera_s, sam2.1_hiera_b+, sam2.1_hiera_l",
     )
     add_device_option(g)
     g.add_argument("--cache-dir", type=Path, help="embedding cache folder (default: user cache)")
@@ -68,7 +69,8 @@ def add_sam_options(parser: argparse.ArgumentParser) -> None:
         "--cache-dtype",
         default=DEFAULT_CACHE_DTYPE,
         choices=CACHE_DTYPES,
-        help="float16 halves the cache size; float32 keeps masks identical to SamPredictor",
+        help="float16 halves the cache size; float32 keeps masks identical to SamPredictor "
+        "(SAM2ImagePredictor)",
     )
     g.add_argument(
         "--cache-max-gb",
@@ -89,19 +91,25 @@ def add_sam_options(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def engine_from_args(args: argparse.Namespace) -> SamEngine:
-    """The SamEngine (and embedding cache) the SAM options describe; bad values are SamicError."""
-    # a bad --cache-max-gb or SAMIC_CACHE_MAX_GB is reported before anything else is looked up
-    max_bytes = cache_max_bytes(getattr(args, "cache_max_gb", None), "--cache-max-gb")
-    if max_bytes is None:
-        max_bytes = env_cache_max_bytes()
-    checkpoint = resolve_checkpoint(args.checkpoint, args.model_type)
-    # --no-cache: nothing on disk, but the cache's memory LRU still spares re-encoding an image
-    # used twice in a row (an evaluation episode's query, a reference used again)
-    cache = EmbeddingCache(
-        args.cache_dir, dtype=args.cache_dtype, max_bytes=max_bytes, disk=not args.no_cache
+def engine_config(args: argparse.Namespace) -> EngineConfig:
+    """The EngineConfig the SAM options describe (the same value the app and Ray build from)."""
+    return EngineConfig(
+        checkpoint=args.checkpoint,
+        model_type=args.model_type,
+        device=args.device,
+        cache_dir=args.cache_dir,
+        cache_dtype=args.cache_dtype,
+        cache_max_gb=getattr(args, "cache_max_gb", None),
+        precision=args.precision,
+        disk_cache=not args.no_cache,
     )
-    return SamEngine(checkpoint, args.model_type, args.device, cache, args.precision)
+
+
+def engine_from_args(args: argparse.Namespace) -> ClickEngine:
+    """The click engine (and embedding cache) the SAM options describe; bad values are
+    SamicError. --no-cache: nothing on disk, but the cache's memory LRU still spares
+    re-encoding an image used twice in a row (an evaluation episode's query, a reference)."""
+    return build_engine(engine_config(args))
 
 
 class LazyBar:

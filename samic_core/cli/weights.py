@@ -1,4 +1,4 @@
-"""`samic weights list|download`: the official SAM checkpoints."""
+"""`samic weights list|download`: the official SAM and SAM 2.1 checkpoints."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from samic_core.cli.options import LazyBar
 from samic_core.cli.parsing import HelpFormatter, Once, add_command, old_spelling
 from samic_core.errors import SamicError
 from samic_core.paths import checkpoints_dir
+from samic_core.sam.registry import MODELS
 from samic_core.sam.weights import KNOWN_CHECKPOINTS, download_checkpoint
 
 
@@ -18,9 +19,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "weights",
         help="list or download SAM checkpoints",
         usage="%(prog)s {list,download} ...",
-        description="SAM's official checkpoints: which are in the user cache (list), and "
-        "fetching one there (download), where every command finds it.",
-        epilog="examples:\n  samic weights list\n  samic weights download vit_b",
+        description="SAM's and SAM 2.1's official checkpoints: which are in the user cache "
+        "(list), and fetching one there (download), where every command finds it.",
+        epilog="examples:\n  samic weights list\n  samic weights download vit_b\n"
+        "  samic weights download sam2.1_hiera_t",
         formatter_class=HelpFormatter,
     )
     wsub = p.add_subparsers(dest="weights_command", metavar="ACTION", required=True, prog=p.prog)
@@ -34,19 +36,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     dl = add_command(
         wsub, "download",
         help="download an official checkpoint (sha256 checked)",
-        usage="%(prog)s {vit_b,vit_h,vit_l} [--out DIR] [--url URL]",
-        description="Downloads an official SAM checkpoint (sha256 checked) into the user cache, "
+        usage="%(prog)s MODEL [--out DIR] [--url URL]",
+        description="Downloads an official SAM checkpoint (sha256 checked; SAM 2.1's, which have "
+        "no published sha256, by length) into the user cache, "
         "where every command finds it without --checkpoint. Saved elsewhere (--out), it is "
         "used by passing --checkpoint PATH (the path printed) to embed, segment, predict and "
         "eval.",
         examples=[
             "samic weights download vit_b",
+            "samic weights download sam2.1_hiera_t",
             "samic weights download vit_h --out /shared/sam --url http://mirror.lan/sam_vit_h.pth",
         ],
     )  # fmt: skip
     dl.add_argument(
-        "model_type", choices=sorted(KNOWN_CHECKPOINTS),
-        help="SAM size: vit_b (the smallest, what commands use by default), vit_l or vit_h",
+        "model_type", choices=list(KNOWN_CHECKPOINTS),
+        help="SAM size: vit_b (what commands use by default), vit_l or vit_h; or SAM 2.1: "
+        "sam2.1_hiera_t (the fastest encoder), sam2.1_hiera_s, sam2.1_hiera_b+, sam2.1_hiera_l",
     )  # fmt: skip
     dl.add_argument(
         "--out", dest="dest", type=Path, metavar="DIR", action=Once, names=("--out", "--dest"),
@@ -59,15 +64,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    rows = [("name", "file", "size", "sha256", "path", "present")]
-    for info in KNOWN_CHECKPOINTS.values():
+    rows = [("name", "engine", "parameters", "file", "size", "sha256", "path", "present")]
+    for spec in MODELS.values():
+        info = spec.checkpoint
         path = info.default_path()
         rows.append(
             (
                 info.model_type,
+                "SAM" if spec.family == "sam" else "SAM 2.1",
+                f"{spec.params_m:g} M",
                 info.filename,
-                f"{info.size / 1e6:.0f} MB",
-                info.sha256,
+                f"{info.size / 1e6:.0f} MB" if info.sha256 else f"~{info.size / 1e6:.0f} MB",
+                info.sha256 or "not published",
                 str(path),
                 "yes" if path.is_file() else "no",
             )

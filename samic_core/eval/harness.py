@@ -39,7 +39,7 @@ from samic_core.eval.metrics import (
 from samic_core.eval.prompts import PromptRule
 from samic_core.eval.ref_lists import NON_STANDARD, run_list
 from samic_core.jobs import Progress, ShouldStop
-from samic_core.sam.engine import SamEngine
+from samic_core.sam.click_engine import ClickEngine
 from samic_core.sam.types import ImageEmbedding
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class EmbeddingProvider:
     `--no-cache` a memory-only one), not from a second LRU here.
     """
 
-    def __init__(self, engine: SamEngine) -> None:
+    def __init__(self, engine: ClickEngine) -> None:
         self.engine = engine
         self.seconds = 0.0
 
@@ -186,7 +186,7 @@ def evaluate(
     dataset: FewShotDataset,
     methods: list[PromptMethod],
     config: EvalConfig,
-    engine: SamEngine | None = None,
+    engine: ClickEngine | None = None,
     embedder: EmbeddingProvider | None = None,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
@@ -273,7 +273,7 @@ def _run_episode(
     episode: EvalEpisode,
     methods: list[PromptMethod],
     config: EvalConfig,
-    engine: SamEngine | None,
+    engine: ClickEngine | None,
     embedder: EmbeddingProvider | None,
     scores: dict[str, MethodScores],
 ) -> dict[str, Any]:
@@ -320,7 +320,7 @@ def _run_method(
     target: Target,
     class_name: str,
     config: EvalConfig,
-    engine: SamEngine | None,
+    engine: ClickEngine | None,
     emb: ImageEmbedding | None,
     embedder: EmbeddingProvider | None,
     scores: MethodScores,

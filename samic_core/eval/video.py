@@ -29,7 +29,7 @@ from samic_core.eval.ref_lists import label as list_label
 from samic_core.eval.vos_metrics import f_measure, jaccard, scored_frames, summarise
 from samic_core.fileio import atomic_write_json, atomic_write_text
 from samic_core.jobs import Progress, ShouldStop
-from samic_core.sam.engine import SamEngine
+from samic_core.sam.click_engine import ClickEngine
 
 REFERENCES = ("previous", "first")
 
@@ -39,7 +39,7 @@ def evaluate_video(
     methods: list[PromptMethod],
     config: EvalConfig,
     reference: str = "previous",
-    engine: SamEngine | None = None,
+    engine: ClickEngine | None = None,
     embedder: EmbeddingProvider | None = None,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
@@ -91,7 +91,7 @@ def _run_frame(
     reference: str,
     methods: list[PromptMethod],
     config: EvalConfig,
-    engine: SamEngine | None,
+    engine: ClickEngine | None,
     embedder: EmbeddingProvider | None,
     scores: dict[str, Any],
 ) -> None:

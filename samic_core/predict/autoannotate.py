@@ -28,7 +28,7 @@ from samic_core.predict.pipeline import (
 )
 from samic_core.predict.predictor import SamicPredictor
 from samic_core.predict.saving import OUTCOMES, AutoAnnotateReport, ImageOutcome, save_found
-from samic_core.sam.engine import SamEngine
+from samic_core.sam.click_engine import ClickEngine
 
 __all__ = [
     "DUPLICATE_IOU",
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 
 def suggest_objects(
     predictor: SamicPredictor,
-    engine: SamEngine,
+    engine: ClickEngine,
     image_path: str | Path,
     label: str,
     one_prompt: bool = False,
@@ -72,7 +72,7 @@ def suggest_objects(
 
 def annotate_image(
     predictor: SamicPredictor,
-    engine: SamEngine,
+    engine: ClickEngine,
     path: Path,
     store: AnnotationStore,
     jobs: Sequence[ClassJob],
@@ -98,7 +98,7 @@ def annotate_image(
 
 def auto_annotate(
     predictor: SamicPredictor,
-    engine: SamEngine,
+    engine: ClickEngine,
     image_paths: Sequence[str | Path],
     store: AnnotationStore,
     label: str,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from samic_core.sam.engine import SamEngine
+from samic_core.sam.click_engine import ClickEngine
 from samic_core.sam.types import ImageEmbedding, MaskResult, Prompt
 
 DUPLICATE_IOU = 0.7
@@ -21,11 +21,11 @@ def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def prompt_objects(
-    engine: SamEngine, emb: ImageEmbedding, points: np.ndarray, one_prompt: bool = False
+    engine: ClickEngine, emb: ImageEmbedding, points: np.ndarray, one_prompt: bool = False
 ) -> Found:
     """SAM's objects for peaks `points` (N, 2) xy, strongest first.
 
-    Each point is a lone positive click decoded in batches (SamEngine.decode_points); empty
+    Each point is a lone positive click decoded in batches (ClickEngine.decode_points); empty
     masks and masks that repeat a stronger peak's object are dropped. one_prompt: all points
     are one object's prompt.
     """

@@ -37,7 +37,7 @@ from samic_core.predict.objects import Found, prompt_objects
 from samic_core.predict.predictor import ReferenceSet, SamicPredictor
 from samic_core.predict.saving import AutoAnnotateReport, ImageOutcome, protected_on_disk
 from samic_core.predict.writer import SaveItem, Writer
-from samic_core.sam.engine import SamEngine
+from samic_core.sam.click_engine import ClickEngine
 from samic_core.sam.types import PreparedImage
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ class LoadedImage:
 def load_image(
     path: Path,
     store: AnnotationStore,
-    engine: SamEngine,
+    engine: ClickEngine,
     image_size: int,
     image: np.ndarray | None = None,
 ) -> LoadedImage:
@@ -125,7 +125,7 @@ def load_image(
 
 def find_objects(
     predictor: SamicPredictor,
-    engine: SamEngine,
+    engine: ClickEngine,
     batch: Sequence[LoadedImage],
     jobs: Sequence[ClassJob],
     one_prompt: bool = False,
@@ -161,7 +161,7 @@ class _BatchSize:
 
 def _find_isolated(
     predictor: SamicPredictor,
-    engine: SamEngine,
+    engine: ClickEngine,
     batch: list[LoadedImage],
     jobs: Sequence[ClassJob],
     one_prompt: bool,
@@ -223,7 +223,7 @@ def _batches(items: Iterator[LoadedImage], size: _BatchSize) -> Iterator[list[Lo
 
 def auto_annotate_classes(
     predictor: SamicPredictor,
-    engine: SamEngine,
+    engine: ClickEngine,
     image_paths: Sequence[str | Path],
     store: AnnotationStore,
     classes: Mapping[str, ReferenceSet],

@@ -1,4 +1,4 @@
-"""Load a SAM checkpoint into segment_anything's own `Sam` module.
+"""Read checkpoint files, tell SAM 1 from SAM 2.1, and load SAM 1 into segment_anything's `Sam`.
 
 The encoder configuration is read off the state dict (width, depth, heads, global-attention
 blocks), so the official vit_b / vit_l / vit_h files and the tiny random checkpoints the tests
@@ -16,8 +16,8 @@ import torch
 from segment_anything.build_sam import _build_sam
 from segment_anything.modeling import Sam
 
-from samic_core.config import SAM_MODEL_TYPES as MODEL_TYPES
 from samic_core.errors import CheckpointError
+from samic_core.sam.registry import Family, family_of
 
 log = logging.getLogger(__name__)
 
@@ -75,19 +75,42 @@ def build_sam_from_config(config: EncoderConfig) -> Sam:
     )
 
 
-def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
-    """Read a checkpoint file (plain state dict, weights only) onto the CPU."""
+def read_checkpoint(path: str | Path) -> dict[str, object]:
+    """The file's top-level dict, read onto the CPU with weights only (no code runs)."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(path, "checkpoint file does not exist")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises many types for corrupt / truncated files
         raise CheckpointError(path, f"not a readable PyTorch checkpoint ({e})") from e
-    if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
-        state = state["model"]
-    if not isinstance(state, dict) or "image_encoder.patch_embed.proj.weight" not in state:
+    if not isinstance(data, dict):
+        raise CheckpointError(path, "not a Segment Anything checkpoint (not a dict)")
+    return data
+
+
+def state_of(path: str | Path, data: dict[str, object]) -> dict[str, torch.Tensor]:
+    """The state dict in a checkpoint's dict: itself (SAM 1) or its "model" entry (SAM 2.1)."""
+    state = data.get("model") if isinstance(data.get("model"), dict) else data
+    if not isinstance(state, dict) or not any(k.startswith("image_encoder.") for k in state):
         raise CheckpointError(path, "not a Segment Anything checkpoint (no image_encoder weights)")
+    return state
+
+
+def detect_family(path: str | Path, state: dict[str, torch.Tensor]) -> Family:
+    """Which engine a state dict is for: SAM 1's ViT or SAM 2.1's Hiera trunk."""
+    if "image_encoder.patch_embed.proj.weight" in state:
+        return "sam"
+    if "image_encoder.trunk.patch_embed.proj.weight" in state:
+        return "sam2"
+    raise CheckpointError(path, "not a Segment Anything checkpoint (unknown image encoder)")
+
+
+def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """Read a SAM 1 checkpoint file (plain state dict, weights only) onto the CPU."""
+    state = state_of(path, read_checkpoint(path))
+    if detect_family(path, state) != "sam":
+        raise CheckpointError(path, "a SAM 2.1 checkpoint, not a SAM 1 one")
     return state
 
 
@@ -98,8 +121,8 @@ def load_sam(path: str | Path, model_type: str = "auto") -> tuple[Sam, str]:
     CheckpointError when the file is unreadable, its shapes do not fit, or it is another size
     than `model_type` asks for.
     """
-    if model_type not in (*MODEL_TYPES, "auto"):
-        raise CheckpointError(path, f"unknown model type {model_type!r}; use {MODEL_TYPES}")
+    if model_type != "auto" and family_of(model_type) != "sam":
+        raise CheckpointError(path, f"{model_type!r} is not a SAM 1 model type")
     state = load_state_dict(path)
     try:
         config = infer_encoder_config(state)

@@ -11,10 +11,14 @@ import torch
 
 @dataclass
 class ImageEmbedding:
-    """SAM's image embedding for one image.
+    """A click engine's image embedding for one image.
 
-    features: (1, 256, 64, 64) float32 on the engine's device.
-    original_size: (H, W) of the image; input_size: (h, w) after ResizeLongestSide(1024).
+    features: (1, 256, 64, 64) float32 on the engine's device (SAM's image embedding, SAM 2's
+    `image_embed`). high_res: the engine's further feature maps, empty for SAM 1; for SAM 2.1
+    its two high-resolution maps (1, 32, 256, 256) and (1, 64, 128, 128), already projected by
+    the mask decoder's conv_s0 / conv_s1 as SAM2ImagePredictor keeps them.
+    original_size: (H, W) of the image; input_size: (h, w) of the image as the encoder saw it
+    before padding (SAM 1: ResizeLongestSide(1024); SAM 2: the 1024 x 1024 square).
     """
 
     features: torch.Tensor
@@ -22,20 +26,42 @@ class ImageEmbedding:
     input_size: tuple[int, int]
     model_id: str
     image_sha256: str | None = None
+    high_res: tuple[torch.Tensor, ...] = ()
+
+    @property
+    def maps(self) -> tuple[torch.Tensor, ...]:
+        """Every feature map, `features` first (what the cache stores)."""
+        return (self.features, *self.high_res)
+
+    def to(self, device: torch.device | str) -> ImageEmbedding:
+        """The same embedding with its maps on `device` (itself when they are there already)."""
+        if self.features.device == torch.device(device):
+            return self
+        return ImageEmbedding(
+            self.features.to(device),
+            self.original_size,
+            self.input_size,
+            self.model_id,
+            self.image_sha256,
+            tuple(m.to(device) for m in self.high_res),
+        )
 
 
 @dataclass(frozen=True)
 class PreparedImage:
-    """An image resized for SAM's encoder (ResizeLongestSide to 1024), ready to be batched.
+    """An image made ready for a click engine's encoder, ready to be batched.
 
-    pixels: (h, w, 3) uint8 after the resize; original_size: (H, W) of the file's image.
-    Made by `SamEngine.prepare`, which loader threads may call while the encoder runs.
+    pixels: what that engine's encoder takes (SAM 1: (h, w, 3) uint8 after ResizeLongestSide;
+    SAM 2: (3, 1024, 1024) float32, resized and normalised as SAM2Transforms does);
+    input_size: (h, w) the encoder sees before padding; original_size: (H, W) of the file's
+    image. Made by `ClickEngine.prepare`, which loader threads may call while the encoder runs.
     """
 
     pixels: np.ndarray
     original_size: tuple[int, int]
     image_sha256: str | None = None
     name: str = ""
+    input_size: tuple[int, int] | None = None  # None: pixels' own (h, w) (SAM 1)
 
 
 @dataclass
@@ -85,3 +111,9 @@ class MaskResult:
     low_res_logits: np.ndarray
     candidate: int | None
     candidate_scores: np.ndarray
+
+
+def check_rgb(image: np.ndarray) -> None:
+    """ValueError unless `image` is RGB uint8 (H, W, 3), what every engine's prepare takes."""
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"expected an RGB uint8 (H, W, 3) image, got {image.shape} {image.dtype}")

@@ -1,4 +1,4 @@
-"""Known SAM checkpoints and their download: progress bar, sha256 check, atomic rename."""
+"""Known SAM / SAM 2.1 checkpoints and their download: progress bar, sha256 check, atomic rename."""
 
 from __future__ import annotations
 
@@ -7,56 +7,17 @@ import logging
 import os
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 from samic_core.config import download_type
 from samic_core.errors import DownloadError, SamicError
 from samic_core.jobs import Progress
 from samic_core.paths import checkpoints_dir
+from samic_core.sam.registry import MODELS, CheckpointInfo
 
 log = logging.getLogger(__name__)
 
-BASE_URL = "https://dl.fbaipublicfiles.com/segment_anything/"
-
-
-@dataclass(frozen=True)
-class CheckpointInfo:
-    """An official SAM checkpoint: registry name, file name, size in bytes and sha256."""
-
-    model_type: str
-    filename: str
-    size: int
-    sha256: str
-
-    @property
-    def url(self) -> str:
-        return BASE_URL + self.filename
-
-    def default_path(self) -> Path:
-        return checkpoints_dir() / self.filename
-
-
-KNOWN_CHECKPOINTS: dict[str, CheckpointInfo] = {
-    "vit_b": CheckpointInfo(
-        "vit_b",
-        "sam_vit_b_01ec64.pth",
-        375_042_383,
-        "ec2df62732614e57411cdcf32a23ffdf28910380d03139ee0f4fcbe91eb8c912",
-    ),
-    "vit_l": CheckpointInfo(
-        "vit_l",
-        "sam_vit_l_0b3195.pth",
-        1_249_524_607,
-        "3adcc4315b642a4d2101128f611684e8734c41232a17c648ed1693702a49a622",
-    ),
-    "vit_h": CheckpointInfo(
-        "vit_h",
-        "sam_vit_h_4b8939.pth",
-        2_564_550_879,
-        "a7bf3b02f3ebf1267aba913ff637d9a2d5c33d3173bb679e46d9f338c26f262e",
-    ),
-}
+KNOWN_CHECKPOINTS: dict[str, CheckpointInfo] = {n: m.checkpoint for n, m in MODELS.items()}
 
 
 def checkpoint_info(model_type: str) -> CheckpointInfo:
@@ -171,7 +132,7 @@ def download_checkpoint(
     if dest.is_file():
         log.info("%s already present at %s", info.filename, dest)
         return dest
-    try:
+    try:  # no published sha256 (SAM 2.1): the server's Content-Length is what is checked
         return download_file(url or info.url, dest, info.sha256, progress)
     except DownloadError as e:
         raise DownloadError(f"{e}\n{manual_download_hint(info)}") from e

@@ -92,7 +92,7 @@ def plan_pool(gpus: int, cpus_per_worker: float) -> PoolPlan:
 
 
 def sam_spec(args: argparse.Namespace, checkpoint: str) -> dict[str, Any]:
-    """What an actor needs to build the same SamEngine as engine_from_args (plain values)."""
+    """What an actor needs to build the same engine as engine_from_args (plain values)."""
     from samic_core.paths import embeddings_dir
     from samic_core.settings_values import cache_max_bytes, env_cache_max_bytes
 
@@ -110,19 +110,30 @@ def sam_spec(args: argparse.Namespace, checkpoint: str) -> dict[str, Any]:
     }
 
 
-def build_engine(spec: dict[str, Any], device: str, cpus: float):  # -> SamEngine
-    """The actor's SamEngine (loaded once per actor) on `device`, torch limited to its CPUs."""
+def build_engine(spec: dict[str, Any], device: str, cpus: float):  # -> ClickEngine
+    """The actor's click engine (loaded once per actor) on `device`, torch limited to its
+    CPUs; built by the core's one builder from the driver's plain values."""
+    from pathlib import Path
+
     import torch
 
-    from samic_core.sam.cache import EmbeddingCache
-    from samic_core.sam.engine import SamEngine
+    from samic_core.config import EngineConfig
+    from samic_core.sam.build import build_engine as core_build_engine
 
     torch.set_num_threads(max(1, int(cpus)))
     on_disk = spec["cache_dir"] is not None  # --no-cache: the memory LRU only, as locally
-    cache = EmbeddingCache(spec["cache_dir"], dtype=spec["cache_dtype"],
-                           max_bytes=spec["max_bytes"], disk=on_disk)  # fmt: skip
-    precision = spec.get("precision", DEFAULT_PRECISION)
-    return SamEngine(spec["checkpoint"], spec["model_type"], device, cache, precision)
+    max_gb = None if spec["max_bytes"] is None else spec["max_bytes"] / (1 << 30)
+    config = EngineConfig(
+        checkpoint=Path(spec["checkpoint"]),
+        model_type=spec["model_type"],
+        device=device,  # type: ignore[arg-type]  # "cuda:N" on a Ray GPU worker
+        cache_dir=Path(spec["cache_dir"]) if on_disk else None,
+        cache_dtype=spec["cache_dtype"],
+        cache_max_gb=max_gb,
+        precision=spec.get("precision", DEFAULT_PRECISION),
+        disk_cache=on_disk,
+    )
+    return core_build_engine(config)
 
 
 def blocks_for(n: int, per_block: int = 4) -> int:

@@ -1,8 +1,10 @@
-"""Randomly initialised SAM checkpoints built with segment_anything's own classes."""
+"""Randomly initialised SAM and SAM 2.1 checkpoints built with segment_anything's and sam2's own
+classes, saved in the official file layouts."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -34,3 +36,37 @@ def make_tiny_sam_checkpoint(path: str | Path, seed: int = 0) -> Path:
 def make_random_sam_checkpoint(path: str | Path, model_type: str = "vit_b", seed: int = 0) -> Path:
     """Save a full-size SAM of `model_type` with random weights (for benchmarks)."""
     return _save_random_sam(path, REGISTRY_CONFIGS[model_type], seed)
+
+
+# Tiny Hiera trunk for SAM 2.1: width 16, 5 blocks (one global), with SAM 2.1's own neck,
+# prompt encoder, mask decoder and memory modules; the same three feature maps as hiera_t.
+TINY_TRUNK = {"embed_dim": 16, "num_heads": 1, "stages": [1, 1, 2, 1], "global_att_blocks": [3]}
+
+
+def _save_random_sam2(
+    path: str | Path, model_type: str, trunk: dict[str, Any] | None, seed: int
+) -> Path:
+    from samic_core.sam.sam2_loading import CUSTOM_KEY, build_sam2_model, custom_trunk
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    config = custom_trunk(path, {CUSTOM_KEY: trunk}) if trunk is not None else None
+    data: dict[str, Any] = {"model": build_sam2_model(model_type, config).state_dict()}
+    if trunk is not None:  # Meta's layout, plus the tiny trunk's description
+        data[CUSTOM_KEY] = dict(trunk)
+    torch.save(data, path)
+    return path
+
+
+def make_tiny_sam2_checkpoint(path: str | Path, seed: int = 0) -> Path:
+    """Save a tiny random SAM 2.1 (a 16-wide Hiera trunk; about 12 M parameters, mostly the
+    memory modules a click never runs) at `path`, in Meta's `{"model": state_dict}` layout."""
+    return _save_random_sam2(path, "sam2.1_hiera_t", TINY_TRUNK, seed)
+
+
+def make_random_sam2_checkpoint(
+    path: str | Path, model_type: str = "sam2.1_hiera_t", seed: int = 0
+) -> Path:
+    """Save a full-size SAM 2.1 of `model_type` with random weights (for benchmarks)."""
+    return _save_random_sam2(path, model_type, None, seed)

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from samic_core.errors import SamicError
-from samic_core.sam.engine import SamEngine
+from samic_core.sam.click_engine import ClickEngine
 from samic_core.sam.types import ImageEmbedding, Prompt
 
 SAM_GROUPINGS = ("joint", "per-point")
@@ -62,7 +62,7 @@ class Prediction:
 
 
 def sam_mask(
-    engine: SamEngine,
+    engine: ClickEngine,
     emb: ImageEmbedding,
     points: np.ndarray,
     labels: np.ndarray,
@@ -104,7 +104,7 @@ class PromptMethod(ABC):
     def predict(self, query: Query) -> Prediction: ...
 
     def segment(
-        self, engine: SamEngine, emb: ImageEmbedding, prediction: Prediction, grouping: str
+        self, engine: ClickEngine, emb: ImageEmbedding, prediction: Prediction, grouping: str
     ) -> np.ndarray:
         """The SAM segmenter's mask for this method's points."""
         return sam_mask(engine, emb, prediction.points, prediction.labels, grouping)

@@ -1,13 +1,15 @@
 """PerSAM, training-free (Zhang et al. 2023), on the project's SAM engine and embedding cache.
 
 1. Target feature t: mean of the reference's SAM features (256, 64, 64) over the locations its
-   mask covers (the mask goes through SAM's resize, pixel normalisation and padding, is resized
-   bilinearly to 64 x 64, and locations > 0 count). For K shots, the mean of the K shots' t.
+   mask covers (ClickEngine.feature_coverage: for SAM 1 the mask goes through SAM's resize,
+   pixel normalisation and padding, is resized bilinearly to 64 x 64, and locations > 0 count).
+   For K shots, the mean of the K shots' t.
 2. Location confidence S (H, W): cosine similarity of t to each query feature location,
    upsampled x4 and post-processed to the image like a mask.
 3. One positive point at argmax S and one negative point at argmin S.
 4. With the SAM segmenter: a first decode with target-guided attention and target-semantic
-   prompting (optional, on by default), then two cascaded refinements: same points with the
+   prompting (optional, on by default; ClickEngine.guided_decode, for SAM 1 and SAM 2.1 alike),
+   then two cascaded refinements: same points with the
    previous low-res logits as mask_input (3 outputs, best score), then also the best mask's box.
 """
 
@@ -15,36 +17,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from samic_core.errors import SamicError
 from samic_core.eval.methods.base import Embedder, Prediction, PromptMethod, Query, Reference
-from samic_core.eval.methods.persam_decoder import guided_decode
-from samic_core.sam.engine import SamEngine
+from samic_core.sam.click_engine import ClickEngine
 from samic_core.sam.types import ImageEmbedding, Prompt
-
-
-def mask_feature_grid(sam: Any, mask: np.ndarray, emb: ImageEmbedding) -> torch.Tensor:
-    """(h, w) bool feature locations a (H, W) mask covers, as PerSAM computes them."""
-    size = sam.image_encoder.img_size
-    ih, iw = emb.input_size
-    m = cv2.resize(np.asarray(mask, np.uint8) * 255, (iw, ih), interpolation=cv2.INTER_LINEAR)
-    mean, std = float(sam.pixel_mean.flatten()[0]), float(sam.pixel_std.flatten()[0])
-    norm = torch.zeros(1, 1, size, size)
-    norm[0, 0, :ih, :iw] = (torch.from_numpy(m).float() - mean) / std  # padding stays 0
-    grid = F.interpolate(norm, size=emb.features.shape[-2:], mode="bilinear")[0, 0]
-    covered = grid > 0
-    if not covered.any():  # an object too small to survive the resize: the cell of its centre
-        ys, xs = np.nonzero(mask)
-        gh, gw = covered.shape
-        scale = iw / mask.shape[1]  # original -> input pixels (same for rows and columns)
-        row = min(gh - 1, int((ys.mean() + 0.5) * scale * gh / size))
-        col = min(gw - 1, int((xs.mean() + 0.5) * scale * gw / size))
-        covered[row, col] = True
-    return covered
 
 
 class PerSamMethod(PromptMethod):
@@ -53,7 +33,7 @@ class PerSamMethod(PromptMethod):
     name = "persam"
     needs_sam = True
 
-    def __init__(self, engine: SamEngine, embedder: Embedder, guidance: bool = True) -> None:
+    def __init__(self, engine: ClickEngine, embedder: Embedder, guidance: bool = True) -> None:
         self.engine = engine
         self.embedder = embedder
         self.guidance = guidance
@@ -68,7 +48,7 @@ class PerSamMethod(PromptMethod):
             if not ref.mask.any():
                 raise SamicError(f"{ref.path}: reference mask is empty")
             emb = self.embedder(ref.path)
-            covered = mask_feature_grid(self.engine.sam, ref.mask, emb).to(emb.features.device)
+            covered = self.engine.feature_coverage(ref.mask, emb).to(emb.features.device)
             feats = emb.features[0][:, covered]  # (256, n)
             targets.append(feats.float().mean(1))
         self.target = torch.stack(targets).mean(0)
@@ -82,7 +62,7 @@ class PerSamMethod(PromptMethod):
         t = self.target / self.target.norm().clamp_min(1e-12)
         sim = (t @ feats.reshape(c, h * w)).reshape(1, 1, h, w)
         sim = F.interpolate(sim, scale_factor=4, mode="bilinear")
-        return self.engine.sam.postprocess_masks(sim, emb.input_size, emb.original_size)[0, 0]
+        return self.engine.upscale_logits(sim, emb)[0, 0]
 
     def predict(self, query: Query) -> Prediction:
         emb = self.embedder(query.path)
@@ -93,7 +73,7 @@ class PerSamMethod(PromptMethod):
         return Prediction(points, np.array([1, 0], np.int64), {"similarity": sim})
 
     def segment(
-        self, engine: SamEngine, emb: ImageEmbedding, prediction: Prediction, grouping: str
+        self, engine: ClickEngine, emb: ImageEmbedding, prediction: Prediction, grouping: str
     ) -> np.ndarray:
         """First decode (guided), then PerSAM's two cascaded refinements; `grouping` is unused."""
         sim = prediction.extras["similarity"]
@@ -105,7 +85,7 @@ class PerSamMethod(PromptMethod):
             attn_sim = std.sigmoid().flatten(2)[None]  # (1, 1, 1, h*w)
             assert self.target is not None, "set_references first"
             target = self.target.reshape(1, 1, -1)
-        first = guided_decode(engine.sam, emb, points, labels, attn_sim, target, multimask=False)
+        first = engine.guided_decode(emb, points, labels, attn_sim, target, multimask=False)
         step1 = engine.decode(
             emb, Prompt.from_points(points, labels, mask_input=first.low_res_logits), True
         )

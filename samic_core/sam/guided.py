@@ -1,30 +1,48 @@
-"""SAM's mask decoder with PerSAM's two optional guidance terms, using the model's own weights.
+"""A mask decoder with PerSAM's two optional guidance terms, on the model's own weights.
 
-Same computation as segment_anything's MaskDecoder + TwoWayTransformer, plus:
+Same computation as segment_anything's (and sam2's) MaskDecoder + TwoWayTransformer, plus:
   target-guided attention: in the token->image cross-attention of both two-way blocks, the
     softmaxed attention gets `attn_sim` (1, 1, 1, h*w) added and is softmaxed again;
   target-semantic prompting: the target embedding t (1, 1, 256) is added to the tokens before
     each block and to the queries of the final token->image attention. PerSAM adds it in place
     to the prompt-token tensor that is also the query positional encoding, so that encoding
     carries t as well; this is reproduced here (query_pe = tokens + t).
-With both terms None the result equals SamEngine.decode (tests check this).
+With both terms None the result equals the engine's `decode` (tests check this for SAM 1 and
+SAM 2.1). The engines hand their decoder's parts in a `GuidedParts` (SAM 2.1 adds its object
+score token in front and its high-resolution maps to the upscaling).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
-from segment_anything.modeling import Sam
-from segment_anything.modeling.transformer import Attention, TwoWayAttentionBlock, TwoWayTransformer
-from segment_anything.utils.transforms import ResizeLongestSide
 from torch import Tensor
 
-from samic_core.sam.types import ImageEmbedding, MaskResult
+from samic_core.sam.types import ImageEmbedding
 
 
-def _attention(mod: Attention, q: Tensor, k: Tensor, v: Tensor, bias: Tensor | None) -> Tensor:
+@dataclass
+class GuidedParts:
+    """What guided_decode needs of an engine's prompt encoder and mask decoder.
+
+    prefix: the output-token weights in the decoder's order, the IoU token at `iou_index`
+    and the mask tokens right after it; upscale(src (1, C, h, w), emb) -> (1, C', 4h, 4w)."""
+
+    prompt_encoder: Any
+    transformer: Any
+    prefix: Sequence[Tensor]
+    upscale: Callable[[Tensor, ImageEmbedding], Tensor]
+    hypernetworks: Any  # nn.ModuleList of MLPs
+    iou_head: Any
+    iou_index: int = 0
+
+
+def _attention(mod: Any, q: Tensor, k: Tensor, v: Tensor, bias: Tensor | None) -> Tensor:
     """segment_anything Attention.forward, with PerSAM's extra (add bias, softmax again)."""
     q = mod._separate_heads(mod.q_proj(q), mod.num_heads)  # (B, heads, Nq, c)
     k = mod._separate_heads(mod.k_proj(k), mod.num_heads)  # (B, heads, Nk, c)
@@ -36,7 +54,7 @@ def _attention(mod: Attention, q: Tensor, k: Tensor, v: Tensor, bias: Tensor | N
 
 
 def _block(
-    layer: TwoWayAttentionBlock,
+    layer: Any,
     queries: Tensor,
     keys: Tensor,
     query_pe: Tensor,
@@ -60,7 +78,7 @@ def _block(
 
 
 def _transformer(
-    tr: TwoWayTransformer,
+    tr: Any,
     image_embedding: Tensor,
     image_pe: Tensor,
     tokens: Tensor,
@@ -84,50 +102,50 @@ def _transformer(
 
 @torch.no_grad()
 def guided_decode(
-    sam: Sam,
+    parts: GuidedParts,
     emb: ImageEmbedding,
-    points: np.ndarray,
-    labels: np.ndarray,
+    points: tuple[Tensor, Tensor],
     attn_sim: Tensor | None = None,
     target_embedding: Tensor | None = None,
-    multimask: bool = False,
-) -> MaskResult:
-    """One decode of (N, 2) xy points with optional PerSAM guidance; best output by score."""
+) -> tuple[Tensor, Tensor]:
+    """Every output of one guided decode: (1, M, 256, 256) low-res logits and (1, M) predicted
+    IoU, M = the mask tokens (output 0 the single-mask one, 1.. the multimask ones).
+
+    points: coords (1, N, 2) in the engine's input frame and labels (1, N)."""
     device = emb.features.device
-    transform = ResizeLongestSide(sam.image_encoder.img_size)
-    coords = transform.apply_coords(np.asarray(points, np.float64), emb.original_size)
-    coords_t = torch.as_tensor(coords, dtype=torch.float, device=device)[None]  # (1, N, 2)
-    labels_t = torch.as_tensor(labels, dtype=torch.int, device=device)[None]  # (1, N)
-    sparse, dense = sam.prompt_encoder(points=(coords_t, labels_t), boxes=None, masks=None)
-    dec = sam.mask_decoder
-    output_tokens = torch.cat([dec.iou_token.weight, dec.mask_tokens.weight], 0)[None]
+    sparse, dense = parts.prompt_encoder(points=points, boxes=None, masks=None)
+    output_tokens = torch.cat(list(parts.prefix), 0)[None]
     tokens = torch.cat([output_tokens.expand(sparse.shape[0], -1, -1), sparse], 1)  # (1, T, C)
     src = emb.features + dense  # (1, C, h, w)
     b, c, h, w = src.shape
-    image_pe = sam.prompt_encoder.get_dense_pe()
+    image_pe = parts.prompt_encoder.get_dense_pe()
     if attn_sim is not None:
         attn_sim = attn_sim.to(device)
     if target_embedding is not None:
         target_embedding = target_embedding.to(device)
-    hs, src = _transformer(dec.transformer, src, image_pe, tokens, attn_sim, target_embedding)
-    mask_tokens = hs[:, 1 : 1 + dec.num_mask_tokens]  # (1, 4, C)
-    upscaled = dec.output_upscaling(src.transpose(1, 2).reshape(b, c, h, w))  # (1, C/8, 4h, 4w)
+    hs, src = _transformer(parts.transformer, src, image_pe, tokens, attn_sim, target_embedding)
+    first = parts.iou_index + 1
+    mask_tokens = hs[:, first : first + len(parts.hypernetworks)]  # (1, 4, C)
+    upscaled = parts.upscale(src.transpose(1, 2).reshape(b, c, h, w), emb)  # (1, C/8, 4h, 4w)
     hyper = torch.stack(
-        [mlp(mask_tokens[:, i]) for i, mlp in enumerate(dec.output_hypernetworks_mlps)], 1
+        [mlp(mask_tokens[:, i]) for i, mlp in enumerate(parts.hypernetworks)], 1
     )  # (1, 4, C/8)
     bu, cu, hu, wu = upscaled.shape
     low_res = (hyper @ upscaled.reshape(bu, cu, hu * wu)).reshape(bu, -1, hu, wu)  # (1, 4, .., ..)
-    iou = dec.iou_prediction_head(hs[:, 0])  # (1, 4)
-    keep = slice(1, None) if multimask else slice(0, 1)
-    low_res, iou = low_res[:, keep], iou[:, keep]
-    scores = iou[0].float().cpu().numpy()
-    index = int(np.argmax(scores))
-    chosen = low_res[:, index : index + 1]  # (1, 1, 256, 256)
-    full = sam.postprocess_masks(chosen, emb.input_size, emb.original_size)
-    return MaskResult(
-        mask=(full[0, 0] > sam.mask_threshold).cpu().numpy(),
-        score=float(scores[index]),
-        low_res_logits=chosen[0].float().cpu().numpy(),
-        candidate=index if multimask else None,
-        candidate_scores=scores,
-    )
+    return low_res, parts.iou_head(hs[:, parts.iou_index])  # (1, 4)
+
+
+def at_least_centre(
+    covered: Tensor, mask: np.ndarray, input_size: tuple[int, int], size: int
+) -> Tensor:
+    """`covered` (h, w), or for an object too small to survive the resize, its centre's cell.
+
+    input_size: (h, w) the image has in the encoder's `size` x `size` input."""
+    if covered.any():
+        return covered
+    ys, xs = np.nonzero(mask)
+    gh, gw = covered.shape
+    row = min(gh - 1, int((ys.mean() + 0.5) * input_size[0] / mask.shape[0] * gh / size))
+    col = min(gw - 1, int((xs.mean() + 0.5) * input_size[1] / mask.shape[1] * gw / size))
+    covered[row, col] = True
+    return covered
