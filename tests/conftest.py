@@ -18,7 +18,11 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import torch  # noqa: E402
 
-from samic_core.testing import make_blob_image, make_tiny_sam_checkpoint  # noqa: E402
+from samic_core.testing import (  # noqa: E402
+    make_blob_image,
+    make_tiny_sam2_checkpoint,
+    make_tiny_sam_checkpoint,
+)
 
 torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
@@ -36,6 +40,19 @@ def isolated_user_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
 def tiny_sam_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny randomly initialised SAM saved in the official checkpoint format."""
     return make_tiny_sam_checkpoint(tmp_path_factory.mktemp("sam") / "tiny_sam.pth", seed=0)
+
+
+@pytest.fixture(scope="session")
+def tiny_sam2_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny randomly initialised SAM 2.1 in Meta's `{"model": state_dict}` layout."""
+    return make_tiny_sam2_checkpoint(tmp_path_factory.mktemp("sam2") / "tiny_sam2.pt", seed=0)
+
+
+@pytest.fixture(scope="session", params=["sam", "sam2"])
+def any_sam_checkpoint(request: pytest.FixtureRequest) -> Path:
+    """The tiny SAM 1 and the tiny SAM 2.1 checkpoint in turn: for what both engines must do."""
+    name = "tiny_sam_checkpoint" if request.param == "sam" else "tiny_sam2_checkpoint"
+    return request.getfixturevalue(name)
 
 
 def write_image(path: Path, image: np.ndarray) -> Path:

@@ -141,7 +141,7 @@ def test_entry_of_the_wrong_shape_with_a_valid_crc_is_recomputed(
     EmbeddingCache(tmp_path / "cache", memory_entries=0).put(small)  # well-formed, wrong shape
     again, cached = engine.embed_file(image_folder / "b.png")
     assert not cached and torch.equal(again.features, first.features)
-    got = cache.get(first.image_sha256, engine.model_id, expected_shape=engine.embedding_shape)
+    got = cache.get(first.image_sha256, engine.model_id, expected_shapes=engine.embedding_shapes)
     assert got is not None and tuple(got.features.shape) == engine.embedding_shape  # rewritten
 
 
@@ -177,3 +177,68 @@ def test_no_cache_keeps_embeddings_in_memory_only(tiny_sam_checkpoint, image_fol
     assert engine.is_cached(image_folder / "a.png") and embedder.seconds > 0
     assert not (tmp_path / "cache").exists()
     assert cache.evict() == [] and cache.put(first) is None
+
+
+def _sam2_like(sha: str = "cd" * 32) -> ImageEmbedding:
+    g = torch.Generator().manual_seed(3)
+    maps = [torch.randn(1, 256, 64, 64, generator=g), torch.randn(1, 32, 256, 256, generator=g),
+            torch.randn(1, 64, 128, 128, generator=g)]  # fmt: skip
+    return ImageEmbedding(maps[0], (90, 160), (1024, 1024), "sam2.1_hiera_t-x", sha,
+                          tuple(maps[1:]))  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_several_maps_round_trip_and_shapes_are_checked(tmp_path: Path, dtype: str):
+    """SAM 2.1's three maps are one entry; an entry with other shapes is a miss."""
+    cache = EmbeddingCache(tmp_path, memory_entries=0, dtype=dtype)
+    emb = _sam2_like()
+    cache.put(emb)
+    shapes = tuple(tuple(m.shape) for m in emb.maps)
+    got = cache.get(emb.image_sha256, emb.model_id, expected_shapes=shapes)
+    assert got is not None and len(got.high_res) == 2
+    tol = 0 if dtype == "float32" else 2e-3
+    for a, b in zip(got.maps, emb.maps, strict=True):
+        torch.testing.assert_close(a, b, atol=tol * 4, rtol=tol)
+    assert got.input_size == (1024, 1024)
+    assert cache.get(emb.image_sha256, emb.model_id, expected_shapes=shapes[:1]) is None
+
+
+def test_version_2_entries_still_read(tmp_path: Path):
+    """A SAM 1 entry written by the previous format (one map, `shape`) reads as it is."""
+    import json
+    import struct
+    import zlib
+
+    from samic_core.sam.cache import MAGIC
+
+    emb = _emb()
+    payload = emb.features.numpy().astype("<f4").tobytes()
+    header = json.dumps({
+        "version": 2, "model_id": "m1", "image_sha256": emb.image_sha256, "dtype": "float32",
+        "shape": [1, 256, 64, 64], "original_size": [120, 200], "input_size": [614, 1024],
+        "crc32": zlib.crc32(payload),
+    }).encode()  # fmt: skip
+    cache = EmbeddingCache(tmp_path, memory_entries=0)
+    path = cache.path_for(emb.image_sha256, "m1")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(MAGIC + struct.pack("<I", len(header)) + header + payload)
+    got = cache.get(emb.image_sha256, "m1", expected_shapes=((1, 256, 64, 64),))
+    assert got is not None and got.high_res == ()
+    assert torch.equal(got.features, emb.features)
+
+
+def test_engines_never_share_entries(tiny_sam_checkpoint, tiny_sam2_checkpoint, image_folder,
+                                     tmp_path):  # fmt: skip
+    """The key names the engine's model: SAM 1 and SAM 2.1 entries of one image coexist."""
+    from samic_core.sam.build import open_engine
+
+    cache = EmbeddingCache(tmp_path / "cache", memory_entries=0)
+    one = open_engine(tiny_sam_checkpoint, "auto", "cpu", cache)
+    two = open_engine(tiny_sam2_checkpoint, "auto", "cpu", cache)
+    assert one.model_id.startswith("custom-") and two.model_id.startswith("sam2.1_custom-")
+    e1, _ = one.embed_file(image_folder / "a.png")
+    e2, cached = two.embed_file(image_folder / "a.png")
+    assert not cached and len(e2.high_res) == 2 and e1.high_res == ()
+    assert one.embed_file(image_folder / "a.png")[1] and two.embed_file(image_folder / "a.png")[1]
+    again = two.cached_embedding(image_folder / "a.png")
+    assert again is not None and all(torch.equal(a, b) for a, b in zip(again.maps, e2.maps))

@@ -11,7 +11,7 @@ from samic_core import config
 from samic_core.cli.options import add_sam_options
 from samic_core.device import DEVICE_CHOICES
 from samic_core.sam.cache import EmbeddingCache
-from samic_core.sam.loading import MODEL_TYPES
+from samic_core.sam.registry import MODELS
 from samic_core.sam.weights import resolve_checkpoint
 
 
@@ -23,7 +23,7 @@ def test_config_imports_without_torch() -> None:
 
 def test_core_modules_use_the_config_vocabularies() -> None:
     assert DEVICE_CHOICES == config.DEVICES == ("auto", "cpu", "cuda")
-    assert MODEL_TYPES == config.SAM_MODEL_TYPES
+    assert tuple(MODELS) == config.SAM_MODEL_TYPES  # every model type has a registry row
     assert ("auto", *config.SAM_MODEL_TYPES) == config.MODEL_TYPE_CHOICES
     dtype = inspect.signature(EmbeddingCache).parameters["dtype"].default
     assert dtype == config.DEFAULT_CACHE_DTYPE

@@ -9,8 +9,9 @@ import pytest
 import torch
 
 from samic_core.eval.methods import Query, Reference
-from samic_core.eval.methods.persam import PerSamMethod, mask_feature_grid
-from samic_core.eval.methods.persam_decoder import guided_decode
+from samic_core.eval.methods.persam import PerSamMethod
+from samic_core.sam.build import open_engine
+from samic_core.sam.click_engine import ClickEngine
 from samic_core.sam.engine import SamEngine
 from samic_core.sam.types import ImageEmbedding, Prompt
 from samic_core.testing import make_blob_image
@@ -26,23 +27,33 @@ def blob_embedding(engine) -> ImageEmbedding:
     return engine.encode(make_blob_image(96, 128, [(40, 50, 18), (100, 30, 10)], seed=4))
 
 
-def test_guided_decoder_without_guidance_equals_the_engine(engine, blob_embedding):
+@pytest.fixture(scope="module")
+def any_engine(any_sam_checkpoint) -> ClickEngine:
+    return open_engine(any_sam_checkpoint, device="cpu")
+
+
+def test_guided_decoder_without_guidance_equals_the_engine(any_engine):
+    """For SAM 1 and SAM 2.1 alike (SAM 2.1's object token and high-res maps included)."""
+    engine = any_engine
+    emb = engine.encode(make_blob_image(96, 128, [(40, 50, 18), (100, 30, 10)], seed=4))
     pts, labels = np.array([[40.0, 50.0], [5.0, 5.0]]), np.array([1, 0])
     for multimask in (False, True):
-        ours = guided_decode(engine.sam, blob_embedding, pts, labels, multimask=multimask)
-        ref = engine.decode(blob_embedding, Prompt.from_points(pts, labels), multimask=multimask)
+        ours = engine.guided_decode(emb, pts, labels, None, None, multimask=multimask)
+        ref = engine.decode(emb, Prompt.from_points(pts, labels), multimask=multimask)
         np.testing.assert_allclose(ours.low_res_logits, ref.low_res_logits, atol=1e-4)
         assert ours.score == pytest.approx(ref.score, abs=1e-5)
         assert np.array_equal(ours.mask, ref.mask)
 
 
-def test_guidance_terms_change_the_decode(engine, blob_embedding):
+def test_guidance_terms_change_the_decode(any_engine):
+    engine = any_engine
+    emb = engine.encode(make_blob_image(96, 128, [(40, 50, 18), (100, 30, 10)], seed=4))
     pts, labels = np.array([[40.0, 50.0], [5.0, 5.0]]), np.array([1, 0])
-    plain = guided_decode(engine.sam, blob_embedding, pts, labels)
+    plain = engine.guided_decode(emb, pts, labels)
     attn = torch.rand(1, 1, 1, 64 * 64)
     target = torch.randn(1, 1, 256)
     for a, t in ((attn, None), (None, target), (attn, target)):
-        guided = guided_decode(engine.sam, blob_embedding, pts, labels, a, t)
+        guided = engine.guided_decode(emb, pts, labels, a, t)
         assert guided.mask.shape == (96, 128)
         assert not np.allclose(guided.low_res_logits, plain.low_res_logits, atol=1e-4)
 
@@ -51,13 +62,13 @@ def test_mask_grid_follows_sam_resize_and_padding(engine, blob_embedding):
     h, w = blob_embedding.original_size  # 96 x 128: input 768 x 1024, rows 48..63 are padding
     left = np.zeros((h, w), bool)
     left[:, : w // 2] = True
-    grid = mask_feature_grid(engine.sam, left, blob_embedding)
+    grid = engine.feature_coverage(left, blob_embedding)
     assert grid.shape == (64, 64)
     assert grid[:48, :31].all() and not grid[:, 33:].any()
     assert not grid[49:].any()
     speck = np.zeros((h, w), bool)
     speck[10, 100] = True  # far smaller than a 16 x 16 px feature cell
-    grid = mask_feature_grid(engine.sam, speck, blob_embedding)
+    grid = engine.feature_coverage(speck, blob_embedding)
     assert grid.sum() >= 1
     ys, xs = np.nonzero(grid.numpy())
     assert abs(xs.mean() - 100 / 2) <= 1.5 and abs(ys.mean() - 10 / 2) <= 1.5
