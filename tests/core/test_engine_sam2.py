@@ -74,7 +74,9 @@ def test_masks_equal_sam2_image_predictor(engine, image):
             multimask_output=False,
         )  # fmt: skip
         r2 = engine.decode(emb, again, multimask=False)
-        assert _iou(r2.mask, m2[0] > 0) >= 0.999 and r2.score == pytest.approx(float(s2[0]), abs=1e-5)
+        assert _iou(r2.mask, m2[0] > 0) >= 0.999 and r2.score == pytest.approx(
+            float(s2[0]), abs=1e-5
+        )
 
 
 def test_candidates_batched_points_and_batched_encode(engine, image):
