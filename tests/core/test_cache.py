@@ -241,4 +241,5 @@ def test_engines_never_share_entries(tiny_sam_checkpoint, tiny_sam2_checkpoint, 
     assert not cached and len(e2.high_res) == 2 and e1.high_res == ()
     assert one.embed_file(image_folder / "a.png")[1] and two.embed_file(image_folder / "a.png")[1]
     again = two.cached_embedding(image_folder / "a.png")
-    assert again is not None and all(torch.equal(a, b) for a, b in zip(again.maps, e2.maps, strict=True))
+    assert again is not None
+    assert all(torch.equal(a, b) for a, b in zip(again.maps, e2.maps, strict=True))
