@@ -1,10 +1,10 @@
 """Auto-annotation and training at the hardware's speed (issue 13's table), on any device.
 
 Generates its data (1024x768 images, an annotated reference folder), a 1-epoch SAMIC model and
-a random-weight SAM of --model-type in the official checkpoint format (random weights cost the
-same as real ones), then measures through the project's own code:
+a random-weight SAM or SAM 2.1 of --model-type in the official checkpoint format (random weights
+cost the same as real ones), then measures through the project's own code:
 
-  SAM encoder alone        SamEngine.encode_batch on prepared images, batch 1 and --batch-size
+  SAM encoder alone        ClickEngine.encode_batch on prepared images, batch 1 and --batch-size
   SAMIC per target         class_heatmaps_torch, batch 1 and --samic-batch targets
   samic predict            the pipeline (auto_annotate_classes) steady state, images/s, and its
                            ratio to the encoder alone at the same batch and precision
@@ -42,10 +42,12 @@ from samic_core.peaks import PeakRule
 from samic_core.predict.pipeline import auto_annotate_classes
 from samic_core.predict.predictor import SamicPredictor
 from samic_core.predict.references import choose_references, encode_class_references
-from samic_core.sam.engine import SamEngine
+from samic_core.sam.build import open_engine
+from samic_core.sam.click_engine import ClickEngine
+from samic_core.sam.registry import MODELS
 from samic_core.testing import make_tiny_sam_checkpoint
 from samic_core.testing.samic_task import make_synthetic_image, write_synthetic_folder
-from samic_core.testing.tiny_sam import make_random_sam_checkpoint
+from samic_core.testing.tiny_sam import make_random_sam2_checkpoint, make_random_sam_checkpoint
 from samic_core.train.config import TrainProgress
 from samic_core.train.trainer import TrainConfig, train
 
@@ -74,7 +76,7 @@ def write_images(folder: Path, n: int, seed: int = 5000) -> list[Path]:
 
 
 def bench_encoder(
-    engine: SamEngine, images: list[Path], batch: int, label: str
+    engine: ClickEngine, images: list[Path], batch: int, label: str
 ) -> dict[int, float]:
     """Seconds per image of the encoder alone, batch 1 and `batch`."""
     prepared = [engine.prepare(read_image_rgb(p)) for p in images]
@@ -110,7 +112,7 @@ def bench_samic(predictor: SamicPredictor, refs, batch: int) -> None:
 
 
 def bench_pipeline(
-    predictor: SamicPredictor, engine: SamEngine, images: list[Path], refs, batch: int, out: Path
+    predictor: SamicPredictor, engine: ClickEngine, images: list[Path], refs, batch: int, out: Path
 ) -> float:
     """Steady-state images/s of the pipeline (the first batch, which warms up, left out)."""
     stamps: list[float] = []
@@ -177,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw)
     parser.add_argument("--device", default="cpu")
     parser.add_argument(
-        "--model-type", default="vit_b", choices=["tiny", "vit_b", "vit_l", "vit_h"]
+        "--model-type", default="vit_b", choices=["tiny", *MODELS]
     )
     parser.add_argument("--images", type=int, default=8, help="images the pipeline annotates")
     parser.add_argument("--encode-images", type=int, default=None, help="default: --images, <=64")
@@ -204,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         sam = out / "sam.pth"
         if args.model_type == "tiny":
             make_tiny_sam_checkpoint(sam, seed=0)
+        elif MODELS[args.model_type].family == "sam2":
+            make_random_sam2_checkpoint(sam, args.model_type, seed=0)
         else:
             make_random_sam_checkpoint(sam, args.model_type, seed=0)
         images = write_images(out / "images", args.images)
@@ -215,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         if "samic" not in skip:
             bench_samic(predictor, refs, args.samic_batch)
         for precision in args.precisions.split(","):
-            engine = SamEngine(sam, "auto", device, cache=None, precision=precision)
+            engine = open_engine(sam, "auto", device, cache=None, precision=precision)
             predictor = SamicPredictor(predictor.net, predictor.meta, precision)
             enc: dict[int, float] = {}
             if "encoder" not in skip:

@@ -96,6 +96,11 @@ class ClickEngine(ABC):
 
     @property
     @abstractmethod
+    def image_encoder(self) -> nn.Module:
+        """The image encoder (what `encode` runs; its size is what an annotator waits for)."""
+
+    @property
+    @abstractmethod
     def encoder_blocks(self) -> Sequence[nn.Module]:
         """The encoder's transformer blocks (progress is reported between them)."""
 

@@ -53,6 +53,10 @@ class SamEngine(ClickEngine):
         return (self.sam.image_encoder(x),)  # (B, 256, 64, 64)
 
     @property
+    def image_encoder(self) -> nn.Module:
+        return self.sam.image_encoder
+
+    @property
     def encoder_blocks(self) -> Sequence[nn.Module]:
         return self.sam.image_encoder.blocks
 

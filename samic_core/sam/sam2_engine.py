@@ -73,6 +73,10 @@ class Sam2Engine(ClickEngine):
         return (feats[-1], *feats[:-1])
 
     @property
+    def image_encoder(self) -> nn.Module:
+        return self.model.image_encoder
+
+    @property
     def encoder_blocks(self) -> Sequence[nn.Module]:
         return self.model.image_encoder.trunk.blocks
 
