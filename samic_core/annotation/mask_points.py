@@ -43,3 +43,13 @@ def object_points(obj: AnnotatedObject, instances: np.ndarray | None) -> list[XY
         return clicks
     point = deepest_point(instances == obj.id)
     return [] if point is None else [point]
+
+
+def mask_object_radius(mask: np.ndarray) -> float | None:
+    """Median equivalent radius sqrt(area / pi) of the mask's connected regions, as a fraction
+    of its longer side (what reference_object_radius gives from a SAMBOX annotation)."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(np.asarray(mask, np.uint8), connectivity=8)
+    areas = stats[1:n, cv2.CC_STAT_AREA].astype(np.float64)
+    if len(areas) == 0:
+        return None
+    return float(np.median(np.sqrt(areas / np.pi)) / max(mask.shape))

@@ -43,6 +43,9 @@ from samic_core.eval.paper import (
 from samic_core.eval.prompts import PromptRule
 from samic_core.eval.report import check_output_dir, summary_rows, write_report
 from samic_core.sam.click_engine import ClickEngine
+from samic_core.sam.sam2_video import Sam2VideoTracker
+
+VIDEO_METHOD = "sam2-video"  # not a prompt method: SAM 2.1 carries frame 0's masks itself
 
 
 def _choices(allowed: tuple[str, ...]) -> Callable[[str], list[str]]:
@@ -83,10 +86,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--method",
-        type=_choices(METHOD_NAMES),
+        type=_choices((*METHOD_NAMES, VIDEO_METHOD)),
         action="append",
         required=True,
-        help=f"{'|'.join(METHOD_NAMES)}; repeat or comma-separate to compare several",
+        help=f"{'|'.join(METHOD_NAMES)}; repeat or comma-separate to compare several; with "
+        f"--format davis also {VIDEO_METHOD} (SAM 2.1's video propagation from frame 0's "
+        "masks; needs a SAM 2.1 --checkpoint or --model-type)",
     )
     p.add_argument("--model", type=Path, help="trained SAMIC model file (for --method samic)")
     add_backbone_weights_option(p)
@@ -220,6 +225,8 @@ def run(args: argparse.Namespace) -> int:
     check_output_dir(args.out, args.overwrite)
     if args.format == "davis":
         return _run_video(args, names, segmenters)
+    if VIDEO_METHOD in names:
+        raise SamicError(f"--method {VIDEO_METHOD} is for --format davis (clips)")
     if args.year is not None or args.all_sequences:
         raise SamicError("--year and --all-sequences are for --format davis")
     dataset = read_dataset(args.dataset, args.format, args.split_file, args.fold)
@@ -248,6 +255,21 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write(list_line(results) + "\n")
     sys.stdout.write(f"{len(result.episodes)} episodes; wrote {', '.join(map(str, paths))}\n")
     return 1 if result.interrupted else 0
+
+
+def _video_tracker(args: argparse.Namespace) -> Sam2VideoTracker:
+    """SAM 2.1's video predictor for --method sam2-video; SAM 1 has no video memory."""
+    from samic_core.sam.build import checkpoint_family
+    from samic_core.sam.registry import family_of
+    from samic_core.sam.weights import resolve_checkpoint
+
+    checkpoint = resolve_checkpoint(args.checkpoint, args.model_type)
+    if (family_of(args.model_type) or checkpoint_family(checkpoint)) != "sam2":
+        raise SamicError(
+            f"--method {VIDEO_METHOD} needs a SAM 2.1 checkpoint ({checkpoint} is SAM 1); "
+            "pass --checkpoint FILE.pt or --model-type sam2.1_hiera_t"
+        )
+    return Sam2VideoTracker(checkpoint, args.model_type, args.device)
 
 
 def _methods_and_sam(
@@ -279,10 +301,13 @@ def _run_video(args: argparse.Namespace, names: list[str], segmenters: list[str]
         reference_points="rule",
         sam_grouping=args.sam_prompts,
     )
+    tracker = _video_tracker(args) if VIDEO_METHOD in names else None
+    names = [n for n in names if n != VIDEO_METHOD]
     engine, embedder, methods = _methods_and_sam(args, names, segmenters)
     with _interruptible() as stop, progress_bar("eval", unit="frame") as progress:
         results = evaluate_video(
-            dataset, methods, config, args.davis_reference, engine, embedder, progress, stop
+            dataset, methods, config, args.davis_reference, engine, embedder, progress, stop,
+            video_tracker=tracker,
         )
     benchmark = args.benchmark or default_benchmark("davis", args.year)
     results["paper"] = describe(benchmark)

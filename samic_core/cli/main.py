@@ -11,7 +11,17 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from samic_core import __version__
-from samic_core.cli import embed, model_info, predict, segment, synth, to_sambox, train, weights
+from samic_core.cli import (
+    embed,
+    model_info,
+    predict,
+    segment,
+    synth,
+    to_sambox,
+    track,
+    train,
+    weights,
+)
 from samic_core.cli import eval as eval_cli
 from samic_core.cli import export as export_cmd
 from samic_core.cli import import_ as import_cmd
@@ -28,6 +38,7 @@ SUBCOMMANDS: list[ModuleType] = [
     train,
     model_info,
     predict,
+    track,
     export_cmd,
     to_sambox,
     eval_cli,

@@ -30,6 +30,7 @@ from samic_core.eval.vos_metrics import f_measure, jaccard, scored_frames, summa
 from samic_core.fileio import atomic_write_json, atomic_write_text
 from samic_core.jobs import Progress, ShouldStop
 from samic_core.sam.click_engine import ClickEngine
+from samic_core.sam.sam2_video import Sam2VideoTracker
 
 REFERENCES = ("previous", "first")
 
@@ -43,15 +44,21 @@ def evaluate_video(
     embedder: EmbeddingProvider | None = None,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
+    video_tracker: Sam2VideoTracker | None = None,
 ) -> dict[str, Any]:
-    """J, F and J&F per method and segmenter: per object, per sequence and overall."""
+    """J, F and J&F per method and segmenter: per object, per sequence and overall.
+
+    video_tracker: also score SAM 2.1's video propagation (method `sam2-video`, segmenter
+    `sam`), prompted with every object's ground-truth mask on frame 0 (DAVIS semi-supervised)
+    and carried forward by its memory; scored on the same frames."""
     if reference not in REFERENCES:
         raise SamicError(f"--davis-reference must be one of {REFERENCES}, got {reference!r}")
     if "sam" in config.segmenters and engine is None:
         raise SamicError("the SAM segmenter needs a SAM checkpoint")
     if engine is not None and embedder is None:
         embedder = EmbeddingProvider(engine)
-    jobs = [(s, t) for s in dataset.sequences for t in scored_frames(len(s.frames))]
+    frames = [(s, t) for s in dataset.sequences for t in scored_frames(len(s.frames))]
+    jobs = frames if methods else []
     # scores[method][segmenter][sequence/object] = {"J": [...], "F": [...]}
     scores: dict[str, dict[str, dict[str, dict[str, list[float]]]]] = {
         m.name: {seg: {} for seg in config.segmenters} for m in methods
@@ -66,6 +73,23 @@ def evaluate_video(
         _run_frame(dataset, seq, t, reference, methods, config, engine, embedder, scores)
         if progress is not None:
             progress(i + 1, len(jobs), seq.name)
+    method_results = {
+        m.name: {"method": m.describe(), "segmenters": _summaries(scores[m.name])} for m in methods
+    }
+    if video_tracker is not None and not interrupted:
+        per_object: dict[str, dict[str, list[float]]] = {}
+        for k, seq in enumerate(dataset.sequences):
+            if should_stop is not None and should_stop():
+                interrupted = True
+                break
+            _propagate(dataset, seq, video_tracker, per_object)
+            if progress is not None:
+                progress(k + 1, len(dataset.sequences), f"{seq.name} (sam2-video)")
+        method_results["sam2-video"] = {
+            "method": {"name": "sam2-video", "sam_model": video_tracker.model_id,
+                       "prompt": "ground-truth masks of frame 0"},
+            "segmenters": _summaries({"sam": per_object}),
+        }  # fmt: skip
     return {
         "samic_version": __version__,
         "units": "J, F and J&F are fractions in [0, 1]",
@@ -73,10 +97,7 @@ def evaluate_video(
         "list_note": dataset.list_note,
         "dataset": dataset.describe(),
         "config": {**config.describe(), "davis_reference": reference},
-        "methods": {
-            m.name: {"method": m.describe(), "segmenters": _summaries(scores[m.name])}
-            for m in methods
-        },
+        "methods": method_results,
         "sam_model": engine.model_id if engine is not None else None,
         "started": started,
         "seconds": time.perf_counter() - clock,
@@ -123,6 +144,31 @@ def _run_frame(
                 entry = scores[method.name][seg].setdefault(key, {"J": [], "F": []})
                 entry["J"].append(jaccard(mask, gt))
                 entry["F"].append(f_measure(mask, gt))
+
+
+def _propagate(
+    dataset: DavisDataset,
+    seq: Sequence,
+    tracker: Sam2VideoTracker,
+    per_object: dict[str, dict[str, list[float]]],
+) -> None:
+    """SAM 2.1's propagation of frame 0's true masks through `seq`, scored per object."""
+    first = dataset.image(seq, 0)
+    hw = (int(first.shape[0]), int(first.shape[1]))
+    labels0 = dataset.labels(seq, 0, hw)
+    prompts = {0: {int(obj): labels0 == obj for obj in seq.objects}}
+    scored = set(scored_frames(len(seq.frames)))
+    read = lambda t: dataset.image(seq, t)  # noqa: E731
+    for t, _, masks in tracker.track(read, len(seq.frames), hw, prompts, [(False, 0)]):
+        if t not in scored:
+            continue
+        gt_labels = dataset.labels(seq, t, hw)
+        for obj in seq.objects:
+            gt = gt_labels == obj
+            mask = masks.get(int(obj), np.zeros(hw, bool))
+            entry = per_object.setdefault(f"{seq.name}/{obj}", {"J": [], "F": []})
+            entry["J"].append(jaccard(mask, gt))
+            entry["F"].append(f_measure(mask, gt))
 
 
 def _summaries(per_seg: dict[str, dict[str, dict[str, list[float]]]]) -> dict[str, Any]:

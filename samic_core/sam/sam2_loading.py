@@ -38,6 +38,7 @@ class TrunkConfig:
     num_heads: int
     stages: tuple[int, ...]
     global_att_blocks: tuple[int, ...]
+    memory_layers: int = 4  # the video memory attention's layers (4 in every official size)
 
     def overrides(self) -> list[str]:
         """hydra overrides of sam2.1_hiera_t.yaml that build this trunk."""
@@ -49,6 +50,7 @@ class TrunkConfig:
             f"{t}stages=[{','.join(map(str, self.stages))}]",
             f"{t}global_att_blocks=[{','.join(map(str, self.global_att_blocks))}]",
             f"++model.image_encoder.neck.backbone_channel_list=[{8 * d},{4 * d},{2 * d},{d}]",
+            f"++model.memory_attention.num_layers={self.memory_layers}",
         ]
 
 
@@ -93,23 +95,30 @@ def custom_trunk(path: str | Path, data: dict[str, Any]) -> TrunkConfig | None:
         num_heads=ints("num_heads", 1, 64),
         stages=stages,
         global_att_blocks=ints("global_att_blocks", 0, sum(stages) - 1, (0, 64)),
+        memory_layers=ints("memory_layers", 1, 16) if "memory_layers" in raw else 4,
     )
 
 
-def build_sam2_model(model_type: str, trunk: TrunkConfig | None = None) -> Any:
+def build_sam2_model(
+    model_type: str, trunk: TrunkConfig | None = None, video: bool = False
+) -> Any:
     """A randomly initialised SAM 2.1 of `model_type` on the CPU (with `trunk` instead of the
-    config's own trunk), as `build_sam2` builds it by default."""
-    from sam2.build_sam import build_sam2  # the one place sam2's builder is imported
+    config's own trunk), as `build_sam2` builds it by default; video: as
+    `build_sam2_video_predictor` builds its SAM2VideoPredictor (same weights, the video
+    predictor's defaults)."""
+    from sam2.build_sam import build_sam2, build_sam2_video_predictor  # sam2's builders
 
     config = MODELS[model_type].sam2_config
     assert config is not None, f"{model_type} is not a SAM 2.1 model"
     overrides = trunk.overrides() if trunk is not None else []
-    return build_sam2(config, None, device="cpu", hydra_overrides_extra=overrides)
+    build = build_sam2_video_predictor if video else build_sam2
+    return build(config, None, device="cpu", hydra_overrides_extra=overrides)
 
 
-def load_sam2(path: str | Path, model_type: str = "auto") -> tuple[Any, str]:
+def load_sam2(path: str | Path, model_type: str = "auto", video: bool = False) -> tuple[Any, str]:
     """Build sam2's SAM2Base for the checkpoint at `path` and load it (CPU, eval mode).
 
+    video: a SAM2VideoPredictor (samic_core/sam/sam2_video.py) instead of an image model.
     Returns the model and its type name (`sam2.1_hiera_t`, ..., or 'sam2.1_custom'). CheckpointError
     when the file is unreadable, not SAM 2.1, another size than `model_type`, or its weights do
     not fit.
@@ -130,7 +139,7 @@ def load_sam2(path: str | Path, model_type: str = "auto") -> tuple[Any, str]:
         )  # fmt: skip
     if model_type != "auto" and found is not None and found != model_type:
         raise CheckpointError(path, f"this is a {found} checkpoint, but --model-type {model_type}")
-    model = build_sam2_model(found or "sam2.1_hiera_t", trunk)
+    model = build_sam2_model(found or "sam2.1_hiera_t", trunk, video)
     try:
         state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
         model.load_state_dict(state, strict=True)

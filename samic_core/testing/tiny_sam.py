@@ -39,8 +39,12 @@ def make_random_sam_checkpoint(path: str | Path, model_type: str = "vit_b", seed
 
 
 # Tiny Hiera trunk for SAM 2.1: width 16, 5 blocks (one global), with SAM 2.1's own neck,
-# prompt encoder, mask decoder and memory modules; the same three feature maps as hiera_t.
-TINY_TRUNK = {"embed_dim": 16, "num_heads": 1, "stages": [1, 1, 2, 1], "global_att_blocks": [3]}
+# prompt encoder, mask decoder and memory modules (one memory-attention layer); the same three
+# feature maps as hiera_t.
+TINY_TRUNK = {
+    "embed_dim": 16, "num_heads": 1, "stages": [1, 1, 2, 1], "global_att_blocks": [3],
+    "memory_layers": 1,  # the video memory attention: 1 layer instead of 4 (a clip test's cost)
+}  # fmt: skip
 
 
 def _save_random_sam2(

@@ -6,23 +6,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
+from samic_core.annotation.mask_points import mask_object_radius
 from samic_core.errors import SamicError
 from samic_core.eval.methods.base import Prediction, PromptMethod, Query, Reference
 from samic_core.peaks import PeakRule
 from samic_core.precision import DEFAULT_PRECISION
 
-
-def mask_object_radius(mask: np.ndarray) -> float | None:
-    """Median equivalent radius sqrt(area / pi) of the mask's connected regions, as a fraction
-    of its longer side (what reference_object_radius gives from a SAMBOX annotation)."""
-    n, _, stats, _ = cv2.connectedComponentsWithStats(np.asarray(mask, np.uint8), connectivity=8)
-    areas = stats[1:n, cv2.CC_STAT_AREA].astype(np.float64)
-    if len(areas) == 0:
-        return None
-    return float(np.median(np.sqrt(areas / np.pi)) / max(mask.shape))
+__all__ = ["SamicMethod", "mask_object_radius"]
 
 
 class SamicMethod(PromptMethod):

@@ -1,0 +1,1 @@
+"""Clips: frames read one at a time, objects tracked from the annotated frames to the rest."""

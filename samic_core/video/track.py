@@ -1,0 +1,219 @@
+"""Track a clip's objects from the frames the annotator prompted to every other frame.
+
+The prompts are the clip's protected frames (samic_core/predict/saving.py's rule: a frame with
+manual or reviewed objects, or marked done): their trusted objects' masks, as saved, with their
+ids as track ids. A tracker (SAM 2.1's video predictor, or SAMIC frame to frame for SAM 1,
+samic_core/video/trackers.py) carries them forward from the first prompted frame and
+backward from the last. Every other frame gets the tracked objects as unreviewed predictions
+under the same ids; a protected frame is never written (decided under the folder's lock on the
+frame as it is on disk then, so an edit saved in the app meanwhile wins). A correction is a
+protected frame: the next run propagates from it too.
+
+A run is resumable: `annotations/.track.json` records, for the prompts and model of the run
+(a key), how far each pass has written. A run with the same key goes on from there, with the
+masks written on that frame as the prompt at that point (the tracker's memory is not saved).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from samic_core.annotation import AnnotatedObject, AnnotationStore, ImageAnnotation, Point
+from samic_core.annotation.mask_points import deepest_point
+from samic_core.annotation.masks import instances_from_masks
+from samic_core.errors import SamicError
+from samic_core.fileio import atomic_write_json
+from samic_core.jobs import Progress, ShouldStop
+from samic_core.predict.saving import is_protected, protected_on_disk
+from samic_core.video.clip import Clip
+
+log = logging.getLogger(__name__)
+JOURNAL = ".track.json"
+
+Prompts = dict[int, dict[int, np.ndarray]]  # frame -> track id -> (H, W) bool mask
+
+
+class Tracker(Protocol):
+    """What carries masks through a clip (Sam2VideoTracker; SamicTracker for SAM 1)."""
+
+    model_id: str
+
+    def track(
+        self,
+        clip: Clip,
+        prompts: Mapping[int, Mapping[int, np.ndarray]],
+        passes: Sequence[tuple[bool, int]],
+    ) -> Iterator[tuple[int, bool, dict[int, np.ndarray]]]: ...
+
+
+@dataclass
+class TrackReport:
+    """What a run did to each frame (frame file names)."""
+
+    prompted: list[str] = field(default_factory=list)  # the annotator's frames: the prompts
+    written: list[str] = field(default_factory=list)  # predictions written
+    empty: list[str] = field(default_factory=list)  # no track visible; earlier predictions gone
+    protected: list[str] = field(default_factory=list)  # saved meanwhile with the annotator's work
+    tracks: dict[int, str] = field(default_factory=dict)  # track id -> class
+    cancelled: bool = False
+    resumed: bool = False  # went on from an earlier run's journal
+    frames_tracked: int = 0
+    seconds: float = 0.0
+
+
+def clip_prompts(store: AnnotationStore, clip: Clip) -> tuple[Prompts, dict[int, str], list[str]]:
+    """The prompts of a clip: {frame: {track id: mask}}, {track id: class}, prompted frame names.
+
+    A frame prompts when it is protected; its trusted objects (manual or reviewed, or every
+    object of a frame marked done) are the prompts. A track's class is the one it has on its
+    first prompted frame."""
+    prompts: Prompts = {}
+    labels: dict[int, str] = {}
+    names = []
+    for i, frame in enumerate(clip.frames):
+        if not store.exists(frame.name):
+            continue
+        loaded = store.load(frame.name)
+        ann = loaded.annotation
+        if not is_protected(ann):
+            continue
+        trusted = [o for o in ann.objects if ann.done or o.source == "manual" or o.reviewed]
+        masks = {o.id: loaded.instances == o.id for o in trusted}
+        masks = {k: m for k, m in masks.items() if m.any()}
+        if not masks:
+            continue
+        prompts[i] = masks
+        names.append(frame.name)
+        for o in trusted:
+            if labels.setdefault(o.id, o.label) != o.label:
+                log.warning("%s: track %d is %r here but %r on an earlier frame; keeping %r",
+                            frame.name, o.id, o.label, labels[o.id], labels[o.id])  # fmt: skip
+    return prompts, labels, names
+
+
+def prompts_key(prompts: Prompts, labels: Mapping[int, str], model_id: str) -> str:
+    """A digest of the prompts (frames, ids, classes, mask pixels) and the tracker's model."""
+    h = hashlib.sha256(model_id.encode())
+    for t in sorted(prompts):
+        for obj_id in sorted(prompts[t]):
+            m = prompts[t][obj_id]
+            h.update(f"{t}:{obj_id}:{labels.get(obj_id)}:{m.shape}".encode())
+            h.update(np.packbits(m).tobytes())
+    return h.hexdigest()[:32]
+
+
+def save_frame(
+    store: AnnotationStore, frame: Path, masks: Mapping[int, np.ndarray],
+    labels: Mapping[int, str], model_id: str,
+) -> str:  # fmt: skip
+    """Write one frame's tracked objects (unreviewed predictions, ids = track ids); "written",
+    "empty" or "protected". The protection check and the write are one step under the lock."""
+    visible = {k: m for k, m in masks.items() if m.any()}
+    sha = store.image_sha256(frame)
+    with store.lock():
+        if protected_on_disk(store, frame.name):
+            return "protected"
+        if not visible:
+            if store.exists(frame.name):
+                store.delete(frame.name)
+            return "empty"
+        h, w = next(iter(visible.values())).shape
+        objects = []
+        for obj_id in sorted(visible):
+            p = deepest_point(visible[obj_id])
+            points = [] if p is None else [Point(x=p[0], y=p[1], positive=True)]
+            label = labels.get(obj_id, "object")
+            objects.append(AnnotatedObject(id=obj_id, label=label, points=points,
+                                           source="predicted", reviewed=False))  # fmt: skip
+        instances = instances_from_masks(sorted(visible.items()), (h, w))
+        ann = ImageAnnotation(image=frame.name, image_sha256=sha, width=w, height=h,
+                              sam_model=model_id, objects=objects)  # fmt: skip
+        store.save(ann, instances)
+    return "written"
+
+
+def _saved_masks(store: AnnotationStore, frame: Path) -> dict[int, np.ndarray]:
+    """The objects saved on a frame, {id: mask} (a resumed pass's prompt there)."""
+    if not store.exists(frame.name):
+        return {}
+    loaded = store.load(frame.name)
+    return {o.id: loaded.instances == o.id for o in loaded.annotation.objects}
+
+
+def track_clip(
+    clip: Clip,
+    tracker: Tracker,
+    store: AnnotationStore | None = None,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+    restart: bool = False,
+) -> TrackReport:
+    """Track the prompted objects of `clip` to all its frames and save them (see the module).
+
+    restart: ignore an earlier run's journal and track the whole clip again."""
+    started = time.perf_counter()
+    store = store or AnnotationStore(clip.folder)
+    prompts, labels, names = clip_prompts(store, clip)
+    if not prompts:
+        raise SamicError(
+            f"{clip.folder}: no prompted frame: annotate the objects on at least one frame first "
+            "(manual objects, reviewed predictions or a frame marked done)"
+        )
+    report = TrackReport(prompted=names, tracks=dict(sorted(labels.items())))
+    key = prompts_key(prompts, labels, tracker.model_id)
+    journal_path = store.dir / JOURNAL
+    journal = {} if restart else _read_journal(journal_path, key)
+    store.ensure_classes(sorted(set(labels.values())))
+    report.resumed = bool(journal.get("forward") is not None or journal.get("backward") is not None)
+    first, last, n = min(prompts), max(prompts), len(clip)
+    fwd_from = journal.get("forward", first)
+    bwd_from = journal.get("backward", last)
+    passes: list[tuple[bool, int]] = []
+    run_prompts: Prompts = {t: dict(m) for t, m in prompts.items()}
+    for reverse, start, end in ((False, fwd_from, n - 1), (True, bwd_from, 0)):
+        if start == end and start not in (first, last):
+            continue  # this pass finished in an earlier run
+        if start not in prompts:  # resumed: the frame written last prompts the rest of the pass
+            saved = _saved_masks(store, clip.frames[start])
+            run_prompts[start] = {k: m for k, m in saved.items() if m.any()}
+        passes.append((reverse, start))
+    total = sum((n - s) if not r else (s + 1) for r, s in passes)
+    state: dict[str, object] = {"key": key, **journal}
+    for t, reverse, masks in tracker.track(clip, run_prompts, passes):
+        if should_stop is not None and should_stop():
+            report.cancelled = True
+            break
+        frame = clip.frames[t]
+        report.frames_tracked += 1
+        if t not in prompts:
+            status = save_frame(store, frame, masks, labels, tracker.model_id)
+            getattr(report, status).append(frame.name)
+            state["backward" if reverse else "forward"] = t
+            atomic_write_json(journal_path, state)
+        if progress is not None:
+            progress(report.frames_tracked, total, frame.name)
+    if not report.cancelled:
+        state.update(forward=n - 1, backward=0)
+        atomic_write_json(journal_path, state)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _read_journal(path: Path, key: str) -> dict[str, int]:
+    """How far the passes of the run with this key got ({} for another key or none)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("key") != key:
+        return {}
+    return {k: v for k, v in data.items() if k in ("forward", "backward") and isinstance(v, int)}
