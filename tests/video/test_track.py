@@ -36,8 +36,12 @@ class TruthTracker:
         self.truth = truth
         self.prompts_seen: list[dict[int, list[int]]] = []
 
-    def track(self, clip: Clip, prompts: Mapping[int, Mapping[int, np.ndarray]],
-              passes: Sequence[tuple[bool, int]]) -> Iterator[tuple[int, bool, dict[int, np.ndarray]]]:  # fmt: skip
+    def track(
+        self,
+        clip: Clip,
+        prompts: Mapping[int, Mapping[int, np.ndarray]],
+        passes: Sequence[tuple[bool, int]],
+    ) -> Iterator[tuple[int, bool, dict[int, np.ndarray]]]:
         self.prompts_seen.append({t: sorted(m) for t, m in prompts.items()})
         ids = sorted({k for m in prompts.values() for k in m})
         for reverse, start in passes:
@@ -161,8 +165,9 @@ def test_sam2_video_predictor_runs_a_clip_end_to_end(clip_folder, tiny_sam2_chec
     assert isinstance(tracker, Sam2ClipTracker)
 
 
-def test_sam1_needs_a_samic_model_and_then_tracks_frame_to_frame(clip_folder, tiny_sam_checkpoint,
-                                                                 trained_model, capsys):  # fmt: skip
+def test_sam1_needs_a_samic_model_and_then_tracks_frame_to_frame(
+    clip_folder, tiny_sam_checkpoint, trained_model, capsys
+):
     folder, truth = write_clip(clip_folder[0].parent / "short1", n=3, h=64, w=64, objects=1)
     annotate(folder, 0, truth[0])
     argv = ["track", str(folder), "--checkpoint", str(tiny_sam_checkpoint), "--device", "cpu"]
