@@ -213,3 +213,30 @@ def test_davis_without_a_train_list_converts_only_when_told_to(tmp_path, capsys)
     assert main([*args, "--all-sequences", "--frames-per-sequence", "2"]) == 0
     names = {p.name.split("__")[0] for p in AnnotationStore(out).images()}
     assert names == {"bear-1", "cars-1", "cars-2"}
+
+
+def test_sam2_video_method_propagates_frame_0_masks_and_is_scored(
+    tmp_path, capsys, tiny_sam2_checkpoint, tiny_sam_checkpoint
+):
+    """--method sam2-video: SAM 2.1's memory carries frame 0's true masks; J and F per object on
+    DAVIS's scored frames, in today's results layout, beside a prompt method."""
+    root = make_davis(tmp_path / "davis", 2017)
+    args = ["eval", str(root), "--format", "davis", "--year", "2017",
+            "--method", "sam2-video,copy", "--device", "cpu"]  # fmt: skip
+    assert main([*args, "--checkpoint", str(tiny_sam_checkpoint), "--out", str(tmp_path / "a")]) == 2
+    assert "needs a SAM 2.1 checkpoint" in capsys.readouterr().err
+    out = tmp_path / "res"
+    assert main([*args, "--checkpoint", str(tiny_sam2_checkpoint), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "sam2-video | sam |" in printed and "copy | oracle | 100.0" in printed
+    results = json.loads((out / "results.json").read_text())
+    video = results["methods"]["sam2-video"]
+    assert video["method"]["sam_model"].startswith("sam2.1_custom-")
+    sam = video["segmenters"]["sam"]
+    assert {k: v["frames"] for k, v in sam["per_object"].items()} == {
+        "bear/1": 3, "cars/1": 3, "cars/2": 3
+    }  # fmt: skip
+    assert 0.0 <= sam["J"] <= 1.0 and 0.0 <= sam["F"] <= 1.0
+    assert sam["J&F"] == pytest.approx((sam["J"] + sam["F"]) / 2)
+    img = ["eval", str(root), "--format", "fss", "--method", "sam2-video", "--out", str(tmp_path / "b")]
+    assert main(img) == 2 and "is for --format davis" in capsys.readouterr().err
