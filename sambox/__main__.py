@@ -34,9 +34,10 @@ def launch(args: argparse.Namespace) -> tuple[Any, Any]:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("SAMBOX")
     settings = AppSettings.from_file(args.settings) if args.settings else AppSettings()
-    if args.checkpoint is not None:
+    if args.checkpoint is not None:  # a file given alone says which engine and size it is
         settings.checkpoint = args.checkpoint
-    if args.model_type is not None:
+        settings.model_type = args.model_type or "auto"
+    elif args.model_type is not None:
         settings.model_type = args.model_type
     window = build_window(settings)
     window.show()

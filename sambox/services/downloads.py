@@ -8,6 +8,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from sambox.model.single_job import SingleJob
 from sambox.services.errors import in_app_words
+from sambox.services.runtime import ensure_runtime
 from sambox.services.workers import JobContext, Worker
 
 
@@ -45,12 +46,13 @@ class CheckpointDownloader(QObject):
             return
 
         def job(ctx: JobContext) -> str:
-            from samic_core.sam.weights import download_checkpoint
+            ensure_runtime()  # the SAM 2.1 file check loads torch: one thread imports it
+            from samic_core.sam.fetch import fetch_checkpoint
 
             def report(done: int, total: int, _name: str) -> None:
                 ctx.progress((done, total))  # raises Cancelled once the job is cancelled
 
-            return str(download_checkpoint(model_type, dest_dir, progress=report, url=url))
+            return str(fetch_checkpoint(model_type, dest_dir, progress=report, url=url))
 
         worker = Worker(job, f"download {model_type}")
         worker.signals.progress.connect(lambda v: self.progress.emit(int(v[0]), int(v[1])))

@@ -61,13 +61,20 @@ class ModelBanner(QFrame):
         self.show_message("")
 
     def show_message(
-        self, text: str, offer_download: bool = True, offer_retry: bool = False
+        self,
+        text: str,
+        offer_download: bool = True,
+        offer_retry: bool = False,
+        download_label: str | None = None,
     ) -> None:
         """Show `text` with the download / choose buttons; empty text hides the banner.
 
         offer_retry: also a Retry button (after a load that failed, e.g. for a passing reason).
+        download_label: what the download button fetches (the settings' model type's file).
         """
         self.text.setText(text)
+        if download_label is not None:
+            self.download.setText(download_label)
         self.progress.hide()
         self.cancel.hide()
         self.retry.setVisible(bool(text) and offer_retry)

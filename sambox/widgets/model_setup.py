@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from sambox.controllers.protocols import DownloaderLike
 from samic_core.config import download_type
+from samic_core.sam.registry import MODELS
 
 if TYPE_CHECKING:
     from sambox.widgets.main_window import MainWindow
@@ -49,8 +50,9 @@ class ModelSetup(QObject):
         self.window.model_label.setText(text if state == "ready" else f"SAM: {state}")
         if state in ("missing", "failed"):
             self.window.banner.show_message(
-                text, offer_download=self.downloader is not None, offer_retry=state == "failed"
-            )
+                text, offer_download=self.downloader is not None, offer_retry=state == "failed",
+                download_label=MODELS[download_type(self.settings.model_type)].download_label,
+            )  # fmt: skip
         else:
             self.window.banner.show_message("")
 
@@ -58,8 +60,9 @@ class ModelSetup(QObject):
         path, _ = QFileDialog.getOpenFileName(
             self.window, "SAM checkpoint", "", "Checkpoints (*.pth *.pt)"
         )
-        if path:
+        if path:  # the file says which engine and size it is
             self.settings.checkpoint = Path(path)
+            self.settings.model_type = "auto"
             self.session.start_engine()
 
     def start_download(self) -> None:

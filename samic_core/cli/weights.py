@@ -10,8 +10,9 @@ from samic_core.cli.options import LazyBar
 from samic_core.cli.parsing import HelpFormatter, Once, add_command, old_spelling
 from samic_core.errors import SamicError
 from samic_core.paths import checkpoints_dir
+from samic_core.sam.fetch import fetch_checkpoint
 from samic_core.sam.registry import MODELS
-from samic_core.sam.weights import KNOWN_CHECKPOINTS, download_checkpoint
+from samic_core.sam.weights import KNOWN_CHECKPOINTS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -102,7 +103,7 @@ def run_download(args: argparse.Namespace) -> int:
         bar.refresh()
 
     try:
-        path = download_checkpoint(args.model_type, args.dest, progress, url=args.url)
+        path = fetch_checkpoint(args.model_type, args.dest, progress, url=args.url)
     finally:
         lazy.close()
     sys.stdout.write(f"{path}\n")  # the path alone, for scripts

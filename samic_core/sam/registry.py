@@ -1,7 +1,7 @@
 """The click engines' models, one row each: family, checkpoint file, input transform, builder.
 
 Torch-free (the app's settings dialog and `samic weights list` read it on any thread). The
-engines (sam1_engine.py, sam2_engine.py) build the models; this table says which engine a
+engines (engine.py for SAM 1, sam2_engine.py) build the models; this table says which engine a
 model type belongs to, where its checkpoint comes from and where it goes.
 
 SAM 1 checkpoints are segment_anything's plain state dicts, with the sha256 Meta's files have.
@@ -60,6 +60,14 @@ class ModelSpec:
     @property
     def transform(self) -> str:
         return "longest side to 1024, padded" if self.family == "sam" else "1024 x 1024 square"
+
+    @property
+    def download_label(self) -> str:
+        """The app's download button: "Download SAM vit_b (375 MB)"."""
+        engine = "SAM" if self.family == "sam" else "SAM 2.1"
+        about = "" if self.checkpoint.sha256 else "~"
+        size = f"{about}{self.checkpoint.size / 1e6:.0f} MB"
+        return f"Download {engine} {self.name.removeprefix('sam2.1_')} ({size})"
 
     @property
     def label(self) -> str:

@@ -115,6 +115,24 @@ def build_sam2_model(
     return build(config, None, device="cpu", hydra_overrides_extra=overrides)
 
 
+def verify_sam2_file(path: str | Path, model_type: str) -> None:
+    """CheckpointError unless `path` is Meta's SAM 2.1 checkpoint of `model_type` (by its
+    weights' names and trunk shapes, memory-mapped: no weights are read). What a download of a
+    file with no published sha256 is checked by before it is kept."""
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception as e:  # torch raises many types for what is not a checkpoint
+        raise CheckpointError(path, f"not a readable PyTorch checkpoint ({e})") from e
+    if not isinstance(data, dict):
+        raise CheckpointError(path, "not a Segment Anything checkpoint (not a dict)")
+    state = state_of(path, data)
+    if detect_family(path, state) != "sam2":
+        raise CheckpointError(path, "a SAM 1 checkpoint, not a SAM 2.1 one")
+    found = SIGNATURES.get(trunk_signature(state))
+    if found != model_type:
+        raise CheckpointError(path, f"a {found or 'non-standard'} trunk, not {model_type}")
+
+
 def load_sam2(path: str | Path, model_type: str = "auto", video: bool = False) -> tuple[Any, str]:
     """Build sam2's SAM2Base for the checkpoint at `path` and load it (CPU, eval mode).
 
@@ -140,8 +158,11 @@ def load_sam2(path: str | Path, model_type: str = "auto", video: bool = False) -
     if model_type != "auto" and found is not None and found != model_type:
         raise CheckpointError(path, f"this is a {found} checkpoint, but --model-type {model_type}")
     model = build_sam2_model(found or "sam2.1_hiera_t", trunk, video)
+    state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+    if "no_obj_embed_spatial" not in state and "obj_ptr_tpos_proj.weight" not in state:
+        raise CheckpointError(path, "a SAM 2.0 checkpoint: use Meta's SAM 2.1 files "
+                              "(`samic weights list`)")  # fmt: skip
     try:
-        state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
         model.load_state_dict(state, strict=True)
     except RuntimeError as e:
         raise CheckpointError(path, f"weights do not fit the SAM 2.1 architecture: {e}") from e

@@ -7,6 +7,7 @@ import logging
 import os
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from samic_core.config import download_type
@@ -29,11 +30,17 @@ def checkpoint_info(model_type: str) -> CheckpointInfo:
 
 
 def find_checkpoint(model_type: str) -> Path | None:
-    """The downloaded checkpoint for `model_type` in the user cache, or None."""
-    info = KNOWN_CHECKPOINTS.get(model_type)
-    if info is None:
+    """The downloaded checkpoint for `model_type` in the user cache, or None.
+
+    "auto" (or "custom") looks for vit_b first, then for any other downloaded model in the
+    registry's order, so a user who downloaded only SAM 2.1 needs no --model-type."""
+    if model_type not in KNOWN_CHECKPOINTS:
+        for name in (download_type(model_type), *KNOWN_CHECKPOINTS):
+            found = find_checkpoint(name)
+            if found is not None:
+                return found
         return None
-    path = info.default_path()
+    path = KNOWN_CHECKPOINTS[model_type].default_path()
     return path if path.is_file() else None
 
 
@@ -51,7 +58,7 @@ def resolve_checkpoint(checkpoint: Path | None, model_type: str) -> Path:
         if not checkpoint.is_file():
             raise SamicError(f"{checkpoint}: checkpoint file does not exist")
         return checkpoint
-    found = find_checkpoint(download_type(model_type))
+    found = find_checkpoint(model_type)
     if found is not None:
         return found
     info = KNOWN_CHECKPOINTS.get(download_type(model_type))
@@ -69,12 +76,14 @@ def download_file(
     progress: Progress | None = None,
     timeout: float = 60.0,
     chunk: int = 1 << 20,
+    check: Callable[[Path], None] | None = None,
 ) -> Path:
     """Stream `url` to `dest`, verifying sha256; the file appears at `dest` only when complete.
 
     Data goes to `dest.part` first, is hashed while it arrives, and is renamed over `dest` only
-    after the hash matches. Any failure (network, short read, mismatch) deletes the partial file
-    and raises DownloadError with a message that says what to do instead.
+    after the hash matches and `check(part file)` (when given) raises nothing. Any failure
+    (network, short read, mismatch, a failed check) deletes the partial file and raises
+    DownloadError with a message that says what to do instead.
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -103,6 +112,12 @@ def download_file(
                 f"checksum mismatch for {url}: expected sha256 {sha256}, got {digest}; "
                 "the file was discarded"
             )
+        if check is not None:
+            try:
+                check(part)
+            except SamicError as e:
+                msg = f"{url} is not the expected file ({e}); it was discarded"
+                raise DownloadError(msg) from e
         os.replace(part, dest)
         return dest
     except DownloadError:
@@ -122,17 +137,27 @@ def download_checkpoint(
     dest_dir: str | Path | None = None,
     progress: Progress | None = None,
     url: str | None = None,
+    check: Callable[[Path], None] | None = None,
 ) -> Path:
     """Download the official checkpoint of `model_type` into the checkpoints dir (or `dest_dir`).
 
-    `url` overrides the official address (a mirror, or a local server in tests).
+    `url` overrides the official address (a mirror, or a local server in tests). check: raises
+    SamicError for a file that is not this checkpoint; run before a download is kept and on a
+    file already there (which is fetched again when it fails). samic_core.sam.fetch passes the
+    one files without a published sha256 need (this module stays torch-free for the app).
     """
     info = checkpoint_info(model_type)
     dest = (Path(dest_dir) if dest_dir else checkpoints_dir()) / info.filename
     if dest.is_file():
-        log.info("%s already present at %s", info.filename, dest)
-        return dest
-    try:  # no published sha256 (SAM 2.1): the server's Content-Length is what is checked
-        return download_file(url or info.url, dest, info.sha256, progress)
+        try:
+            if check is not None:
+                check(dest)
+            log.info("%s already present at %s", info.filename, dest)
+            return dest
+        except SamicError as e:  # e.g. an earlier download of an error page: fetch it again
+            log.warning("%s is not a usable %s checkpoint (%s); downloading it again",
+                        dest, model_type, e)  # fmt: skip
+    try:
+        return download_file(url or info.url, dest, info.sha256, progress, check=check)
     except DownloadError as e:
         raise DownloadError(f"{e}\n{manual_download_hint(info)}") from e

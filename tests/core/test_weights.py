@@ -132,3 +132,54 @@ def test_a_damaged_checkpoint_hash_memo_is_only_a_lost_shortcut(tmp_path, monkey
     ckpt.write_bytes(b"weights")
     assert checkpoint_sha256(ckpt) == sha256_file(ckpt)
     assert checkpoint_sha256(ckpt) == sha256_file(ckpt)  # now from the rewritten memo
+
+
+class _FileHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_sam2_download_is_kept_only_when_it_is_that_model(tmp_path: Path, monkeypatch):
+    """SAM 2.1 files have no published sha256: a download must load as Meta's file of that
+    size before it is kept; an error page is discarded, and a bad file already there is
+    fetched again rather than kept forever."""
+    from functools import partial
+
+    from samic_core.sam.fetch import fetch_checkpoint as download_checkpoint
+    from samic_core.testing import make_random_sam2_checkpoint
+
+    served = tmp_path / "served"
+    served.mkdir()
+    make_random_sam2_checkpoint(served / "sam2.1_hiera_tiny.pt", "sam2.1_hiera_t")
+    (served / "page.html").write_text("<html>rate limited</html>")
+    handler = partial(_FileHandler, directory=str(served))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    dest = tmp_path / "ckpts"
+    try:
+        with pytest.raises(DownloadError, match="not the expected file"):
+            download_checkpoint("sam2.1_hiera_t", dest, url=f"{url}/page.html")
+        assert list(dest.iterdir()) == []
+        with pytest.raises(DownloadError, match="not sam2.1_hiera_s"):
+            download_checkpoint("sam2.1_hiera_s", dest, url=f"{url}/sam2.1_hiera_tiny.pt")
+        (dest / "sam2.1_hiera_tiny.pt").write_text("<html>an earlier bad download</html>")
+        got = download_checkpoint("sam2.1_hiera_t", dest, url=f"{url}/sam2.1_hiera_tiny.pt")
+        assert got.read_bytes() == (served / "sam2.1_hiera_tiny.pt").read_bytes()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_auto_finds_a_downloaded_sam2_when_there_is_no_vit_b(tmp_path, tiny_sam2_checkpoint):
+    import shutil
+
+    from samic_core.sam.weights import KNOWN_CHECKPOINTS, resolve_checkpoint
+
+    path = KNOWN_CHECKPOINTS["sam2.1_hiera_s"].default_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(tiny_sam2_checkpoint, path)
+    assert resolve_checkpoint(None, "auto") == path
+    vit_b = KNOWN_CHECKPOINTS["vit_b"].default_path()
+    vit_b.write_bytes(b"x")
+    assert resolve_checkpoint(None, "auto") == vit_b  # vit_b first, as before

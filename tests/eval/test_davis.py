@@ -223,7 +223,8 @@ def test_sam2_video_method_propagates_frame_0_masks_and_is_scored(
     root = make_davis(tmp_path / "davis", 2017)
     args = ["eval", str(root), "--format", "davis", "--year", "2017",
             "--method", "sam2-video,copy", "--device", "cpu"]  # fmt: skip
-    assert main([*args, "--checkpoint", str(tiny_sam_checkpoint), "--out", str(tmp_path / "a")]) == 2
+    sam1 = ["--checkpoint", str(tiny_sam_checkpoint), "--out", str(tmp_path / "a")]
+    assert main([*args, *sam1]) == 2
     assert "needs a SAM 2.1 checkpoint" in capsys.readouterr().err
     out = tmp_path / "res"
     assert main([*args, "--checkpoint", str(tiny_sam2_checkpoint), "--out", str(out)]) == 0
@@ -238,5 +239,6 @@ def test_sam2_video_method_propagates_frame_0_masks_and_is_scored(
     }  # fmt: skip
     assert 0.0 <= sam["J"] <= 1.0 and 0.0 <= sam["F"] <= 1.0
     assert sam["J&F"] == pytest.approx((sam["J"] + sam["F"]) / 2)
-    img = ["eval", str(root), "--format", "fss", "--method", "sam2-video", "--out", str(tmp_path / "b")]
+    img = ["eval", str(root), "--format", "fss", "--method", "sam2-video",
+           "--out", str(tmp_path / "b")]  # fmt: skip
     assert main(img) == 2 and "is for --format davis" in capsys.readouterr().err
