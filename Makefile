@@ -12,12 +12,14 @@ SMOKE_TESTS := tests/core/test_config.py tests/core/test_annotation.py tests/cor
 
 .PHONY: setup test test-all smoke lint bench screenshots run demo clean
 
-# sam2 (SAM 2.1) ships as source only: it is built against the pinned torch, without its
-# optional CUDA extension (hole filling in video post-processing; images do not use it)
+# sam2 (SAM 2.1) ships as source only: the sdist that requirements/sam2.txt pins by hash is
+# built against the pinned torch, without its optional CUDA extension (hole filling in video
+# post-processing; images do not use it)
 setup: $(BIN)/python
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install "torch==2.14.1" "torchvision==0.29.1" "setuptools>=68" wheel
-	SAM2_BUILD_CUDA=0 $(BIN)/python -m pip install --no-build-isolation "sam2==1.1.0"
+	SAM2_BUILD_CUDA=0 $(BIN)/python -m pip install --no-build-isolation --no-deps \
+		--require-hashes -r requirements/sam2.txt
 	$(BIN)/python -m pip install -e ".[dev,ray]"
 
 $(BIN)/python:
