@@ -17,7 +17,7 @@ from segment_anything.build_sam import _build_sam
 from segment_anything.modeling import Sam
 
 from samic_core.errors import CheckpointError
-from samic_core.sam.registry import Family, family_of
+from samic_core.sam.registry import MODELS, Family, family_of
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +36,8 @@ class EncoderConfig:
 
 
 REGISTRY_CONFIGS: dict[str, EncoderConfig] = {
-    "vit_b": EncoderConfig(768, 12, 12, (2, 5, 8, 11)),
-    "vit_l": EncoderConfig(1024, 24, 16, (5, 11, 17, 23)),
-    "vit_h": EncoderConfig(1280, 32, 16, (7, 15, 23, 31)),
-}
+    name: EncoderConfig(*spec.vit) for name, spec in MODELS.items() if spec.vit is not None
+}  # the registry's SAM 1 rows
 
 
 def infer_encoder_config(state: dict[str, torch.Tensor]) -> EncoderConfig:

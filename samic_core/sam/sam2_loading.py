@@ -54,12 +54,9 @@ class TrunkConfig:
         ]
 
 
-# (trunk width, trunk blocks) of Meta's four SAM 2.1 files
+# (trunk width, trunk blocks) of Meta's four SAM 2.1 files: the registry's SAM 2.1 rows
 SIGNATURES: dict[tuple[int, int], str] = {
-    (96, 12): "sam2.1_hiera_t",
-    (96, 16): "sam2.1_hiera_s",
-    (112, 24): "sam2.1_hiera_b+",
-    (144, 48): "sam2.1_hiera_l",
+    spec.hiera: name for name, spec in MODELS.items() if spec.hiera is not None
 }
 
 

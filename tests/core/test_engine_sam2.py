@@ -137,3 +137,32 @@ def test_bad_sam2_files_are_one_line(tmp_path: Path, tiny_sam2_checkpoint):
     torch.save(cut, tmp_path / "cut.pt")
     with pytest.raises(CheckpointError, match="do not fit the SAM 2.1 architecture"):
         open_engine(tmp_path / "cut.pt", "auto", "cpu")
+
+
+def test_masks_equal_a_predictor_on_a_model_sam2_built_itself(tiny_sam2_checkpoint, image):
+    """The predictor gets a model built and loaded by sam2's own build_sam2 (not this project's
+    loader), so a difference in building or loading would show."""
+    from sam2.build_sam import build_sam2
+    from sam2.sam2_image_predictor import SAM2ImagePredictor
+
+    from samic_core.sam.registry import MODELS
+    from samic_core.sam.sam2_loading import CUSTOM_KEY, custom_trunk
+
+    data = torch.load(tiny_sam2_checkpoint, weights_only=True)
+    trunk = custom_trunk(tiny_sam2_checkpoint, data)
+    assert trunk is not None
+    theirs = build_sam2(MODELS["sam2.1_hiera_t"].sam2_config, str(tiny_sam2_checkpoint),
+                        device="cpu", hydra_overrides_extra=trunk.overrides())  # fmt: skip
+    assert CUSTOM_KEY in data  # sam2's loader reads only the "model" entry, as Meta's files
+    predictor = SAM2ImagePredictor(theirs)
+    predictor.set_image(image)
+    engine = open_engine(tiny_sam2_checkpoint, "auto", "cpu")
+    emb = engine.encode(image)
+    rng = np.random.default_rng(0)
+    for _ in range(8):
+        pts = rng.uniform([0, 0], [220, 150], size=(2, 2))
+        box = np.sort(rng.uniform([0, 0, 0, 0], [220, 150, 220, 150]).reshape(2, 2), 0).ravel()
+        ours = engine.decode(emb, Prompt.from_points(pts, [1, 0], box))
+        masks, scores, _ = predictor.predict(pts, np.array([1, 0]), box, multimask_output=False)
+        assert _iou(ours.mask, masks[0] > 0) >= 0.999
+        assert ours.score == pytest.approx(float(scores[0]), abs=1e-5)
