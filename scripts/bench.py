@@ -12,6 +12,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 PARTS = [
     "bench_engine.py",
+    "bench_track.py",
     "bench_app.py",
     "bench_samic.py",
     "bench_predict.py",
