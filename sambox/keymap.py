@@ -21,6 +21,7 @@ class Binding:
 BINDINGS: tuple[Binding, ...] = (
     # File
     Binding("open_folder", "&Open Folder…", ("Ctrl+O",), "File"),
+    Binding("open_video", "Open &Video…", ("Ctrl+Shift+O",), "File", "its frames, as a clip"),
     Binding("save", "&Save", ("Ctrl+S",), "File", "write JSON + PNG masks now"),
     Binding("import_labels", "&Import Annotations…", ("Ctrl+I",), "File", "COCO or LabelMe"),
     Binding("export", "&Export Annotations…", ("Ctrl+E",), "File", "COCO, VOC, YOLO, LabelMe"),
@@ -61,6 +62,9 @@ BINDINGS: tuple[Binding, ...] = (
     Binding("prev_image", "&Previous Image", ("A", "Left"), "Images", "saves first"),
     Binding("done_next", "Mark &Done and Next", ("Ctrl+Return",), "Images", "next unfinished"),
     Binding("toggle_done", "Toggle Done", ("Ctrl+D",), "Images"),
+    # Clips (sambox/widgets/clip_ui.py): a folder of frames, or a video's frames
+    Binding("track_clip", "&Track Objects Through Clip…", ("Ctrl+K",), "Video",
+            "annotated objects to every frame"),  # fmt: skip
     # View
     Binding("zoom_in", "Zoom &In", ("+", "="), "View"),
     Binding("zoom_out", "Zoom &Out", ("-",), "View"),

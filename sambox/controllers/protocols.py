@@ -166,6 +166,26 @@ class TransferServiceLike(TransferJobs, BackgroundService, Protocol):
     """Export and import of a folder's annotations, stopped on close (TransferService)."""
 
 
+class ClipServiceLike(BackgroundService, Protocol):
+    """A video's frames extracted, and a clip's objects tracked, in a worker (ClipService)."""
+
+    progress: SignalInstance  # done, total, frame name
+    finished: SignalInstance  # kind ("extract" | "track"), result
+    failed: SignalInstance  # message
+    cancelled: SignalInstance
+
+    @property
+    def busy(self) -> bool: ...
+
+    def start_extract(self, video: Path) -> None: ...
+
+    def start_track(
+        self, folder: Path, config: EngineConfig, samic_model: Path | None, restart: bool
+    ) -> None: ...
+
+    def cancel(self) -> None: ...
+
+
 class DownloaderLike(BackgroundService, Protocol):
     """The official SAM checkpoint download (CheckpointDownloader)."""
 

@@ -15,7 +15,6 @@ from sambox.model.decoding import EngineConfig
 from sambox.model.document import Document
 from sambox.model.status import ImageStatus
 from sambox.settings import AppSettings
-from samic_core.config import download_type
 from samic_core.errors import SamicError
 from samic_core.sam.weights import find_checkpoint
 
@@ -59,7 +58,7 @@ class Session(QObject):
         ckpt = self.settings.checkpoint
         if ckpt is not None:
             return ckpt
-        return find_checkpoint(download_type(self.settings.model_type))
+        return find_checkpoint(self.settings.model_type)  # auto: vit_b, else any downloaded
 
     def start_engine(self) -> None:
         """Load SAM in the background; bad settings or environment values are reported."""

@@ -47,6 +47,7 @@ from sambox.widgets.model_setup import ModelSetup
 from sambox.widgets.objects_panel import ObjectsPanel
 
 if TYPE_CHECKING:  # these import this module: they build on the window
+    from sambox.widgets.clip_ui import ClipUI
     from sambox.widgets.sam_status import SamStatus
     from sambox.widgets.samic_ui import SamicUI
     from sambox.widgets.transfer_ui import TransferUI
@@ -66,6 +67,7 @@ class MainWindow(QMainWindow):
     sam_status: SamStatus
     samic: SamicUI
     transfer: TransferUI
+    clips: ClipUI
 
     def __init__(self, session: Session, downloader: DownloaderLike | None = None) -> None:
         super().__init__()

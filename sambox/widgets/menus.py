@@ -5,6 +5,7 @@ from __future__ import annotations
 MENUS: dict[str, list[str | None]] = {
     "&File": [
         "open_folder",
+        "open_video",
         "save",
         None,
         "import_labels",

@@ -56,6 +56,14 @@ class Clip:
         raise SamicError(f"{self.folder}: no frame {name}")
 
 
+def is_clip_folder(folder: Path, images: Sequence[Path]) -> bool:
+    """Whether an image folder looks like a clip: a video's extracted frames, or two or more
+    frames all named by numbers (00000.jpg ...), as DAVIS and sam2 name them."""
+    if (folder / DONE_FILE).is_file():
+        return True
+    return len(images) >= 2 and all(p.stem.isdigit() for p in images)
+
+
 def is_video(path: Path) -> bool:
     return path.is_file() and path.suffix.lower() in VIDEO_EXTENSIONS
 

@@ -1,0 +1,81 @@
+"""Clips in the app: a video opens as its frames, the frame bar steps through them, and Track
+Objects Through Clip carries the annotated objects to the other frames (tiny random SAM 2.1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from gui_helpers import WAIT_MS, key, make_window, start_engine
+
+from samic_core.annotation import AnnotatedObject, AnnotationStore, ImageAnnotation
+from samic_core.annotation.masks import instances_from_masks
+from samic_core.testing.clips import write_clip
+
+
+def _annotate(folder: Path, frame: int, masks: dict[int, np.ndarray]) -> bytes:
+    store = AnnotationStore(folder)
+    name = f"{frame:05d}.jpg"
+    h, w = masks[1].shape
+    objects = [AnnotatedObject(id=k, label="disc") for k in masks]
+    ann = ImageAnnotation(image=name, image_sha256=store.image_sha256(folder / name), width=w,
+                          height=h, objects=objects)  # fmt: skip
+    store.save(ann, instances_from_masks(sorted(masks.items()), (h, w)))
+    return store.json_path(name).read_bytes()
+
+
+def test_a_video_opens_as_frames_and_the_frame_bar_steps(qtbot, settings, tmp_path):
+    video, _ = write_clip(tmp_path / "walk", n=5, video=True)
+    w = make_window(qtbot, settings)
+    with qtbot.waitSignal(w.clips.clips.finished, timeout=WAIT_MS):
+        w.clips.open_video(video)
+    assert w.project.folder == tmp_path / "walk.mp4.frames"
+    assert [p.name for p in w.project.images] == [f"{i:05d}.jpg" for i in range(5)]
+    assert w.clips.bar.isVisible() and w.clips.slider.maximum() == 4
+    w.clips.slider.setValue(3)
+    assert w.session.current == "00003.jpg" and "4 / 5" in w.clips.position.text()
+    key(qtbot, w, "D")  # the image keys step frames
+    assert w.session.current == "00004.jpg" and w.clips.slider.value() == 4
+    w.close()
+
+
+def test_track_dialog_carries_annotated_objects_to_the_other_frames(
+    qtbot, settings, tmp_path, tiny_sam2_checkpoint
+):
+    folder, truth = write_clip(tmp_path / "clip", n=4)
+    kept = _annotate(folder, 1, truth[1])
+    settings.checkpoint = tiny_sam2_checkpoint
+    w = make_window(qtbot, settings)
+    start_engine(qtbot, w)
+    w.session.open_folder(folder)
+    assert w.clips.bar.isVisible()  # frames named by numbers: a clip
+    w.session.open_image("00002.jpg")
+    dialog = w.clips.open_track_dialog()
+    assert dialog is not None and dialog.sam2  # SAM 2.1: no SAMIC model asked for
+    with qtbot.waitSignal(w.clips.clips.finished, timeout=120_000) as blocker:
+        dialog.start()
+    kind, report = blocker.args
+    assert (
+        kind == "track"
+        and report.prompted == ["00001.jpg"]
+        and report.tracks == {1: "disc", 2: "disc"}
+    )
+    assert len(report.written) + len(report.empty) == 3
+    assert AnnotationStore(folder).json_path("00001.jpg").read_bytes() == kept
+    assert dialog.status.text().startswith("Done: 2 track(s)")
+    assert w.session.current == "00002.jpg"  # reopened on the same frame
+    w.close()
+
+
+def test_track_with_sam1_asks_for_a_samic_model(qtbot, settings, tmp_path):
+    folder, truth = write_clip(tmp_path / "clip1", n=3)
+    _annotate(folder, 0, truth[0])
+    w = make_window(qtbot, settings)
+    start_engine(qtbot, w)
+    w.session.open_folder(folder)
+    dialog = w.clips.open_track_dialog()
+    assert dialog is not None and not dialog.sam2
+    dialog.model.setText("")
+    dialog.start()
+    assert "Choose a SAMIC model" in dialog.status.text() and not w.clips.clips.busy
+    w.close()
