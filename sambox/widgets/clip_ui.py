@@ -16,7 +16,8 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QSlider, QToolBar
 
 from sambox.controllers.clip import ClipController
 from sambox.widgets.track_dialog import TrackDialog
-from samic_core.video.clip import VIDEO_EXTENSIONS, is_clip_folder
+from samic_core.annotation.layout import is_clip_folder
+from samic_core.video.clip import VIDEO_EXTENSIONS
 
 if TYPE_CHECKING:
     from sambox.widgets.main_window import MainWindow

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -32,9 +33,11 @@ LOCK_FILENAME = ".lock"
 MODELS_DIRNAME = "models"  # trained SAMIC models: <annotations>/models/<name>.samic
 MODEL_SUFFIX = ".samic"
 LAST_SUFFIX = ".last" + MODEL_SUFFIX  # the resumable last epoch beside each model
+TRACK_JOURNAL = ".track.json"  # how far `samic track` got on a clip (samic_core/video/track.py)
 RESERVED_NAMES = frozenset(
-    {CLASSES_FILENAME, CLASS_COLORS_FILENAME, CLASS_RENAMES_FILENAME, LOCK_FILENAME, MODELS_DIRNAME}
-)
+    {CLASSES_FILENAME, CLASS_COLORS_FILENAME, CLASS_RENAMES_FILENAME, LOCK_FILENAME,
+     MODELS_DIRNAME, TRACK_JOURNAL}
+)  # fmt: skip
 MASK_KINDS = ("instances", "semantic")
 _MASK_RE = re.compile(r"^(?P<image>.+)\.(?P<hash>[0-9a-f]{16})\.(?P<kind>instances|semantic)\.png$")
 
@@ -113,3 +116,16 @@ def default_model_name(annotations_dir: Path, now: datetime | None = None) -> st
         n += 1
         name = f"{base}-{n}"
     return name
+
+
+# ---- clips: a folder of frames (samic_core/video/clip.py, docs/format.md "Clips")
+FRAMES_SUFFIX = ".frames"  # a video's frames go to `<video>.frames/` beside it
+EXTRACTED_FILE = ".extracted.json"  # written last by the extraction: a finished frames folder
+
+
+def is_clip_folder(folder: Path, images: Sequence[Path]) -> bool:
+    """Whether an image folder looks like a clip: a video's extracted frames, or two or more
+    frames all named by numbers (00000.jpg ...), as DAVIS and sam2 name them."""
+    if (folder / EXTRACTED_FILE).is_file():
+        return True
+    return len(images) >= 2 and all(p.stem.isdigit() for p in images)

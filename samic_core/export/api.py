@@ -24,6 +24,7 @@ from samic_core.export.common import (
     staged_output,
     used_labels,
 )
+from samic_core.export.davis import DavisWriter
 from samic_core.export.importing import write_source
 from samic_core.export.labelme import LABELME_SOURCE_DESCRIPTION, LabelmeWriter, labelme_source
 from samic_core.export.voc import VocWriter
@@ -50,6 +51,7 @@ WRITERS: dict[str, WriterClass] = {
     "voc": VocWriter,
     "yolo": YoloWriter,
     "labelme": LabelmeWriter,
+    "davis": DavisWriter,
 }
 READERS: dict[str, Callable[[Path], ImportSource]] = {
     "coco": coco_source,

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 from pycocotools import mask as mask_utils
 
+from samic_core.annotation.layout import is_clip_folder
 from samic_core.errors import FileProblem
 from samic_core.export.common import (
     ExportItem,
@@ -22,6 +23,7 @@ from samic_core.export.common import (
 )
 from samic_core.export.geometry import mask_bbox, mask_to_rings
 from samic_core.export.limits import check_image_size, check_points, check_rle
+from samic_core.fileio import list_images
 
 COCO_FILENAME = "instances.json"
 IMAGES_DIRNAME = "images"
@@ -86,12 +88,22 @@ class CocoWriter:
         self.category_id = {name: i + 1 for i, name in enumerate(classes)}
         self.images: list[dict[str, Any]] = []
         self.annotations: list[dict[str, Any]] = []
+        self.clip: list[str] | None = None  # a clip folder's frame names, in time order
+        self.clip_name = ""
 
     def add(self, item: ExportItem) -> None:
         image_id = len(self.images) + 1
         h, w = item.size
         name = copy_image(item.image_path, self.out / IMAGES_DIRNAME)
-        self.images.append({"id": image_id, "file_name": name, "width": w, "height": h})
+        entry: dict[str, Any] = {"id": image_id, "file_name": name, "width": w, "height": h}
+        if self.clip is None:
+            folder = item.image_path.parent
+            frames = list_images(folder)
+            self.clip = [p.name for p in frames] if is_clip_folder(folder, frames) else []
+            self.clip_name = folder.name
+        if self.clip:  # a clip's frames: the video and the frame's place in it (COCO-VID style)
+            entry.update(video_id=1, frame_id=self.clip.index(item.image_path.name))
+        self.images.append(entry)
         for eo in item.objects:
             seg, is_rle = coco_segmentation(eo.mask)
             self.report.rle_objects += int(is_rle)
@@ -105,6 +117,7 @@ class CocoWriter:
                     "area": float(eo.mask.sum()),
                     "bbox": [float(x), float(y), float(bw), float(bh)],
                     "iscrowd": 0,
+                    **({"track_id": eo.obj.id} if self.clip else {}),  # the same on every frame
                 }
             )
 
@@ -119,6 +132,8 @@ class CocoWriter:
             "annotations": self.annotations,
             "categories": self.categories,
         }
+        if self.clip:
+            data["videos"] = [{"id": 1, "name": self.clip_name, "frames": len(self.clip)}]
         (self.out / COCO_FILENAME).write_text(json.dumps(data) + "\n", encoding="utf-8")
 
 

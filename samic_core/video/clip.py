@@ -19,13 +19,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from samic_core.annotation.layout import EXTRACTED_FILE, FRAMES_SUFFIX, is_clip_folder
 from samic_core.errors import SamicError
 from samic_core.fileio import atomic_write_bytes, atomic_write_json, list_images, read_image_rgb
 from samic_core.jobs import Progress, ShouldStop
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm")
-FRAMES_SUFFIX = ".frames"
-DONE_FILE = ".extracted.json"  # written last: a folder without it was interrupted
+DONE_FILE = EXTRACTED_FILE  # written last: a folder without it was interrupted
+__all__ = ["FRAMES_SUFFIX", "Clip", "extract_frames", "is_clip_folder", "open_clip"]
 
 
 @dataclass(frozen=True)
@@ -54,14 +55,6 @@ class Clip:
             if p.name == name:
                 return i
         raise SamicError(f"{self.folder}: no frame {name}")
-
-
-def is_clip_folder(folder: Path, images: Sequence[Path]) -> bool:
-    """Whether an image folder looks like a clip: a video's extracted frames, or two or more
-    frames all named by numbers (00000.jpg ...), as DAVIS and sam2 name them."""
-    if (folder / DONE_FILE).is_file():
-        return True
-    return len(images) >= 2 and all(p.stem.isdigit() for p in images)
 
 
 def is_video(path: Path) -> bool:

@@ -28,6 +28,7 @@ from typing import Protocol
 import numpy as np
 
 from samic_core.annotation import AnnotatedObject, AnnotationStore, ImageAnnotation, Point
+from samic_core.annotation.layout import TRACK_JOURNAL
 from samic_core.annotation.mask_points import deepest_point
 from samic_core.annotation.masks import instances_from_masks
 from samic_core.errors import SamicError
@@ -37,7 +38,7 @@ from samic_core.predict.saving import is_protected, protected_on_disk
 from samic_core.video.clip import Clip
 
 log = logging.getLogger(__name__)
-JOURNAL = ".track.json"
+JOURNAL = TRACK_JOURNAL  # a name the annotation files never take
 
 Prompts = dict[int, dict[int, np.ndarray]]  # frame -> track id -> (H, W) bool mask
 

@@ -175,3 +175,35 @@ def test_sam1_needs_a_samic_model_and_then_tracks_frame_to_frame(
     assert "SAM 1 has no video memory" in capsys.readouterr().err
     assert samic([*argv, "--model", str(trained_model), "--no-cache"]) == 0
     assert "1 track (1 disc) from 1 prompted frame: " in capsys.readouterr().out
+
+
+def test_a_tracked_clip_exports_as_davis_that_eval_reads_and_as_coco_with_video_ids(
+    clip_folder, tmp_path, capsys
+):
+    folder, truth = clip_folder
+    annotate(folder, 0, truth[0])
+    track_clip(open_clip(folder), TruthTracker(truth))
+    out = tmp_path / "davis"
+    args = ["export", str(folder), "--format", "davis", "--out", str(out), "--include-unreviewed"]
+    assert samic(args) == 0
+    from samic_core.eval.davis import read_davis
+
+    ds = read_davis(out, 2017)
+    (seq,) = ds.sequences
+    assert seq.name == "clip" and len(seq.frames) == 8 and list(seq.objects) == [1, 2]
+    for t in (0, 5):
+        labels = ds.labels(seq, t, truth[t][1].shape)
+        assert np.array_equal(labels == 2, truth[t][2])  # the track id is the DAVIS object id
+    capsys.readouterr()
+    res = tmp_path / "res"
+    assert samic(["eval", str(out), "--format", "davis", "--year", "2017", "--method", "copy",
+                  "--out", str(res)]) == 0  # fmt: skip
+    coco = tmp_path / "coco"
+    assert samic(["export", str(folder), "--format", "coco", "--out", str(coco),
+                  "--include-unreviewed"]) == 0  # fmt: skip
+    data = json.loads((coco / "instances.json").read_text())
+    assert data["videos"] == [{"id": 1, "name": "clip", "frames": 8}]
+    frames = {im["id"]: im["frame_id"] for im in data["images"]}
+    assert sorted(frames.values()) == list(range(8))
+    tracks = {(frames[a["image_id"]], a["track_id"]) for a in data["annotations"]}
+    assert {(t, k) for t in range(8) for k in (1, 2)} == tracks
