@@ -6,11 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from samic_core.annotation import AnnotationStore
 from samic_core.cli.options import add_sam_options, engine_config, progress_bar
 from samic_core.cli.parsing import add_command
 from samic_core.text import counted
 from samic_core.video.clip import open_clip
-from samic_core.video.track import TrackReport, track_clip
+from samic_core.video.track import TrackReport, require_prompts, track_clip
 from samic_core.video.trackers import build_tracker
 
 
@@ -48,6 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     with progress_bar("frames", unit="frame") as progress:
         clip = open_clip(args.clip, progress)
+    require_prompts(AnnotationStore(clip.folder), clip)  # before a model is loaded for nothing
     tracker = build_tracker(engine_config(args), args.model)
     with progress_bar("tracking", unit="frame") as progress:
         report = track_clip(clip, tracker, progress=progress, restart=args.restart)

@@ -101,6 +101,20 @@ def clip_prompts(store: AnnotationStore, clip: Clip) -> tuple[Prompts, dict[int,
     return prompts, labels, names
 
 
+def require_prompts(
+    store: AnnotationStore, clip: Clip
+) -> tuple[Prompts, dict[int, str], list[str]]:
+    """clip_prompts, or a SamicError naming the clip when no frame prompts (checked before a
+    tracker is loaded)."""
+    prompts, labels, names = clip_prompts(store, clip)
+    if not prompts:
+        raise SamicError(
+            f"{clip.folder}: no prompted frame: annotate the objects on at least one frame first "
+            "(manual objects, reviewed predictions or a frame marked done)"
+        )
+    return prompts, labels, names
+
+
 def prompts_key(prompts: Prompts, labels: Mapping[int, str], model_id: str) -> str:
     """A digest of the prompts (frames, ids, classes, mask pixels) and the tracker's model."""
     h = hashlib.sha256(model_id.encode())
@@ -163,12 +177,7 @@ def track_clip(
     restart: ignore an earlier run's journal and track the whole clip again."""
     started = time.perf_counter()
     store = store or AnnotationStore(clip.folder)
-    prompts, labels, names = clip_prompts(store, clip)
-    if not prompts:
-        raise SamicError(
-            f"{clip.folder}: no prompted frame: annotate the objects on at least one frame first "
-            "(manual objects, reviewed predictions or a frame marked done)"
-        )
+    prompts, labels, names = require_prompts(store, clip)
     report = TrackReport(prompted=names, tracks=dict(sorted(labels.items())))
     key = prompts_key(prompts, labels, tracker.model_id)
     journal_path = store.dir / JOURNAL

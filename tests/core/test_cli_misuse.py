@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -18,6 +19,9 @@ def t(tmp_path: Path) -> Path:
     (tmp_path / "garbage.pt").write_bytes(b"not a model")
     (tmp_path / "broken.json").write_text("{")
     (tmp_path / "ck.pth").write_bytes(b"not a checkpoint")
+    (tmp_path / "frames").mkdir()  # a clip nobody annotated yet
+    for i in range(2):
+        cv2.imwrite(str(tmp_path / "frames" / f"{i:05d}.png"), np.zeros((8, 8, 3), np.uint8))
     return tmp_path
 
 
@@ -78,6 +82,12 @@ MISUSE = {
         "{t}/file.txt",
     ),
     "model-info of a garbage file": (["model-info", "--model", "{t}/garbage.pt"], "{t}/garbage.pt"),
+    "track a missing clip": (["track", "{t}/nope.mp4"], "{t}/nope.mp4: not a folder of frames"),
+    "track a folder without frames": (["track", "{t}/empty"], "{t}/empty: no frames"),
+    "track a clip with no prompted frame": (
+        ["track", "{t}/frames", "--checkpoint", "{t}/ck.pth"],
+        "{t}/frames: no prompted frame",
+    ),
 }
 
 
