@@ -102,6 +102,7 @@ class TrackDialog(QDialog):
         self.progress.setRange(0, 0)
         self.progress.show()
         self.status.setText("Loading the model…")
+        self.adjustSize()  # room for the progress bar: the text above keeps its lines
         self.clips.start_track(self.samic_model(), self.restart.isChecked())
 
     def _pick_model(self) -> None:
@@ -125,6 +126,7 @@ class TrackDialog(QDialog):
     def _done(self, text: str) -> None:
         self.progress.hide()
         self.status.setText(text)
+        self.adjustSize()
         self.start_button.setEnabled(True)
         self.close_button.setText("Close")
 

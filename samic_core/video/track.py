@@ -190,8 +190,8 @@ def track_clip(
     passes: list[tuple[bool, int]] = []
     run_prompts: Prompts = {t: dict(m) for t, m in prompts.items()}
     for reverse, start, end in ((False, fwd_from, n - 1), (True, bwd_from, 0)):
-        if start == end and start not in (first, last):
-            continue  # this pass finished in an earlier run
+        if start == end:
+            continue  # nothing beyond: the clip's end, or a pass an earlier run finished
         if start not in prompts:  # resumed: the frame written last prompts the rest of the pass
             saved = _saved_masks(store, clip.frames[start])
             run_prompts[start] = {k: m for k, m in saved.items() if m.any()}
