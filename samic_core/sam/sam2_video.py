@@ -3,11 +3,12 @@
 sam2's `init_state` loads every frame of a clip (a 1024 x 1024 float tensor each, 12 MiB) before
 the first step; here the state's `images` is a lazy sequence that reads, resizes and normalises
 a frame when the predictor asks for it (as sam2's own JPEG loader does), so a clip of any length
-costs a few frames of memory. The per-frame outputs the predictor keeps for its memory bank are
-dropped once they are farther behind the frame being tracked than its memory reaches
-(`num_maskmem` frames; prompted frames are always kept), and on a GPU they live on the CPU
-(`offload_state_to_cpu`). Prompts are masks (a prompted frame's objects as the annotator left
-them), added with `add_new_mask`, then propagated forward and backward from them.
+costs a few frames of memory. The per-frame outputs the predictor keeps are dropped once they
+are farther behind the frame being tracked than it looks back (its memory bank's
+`num_maskmem` frames and its object pointers' `max_obj_ptrs_in_encoder`; prompted frames are
+always kept), and on a GPU they live on the CPU (`offload_state_to_cpu`). Prompts are masks (a
+prompted frame's objects as the annotator left them), added with `add_new_mask`, then
+propagated forward or backward from them.
 """
 
 from __future__ import annotations
@@ -130,8 +131,11 @@ class Sam2VideoTracker:
                 )
 
     def _forget_behind(self, state: dict[str, Any], t: int, reverse: bool) -> None:
-        """Drop unprompted outputs farther behind frame t than the memory bank reaches."""
-        reach = int(self.predictor.num_maskmem) + 1
+        """Drop unprompted outputs farther behind frame t than the predictor looks back: its
+        memory bank (`num_maskmem` frames) and its object pointers (`max_obj_ptrs_in_encoder`
+        frames, 16 in SAM 2.1)."""
+        p = self.predictor
+        reach = max(int(p.num_maskmem), int(getattr(p, "max_obj_ptrs_in_encoder", 0))) + 1
         for out in state["output_dict_per_obj"].values():
             old = out["non_cond_frame_outputs"]
             for f in [f for f in old if (f > t + reach if reverse else f < t - reach)]:

@@ -26,6 +26,7 @@ from samic_core.jobs import Progress, ShouldStop
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm")
 DONE_FILE = EXTRACTED_FILE  # written last: a folder without it was interrupted
+STARTED_FILE = ".extracting.json"  # written first: which video an unfinished folder is from
 __all__ = ["FRAMES_SUFFIX", "Clip", "extract_frames", "is_clip_folder", "open_clip"]
 
 
@@ -79,7 +80,32 @@ def open_clip(
     frames = list_images(path)
     if not frames:
         raise SamicError(f"{path}: no frames (image files) in this folder")
+    _check_sizes(frames)
     return Clip(path, frames)
+
+
+def _check_sizes(frames: Sequence[Path]) -> None:
+    """SamicError naming the first frame whose size differs from the first frame's (a clip's
+    masks are all of one size). Reads only the files' headers."""
+    from PIL import Image, UnidentifiedImageError
+
+    def size(p: Path) -> tuple[int, int] | None:
+        try:
+            with Image.open(p) as im:
+                return im.size
+        except (OSError, UnidentifiedImageError):
+            return None  # read_image_rgb names the file when the frame is read
+
+    first = size(frames[0])
+    for p in frames[1:]:
+        other = size(p)
+        if first is not None and other is not None and other != first:
+            (h1, w1), (h0, w0) = read_image_rgb(p).shape[:2], read_image_rgb(frames[0]).shape[:2]
+            if (h1, w1) != (h0, w0):  # the EXIF orientation was not the difference
+                raise SamicError(
+                    f"{p}: a {w1}x{h1} frame in a clip of {w0}x{h0} frames "
+                    f"({frames[0].name}); a clip's frames have one size"
+                )
 
 
 def extract_frames(
@@ -88,23 +114,28 @@ def extract_frames(
     """Decode `video` frame by frame into `<video>.frames/00000.jpg ...`; the folder.
 
     Done once: a folder whose extraction finished (its DONE_FILE names the video's size and
-    modification time) is reused; an interrupted one is completed from where it stopped."""
+    modification time) is reused; an interrupted one (STARTED_FILE, written first, names the
+    same video) is completed from where it stopped. Frames of another video, or of an earlier
+    version of this one, are never mixed in: that folder (and the annotations in it) is left
+    as it is, with an error saying so."""
     out = frames_folder(video)
     st = video.stat()
     stamp = {"video": video.name, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
-    done = out / DONE_FILE
-    if done.is_file():
-        try:
-            if json.loads(done.read_text(encoding="utf-8")) == stamp:
-                return out
-        except (OSError, ValueError):
-            pass
+    done, started = out / DONE_FILE, out / STARTED_FILE
+    if _stamp(done) == stamp:
+        return out
+    if out.is_dir() and any(out.iterdir()) and _stamp(started) != stamp:
+        raise SamicError(
+            f"{out}: holds the frames of another version of {video.name} (or of another "
+            "video); move or delete that folder to extract this one"
+        )
+    out.mkdir(exist_ok=True)
+    atomic_write_json(started, stamp)
     cap = cv2.VideoCapture(str(video))
     if not cap.isOpened():
         raise SamicError(f"{video}: OpenCV cannot read this video")
     try:
         total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) or 0
-        out.mkdir(exist_ok=True)
         i = 0
         while True:
             if should_stop is not None and should_stop():
@@ -127,3 +158,11 @@ def extract_frames(
         raise SamicError(f"{video}: no frame could be decoded")
     atomic_write_json(done, stamp)
     return out
+
+
+def _stamp(path: Path) -> object:
+    """The JSON in `path`, or None when it is missing or unreadable."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None

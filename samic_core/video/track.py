@@ -9,9 +9,10 @@ under the same ids; a protected frame is never written (decided under the folder
 frame as it is on disk then, so an edit saved in the app meanwhile wins). A correction is a
 protected frame: the next run propagates from it too.
 
-A run is resumable: `annotations/.track.json` records, for the prompts and model of the run
-(a key), how far each pass has written. A run with the same key goes on from there, with the
-masks written on that frame as the prompt at that point (the tracker's memory is not saved).
+A run is resumable: `annotations/.track.json` records, for the prompts, model and frames of
+the run (a key), how far each pass has written and what it wrote there. A run with the same key
+goes on from there, with the masks written on that frame as that pass's prompt at that point
+(the tracker's memory is not saved); a frame rejected or corrected since starts the pass over.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from samic_core.video.clip import Clip
 
 log = logging.getLogger(__name__)
 JOURNAL = TRACK_JOURNAL  # a name the annotation files never take
+FINISHED = "finished"  # a pass's digest in the journal once it reached the clip's end
 
 Prompts = dict[int, dict[int, np.ndarray]]  # frame -> track id -> (H, W) bool mask
 
@@ -115,9 +117,13 @@ def require_prompts(
     return prompts, labels, names
 
 
-def prompts_key(prompts: Prompts, labels: Mapping[int, str], model_id: str) -> str:
-    """A digest of the prompts (frames, ids, classes, mask pixels) and the tracker's model."""
+def prompts_key(
+    prompts: Prompts, labels: Mapping[int, str], model_id: str, frames: Sequence[str] = ()
+) -> str:
+    """A digest of the prompts (frames, ids, classes, mask pixels), the tracker's model and the
+    clip's frame names (a frame added or removed is another clip)."""
     h = hashlib.sha256(model_id.encode())
+    h.update("\n".join(frames).encode())
     for t in sorted(prompts):
         for obj_id in sorted(prompts[t]):
             m = prompts[t][obj_id]
@@ -129,19 +135,23 @@ def prompts_key(prompts: Prompts, labels: Mapping[int, str], model_id: str) -> s
 def save_frame(
     store: AnnotationStore, frame: Path, masks: Mapping[int, np.ndarray],
     labels: Mapping[int, str], model_id: str,
-) -> str:  # fmt: skip
-    """Write one frame's tracked objects (unreviewed predictions, ids = track ids); "written",
-    "empty" or "protected". The protection check and the write are one step under the lock."""
-    visible = {k: m for k, m in masks.items() if m.any()}
+) -> tuple[str, dict[int, np.ndarray]]:  # fmt: skip
+    """Write one frame's tracked objects (unreviewed predictions, ids = track ids): ("written",
+    "empty" or "protected", {id: the mask as written}). Where tracks overlap the higher id is
+    painted over the lower; a track left without a pixel is not written. The protection check
+    and the write are one step under the lock."""
+    present = {k: m for k, m in masks.items() if m.any()}
     sha = store.image_sha256(frame)
     with store.lock():
         if protected_on_disk(store, frame.name):
-            return "protected"
+            return "protected", {}
+        h, w = next(iter(masks.values())).shape if masks else (1, 1)
+        painted = instances_from_masks(sorted(present.items()), (h, w))
+        visible = {k: painted == k for k in present if (painted == k).any()}
         if not visible:
             if store.exists(frame.name):
                 store.delete(frame.name)
-            return "empty"
-        h, w = next(iter(visible.values())).shape
+            return "empty", {}
         objects = []
         for obj_id in sorted(visible):
             p = deepest_point(visible[obj_id])
@@ -149,11 +159,10 @@ def save_frame(
             label = labels.get(obj_id, "object")
             objects.append(AnnotatedObject(id=obj_id, label=label, points=points,
                                            source="predicted", reviewed=False))  # fmt: skip
-        instances = instances_from_masks(sorted(visible.items()), (h, w))
         ann = ImageAnnotation(image=frame.name, image_sha256=sha, width=w, height=h,
                               sam_model=model_id, objects=objects)  # fmt: skip
-        store.save(ann, instances)
-    return "written"
+        store.save(ann, painted)
+    return "written", visible
 
 
 def _saved_masks(store: AnnotationStore, frame: Path) -> dict[int, np.ndarray]:
@@ -174,51 +183,67 @@ def track_clip(
 ) -> TrackReport:
     """Track the prompted objects of `clip` to all its frames and save them (see the module).
 
-    restart: ignore an earlier run's journal and track the whole clip again."""
+    Two passes, each its own run of the tracker: forward from the first prompted frame, then
+    backward from the last. restart: ignore an earlier run's journal and track it all again."""
     started = time.perf_counter()
     store = store or AnnotationStore(clip.folder)
     prompts, labels, names = require_prompts(store, clip)
     report = TrackReport(prompted=names, tracks=dict(sorted(labels.items())))
-    key = prompts_key(prompts, labels, tracker.model_id)
+    key = prompts_key(prompts, labels, tracker.model_id, [p.name for p in clip.frames])
     journal_path = store.dir / JOURNAL
     journal = {} if restart else _read_journal(journal_path, key)
     store.ensure_classes(sorted(set(labels.values())))
-    report.resumed = bool(journal.get("forward") is not None or journal.get("backward") is not None)
     first, last, n = min(prompts), max(prompts), len(clip)
-    fwd_from = journal.get("forward", first)
-    bwd_from = journal.get("backward", last)
-    passes: list[tuple[bool, int]] = []
-    run_prompts: Prompts = {t: dict(m) for t, m in prompts.items()}
-    for reverse, start, end in ((False, fwd_from, n - 1), (True, bwd_from, 0)):
-        if start == end:
-            continue  # nothing beyond: the clip's end, or a pass an earlier run finished
-        if start not in prompts:  # resumed: the frame written last prompts the rest of the pass
-            saved = _saved_masks(store, clip.frames[start])
-            run_prompts[start] = {k: m for k, m in saved.items() if m.any()}
-        passes.append((reverse, start))
-    total = sum((n - s) if not r else (s + 1) for r, s in passes)
-    state: dict[str, object] = {"key": key, **journal}
-    for t, reverse, masks in tracker.track(clip, run_prompts, passes):
-        if should_stop is not None and should_stop():
-            report.cancelled = True
+    plan = []
+    for reverse, natural, end in ((False, first, n - 1), (True, last, 0)):
+        name = "backward" if reverse else "forward"
+        start, extra = natural, {}
+        done = journal.get(name)
+        if done == end and journal.get(f"{name}_digest") == FINISHED:
+            start = end  # this pass finished in an earlier run
+        elif isinstance(done, int) and 0 <= done < n and done != natural:
+            saved = {k: m for k, m in _saved_masks(store, clip.frames[done]).items() if m.any()}
+            if saved and _digest(saved) == journal.get(f"{name}_digest"):
+                start, extra = done, {done: saved}  # go on with what was written there
+                report.resumed = start != end
+        if start != end:  # else nothing beyond: the clip's end, or a pass already finished
+            plan.append((reverse, start, extra))
+    total = sum((n - s) if not r else (s + 1) for r, s, _ in plan)
+    state: dict[str, object] = {"key": key}
+    for reverse, start, extra in plan:
+        name = "backward" if reverse else "forward"
+        for t, _, masks in tracker.track(clip, {**prompts, **extra}, [(reverse, start)]):
+            if should_stop is not None and should_stop():
+                report.cancelled = True
+                break
+            frame = clip.frames[t]
+            report.frames_tracked += 1
+            if t not in prompts:
+                status, written = save_frame(store, frame, masks, labels, tracker.model_id)
+                getattr(report, status).append(frame.name)
+                state.update({name: t, f"{name}_digest": _digest(written)})
+                atomic_write_json(journal_path, state)
+            if progress is not None:
+                progress(report.frames_tracked, total, frame.name)
+        if report.cancelled:
             break
-        frame = clip.frames[t]
-        report.frames_tracked += 1
-        if t not in prompts:
-            status = save_frame(store, frame, masks, labels, tracker.model_id)
-            getattr(report, status).append(frame.name)
-            state["backward" if reverse else "forward"] = t
-            atomic_write_json(journal_path, state)
-        if progress is not None:
-            progress(report.frames_tracked, total, frame.name)
-    if not report.cancelled:
-        state.update(forward=n - 1, backward=0)
+        state.update({name: 0 if reverse else n - 1, f"{name}_digest": FINISHED})
         atomic_write_json(journal_path, state)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _read_journal(path: Path, key: str) -> dict[str, int]:
+def _digest(masks: Mapping[int, np.ndarray]) -> str:
+    """What was written on a frame (ids and pixels): a resumed pass goes on from that frame
+    only while it is still there as written (not rejected or corrected since)."""
+    h = hashlib.sha256()
+    for k in sorted(masks):
+        h.update(f"{k}:{masks[k].shape}".encode())
+        h.update(np.packbits(masks[k]).tobytes())
+    return h.hexdigest()[:32]
+
+
+def _read_journal(path: Path, key: str) -> dict[str, object]:
     """How far the passes of the run with this key got ({} for another key or none)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -226,4 +251,4 @@ def _read_journal(path: Path, key: str) -> dict[str, int]:
         return {}
     if not isinstance(data, dict) or data.get("key") != key:
         return {}
-    return {k: v for k, v in data.items() if k in ("forward", "backward") and isinstance(v, int)}
+    return {k: v for k, v in data.items() if k != "key"}

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -121,9 +122,35 @@ def test_cancel_keeps_what_was_written_and_a_rerun_goes_on(clip_folder):
     assert sorted(tracker.prompts_seen[0]) == [0, 3]  # frame 3's saved masks prompt the rest
     assert second.written[0] == "00003.jpg" and second.written[-1] == "00007.jpg"
     third = track_clip(open_clip(folder), TruthTracker(truth))
-    assert third.written == [] and third.resumed  # nothing left to do
+    assert third.written == [] and third.frames_tracked == 0 and not third.resumed  # all done
     fourth = track_clip(open_clip(folder), TruthTracker(truth), restart=True)
     assert len(fourth.written) == 7 and not fourth.resumed
+
+
+def test_a_rerun_starts_over_where_the_frame_it_stopped_at_was_rejected(clip_folder):
+    folder, truth = clip_folder
+    annotate(folder, 0, truth[0])
+    calls = {"n": 0}
+
+    def stop() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 4
+
+    track_clip(open_clip(folder), TruthTracker(truth), should_stop=stop)
+    AnnotationStore(folder).delete("00003.jpg")  # the annotator rejected frame 3's predictions
+    tracker = TruthTracker(truth)
+    again = track_clip(open_clip(folder), tracker)
+    assert not again.resumed and tracker.prompts_seen[0] == {0: [1, 2]}  # from the prompt
+    assert "00003.jpg" in again.written
+
+
+def test_a_frame_added_or_removed_is_another_clip(clip_folder):
+    folder, truth = clip_folder
+    annotate(folder, 0, truth[0])
+    track_clip(open_clip(folder), TruthTracker(truth))
+    (folder / "00007.jpg").unlink()
+    again = track_clip(open_clip(folder), TruthTracker(truth[:7]))  # no IndexError
+    assert len(again.written) == 6 and not again.resumed
 
 
 def test_no_prompted_frame_is_one_clear_error(clip_folder):
@@ -142,6 +169,18 @@ def test_a_video_file_is_read_as_frames_once(tmp_path: Path):
     assert (again.folder / "00004.jpg").stat().st_mtime_ns == stamp and len(again) == 5
     with pytest.raises(SamicError, match="not a folder of frames or a video file"):
         open_clip(tmp_path / "missing.mp4")
+    other, _ = write_clip(tmp_path / "other", n=3, video=True)
+    other.replace(video)  # the video was replaced: its old frames (and their annotations) stay
+    with pytest.raises(SamicError, match="another version of walk.mp4"):
+        open_clip(video)
+    assert len(list((tmp_path / "walk.mp4.frames").glob("*.jpg"))) == 5
+
+
+def test_frames_of_another_size_are_refused(tmp_path: Path):
+    folder, _ = write_clip(tmp_path / "clip", n=3)
+    cv2.imwrite(str(folder / "00001.jpg"), np.zeros((50, 60, 3), np.uint8))
+    with pytest.raises(SamicError, match="00001.jpg: a 60x50 frame in a clip of 128x96"):
+        open_clip(folder)
 
 
 def test_sam2_video_predictor_runs_a_clip_end_to_end(clip_folder, tiny_sam2_checkpoint, capsys,
