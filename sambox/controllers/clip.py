@@ -17,6 +17,7 @@ from sambox.controllers.protocols import ClipServiceLike
 from sambox.controllers.session import Session
 from sambox.model.decoding import EngineConfig
 from sambox.model.single_job import SingleJob
+from samic_core.sam.registry import family_of
 
 
 class ClipController(QObject):
@@ -32,7 +33,7 @@ class ClipController(QObject):
         self._job: SingleJob[str] = SingleJob(cancel=lambda _: self.service.cancel())
         clips.progress.connect(self._job.relay(self.progress.emit))
         clips.failed.connect(self._job.ending(lambda _kind, text: self.failed.emit(text)))
-        clips.cancelled.connect(self._job.ending(lambda _kind: self.cancelled.emit()))
+        clips.cancelled.connect(self._job.ending(self._cancelled))
         clips.finished.connect(self._job.ending(self._finished))
 
     @property
@@ -56,6 +57,15 @@ class ClipController(QObject):
             self.message.emit("A clip is still being extracted or tracked.")
             return False
         return self.session.flush()
+
+    def engine_is_sam2(self) -> bool | None:
+        """Whether tracking will use SAM 2.1: the loaded engine says, else the settings' model
+        type; None while neither knows (an `auto` checkpoint not loaded yet)."""
+        model_id = self.session.service.model_id
+        if model_id:
+            return model_id.startswith("sam2.1")
+        family = family_of(self.session.settings.model_type)
+        return None if family is None else family == "sam2"
 
     def engine_config(self) -> EngineConfig | None:
         """The settings' engine (None: no checkpoint set up, the banner says so)."""
@@ -81,9 +91,20 @@ class ClipController(QObject):
     def _finished(self, kind: str, result_kind: str, result: object) -> None:
         if kind == "extract" and isinstance(result, Path):
             self.session.open_folder(result)
-        elif kind == "track" and self.project.folder is not None:
-            current = self.session.current  # show the tracked objects and statuses
-            self.session.open_folder(self.project.folder)
-            if current is not None:
-                self.session.open_image(current)
+        elif kind == "track":
+            self._reopen()
         self.finished.emit(result_kind, result)
+
+    def _cancelled(self, kind: str) -> None:
+        if kind == "track":
+            self._reopen()  # the frames written before the cancel
+        self.cancelled.emit()
+
+    def _reopen(self) -> None:
+        """Show the tracked objects and statuses: the folder reopened on the same frame."""
+        if self.project.folder is None:
+            return
+        current = self.session.current
+        self.session.open_folder(self.project.folder)
+        if current is not None:
+            self.session.open_image(current)

@@ -105,10 +105,9 @@ class ClipUI(QObject):
         folder = self.project.folder
         if not self.clips.prepare_track() or folder is None:  # prepare_track() says why
             return None
-        model_id = self.window.service.model_id or ""
         active = self.window.samic.active_model if hasattr(self.window, "samic") else None
         model = active.path if active is not None else None
-        sam2 = model_id.startswith("sam2.1")
+        sam2 = self.clips.engine_is_sam2()
         self.dialog = TrackDialog(self.clips, folder, len(self._frames()), sam2, model, self.window)
         self.dialog.open()
         return self.dialog

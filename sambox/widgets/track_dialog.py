@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -30,17 +31,20 @@ from sambox.controllers.clip import ClipController
 class TrackDialog(QDialog):
     """Options, Start / Cancel, progress and the run's summary."""
 
-    def __init__(self, clips: ClipController, folder: Path, frames: int, sam2: bool,
+    def __init__(self, clips: ClipController, folder: Path, frames: int, sam2: bool | None,
                  samic_model: Path | None, parent: QWidget | None = None) -> None:  # fmt: skip
+        """sam2: whether the engine is SAM 2.1 (None: not known before it loads; then the SAMIC
+        model is asked for, and used only if the checkpoint turns out to be SAM 1)."""
         super().__init__(parent)
         self.clips, self.sam2 = clips, sam2
         self.setWindowTitle("Track Objects Through Clip")
         self.setMinimumWidth(520)
-        engine = (
-            "SAM 2.1's video memory carries them forward and backward"
-            if sam2
-            else "SAM 1 has no video memory: SAMIC follows each object from the previous frame"
-        )
+        engine = {
+            True: "SAM 2.1's video memory carries them forward and backward",
+            False: "SAM 1 has no video memory: SAMIC follows each object from the previous frame",
+            None: "With a SAM 2.1 checkpoint its video memory carries them; with SAM 1, SAMIC "
+            "follows each object from the previous frame (the model below)",
+        }[sam2]
         intro = QLabel(
             f"The objects annotated on some of the {frames} frames of {folder.name} (manual or "
             f"reviewed objects, or frames marked done) are carried to every other frame under "
@@ -64,7 +68,7 @@ class TrackDialog(QDialog):
         if sam2:
             row.hide()
         else:
-            form.addRow("SAMIC model", row)
+            form.addRow("SAMIC model" if sam2 is False else "SAMIC model (SAM 1 only)", row)
         form.addRow("", self.restart)
         self.progress = QProgressBar()
         self.progress.hide()
@@ -94,7 +98,7 @@ class TrackDialog(QDialog):
         return Path(text) if text else None
 
     def start(self) -> None:
-        if not self.sam2 and self.samic_model() is None:
+        if self.sam2 is False and self.samic_model() is None:
             self.status.setText("Choose a SAMIC model: SAM 1 tracks with SAMIC frame to frame.")
             return
         self.start_button.setEnabled(False)
@@ -112,11 +116,23 @@ class TrackDialog(QDialog):
             self.model.setText(path)
 
     def _close_or_cancel(self) -> None:
+        self.reject()
+
+    def reject(self) -> None:
+        """Close, or while a run goes on (Close, Esc, the window's X), cancel it first: the
+        dialog stays until the run has stopped, so nothing runs on that cannot be stopped."""
         if self.clips.busy:
             self.status.setText("Cancelling after the frame in progress…")
             self.clips.cancel()
-        else:
+            return
+        super().reject()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        if self.clips.busy:
+            event.ignore()
             self.reject()
+            return
+        super().closeEvent(event)
 
     def _progress(self, done: int, total: int, name: str) -> None:
         self.progress.setRange(0, max(total, 1))

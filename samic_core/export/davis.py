@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from samic_core.annotation.layout import FRAMES_SUFFIX
+from samic_core.errors import FileProblem
 from samic_core.export.common import ExportItem, ExportReport
 from samic_core.export.voc import write_indexed_png
 from samic_core.fileio import list_images, read_image_rgb
@@ -52,8 +53,8 @@ class DavisWriter:
         labels = np.zeros(item.size, np.uint8)
         for eo in item.objects:
             if eo.obj.id > 255:
-                raise ValueError(f"{item.image_path.name}: object id {eo.obj.id} does not fit "
-                                 "DAVIS's 8-bit object PNGs (ids 1-255)")  # fmt: skip
+                raise FileProblem(item.image_path, f"object id {eo.obj.id} does not fit DAVIS's "
+                                  "8-bit object PNGs (ids 1-255)")  # fmt: skip
             labels[eo.mask] = eo.obj.id
         images, annotations = self._dirs()
         self._frame(item.image_path, images)

@@ -46,9 +46,10 @@ Prompts = dict[int, dict[int, np.ndarray]]  # frame -> track id -> (H, W) bool m
 
 
 class Tracker(Protocol):
-    """What carries masks through a clip (Sam2VideoTracker; SamicTracker for SAM 1)."""
+    """What carries masks through a clip (samic_core/video/trackers.py)."""
 
-    model_id: str
+    model_id: str  # the SAM model the frames' annotations name
+    run_id: str  # every model the run depends on (the journal's key)
 
     def track(
         self,
@@ -189,7 +190,7 @@ def track_clip(
     store = store or AnnotationStore(clip.folder)
     prompts, labels, names = require_prompts(store, clip)
     report = TrackReport(prompted=names, tracks=dict(sorted(labels.items())))
-    key = prompts_key(prompts, labels, tracker.model_id, [p.name for p in clip.frames])
+    key = prompts_key(prompts, labels, tracker.run_id, [p.name for p in clip.frames])
     journal_path = store.dir / JOURNAL
     journal = {} if restart else _read_journal(journal_path, key)
     store.ensure_classes(sorted(set(labels.values())))

@@ -22,7 +22,6 @@ from samic_core.errors import SamicError
 from samic_core.sam.build import build_engine, checkpoint_family
 from samic_core.sam.click_engine import ClickEngine
 from samic_core.sam.registry import family_of
-from samic_core.sam.types import Prompt
 from samic_core.sam.weights import resolve_checkpoint
 from samic_core.video.clip import Clip
 
@@ -36,7 +35,7 @@ class Sam2ClipTracker:
         from samic_core.sam.sam2_video import Sam2VideoTracker
 
         self.inner = Sam2VideoTracker(checkpoint, model_type, device)
-        self.model_id = self.inner.model_id
+        self.model_id = self.run_id = self.inner.model_id
 
     def track(self, clip: Clip, prompts: Mapping[int, Mapping[int, np.ndarray]],
               passes: Sequence[tuple[bool, int]]) -> Iterator[Step]:  # fmt: skip
@@ -44,54 +43,84 @@ class Sam2ClipTracker:
 
 
 class SamicClipTracker:
-    """SAMIC frame to frame (previous frame as reference), masks by a SAM 1 (or any) engine."""
+    """SAMIC frame to frame (previous frame as reference), masks by a SAM 1 (or any) engine.
+
+    Each peak is decoded as its own object and the track keeps the one that overlaps its mask
+    on the reference frame most (else the nearest): a look-alike elsewhere is not merged in. A
+    track lost on a frame (no peak) keeps its last mask and frame as the reference, so it is
+    found again after an occlusion."""
 
     def __init__(self, engine: ClickEngine, model: Path, device: str = "auto") -> None:
         from samic_core.predict.predictor import SamicPredictor
+        from samic_core.sam.checkpoint_id import checkpoint_id
 
         if not model.is_file():
             raise SamicError(f"{model}: SAMIC model file does not exist")
         self.engine = engine
         self.predictor = SamicPredictor.from_file(model, device)
         self.rule = self.predictor.default_rule
-        self.model_id = engine.model_id
+        self.model_id = engine.model_id  # what the frames' `sam_model` names
+        self.run_id = f"{engine.model_id}+samic-{checkpoint_id(model)}"  # and SAMIC's model
 
     def _next_mask(self, ref_image: np.ndarray, ref_mask: np.ndarray, image: np.ndarray,
                    path: Path) -> np.ndarray:  # fmt: skip
-        """The track's mask on `image` from its mask on the reference frame."""
+        """The track's mask on `image` from its mask on the reference frame (empty: lost)."""
+        empty = np.zeros(image.shape[:2], bool)
         click = deepest_point(ref_mask)
         if click is None:
-            return np.zeros(image.shape[:2], bool)
+            return empty
         self.predictor.set_references([ref_image], [np.array([click], np.float64)],
                                       mask_object_radius(ref_mask))  # fmt: skip
         peaks = self.predictor.peaks(image, self.rule)
         if not peaks:
-            return np.zeros(image.shape[:2], bool)
-        points = np.array([[p.x, p.y] for p in peaks], np.float64)
+            return empty
         emb, _ = self.engine.embed_file(path, image=image)
-        prompts = [Prompt.from_points([p]) for p in points]  # one object per peak, unioned
-        return self.engine.decode_objects(emb, prompts).union
+        points = np.array([[p.x, p.y] for p in peaks], np.float64)
+        chosen = choose_mask([r.mask for r in self.engine.decode_points(emb, points)], ref_mask)
+        return empty if chosen is None else chosen
 
     def track(self, clip: Clip, prompts: Mapping[int, Mapping[int, np.ndarray]],
               passes: Sequence[tuple[bool, int]]) -> Iterator[Step]:  # fmt: skip
         for reverse, start in passes:
             step = -1 if reverse else 1
-            current = {k: m for k, m in prompts.get(start, {}).items()}
-            prev_image = clip.read(start)
-            yield start, reverse, dict(current)
+            image = clip.read(start)
+            # track id -> (reference frame, its mask there): the last frame the track was seen
+            refs = {k: (image, m) for k, m in prompts.get(start, {}).items()}
+            yield start, reverse, {k: m for k, (_, m) in refs.items()}
             t = start + step
             while 0 <= t < len(clip):
                 image = clip.read(t)
-                if t in prompts:  # the annotator's masks reset the tracks they name
-                    nxt = {k: self._next_mask(prev_image, m, image, clip.frames[t])
-                           for k, m in current.items() if k not in prompts[t]}  # fmt: skip
-                    nxt.update(prompts[t])
-                else:
-                    nxt = {k: self._next_mask(prev_image, m, image, clip.frames[t])
-                           for k, m in current.items()}  # fmt: skip
-                current, prev_image = nxt, image
-                yield t, reverse, dict(current)
+                given = prompts.get(t, {})
+                out = {}
+                for k, (ref_image, ref_mask) in refs.items():
+                    out[k] = (
+                        given[k]
+                        if k in given
+                        else self._next_mask(ref_image, ref_mask, image, clip.frames[t])
+                    )
+                for k, m in given.items():  # the annotator's masks reset the tracks they name
+                    out[k] = m
+                for k, m in out.items():
+                    if m.any():
+                        refs[k] = (image, m)
+                yield t, reverse, out
                 t += step
+
+
+def choose_mask(masks: Sequence[np.ndarray], ref_mask: np.ndarray) -> np.ndarray | None:
+    """Of the peaks' masks, the one overlapping the track's last mask most, else the one whose
+    centre is nearest to its centre; None when every mask is empty."""
+    masks = [m for m in masks if m.any()]
+    if not masks:
+        return None
+    if ref_mask.shape != masks[0].shape or not ref_mask.any():
+        return masks[0]
+    overlap = [float((m & ref_mask).sum()) for m in masks]
+    if max(overlap) > 0:
+        return masks[int(np.argmax(overlap))]
+    centre = np.argwhere(ref_mask).mean(0)
+    dist = [float(np.linalg.norm(np.argwhere(m).mean(0) - centre)) for m in masks]
+    return masks[int(np.argmin(dist))]
 
 
 def build_tracker(

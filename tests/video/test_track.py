@@ -31,7 +31,7 @@ from samic_core.video.trackers import Sam2ClipTracker, build_tracker
 class TruthTracker:
     """Answers every frame of a pass with the true masks of the tracks it was prompted with."""
 
-    model_id = "truth"
+    model_id = run_id = "truth"
 
     def __init__(self, truth: list[dict[int, np.ndarray]]) -> None:
         self.truth = truth
@@ -246,3 +246,17 @@ def test_a_tracked_clip_exports_as_davis_that_eval_reads_and_as_coco_with_video_
     assert sorted(frames.values()) == list(range(8))
     tracks = {(frames[a["image_id"]], a["track_id"]) for a in data["annotations"]}
     assert {(t, k) for t in range(8) for k in (1, 2)} == tracks
+
+
+def test_samic_tracking_keeps_the_mask_on_its_object_not_a_look_alike():
+    from samic_core.video.trackers import choose_mask
+
+    ref = np.zeros((20, 40), bool)
+    ref[5:10, 5:10] = True
+    moved, look_alike, far = (np.zeros_like(ref) for _ in range(3))
+    moved[6:11, 7:12] = True
+    look_alike[5:10, 30:35] = True
+    far[12:18, 14:20] = True
+    assert choose_mask([look_alike, moved], ref) is moved  # overlaps the last mask
+    assert choose_mask([look_alike, far], ref) is far  # else the nearest
+    assert choose_mask([np.zeros_like(ref)], ref) is None
