@@ -79,3 +79,27 @@ def test_track_with_sam1_asks_for_a_samic_model(qtbot, settings, tmp_path):
     dialog.start()
     assert "Choose a SAMIC model" in dialog.status.text() and not w.clips.clips.busy
     w.close()
+
+
+def test_esc_during_a_run_cancels_it_and_the_dialog_stays_until_it_stopped(
+    qtbot, settings, tmp_path, tiny_sam2_checkpoint
+):
+    from PySide6.QtCore import Qt
+
+    folder, truth = write_clip(tmp_path / "clip", n=6)
+    _annotate(folder, 0, truth[0])
+    settings.checkpoint = tiny_sam2_checkpoint
+    settings.model_type = "sam2.1_hiera_t"  # SAM 2.1 known from the settings, engine not loaded
+    w = make_window(qtbot, settings)
+    w.session.open_folder(folder)
+    dialog = w.clips.open_track_dialog()
+    assert dialog is not None and dialog.sam2 is True
+    settings.model_type = "auto"  # the tiny model is not an official size: auto loads it
+    with qtbot.waitSignal(w.clips.clips.cancelled, timeout=120_000):
+        dialog.start()
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+        assert dialog.isVisible() and "Cancelling" in dialog.status.text()
+    assert dialog.status.text().startswith("Cancelled")
+    dialog.reject()
+    assert not dialog.isVisible() and not w.clips.clips.busy
+    w.close()
