@@ -196,12 +196,14 @@ def track_clip(
     store.ensure_classes(sorted(set(labels.values())))
     first, last, n = min(prompts), max(prompts), len(clip)
     plan = []
+    state: dict[str, object] = {"key": key}  # the journal this run writes
     for reverse, natural, end in ((False, first, n - 1), (True, last, 0)):
         name = "backward" if reverse else "forward"
         start, extra = natural, {}
         done = journal.get(name)
         if done == end and journal.get(f"{name}_digest") == FINISHED:
-            start = end  # this pass finished in an earlier run
+            start = end  # this pass finished in an earlier run: it stays finished
+            state.update({name: end, f"{name}_digest": FINISHED})
         elif isinstance(done, int) and 0 <= done < n and done != natural:
             saved = {k: m for k, m in _saved_masks(store, clip.frames[done]).items() if m.any()}
             if saved and _digest(saved) == journal.get(f"{name}_digest"):
@@ -210,7 +212,6 @@ def track_clip(
         if start != end:  # else nothing beyond: the clip's end, or a pass already finished
             plan.append((reverse, start, extra))
     total = sum((n - s) if not r else (s + 1) for r, s, _ in plan)
-    state: dict[str, object] = {"key": key}
     for reverse, start, extra in plan:
         name = "backward" if reverse else "forward"
         for t, _, masks in tracker.track(clip, {**prompts, **extra}, [(reverse, start)]):

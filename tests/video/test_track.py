@@ -127,6 +127,27 @@ def test_cancel_keeps_what_was_written_and_a_rerun_goes_on(clip_folder):
     assert len(fourth.written) == 7 and not fourth.resumed
 
 
+def test_a_finished_pass_stays_finished_when_the_other_is_interrupted_twice(clip_folder):
+    folder, truth = clip_folder
+    annotate(folder, 4, truth[4])
+    calls = {"n": 0}
+
+    def stop_in_backward() -> bool:  # forward: frames 4..7, then backward 4, 3 and stop
+        calls["n"] += 1
+        return calls["n"] > 6
+
+    first = track_clip(open_clip(folder), TruthTracker(truth), should_stop=stop_in_backward)
+    assert first.cancelled and first.written[-1] == "00003.jpg"
+    calls["n"] = 5  # the next run stops again after one backward frame
+    tracker = TruthTracker(truth)
+    second = track_clip(open_clip(folder), tracker, should_stop=stop_in_backward)
+    assert second.cancelled and second.resumed and tracker.prompts_seen == [{3: [1, 2], 4: [1, 2]}]
+    tracker = TruthTracker(truth)
+    third = track_clip(open_clip(folder), tracker)
+    assert not third.cancelled and len(tracker.prompts_seen) == 1  # forward is not redone
+    assert third.written[-1] == "00000.jpg"
+
+
 def test_a_rerun_starts_over_where_the_frame_it_stopped_at_was_rejected(clip_folder):
     folder, truth = clip_folder
     annotate(folder, 0, truth[0])
