@@ -11,6 +11,7 @@ from sambox.model.convert import from_loaded, object_state, to_annotation
 from sambox.model.document import Document
 from sambox.model.status import ImageStatus, status_from
 from samic_core.annotation import AnnotatedObject, AnnotationStore
+from samic_core.annotation.layout import is_clip_folder
 from samic_core.annotation.merge import base_of
 from samic_core.errors import AnnotationError, SamicError
 from samic_core.fileio import read_image_rgb
@@ -33,6 +34,8 @@ class ProjectController(QObject):
         self.images: list[Path] = []
         self.statuses: dict[str, ImageStatus] = {}
         self.classes: list[str] = [DEFAULT_CLASS]
+        self.is_clip = False  # a folder of frames (samic_core.annotation.layout.is_clip_folder)
+        self.track_id_max = 0  # in a clip: the highest object id on any frame
 
     # ---- folder ------------------------------------------------------------------------------
     def open_folder(self, folder: Path) -> bool:
@@ -45,6 +48,8 @@ class ProjectController(QObject):
             return False
         self.folder, self.store, self.images = folder, store, images
         self.statuses = {p.name: self.read_status(p.name) for p in images}
+        self.is_clip = is_clip_folder(folder, images)
+        self.track_id_max = self._track_id_max(store, images) if self.is_clip else 0
         try:
             self.classes = store.load_classes() or [DEFAULT_CLASS]
         except AnnotationError as e:
@@ -53,6 +58,18 @@ class ProjectController(QObject):
         self.folder_opened.emit(folder)
         self.classes_changed.emit(list(self.classes))
         return True
+
+    @staticmethod
+    def _track_id_max(store: AnnotationStore, images: list[Path]) -> int:
+        """The highest object id on any frame of a clip (its track ids): new objects go above."""
+        top = 0
+        for p in images:
+            if store.exists(p.name):
+                try:
+                    top = max([top, *(o.id for o in store.load_json(p.name).objects)])
+                except AnnotationError:
+                    continue  # reported when that frame is opened
+        return top
 
     def read_status(self, name: str) -> ImageStatus:
         assert self.store is not None
@@ -94,8 +111,9 @@ class ProjectController(QObject):
             if (doc.height, doc.width) != (h, w):
                 doc = Document(path, sha, w, h, locked="size mismatch")
                 self.error.emit(f"{self.store.json_path(name)}: image size changed; read-only.")
+            doc.id_floor = self.track_id_max
             return doc, rgb
-        return Document(path, sha, w, h, base=frozenset()), rgb
+        return Document(path, sha, w, h, base=frozenset(), id_floor=self.track_id_max), rgb
 
     def save(self, doc: Document, model_id: str | None) -> bool:
         """Write the JSON and PNG masks atomically; False (and an error) when it cannot."""
@@ -132,6 +150,8 @@ class ProjectController(QObject):
                 "saved while the image was open; they are shown now."
             )
         doc.dirty = False
+        if self.is_clip:  # the ids this frame now holds are taken on the other frames too
+            self.track_id_max = max([self.track_id_max, *(o.id for o in ann.objects)])
         self._set_status(doc.name, status_from(ann.done, ann.is_predicted_unreviewed))
         known = set(self.classes)
         if any(o.label not in known for o in ann.objects):

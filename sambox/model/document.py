@@ -157,6 +157,8 @@ class Document:
     locked: why this image must not be saved (its annotation file is corrupt), or None.
     base: the objects as loaded from disk (samic_core.annotation.merge): a save keeps what
       another writer added since; None: save the document as it is.
+    id_floor: ids taken elsewhere (a clip's other frames use them as track ids): a new object
+      gets an id above them, so it never joins another object's track.
     """
 
     image_path: Path
@@ -168,6 +170,7 @@ class Document:
     dirty: bool = False
     locked: str | None = None
     base: frozenset[tuple[object, ...]] | None = None
+    id_floor: int = 0
 
     @property
     def name(self) -> str:
@@ -189,7 +192,7 @@ class Document:
         return next((o for o in self.state.objects if o.id == object_id), None)
 
     def next_id(self) -> int:
-        return max((o.id for o in self.state.objects), default=0) + 1
+        return max(max((o.id for o in self.state.objects), default=0), self.id_floor) + 1
 
     def replace_object(self, obj: ObjectState) -> Snapshot:
         """The current state with `obj` swapped in (appended when its id is new)."""

@@ -103,3 +103,25 @@ def test_esc_during_a_run_cancels_it_and_the_dialog_stays_until_it_stopped(
     dialog.reject()
     assert not dialog.isVisible() and not w.clips.clips.busy
     w.close()
+
+
+def test_a_new_object_on_a_frame_never_takes_another_tracks_id(qtbot, settings, tmp_path):
+    """Frame 3 holds tracks 1 and 2: an object drawn on frame 0 gets id 3, not 1 (which would
+    join it to track 1); in an ordinary image folder ids still start at 1."""
+    from gui_helpers import click
+
+    folder, truth = write_clip(tmp_path / "clip", n=4)
+    _annotate(folder, 3, truth[3])
+    w = make_window(qtbot, settings)
+    start_engine(qtbot, w)
+    w.session.open_folder(folder)
+    w.session.open_image("00000.jpg")
+    qtbot.waitUntil(lambda: w.service.is_embedded(folder / "00000.jpg"), timeout=WAIT_MS)
+    click(qtbot, w, 30, 50)
+    assert w.editor.current.id == 3
+    key(qtbot, w, "N")
+    click(qtbot, w, 90, 50)
+    assert w.editor.current.id == 4
+    key(qtbot, w, "D")  # saved: the next frame's new objects go above 4
+    assert w.project.track_id_max == 4
+    w.close()
