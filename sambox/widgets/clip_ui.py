@@ -16,7 +16,6 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QSlider, QToolBar
 
 from sambox.controllers.clip import ClipController
 from sambox.widgets.track_dialog import TrackDialog
-from samic_core.annotation.layout import is_clip_folder
 from samic_core.video.clip import VIDEO_EXTENSIONS
 
 if TYPE_CHECKING:
@@ -65,9 +64,8 @@ class ClipUI(QObject):
         return list(self.project.images)
 
     def _folder_opened(self) -> None:
-        folder, frames = self.project.folder, self._frames()
-        clip = folder is not None and is_clip_folder(folder, frames)
-        self.bar.setVisible(clip)
+        frames = self._frames()
+        self.bar.setVisible(self.project.is_clip)
         self.slider.blockSignals(True)
         self.slider.setRange(0, max(0, len(frames) - 1))
         self.slider.blockSignals(False)
