@@ -167,18 +167,7 @@ class ClickEngine(ABC):
             low_res, iou = guided_decode(self._guided_parts(), emb, (coords, labels_t),
                                          attn_sim, target)  # fmt: skip
             low_res, iou = self._select_outputs(low_res, iou, multimask)
-            scores = iou[0].float().cpu().numpy()
-            index = int(np.argmax(scores))
-            chosen = low_res[:, index : index + 1]
-            full = self.upscale_logits(chosen, emb)
-            mask = (full[0, 0] > self.mask_threshold).cpu().numpy()
-        return MaskResult(
-            mask=mask,
-            score=float(scores[index]),
-            low_res_logits=self._feedback(chosen[0]),
-            candidate=index if multimask else None,
-            candidate_scores=scores,
-        )
+            return self._chosen(emb, low_res, iou, multimask)
 
     # ---- encoding ---------------------------------------------------------------------------
     @torch.no_grad()
@@ -369,15 +358,26 @@ class ClickEngine(ABC):
                 m = np.asarray(prompt.mask_input, np.float32).reshape(1, 256, 256)
                 mask_in = torch.as_tensor(m, dtype=torch.float, device=dev)[None]
             low_res, iou = self._run_decoder(emb, points, box, mask_in, multimask)
-            scores = iou[0].float().cpu().numpy()  # (C,)
-            index = int(np.argmax(scores)) if candidate is None else candidate
-            if index >= len(scores):
-                raise ValueError(f"candidate {candidate} out of range for {len(scores)} masks")
-            chosen = low_res[:, index : index + 1]  # (1, 1, 256, 256)
-            full = self.upscale_logits(chosen, emb)
-            mask = (full[0, 0] > self.mask_threshold).cpu().numpy()
+            return self._chosen(emb, low_res, iou, multimask, candidate)
+
+    def _chosen(
+        self,
+        emb: ImageEmbedding,
+        low_res: torch.Tensor,
+        iou: torch.Tensor,
+        multimask: bool,
+        candidate: int | None = None,
+    ) -> MaskResult:
+        """One object's result from the decoder's (1, C, 256, 256) logits and (1, C) predicted
+        IoU: output `candidate`, else the best-scoring one, up to the image's size."""
+        scores = iou[0].float().cpu().numpy()  # (C,)
+        index = int(np.argmax(scores)) if candidate is None else candidate
+        if index >= len(scores):
+            raise ValueError(f"candidate {candidate} out of range for {len(scores)} masks")
+        chosen = low_res[:, index : index + 1]  # (1, 1, 256, 256)
+        full = self.upscale_logits(chosen, emb)
         return MaskResult(
-            mask=mask,
+            mask=(full[0, 0] > self.mask_threshold).cpu().numpy(),
             score=float(scores[index]),
             low_res_logits=self._feedback(chosen[0]),
             candidate=index if multimask else None,
