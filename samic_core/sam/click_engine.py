@@ -245,15 +245,17 @@ class ClickEngine(ABC):
                 misses.append(i)
         for i, emb in zip(misses, self.encode_batch([batch[i] for i in misses]), strict=True):
             out[i] = emb
-            self._cache_put(emb, batch[i].name)
+            self.cache_put(emb, batch[i].name)
         return [e for e in out if e is not None]
 
-    def _cache_put(self, emb: ImageEmbedding, name: str) -> None:
+    def cache_put(self, emb: ImageEmbedding, name: str) -> None:
+        """Keep `emb` in the cache (when there is one and it has a key); a failed write is
+        logged, never raised: a full or read-only disk must not stop annotation."""
         if self.cache is None or emb.image_sha256 is None:
             return
         try:
             self.cache.put(emb)
-        except OSError as e:  # a full or read-only disk must not stop annotation
+        except OSError as e:
             log.warning("could not write embedding cache entry for %s: %s", name, e)
 
     def _progress_hooks(
@@ -308,7 +310,7 @@ class ClickEngine(ABC):
         if image is None:
             image = read_image_rgb(path)
         emb = self.encode(image, image_sha256=digest, progress=progress, name=Path(path).name)
-        self._cache_put(emb, str(path))
+        self.cache_put(emb, str(path))
         return emb, False
 
     # ---- decoding ---------------------------------------------------------------------------

@@ -104,6 +104,9 @@ class MaskResult:
     mask: (H, W) bool; score: predicted IoU of that mask; low_res_logits: (1, 256, 256) float32,
     to feed back as `Prompt.mask_input`; candidate: which multimask output was chosen (None for
     the single-mask output); candidate_scores: predicted IoU of each returned output.
+    A decode in tiles of a big image (sam/tiled.py) keeps only the mask's bounding rectangle:
+    `mask` is then (h, w) with its top-left pixel at `origin` (y, x) of the image, and
+    low_res_logits belong to the tile `tile` (y0, x0, y1, x1) it was decoded in.
     """
 
     mask: np.ndarray
@@ -111,6 +114,44 @@ class MaskResult:
     low_res_logits: np.ndarray
     candidate: int | None
     candidate_scores: np.ndarray
+    origin: tuple[int, int] = (0, 0)
+    tile: tuple[int, int, int, int] | None = None
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        """(y0, x0, y1, x1) of `mask` in the image."""
+        y, x = self.origin
+        return y, x, y + int(self.mask.shape[0]), x + int(self.mask.shape[1])
+
+    def full_mask(self, hw: tuple[int, int]) -> np.ndarray:
+        """The mask at the image's size (H, W) (itself when it is already that)."""
+        if self.origin == (0, 0) and tuple(self.mask.shape) == tuple(hw):
+            return self.mask
+        return paste(self.mask, self.origin, hw)
+
+
+def paste(mask: np.ndarray, origin: tuple[int, int], hw: tuple[int, int]) -> np.ndarray:
+    """An (h, w) bool mask at `origin` (y, x) -> an (H, W) bool mask (clipped to it)."""
+    out = np.zeros(hw, bool)
+    y, x = origin
+    h, w = mask.shape
+    ys, xs = slice(max(y, 0), min(y + h, hw[0])), slice(max(x, 0), min(x + w, hw[1]))
+    out[ys, xs] = mask[ys.start - y : ys.stop - y, xs.start - x : xs.stop - x]
+    return out
+
+
+def placed_iou(a: MaskResult, b: MaskResult) -> float:
+    """IoU of two masks placed in one image (each at its origin), without full-size copies."""
+    ay0, ax0, ay1, ax1 = a.box
+    by0, bx0, by1, bx1 = b.box
+    union = int(a.mask.sum()) + int(b.mask.sum())
+    y0, x0, y1, x1 = max(ay0, by0), max(ax0, bx0), min(ay1, by1), min(ax1, bx1)
+    if y0 >= y1 or x0 >= x1 or union == 0:
+        return 0.0
+    pa = a.mask[y0 - ay0 : y1 - ay0, x0 - ax0 : x1 - ax0]
+    pb = b.mask[y0 - by0 : y1 - by0, x0 - bx0 : x1 - bx0]
+    inter = int(np.logical_and(pa, pb).sum())
+    return inter / (union - inter) if union > inter else 0.0
 
 
 def check_rgb(image: np.ndarray) -> None:
