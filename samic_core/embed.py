@@ -14,9 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from samic_core.errors import SamicError
-from samic_core.fileio import list_images
+from samic_core.fileio import image_size, list_images, read_image_rgb
 from samic_core.jobs import Progress, ShouldStop
 from samic_core.sam.click_engine import ClickEngine
+from samic_core.sam.tiled import TiledImage
+from samic_core.tiles import TileSpec, sam_grid
 
 
 @dataclass
@@ -32,12 +34,14 @@ def embed_folder(
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
     order: list[Path] | None = None,
+    tile: TileSpec = "off",
 ) -> EmbedReport:
     """Make sure every image of `folder` (or `order`, in that order) has a cached embedding.
 
     Already-cached images are skipped without running the encoder; an unreadable image is
     reported and skipped. Each entry is written atomically, so stopping at any point is safe.
     progress(done, total, image name) after each image; should_stop() is polled before each.
+    tile: SAM's tiles of big images (`embed_one`).
     """
     if engine.cache is None:
         raise SamicError("embedding a folder needs the embedding cache")
@@ -47,7 +51,7 @@ def embed_folder(
         if should_stop is not None and should_stop():
             break
         try:
-            cached = embed_one(engine, path)
+            cached = embed_one(engine, path, tile=tile)
         except SamicError as e:
             report.failed.append((path.name, str(e)))
         else:
@@ -65,14 +69,27 @@ def embed_one(
     path: Path,
     image: np.ndarray | None = None,
     progress: Progress | None = None,
+    tile: TileSpec = "off",
 ) -> bool:
     """Make sure one image has a valid cached embedding; True when it already had one.
 
     A cache entry counts only when it reads back valid: a corrupt one is encoded again and
     overwritten. image: the file's pixels when already read. progress: the encoder's (blocks
     done, blocks, image name), only when the image is encoded; an exception it raises (the
-    app's `Cancelled`) aborts the encode. Raises SamicError for an unreadable image.
+    app's `Cancelled`) aborts the encode. tile: SAM's tiles (samic_core/tiles/spec.py): an image
+    they cut is embedded tile by tile (True when every tile was cached). Raises SamicError for
+    an unreadable image.
     """
+    hw = image.shape[:2] if image is not None else image_size(path)
+    grid = sam_grid(tile, (int(hw[0]), int(hw[1]))) if hw is not None else None
+    if grid is not None:
+        pixels = image if image is not None else read_image_rgb(path)
+        if tuple(pixels.shape[:2]) != (grid.height, grid.width):  # the header was wrong
+            grid = sam_grid(tile, (int(pixels.shape[0]), int(pixels.shape[1])))
+        if grid is not None:
+            tiled = TiledImage(engine, pixels, engine.image_sha256(path), grid, path.name)
+            return tiled.embed_all() == 0
+        image = pixels
     if engine.is_cached(path) and engine.cached_embedding(path) is not None:
         return True
     engine.embed_file(path, progress=progress, image=image)

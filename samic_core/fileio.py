@@ -192,6 +192,23 @@ def oriented_size(width: int, height: int, orientation: int) -> tuple[int, int]:
     return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
 
 
+def image_size(path: str | Path) -> tuple[int, int] | None:
+    """(H, W) of an image file as shown (EXIF turn applied), from its header alone; None when
+    the header cannot be read (read_image_rgb then says why)."""
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as im:
+                w, h = im.size
+                orientation = im.getexif().get(EXIF_ORIENTATION_TAG, 1)
+    except Exception:  # Pillow raises many types for foreign files
+        return None
+    w, h = oriented_size(w, h, orientation if isinstance(orientation, int) else 1)
+    return h, w
+
+
 def read_image_rgb(path: str | Path) -> np.ndarray:
     """Read an image file as an RGB uint8 array (H, W, 3) as viewers show it; errors name the file.
 

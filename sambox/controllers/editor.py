@@ -56,6 +56,10 @@ class EditorController(QObject):
         self.confirm_redecode: Callable[[ObjectState], bool] = lambda obj: False
         # Asked before Esc clears a hand-edited object: True = clear, False = keep it as it is.
         self.confirm_clear: Callable[[ObjectState], bool] = lambda obj: False
+        # What the view shows of the image, (y0, x0, y1, x1) pixels, when a prompt is given:
+        # zoomed in on a big image, the service decodes it in a tile. The window wires the
+        # canvas's in; headless: None (the whole image's embedding).
+        self.view_region: Callable[[], tuple[int, int, int, int] | None] = lambda: None
         service.decode_ready.connect(self._on_decoded)
         service.decode_failed.connect(self._on_failed)
 
@@ -324,13 +328,16 @@ class EditorController(QObject):
             slot = (doc.image_path, obj.id)
             if obj.needs_decode and self._in_flight.get(slot) != obj.key:
                 self._in_flight[slot] = obj.key
+                feedback = _feedback(obj)
                 self.service.request_decode(
                     DecodeRequest(
                         self.service.new_request_id(),
                         doc.image_path,
                         obj.id,
                         obj.key,
-                        _feedback(obj),
+                        feedback,
+                        view=self.view_region(),
+                        input_tile=obj.low_res_tile if feedback is not None else None,
                     )
                 )
 
@@ -365,6 +372,7 @@ class EditorController(QObject):
                 result.low_res,
                 result.candidate,
                 result.candidate_scores,
+                result.tile,
             )
             doc.state = doc.replace_object(obj)
             doc.dirty = True

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
 from PySide6.QtCore import SignalInstance
 
 from sambox.model.decoding import DecodeRequest, EngineConfig
@@ -73,6 +74,8 @@ class SamServiceLike(SegmentationService, BackgroundService, Protocol):
     def folder_busy(self) -> bool: ...
 
     def load_engine(self, config: EngineConfig) -> None: ...
+
+    def show_image(self, path: Path, rgb: np.ndarray) -> None: ...
 
     def request_embedding(self, path: Path) -> None: ...
 

@@ -140,6 +140,7 @@ class Session(QObject):
         if self.project.folder is not None:
             self.settings.remember_image(self.project.folder, name)
         path = self.project.path_of(name)
+        self.service.show_image(path, rgb)
         if self.service.ready:
             self.service.prioritize(path)
             self.service.request_embedding(path)

@@ -10,7 +10,9 @@ import numpy as np
 from sambox.model.document import PromptKey
 from samic_core.config import EngineConfig
 
-__all__ = ["DecodeRequest", "DecodeResult", "EngineConfig"]
+__all__ = ["DecodeRequest", "DecodeResult", "EngineConfig", "Rect"]
+
+Rect = tuple[int, int, int, int]  # (y0, x0, y1, x1) in image pixels
 
 
 @dataclass(frozen=True, eq=False)
@@ -22,6 +24,10 @@ class DecodeRequest:
     object_id: int
     key: PromptKey
     mask_input: np.ndarray | None = None
+    # what the view showed (y0, x0, y1, x1 in image pixels) when the prompt was given: zoomed
+    # in on a big image, the click is decoded in a tile (samic_core.tiles.spec.zoom_grid)
+    view: Rect | None = None
+    input_tile: Rect | None = None  # the tile mask_input's logits belong to (None: whole image)
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,3 +41,4 @@ class DecodeResult:
     candidate: int | None
     candidate_scores: tuple[float, ...]
     seconds: float
+    tile: Rect | None = None  # the tile it was decoded in (y0, x0, y1, x1); None: whole image

@@ -57,6 +57,7 @@ class ObjectState:
     mask_key: PromptKey | None = None
     score: float | None = None
     low_res: np.ndarray | None = None
+    low_res_tile: tuple[int, int, int, int] | None = None  # the tile low_res belongs to, if any
     result_candidate: int | None = None  # the multimask output SAM's mask came from
     candidate_scores: tuple[float, ...] = ()
     history: tuple[float, ...] = ()
@@ -124,8 +125,10 @@ class ObjectState:
         low_res: np.ndarray | None,
         result_candidate: int | None,
         candidate_scores: tuple[float, ...],
+        low_res_tile: tuple[int, int, int, int] | None = None,
     ) -> ObjectState:
-        """The decode of `key` landed: store it and extend the confidence history."""
+        """The decode of `key` landed: store it and extend the confidence history.
+        low_res_tile: the tile of a big image it was decoded in (None: the whole image)."""
         history = (*self.history[: key.count - 1], score)
         return replace(
             self,
@@ -133,6 +136,7 @@ class ObjectState:
             mask_key=key,
             score=score,
             low_res=low_res,
+            low_res_tile=low_res_tile,
             result_candidate=result_candidate,
             candidate_scores=candidate_scores,
             history=history,

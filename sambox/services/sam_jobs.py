@@ -18,8 +18,11 @@ from sambox.model.decoding import DecodeRequest, DecodeResult, EngineConfig
 from sambox.services.runtime import ensure_runtime
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from samic_core.sam.click_engine import ClickEngine
-    from samic_core.sam.types import ImageEmbedding
+    from samic_core.sam.types import ImageEmbedding, Prompt
+    from samic_core.tiles import TileGrid
 
 
 def build_engine(config: EngineConfig, step: Callable[[str], None]) -> ClickEngine:
@@ -49,19 +52,26 @@ def embed_queued(
     return embed_one(engine, path, progress=progress)
 
 
-def decode(engine: ClickEngine, request: DecodeRequest, emb: ImageEmbedding) -> DecodeResult:
-    """Decode `request`'s prompts on the embedding `emb` (any thread: the engine is safe)."""
+def _prompt(request: DecodeRequest) -> Prompt:
     from samic_core.sam.types import Prompt
 
-    t0 = time.perf_counter()
     key = request.key
-    prompt = Prompt.from_points(
+    return Prompt.from_points(
         [(x, y) for x, y, _ in key.points],
         [1 if p else 0 for _, _, p in key.points],
         box=key.box,
         mask_input=request.mask_input,
     )
-    multimask = False if request.mask_input is not None else None
+
+
+def decode(engine: ClickEngine, request: DecodeRequest, emb: ImageEmbedding) -> DecodeResult:
+    """Decode `request`'s prompts on the embedding `emb` (any thread: the engine is safe)."""
+    t0 = time.perf_counter()
+    key = request.key
+    prompt = _prompt(request)
+    if request.input_tile is not None:  # the logits of a tile's decode: not of this embedding
+        prompt.mask_input = None
+    multimask = False if prompt.mask_input is not None else None
     r = engine.decode(emb, prompt, multimask=multimask, candidate=key.candidate)
     return DecodeResult(
         request,
@@ -71,4 +81,33 @@ def decode(engine: ClickEngine, request: DecodeRequest, emb: ImageEmbedding) -> 
         r.candidate,
         tuple(float(s) for s in r.candidate_scores),
         time.perf_counter() - t0,
+    )
+
+
+def decode_tiled(
+    engine: ClickEngine, request: DecodeRequest, pixels: np.ndarray, grid: TileGrid
+) -> DecodeResult:
+    """Decode `request`'s prompts in the tile of `grid` that holds them (the user zoomed in on
+    a big image): the tile's embedding from the cache, else encoded now (at the encoder's full
+    resolution) and cached; the object joined across cuts and pasted at the image's size."""
+    from samic_core.sam.tiled import TiledImage
+
+    t0 = time.perf_counter()
+    tiled = TiledImage(engine, pixels, engine.image_sha256(request.image_path), grid,
+                       request.image_path.name)  # fmt: skip
+    prompt = _prompt(request)
+    tile = tiled.tile_for(prompt)
+    if request.input_tile != (tile.y0, tile.x0, tile.y1, tile.x1):
+        prompt.mask_input = None  # logits of another tile (or of the whole image)
+    multimask = False if prompt.mask_input is not None else None
+    r = tiled.decode(prompt, multimask, request.key.candidate, request.input_tile)
+    return DecodeResult(
+        request,
+        r.full_mask((grid.height, grid.width)),
+        r.score,
+        r.low_res_logits,
+        r.candidate,
+        tuple(float(s) for s in r.candidate_scores),
+        time.perf_counter() - t0,
+        r.tile,
     )

@@ -7,7 +7,9 @@ The image on screen never waits for another image's work:
   encoder pool (`pool`, one thread), and its progress is reported (embedding_progress);
 - its clicks are decoded on a third pool (`decode_pool`) beside any encode (the engine decodes
   and encodes under separate locks); a click that comes before the embedding waits for it, not
-  for the encoder queue.
+  for the encoder queue;
+- zoomed in on a big image, a click is decoded in a 1024 px tile of it (encoded on first use,
+  ahead of the background, and cached by tile), so small objects get full-resolution masks.
 Folder embedding queues one image at a time, so the on-screen image can always get in front;
 each queued image is the core's unit of folder embedding (samic_core.embed.embed_one, as in
 `samic embed`), so a corrupt cache entry is encoded again in the background too.
@@ -22,6 +24,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from PySide6.QtCore import QObject, QThreadPool, Signal
 from shiboken6 import isValid
 
@@ -29,6 +32,8 @@ from sambox.model.decoding import DecodeRequest, DecodeResult, EngineConfig
 from sambox.services import sam_jobs
 from sambox.services.errors import describe_error
 from sambox.services.workers import JobContext, Worker
+from samic_core.tiles import TileGrid
+from samic_core.tiles.spec import zoom_grid
 
 if TYPE_CHECKING:  # torch behind these: the engine is built on the model thread (sam_jobs)
     from samic_core.sam.click_engine import ClickEngine
@@ -75,6 +80,7 @@ class SamService(QObject):
         self._folder_job: Worker | None = None
         self._folder_path: Path | None = None
         self._embedded: set[Path] = set()
+        self._pixels: tuple[Path, np.ndarray] | None = None  # the on-screen image's, for tiles
 
     # ---- engine ------------------------------------------------------------------------------
     @property
@@ -332,17 +338,30 @@ class SamService(QObject):
         self._next_id += 1
         return self._next_id
 
+    def show_image(self, path: Path, rgb: np.ndarray) -> None:
+        """The pixels of the image on screen: zoomed-in clicks on a big image are decoded in
+        its tiles (only this image's are kept, by reference)."""
+        self._pixels = (Path(path), rgb)
+
     def request_decode(self, request: DecodeRequest) -> None:
         """Decode beside the encoder; decode_ready(DecodeResult) or decode_failed follows.
 
         Without the image's embedding in memory, the decode waits for that embedding (read
-        from the cache or encoded first), never for the encoder's queue.
+        from the cache or encoded first), never for the encoder's queue. Zoomed in on a big
+        image (request.view), it is decoded in a tile instead (`_start_tiled`).
         """
         engine = self._engine
         if engine is None:
             self.decode_failed.emit(request, "no SAM model is loaded")
             return
         path = Path(request.image_path)
+        pixels = self._pixels[1] if self._pixels is not None and self._pixels[0] == path else None
+        if request.view is not None and pixels is not None:
+            y0, x0, y1, x1 = request.view
+            grid = zoom_grid(pixels.shape[:2], (y1 - y0, x1 - x0))
+            if grid is not None:
+                self._start_tiled(request, engine, pixels, grid)
+                return
         pinned = self._pinned
         if pinned is not None and pinned[0] == path:
             self._start_decode(request, pinned[1])
@@ -364,6 +383,27 @@ class SamService(QObject):
 
         self._start(
             Worker(job, f"decode #{request.request_id}"),
+            PRIORITY_DECODE,
+            self.decode_ready.emit,
+            failed,
+            pool=self.decode_pool,
+        )
+
+    def _start_tiled(
+        self, request: DecodeRequest, engine: ClickEngine, pixels: np.ndarray, grid: TileGrid
+    ) -> None:
+        """Decode in a tile (encoded first when the cache lacks it: the background encode in
+        progress is paused for it, as for the image on screen)."""
+        self._preempt_background(Path(request.image_path))
+
+        def job(ctx: JobContext) -> DecodeResult:
+            return sam_jobs.decode_tiled(engine, request, pixels, grid)
+
+        def failed(e: BaseException) -> None:
+            self.decode_failed.emit(request, describe_error(e, f"decoding {request.image_path}"))
+
+        self._start(
+            Worker(job, f"tile decode #{request.request_id}"),
             PRIORITY_DECODE,
             self.decode_ready.emit,
             failed,

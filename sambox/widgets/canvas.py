@@ -205,6 +205,19 @@ class Canvas(QGraphicsView):
     def zoom(self) -> float:
         return self.transform().m11()
 
+    def visible_region(self) -> tuple[int, int, int, int] | None:
+        """(y0, x0, y1, x1): the image pixels the view shows now, clipped to the image; None
+        without an image."""
+        if self.image_size is None:
+            return None
+        rect = self.mapToScene(self.viewport().rect()).boundingRect()
+        h, w = self.image_size
+        x0, y0 = max(0, int(rect.left())), max(0, int(rect.top()))
+        x1, y1 = min(w, int(rect.right()) + 1), min(h, int(rect.bottom()) + 1)
+        if x1 <= x0 or y1 <= y0:
+            return None
+        return y0, x0, y1, x1
+
     def fit(self) -> None:
         if self.image_size is not None:
             self.fitInView(self.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)

@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
     def _build(self) -> None:
         self.actions = make_actions(self)
         self.canvas = Canvas()
+        self.editor.view_region = self.canvas.visible_region  # zoomed in: tile decodes
         self.banner = ModelBanner()
         self.confidence = ConfidenceBar()
         central = QWidget()

@@ -11,12 +11,24 @@ from samic_core.annotation.models import AnnotatedObject
 
 
 def instances_from_masks(
-    masks: Iterable[tuple[int, np.ndarray]], shape: tuple[int, int]
+    masks: Iterable[tuple[int, np.ndarray] | tuple[int, np.ndarray, tuple[int, int]]],
+    shape: tuple[int, int],
 ) -> np.ndarray:
-    """Paint (id, bool mask) pairs into a uint16 (H, W) instance map; later pairs win overlaps."""
+    """Paint (id, bool mask) pairs into a uint16 (H, W) instance map; later pairs win overlaps.
+
+    A mask of another size than (H, W) comes with its top-left pixel (y, x) in the image, as
+    (id, mask, origin): a tile's decode keeps only its object's rectangle (sam/tiled.py)."""
     out = np.zeros(shape, np.uint16)
-    for obj_id, mask in masks:
-        out[np.asarray(mask, bool)] = obj_id
+    for item in masks:
+        obj_id, mask = item[0], np.asarray(item[1], bool)
+        if len(item) == 2:
+            out[mask] = obj_id
+            continue
+        y, x = item[2]
+        h, w = mask.shape
+        y0, x0, y1, x1 = max(y, 0), max(x, 0), min(y + h, shape[0]), min(x + w, shape[1])
+        if y0 < y1 and x0 < x1:
+            out[y0:y1, x0:x1][mask[y0 - y : y1 - y, x0 - x : x1 - x]] = obj_id
     return out
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from samic_core.cli.options import (
     add_sam_options,
     add_scale_options,
+    add_tile_option,
     check_scale_options,
     engine_from_args,
     progress_bar,
@@ -35,6 +36,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     p.add_argument("folder", type=Path, metavar="FOLDER", help="image folder")
     add_sam_options(p)
+    add_tile_option(
+        p, "SAM's tiles of big images: auto = 1024 px tiles (each encoded at full resolution, "
+        "for clicks on small objects) for images over 4096 px on a side, off, or a side in px",
+    )  # fmt: skip
     add_scale_options(p)
     p.set_defaults(func=run)
 
@@ -53,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         return _print_summary(report, cache_root)
     engine = engine_from_args(args)
     with progress_bar("embedding") as progress:
-        report = embed_folder(engine, args.folder, progress, order=images)
+        report = embed_folder(engine, args.folder, progress, order=images, tile=args.tile)
     return _print_summary(report, engine.cache.root if engine.cache else "")
 
 

@@ -25,6 +25,7 @@ from samic_core.jobs import Progress
 from samic_core.precision import DEFAULT_PRECISION, PRECISION_CHOICES
 from samic_core.sam.build import build_engine
 from samic_core.sam.click_engine import ClickEngine
+from samic_core.tiles import parse_tile
 
 
 def add_device_option(parser: argparse._ActionsContainer) -> None:
@@ -236,3 +237,16 @@ def check_scale_options(args: argparse.Namespace) -> None:
         raise SamicError(f"--cpus-per-worker must be more than 0, got {args.cpus_per_worker}")
     if args.limit is not None and args.limit < 1:
         raise SamicError(f"--limit must be at least 1, got {args.limit}")
+
+
+def _tile_value(text: str) -> Any:
+    """argparse type of --tile: auto, off or a side in px (its error names the flag's rule)."""
+    try:
+        return parse_tile(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def add_tile_option(parser: argparse._ActionsContainer, help: str, flag: str = "--tile") -> None:
+    """--tile auto|off|SIZE (samic_core/tiles/spec.py; docs/model.md, "Big images")."""
+    parser.add_argument(flag, type=_tile_value, default="auto", metavar="auto|off|SIZE", help=help)

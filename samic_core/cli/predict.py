@@ -14,6 +14,7 @@ from samic_core.cli.options import (
     add_peak_options,
     add_sam_options,
     add_scale_options,
+    add_tile_option,
     check_scale_options,
     engine_from_args,
     peak_rule_from_args,
@@ -23,7 +24,7 @@ from samic_core.cli.parsing import add_command, add_input, required_input
 from samic_core.errors import SamicError
 from samic_core.fileio import list_images
 from samic_core.modelfile.meta import read_model_meta
-from samic_core.predict.pipeline import LOADERS, auto_annotate_classes
+from samic_core.predict.pipeline import LOADERS, Tiling, auto_annotate_classes
 from samic_core.predict.predictor import SamicPredictor
 from samic_core.predict.references import (
     DEFAULT_SHOTS,
@@ -68,7 +69,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_backbone_weights_option(p)
     add_peak_options(p)
     p.add_argument("--one-prompt", action="store_true", help="send all peaks to SAM as one object")
+    add_tile_option(
+        p, "SAMIC's tiles of big images: auto = the tile side the model was trained on (a model "
+        "trained on whole images looks at whole images), off, or a side in pixels",
+    )  # fmt: skip
     add_sam_options(p)
+    add_tile_option(
+        p, "SAM's tiles: auto = 1024 px tiles for images over 4096 px on a side, off, or a side",
+        flag="--sam-tile",
+    )  # fmt: skip
     g = p.add_argument_group("pipeline (docs/model.md, 'Pipeline'; not with --ray)")
     g.add_argument(
         "--batch-size", type=int, default=None, metavar="N",
@@ -148,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
         reports = auto_annotate_classes(
             predictor, engine, images, store, sets, progress, one_prompt=args.one_prompt,
             rule=rule, batch_size=args.batch_size, loaders=args.loaders or LOADERS,
+            tiling=Tiling(args.tile, args.sam_tile, predictor.tile),
         )  # fmt: skip
     for c, report in reports.items():
         _print_summary(c, len(references[c]), report, store.dir)

@@ -9,7 +9,7 @@ from typing import TextIO
 
 from samic_core.annotation import AnnotationStore
 from samic_core.annotation.layout import MODEL_SUFFIX, default_model_name, model_path, models_dir
-from samic_core.cli.options import LazyBar, add_device_option
+from samic_core.cli.options import LazyBar, add_device_option, add_tile_option
 from samic_core.cli.parsing import add_command
 from samic_core.config import EARLY_STOP, TRAIN_SCHEDULES
 from samic_core.errors import SamicError
@@ -84,6 +84,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--image-size", type=int, default=d.image_size, metavar="S", help="S of the S x S input"
     )
+    add_tile_option(
+        p, "train on tiles of big images: auto = when the objects are small in big images, "
+        "tiles sized so an object spans 1/10 of the input (docs/model.md, 'Big images'), off, "
+        "or a side in pixels",
+    )  # fmt: skip
     add_device_option(p)
     p.add_argument(
         "--backbone", choices=BACKBONES, default=d.backbone, help="frozen feature extractor"
@@ -189,6 +194,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         lr=args.lr,
         patience=args.patience,
         time_limit=args.time_limit,
+        tile=args.tile,
         schedule=args.schedule,
         image_size=args.image_size,
         device=args.device,

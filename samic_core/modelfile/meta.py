@@ -45,6 +45,7 @@ MIN_IMAGE_SIZE, MAX_IMAGE_SIZE, SIZE_STEP = 64, 1024, 32  # training refuses lar
 MAX_CLASSES = 1000
 MAX_EPOCHS = 1_000_000
 MAX_PARAMS = 10**10
+MIN_TILE, MAX_TILE = 64, 1 << 16
 
 
 def _now() -> str:
@@ -79,6 +80,12 @@ class ModelMeta:
     peak_rule: dict[str, float] | None = None
 
     @property
+    def tile(self) -> int | None:
+        """The tile side (px) the model was trained on (train/tiling.py), None: whole images."""
+        tile = self.config.get("tile")
+        return tile if isinstance(tile, int) and not isinstance(tile, bool) else None
+
+    @property
     def architecture(self) -> Architecture:
         """The network this file's weights fit (older files: depth 3, no presence gate)."""
         return Architecture(
@@ -111,6 +118,12 @@ class ModelMeta:
         for key in ("flips", "erase", "presence", "jitter"):
             if config.get(key) is not None and not isinstance(config[key], bool):
                 f.fail("config", f"entry {key!r} is not true or false ({show(config[key])})")
+        tile = config.get("tile")
+        if tile is not None and tile not in ("auto", "off") and not (
+            isinstance(tile, int) and not isinstance(tile, bool) and MIN_TILE <= tile <= MAX_TILE
+        ):
+            f.fail("config", f"entry 'tile' is not off or a side of {MIN_TILE}-{MAX_TILE} px "
+                             f"({show(tile)})")  # fmt: skip
         terms = _UNRECORDED_TERMS.get(schedule, PAPER_TERMS)
         if f.data.get("loss_terms") is not None:
             terms = f.names("loss_terms", most=len(LOSS_TERMS), choices=LOSS_TERMS)

@@ -22,13 +22,16 @@ from samic_core.peaks import PeakRule
 from samic_core.predict.objects import DUPLICATE_IOU, Found, prompt_objects
 from samic_core.predict.pipeline import (
     ClassJob,
+    Tiling,
     auto_annotate_classes,
     find_objects,
     load_image,
 )
 from samic_core.predict.predictor import SamicPredictor
 from samic_core.predict.saving import OUTCOMES, AutoAnnotateReport, ImageOutcome, save_found
+from samic_core.predict.tiled import tiled_peaks
 from samic_core.sam.click_engine import ClickEngine
+from samic_core.tiles import samic_grid
 
 __all__ = [
     "DUPLICATE_IOU",
@@ -61,7 +64,12 @@ def suggest_objects(
     """
     if image is None:
         image = read_image_rgb(image_path)
-    peaks = predictor.peaks(image, rule)
+    grid = samic_grid("auto", image.shape[:2], predictor.tile)
+    if grid is None:
+        peaks = predictor.peaks(image, rule)
+    else:  # a model trained on tiles looks at a big image tile by tile
+        (peaks,) = tiled_peaks(predictor, image, grid, [predictor.references],
+                               [predictor.rule_for(rule)])  # fmt: skip
     log.debug("%s: %d %s peaks", Path(image_path).name, len(peaks), label)
     if not peaks:
         return []
@@ -78,14 +86,18 @@ def annotate_image(
     jobs: Sequence[ClassJob],
     one_prompt: bool = False,
     image: np.ndarray | None = None,
+    tiling: Tiling | None = None,
 ) -> list[ImageOutcome]:
     """Predict every class of `jobs` for one image and save them (one atomic write, protection
     re-checked); one outcome per class; never raises for bad input.
 
     The pipeline's stages run for one image: the unit of the Ray path (samic_core/scale), so
-    both write the same annotation. image: the already-read pixels, if any.
+    both write the same annotation. image: the already-read pixels, if any. tiling: as
+    auto_annotate_classes' (default: the model's tile, `--tile auto`).
     """
-    loaded = load_image(path, store, engine, predictor.image_size, image)
+    if tiling is None:
+        tiling = Tiling(model_tile=predictor.tile)
+    loaded = load_image(path, store, engine, predictor.image_size, image, tiling)
     if loaded.status:
         return loaded.outcomes(len(jobs))
     try:
@@ -107,12 +119,13 @@ def auto_annotate(
     one_prompt: bool = False,
     rule: PeakRule | None = None,
     batch_size: int | None = None,
+    tiling: Tiling | None = None,
 ) -> AutoAnnotateReport:
     """Predict and save annotations of `label` (the predictor's current references) for every
     image; never overwrites manual or reviewed work. See auto_annotate_classes (progress is
     called after each saved image, should_stop polled before each batch)."""
     reports = auto_annotate_classes(
         predictor, engine, image_paths, store, {label: predictor.references},
-        progress, should_stop, one_prompt, rule, batch_size,
+        progress, should_stop, one_prompt, rule, batch_size, tiling=tiling,
     )  # fmt: skip
     return reports[label]

@@ -6,23 +6,49 @@ dropped, so one object is not written twice when SAMIC puts two peaks on it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Protocol
+
 import numpy as np
 
 from samic_core.sam.click_engine import ClickEngine
-from samic_core.sam.types import ImageEmbedding, MaskResult, Prompt
+from samic_core.sam.types import ImageEmbedding, MaskResult, Prompt, placed_iou
 
 DUPLICATE_IOU = 0.7
 Found = list[tuple[np.ndarray, MaskResult]]  # [(points (N, 2) xy, SAM's mask for them)]
 
 
-def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
-    union = np.logical_or(a, b).sum()
-    return float(np.logical_and(a, b).sum() / union) if union else 0.0
+class Decoder(Protocol):
+    """What prompts objects on one image: its whole embedding (`WholeImage`) or its tiles
+    (samic_core.sam.tiled.TiledImage); points in image pixels."""
+
+    def decode(self, prompt: Prompt) -> MaskResult: ...
+
+    def decode_points(self, points: np.ndarray) -> list[MaskResult]: ...
+
+
+@dataclass
+class WholeImage:
+    """A click engine and one image's embedding, as a Decoder."""
+
+    engine: ClickEngine
+    emb: ImageEmbedding
+
+    def decode(self, prompt: Prompt) -> MaskResult:
+        return self.engine.decode(self.emb, prompt)
+
+    def decode_points(self, points: np.ndarray) -> list[MaskResult]:
+        return self.engine.decode_points(self.emb, points)
 
 
 def prompt_objects(
     engine: ClickEngine, emb: ImageEmbedding, points: np.ndarray, one_prompt: bool = False
 ) -> Found:
+    """SAM's objects for peaks `points` (N, 2) xy on a whole-image embedding (`decode_objects`)."""
+    return decode_objects(WholeImage(engine, emb), points, one_prompt)
+
+
+def decode_objects(decoder: Decoder, points: np.ndarray, one_prompt: bool = False) -> Found:
     """SAM's objects for peaks `points` (N, 2) xy, strongest first.
 
     Each point is a lone positive click decoded in batches (ClickEngine.decode_points); empty
@@ -34,15 +60,15 @@ def prompt_objects(
         return []
     if one_prompt:
         groups = [points]
-        results = [engine.decode(emb, Prompt.from_points(points))]
+        results = [decoder.decode(Prompt.from_points(points))]
     else:
         groups = [points[i : i + 1] for i in range(len(points))]
-        results = engine.decode_points(emb, points)
+        results = decoder.decode_points(points)
     out: Found = []
     for pts, result in zip(groups, results, strict=True):
         if not result.mask.any():
             continue
-        if any(mask_iou(result.mask, kept.mask) >= DUPLICATE_IOU for _, kept in out):
+        if any(placed_iou(result, kept) >= DUPLICATE_IOU for _, kept in out):
             continue  # SAM puts this peak into an object already found
         out.append((pts, result))
     return out

@@ -30,15 +30,19 @@ import torch
 from samic_core.annotation import AnnotationStore
 from samic_core.errors import SamicError
 from samic_core.fileio import read_image_rgb
+from samic_core.heatmap import Peak
 from samic_core.jobs import Progress, ShouldStop
 from samic_core.model.transforms import image_to_tensor
 from samic_core.peaks import PeakRule
-from samic_core.predict.objects import Found, prompt_objects
+from samic_core.predict.objects import Decoder, Found, WholeImage, decode_objects
 from samic_core.predict.predictor import ReferenceSet, SamicPredictor
 from samic_core.predict.saving import AutoAnnotateReport, ImageOutcome, protected_on_disk
+from samic_core.predict.tiled import tiled_peaks
 from samic_core.predict.writer import SaveItem, Writer
 from samic_core.sam.click_engine import ClickEngine
+from samic_core.sam.tiled import TiledImage
 from samic_core.sam.types import PreparedImage
+from samic_core.tiles import TileGrid, TileSpec, sam_grid, samic_grid
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +72,21 @@ def class_jobs(
     return [ClassJob(c, r, base.with_object_radius(r.object_radius)) for c, r in classes.items()]
 
 
+@dataclass(frozen=True)
+class Tiling:
+    """When big images are cut into tiles (samic_core/tiles/spec.py): `samic` for SAMIC's
+    look (auto: the model's training tile), `sam` for SAM's embeddings (auto: 1024 px tiles
+    of images over 4096 px); `model_tile` is the model's (`SamicPredictor.tile`)."""
+
+    samic: TileSpec = "auto"
+    sam: TileSpec = "auto"
+    model_tile: int | None = None
+
+    def grids(self, hw: tuple[int, int]) -> tuple[TileGrid | None, TileGrid | None]:
+        """(SAMIC's grid, SAM's grid) for an (H, W) image; None: whole."""
+        return samic_grid(self.samic, hw, self.model_tile), sam_grid(self.sam, hw)
+
+
 @dataclass
 class LoadedImage:
     """One image after the loader: ready to predict, or already decided (status set)."""
@@ -75,16 +94,16 @@ class LoadedImage:
     path: Path
     status: str = ""  # "" to predict; else "protected" or "failed"
     error: str = ""
-    target: torch.Tensor | None = None  # (3, S, S) SAMIC input in [0, 1]
-    sam_input: PreparedImage | None = None  # resized for the encoder, with its hash
+    target: torch.Tensor | None = None  # (3, S, S) SAMIC input in [0, 1]; None: tiled
+    sam_input: PreparedImage | None = None  # resized for the encoder; None: tiled
     hw: tuple[int, int] = (0, 0)  # the image's (H, W)
+    sha: str | None = None  # the file's content hash
+    pixels: np.ndarray | None = None  # (H, W, 3) kept only while a grid needs its tiles
+    samic_grid: TileGrid | None = None
+    sam_grid: TileGrid | None = None
 
     def outcomes(self, n: int) -> list[ImageOutcome]:
         return [ImageOutcome(self.path.name, self.status, error=self.error) for _ in range(n)]
-
-    @property
-    def sha(self) -> str | None:
-        return self.sam_input.image_sha256 if self.sam_input is not None else None
 
     @property
     def encoder_input(self) -> PreparedImage:
@@ -104,19 +123,27 @@ def load_image(
     engine: ClickEngine,
     image_size: int,
     image: np.ndarray | None = None,
+    tiling: Tiling | None = None,
 ) -> LoadedImage:
-    """The loader stage for one image (thread-safe); never raises for a bad file."""
+    """The loader stage for one image (thread-safe); never raises for a bad file. tiling:
+    None looks at every image whole."""
     try:
         if protected_on_disk(store, path.name):
             return LoadedImage(path, "protected")
         if image is None:
             image = read_image_rgb(path)
         sha = engine.image_sha256(path)
+        hw = (int(image.shape[0]), int(image.shape[1]))
+        samic, sam = tiling.grids(hw) if tiling is not None else (None, None)
         return LoadedImage(
             path,
-            target=image_to_tensor(image, image_size),
-            sam_input=engine.prepare(image, sha, path.name),
-            hw=(int(image.shape[0]), int(image.shape[1])),
+            target=image_to_tensor(image, image_size) if samic is None else None,
+            sam_input=engine.prepare(image, sha, path.name) if sam is None else None,
+            hw=hw,
+            sha=sha,
+            pixels=image if samic is not None or sam is not None else None,
+            samic_grid=samic,
+            sam_grid=sam,
         )
     except (SamicError, OSError, ValueError) as e:
         log.warning("%s: %s", path.name, e)
@@ -130,24 +157,38 @@ def find_objects(
     jobs: Sequence[ClassJob],
     one_prompt: bool = False,
 ) -> list[dict[str, Found]]:
-    """SAMIC + SAM for loaded images (status ""): per image, each class's objects."""
+    """SAMIC + SAM for loaded images (status ""): per image, each class's objects. Images
+    with a SAMIC grid are looked at tile by tile, images with a SAM grid decoded in tiles."""
     if not batch:
         return []
-    targets = torch.stack([b.target for b in batch if b.target is not None])
-    maps = predictor.class_heatmaps_torch(targets.to(predictor.device), [j.refs for j in jobs])
-    peaks = [
-        [predictor.peaks_from_maps(maps[j][i], b.hw, job.rule) for j, job in enumerate(jobs)]
-        for i, b in enumerate(batch)
-    ]  # [image][class] -> peaks, strongest first
-    need = [i for i in range(len(batch)) if any(peaks[i])]
+    peaks: list[list[list[Peak]]] = [[] for _ in batch]  # [image][class] -> strongest first
+    whole = [i for i, b in enumerate(batch) if b.samic_grid is None]
+    if whole:
+        targets = torch.stack([batch[i].target for i in whole])  # type: ignore[misc]
+        maps = predictor.class_heatmaps_torch(targets.to(predictor.device), [j.refs for j in jobs])
+        for k, i in enumerate(whole):
+            peaks[i] = [predictor.peaks_from_maps(maps[j][k], batch[i].hw, job.rule)
+                        for j, job in enumerate(jobs)]  # fmt: skip
+    for i, b in enumerate(batch):
+        if b.samic_grid is not None and b.pixels is not None:
+            refs, rules = [j.refs for j in jobs], [j.rule for j in jobs]
+            peaks[i] = tiled_peaks(predictor, b.pixels, b.samic_grid, refs, rules)
+    need = [i for i in range(len(batch)) if any(peaks[i]) and batch[i].sam_grid is None]
     inputs = [batch[i].encoder_input for i in need]
     embs = dict(zip(need, engine.embed_prepared(inputs), strict=True))
     out = []
-    for i in range(len(batch)):
+    for i, b in enumerate(batch):
         found: dict[str, Found] = {}
+        decoder: Decoder | None = None
+        if i in embs:
+            decoder = WholeImage(engine, embs[i])
+        elif b.sam_grid is not None and b.pixels is not None and b.sha is not None:
+            decoder = TiledImage(engine, b.pixels, b.sha, b.sam_grid, b.path.name)
         for j, job in enumerate(jobs):
             pts = np.array([[p.x, p.y] for p in peaks[i][j]], np.float64).reshape(-1, 2)
-            found[job.label] = prompt_objects(engine, embs[i], pts, one_prompt) if len(pts) else []
+            found[job.label] = (
+                decode_objects(decoder, pts, one_prompt) if len(pts) and decoder else []
+            )
         out.append(found)
     return out
 
@@ -233,11 +274,14 @@ def auto_annotate_classes(
     rule: PeakRule | None = None,
     batch_size: int | None = None,
     loaders: int = LOADERS,
+    tiling: Tiling | None = None,
 ) -> dict[str, AutoAnnotateReport]:
     """Predict and save every class of `classes` for every image, one report per class.
 
     rule: the peak rule (default the model's), each class's suppression radius from its
     references. batch_size: images per SAMIC and SAM-encoder pass (default_batch_size).
+    tiling: when images are cut into tiles (default: `Tiling` with the model's tile: big images
+    are tiled as `--tile auto` says, ordinary ones looked at whole).
     progress(done, total, image name) is called from the writer thread after each image is
     saved; should_stop is polled before each batch (the images already predicted are saved).
     """
@@ -259,8 +303,11 @@ def auto_annotate_classes(
         if progress is not None:
             progress(counter["done"], len(paths), name)
 
+    if tiling is None:
+        tiling = Tiling(model_tile=predictor.tile)
+
     def load(path: Path) -> LoadedImage:
-        return load_image(path, store, engine, predictor.image_size)
+        return load_image(path, store, engine, predictor.image_size, tiling=tiling)
 
     writer = Writer(store, engine.model_id, labels, done, maxsize=2 * size.value)
     pool = ThreadPoolExecutor(max(1, loaders), thread_name_prefix="samic-load")

@@ -113,6 +113,11 @@ class SamicPredictor:
         return self.net.device
 
     @property
+    def tile(self) -> int | None:
+        """The tile side the model was trained on (`ModelMeta.tile`); None: whole images."""
+        return None if self.meta is None else self.meta.tile
+
+    @property
     def num_references(self) -> int:
         return 0 if self._refs is None else self._refs.k
 

@@ -118,7 +118,7 @@ def merge_found(
         h, w = old.instances.shape
     next_id = max((o.id for o in kept), default=0) + 1
     new: list[AnnotatedObject] = []
-    per_class: list[list[tuple[int, np.ndarray]]] = []
+    per_class: list[list[tuple[int, np.ndarray, tuple[int, int]]]] = []
     for found_label, class_found in found.items():
         label = current[found_label]
         per_class.append([])
@@ -134,7 +134,7 @@ def merge_found(
                     candidate=result.candidate,
                 )
             )
-            per_class[-1].append((next_id, result.mask))
+            per_class[-1].append((next_id, result.mask, result.origin))
             next_id += 1
     masks = [m for masks_of_class in reversed(per_class) for m in masks_of_class]
     instances = instances_from_masks(masks + kept_masks, (h, w))  # kept objects painted last

@@ -21,8 +21,9 @@ from samic_core.scale.ray_runtime import PoolPlan, blocks_for, build_engine, ray
 class EmbedActor:
     """One SAM-holding worker: embed_one per image (cached, encoded, or failed: its error)."""
 
-    def __init__(self, sam: dict[str, Any], device: str, cpus: float) -> None:
+    def __init__(self, sam: dict[str, Any], device: str, cpus: float, tile: Any = "off") -> None:
         self.engine = build_engine(sam, device, cpus)
+        self.tile = tile  # --tile (a TileSpec value)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[str]]:
         names, statuses, errors = [], [], []
@@ -30,7 +31,7 @@ class EmbedActor:
             path = Path(str(raw))
             status, error = "encoded", ""
             try:
-                if embed_one(self.engine, path):
+                if embed_one(self.engine, path, tile=self.tile):
                     status = "cached"
             except Exception as e:  # noqa: BLE001 - one image must never stop the run
                 status, error = "failed", str(e)
@@ -60,7 +61,8 @@ def run_embed(args: Any, images: list[Path]) -> tuple[EmbedReport, str]:
             rows, override_num_blocks=blocks_for(len(images))
         )
         ds = ds.map_batches(
-            EmbedActor, fn_constructor_kwargs={"sam": sam, "device": device, "cpus": plan.num_cpus},
+            EmbedActor, fn_constructor_kwargs={"sam": sam, "device": device, "cpus": plan.num_cpus,
+                                               "tile": getattr(args, "tile", "off")},
             batch_size=1, batch_format="numpy", **plan.map_batches_args(),
         )  # fmt: skip
         with tqdm(total=len(images), unit="img", desc="embedding") as bar:

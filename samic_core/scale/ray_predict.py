@@ -59,6 +59,8 @@ class PredictJob:
     cpus: float = 1.0
     labels: list[str] = field(default_factory=list)
     backbone_weights: str | None = None  # --backbone-weights (None: the model file's source)
+    tile: Any = "auto"  # --tile and --sam-tile (TileSpec values)
+    sam_tile: Any = "auto"
 
 
 class PredictActor:
@@ -67,7 +69,7 @@ class PredictActor:
 
     def __init__(self, job: PredictJob) -> None:
         from samic_core.annotation import AnnotationStore
-        from samic_core.predict.pipeline import class_jobs
+        from samic_core.predict.pipeline import Tiling, class_jobs
         from samic_core.predict.predictor import SamicPredictor
         from samic_core.predict.references import encode_class_references
 
@@ -83,6 +85,7 @@ class PredictActor:
             refs = [(Path(p), np.asarray(pts, np.float64)) for p, pts in job.references[label]]
             sets[label] = encode_class_references(self.predictor, ref_store, label, refs)
         self.jobs = class_jobs(self.predictor, sets, job.rule)
+        self.tiling = Tiling(job.tile, job.sam_tile, self.predictor.tile)
         self.store = AnnotationStore(job.images_folder, job.out)
         self.ledger = RunLedger(job.ledger)
 
@@ -104,7 +107,8 @@ class PredictActor:
                 return done
             try:
                 outcomes = annotate_image(self.predictor, self.engine, path, self.store,
-                                          self.jobs, self.job.one_prompt, pixels)  # fmt: skip
+                                          self.jobs, self.job.one_prompt, pixels,
+                                          self.tiling)  # fmt: skip
             except Exception as e:  # noqa: BLE001 - one image must never stop the run
                 outcomes = [ImageOutcome(path.name, "failed", error=f"{e!r}") for _ in self.jobs]
             if all(o.status != "failed" for o in outcomes):
@@ -186,6 +190,9 @@ def run_predict(
         "rule": asdict(rule), "one_prompt": args.one_prompt,
         "precision": getattr(args, "precision", DEFAULT_PRECISION),
     })  # fmt: skip
+    tiles = (getattr(args, "tile", "auto"), getattr(args, "sam_tile", "auto"))
+    if tiles != ("auto", "auto"):  # other tiles write other annotations: another run
+        key = run_key({"run": key, "tiles": list(tiles)})
     ledger = RunLedger.for_run(out_dir, key)
     finished = ledger.all_finished(images, AnnotationStore(args.images, args.out))
     summary = ScaleSummary({c: AutoAnnotateReport() for c in labels}, resumed=len(finished))
@@ -200,7 +207,8 @@ def run_predict(
             out=None if args.out is None else str(Path(args.out).resolve()),
             sam=sam_spec(args, str(checkpoint.resolve())), one_prompt=args.one_prompt, rule=rule,
             ledger=str(ledger.root.resolve()), device=_device(args, plan), cpus=plan.num_cpus,
-            labels=labels, backbone_weights=_backbone_weights(args),
+            labels=labels, backbone_weights=_backbone_weights(args), tile=tiles[0],
+            sam_tile=tiles[1],
         )  # fmt: skip
         with tqdm(total=len(images), initial=len(finished), unit="img", desc="predicting") as bar:
             for outcomes in run_pipeline(job, todo, plan):

@@ -6,8 +6,12 @@ SAM (the click engine) and SAMIC tile for different reasons, so each has its own
   SAM_OVERLAP (256) px shared between neighbours, so a tile is encoded at full resolution.
   `auto` tiles an image whose long side is over SAM_AUTO_SIDE (4096) px: a 40 px object there
   shrinks to 10 px or less for the whole-image encoder. Ordinary photos stay whole.
+* In the app, a click is decoded in SAM's tiles when the user has zoomed in on a big image
+  (`zoom_grid`): the whole image is over ZOOM_MIN_SIDE px and the view shows at most half of
+  its long side. Zoomed out, clicks use the whole image's embedding as before.
 * SAMIC looks at S x S (224) px. In the images it is usually trained on an object spans about
-  OBJECT_FRACTION (1/8) of the side (the task suite's objects: 22-34 px at 224). Its tiles are
+  OBJECT_FRACTION (1/10) of the side (the task suite's objects: 22-34 px at 224, the discs
+  benchmark's 16-40 px). Its tiles are
   sized to make objects that big again: `auto` takes the typical object's diameter from the
   training folder's masks (`samic_tile_for_objects`), and the model file keeps the tile size,
   so prediction tiles new images the same way. A model trained on whole images never tiles
@@ -30,8 +34,10 @@ MIN_TILE = 64  # smaller tiles hold too little context for either network
 SAM_TILE = 1024  # SAM's encoder input: a tile this size is seen at full resolution
 SAM_OVERLAP = 256  # the halo: an object up to this size near a cut lies whole in a neighbour
 SAM_AUTO_SIDE = 4096  # `auto` tiles images with a longer side than this
+ZOOM_MIN_SIDE = 1536  # the app decodes zoomed-in clicks in tiles of images longer than this...
+ZOOM_VIEW_FRACTION = 0.5  # ...when the view shows at most this share of the image's long side
 
-OBJECT_FRACTION = 1 / 8  # an object's diameter over SAMIC's input side, in ordinary images
+OBJECT_FRACTION = 1 / 10  # an object's diameter over SAMIC's input side, in ordinary images
 SAMIC_TILE_MULTIPLE = 32  # SAMIC tiles are multiples of the ResNet's stride
 SAMIC_OVERLAP_FRACTION = (
     0.25  # two object diameters: an object cut by one tile is whole in the next
@@ -65,6 +71,15 @@ def sam_grid(spec: TileSpec, hw: tuple[int, int]) -> TileGrid | None:
         size = int(spec)
     grid = TileGrid(hw[0], hw[1], size, min(SAM_OVERLAP, size // 4))
     return None if grid.is_whole else grid
+
+
+def zoom_grid(hw: tuple[int, int], view_hw: tuple[int, int]) -> TileGrid | None:
+    """SAM's tile grid for a click in the app on an (H, W) image while the view shows
+    (h, w) of it, or None for the whole-image embedding. Zoomed in on a big image, a tile's
+    full-resolution embedding sees the small object the whole image's 1024 px one blurs."""
+    if max(hw) <= ZOOM_MIN_SIDE or max(view_hw) > ZOOM_VIEW_FRACTION * max(hw):
+        return None
+    return TileGrid(hw[0], hw[1], SAM_TILE, SAM_OVERLAP)
 
 
 def samic_overlap(size: int) -> int:

@@ -56,6 +56,9 @@ class TrainConfig:
     average: bool | None = None  # validate and save a weight average; None: the schedule's
     time_limit: float | None = None  # minutes; None: the schedule's on a CPU (auto: 14) and
     # none on a GPU; 0: no limit
+    # tiles of big images (samic_core/tiles/spec.py): "auto", "off" or a side in px; the model
+    # file records the side used (an int) or "off"
+    tile: str | int = "auto"
 
     @property
     def architecture(self) -> Architecture:

@@ -46,6 +46,9 @@ class AnnotatedImage:
     # class -> (n, 3) per training object: the mean of its points (x, y) and its
     # radius sqrt(area / pi) in original pixels (0 when it has no mask); peak_fit matches to it
     sites: dict[str, np.ndarray] = field(default_factory=dict)
+    done: bool = False  # marked done: every object of the image is annotated
+    # (y0, x0, y1, x1): this is a tile of the image at `path` (train/tiling.py); None: all of it
+    crop: tuple[int, int, int, int] | None = None
 
 
 def scan_folder(
@@ -95,6 +98,7 @@ def scan_folder(
             points={c: np.asarray(v, np.float64).reshape(-1, 2) for c, v in pts.items()},
             objects=counts,
             sites={c: np.asarray(v, np.float64).reshape(-1, 3) for c, v in sites.items()},
+            done=ann.done,
             # only a finished image is known to have every object annotated: a copy of a
             # half-annotated one would keep unlabelled objects under an "empty" label
             masks=_class_masks(loaded.instances, ann.objects, set(pts))

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from samic_core.fileio import read_image_rgb
@@ -55,13 +56,20 @@ class EpisodeTensors:
         self.pixels: list[torch.Tensor] = []
         self.heat: dict[tuple[int, str], torch.Tensor] = {}
         decoded: dict[Path, int] = {}  # an erased copy reuses its source image's pixels
+        source: tuple[Path, np.ndarray] | None = None  # the last file read: tiles share it
         for i, image in enumerate(images):
             if should_stop is not None and should_stop():
                 break
             if image.erased is not None and image.path in decoded:
                 pixels = self.pixels[decoded[image.path]]
             else:
-                pixels = image_to_tensor(read_image_rgb(image.path), size)
+                if source is None or source[0] != image.path:
+                    source = (image.path, read_image_rgb(image.path))
+                rgb = source[1]
+                if image.crop is not None:
+                    y0, x0, y1, x1 = image.crop
+                    rgb = rgb[y0:y1, x0:x1]
+                pixels = image_to_tensor(rgb, size)
                 decoded.setdefault(image.path, i)
             if image.erased is not None:  # a copy with that class's objects painted out
                 pixels = erase(pixels, image.masks[image.erased])

@@ -93,6 +93,7 @@ def as_resumed(config: TrainConfig, asked: TrainConfig, meta: ModelMeta) -> Trai
     started = meta.config
     return dataclasses.replace(
         config,
+        tile=started.get("tile", "off") if asked.tile == "auto" else config.tile,
         flips=bool(started.get("flips", False)) if asked.flips is None else config.flips,
         erase=bool(started.get("erase", False)) if asked.erase is None else config.erase,
         average=bool(started.get("average", False)) if asked.average is None else config.average,

@@ -31,6 +31,7 @@ from samic_core.modelfile.file import (
     last_path_for,
     save_model_file,
 )
+from samic_core.tiles.spec import parse_tile
 from samic_core.train.augment import VARIANTS
 from samic_core.train.averaging import WeightAverage
 from samic_core.train.config import TrainConfig, TrainProgress, TrainProgressFn, TrainResult
@@ -66,6 +67,7 @@ from samic_core.train.schedule import (
     resolve_schedule,
 )
 from samic_core.train.step import batch_loss, batches
+from samic_core.train.tiling import tile_training_images, training_tile
 from samic_core.train.train_state import TrainState, restore_optimizer, restore_weights
 
 log = logging.getLogger(__name__)
@@ -119,6 +121,12 @@ class _Trainer:
         )
         if config.classes:
             images = filter_classes(images, list(config.classes))
+        tile = training_tile(parse_tile(str(config.tile)), images, config.image_size)
+        if tile is not None:
+            images = tile_training_images(images, tile, config.seed)
+            log.info("training on %d tiles of %d px", len(images), tile)
+        config = dataclasses.replace(config, tile="off" if tile is None else tile)
+        self.config = config
         self.classes = check_enough(images, config.folder)
         self.images = images
         self.split = split_by_image(images, config.val_fraction, config.seed)

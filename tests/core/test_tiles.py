@@ -65,11 +65,11 @@ def test_tile_spec_parsing_and_rules():
     grid = sam_grid("auto", (6000, 8000))
     assert grid is not None and grid.size == 1024 and grid.overlap == 256
     assert sam_grid("off", (6000, 8000)) is None and sam_grid(512, (600, 800)).size == 512
-    # SAMIC: the tile makes a typical object 1/8 of the input side, as in ordinary images
-    assert samic_tile_for_objects(np.array([40.0, 44.0, 48.0]), 224) == 352
+    # SAMIC: the tile makes a typical object 1/10 of the input side, as in ordinary images
+    assert samic_tile_for_objects(np.array([40.0, 44.0, 48.0]), 224) == 448
     assert samic_tile_for_objects(np.array([10.0]), 224) == 224  # never enlarges pixels
     sizes = [(6000, 8000)] * 4
-    assert samic_train_tile("auto", sizes, np.array([45.0] * 10), 224) == 352
+    assert samic_train_tile("auto", sizes, np.array([45.0] * 10), 224) == 448
     assert samic_train_tile("auto", [(480, 640)], np.array([80.0]), 224) is None  # ordinary
     assert samic_train_tile("auto", sizes, np.zeros(3), 224) is None  # sizes unknown
     assert samic_train_tile(512, sizes, np.zeros(3), 224) == 512
