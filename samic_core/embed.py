@@ -77,20 +77,27 @@ def embed_one(
     overwritten. image: the file's pixels when already read. progress: the encoder's (blocks
     done, blocks, image name), only when the image is encoded; an exception it raises (the
     app's `Cancelled`) aborts the encode. tile: SAM's tiles (samic_core/tiles/spec.py): an image
-    they cut is embedded tile by tile (True when every tile was cached). Raises SamicError for
-    an unreadable image.
+    they cut is embedded tile by tile and whole (True when all of them were cached). Raises
+    SamicError for an unreadable image.
     """
-    hw = image.shape[:2] if image is not None else image_size(path)
-    grid = sam_grid(tile, (int(hw[0]), int(hw[1]))) if hw is not None else None
-    if grid is not None:
+    grid = None
+    if tile != "off":
+        hw = image.shape[:2] if image is not None else image_size(path)
+        if hw is None:  # the header did not say: read_image_rgb says why, or the pixels do
+            image = read_image_rgb(path)
+            hw = image.shape[:2]
+        grid = sam_grid(tile, (int(hw[0]), int(hw[1])))
+    whole = engine.is_cached(path) and engine.cached_embedding(path) is not None
+    if grid is not None:  # the tiles, and the whole image too: the app shows it whole first
         pixels = image if image is not None else read_image_rgb(path)
-        if tuple(pixels.shape[:2]) != (grid.height, grid.width):  # the header was wrong
-            grid = sam_grid(tile, (int(pixels.shape[0]), int(pixels.shape[1])))
-        if grid is not None:
+        if tuple(pixels.shape[:2]) == (grid.height, grid.width):  # else the header was wrong
             tiled = TiledImage(engine, pixels, engine.image_sha256(path), grid, path.name)
-            return tiled.embed_all() == 0
+            fresh = tiled.embed_all()
+            if not whole:
+                engine.embed_file(path, progress=progress, image=pixels)
+            return fresh == 0 and whole
         image = pixels
-    if engine.is_cached(path) and engine.cached_embedding(path) is not None:
+    if whole:
         return True
     engine.embed_file(path, progress=progress, image=image)
     return False

@@ -201,12 +201,43 @@ def image_size(path: str | Path) -> tuple[int, int] | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(path) as im:
-                w, h = im.size
-                orientation = im.getexif().get(EXIF_ORIENTATION_TAG, 1)
+                return _shown_size(im)
+    except Image.DecompressionBombError:  # a very big image: its header is what we want
+        return _unchecked_size(path)
     except Exception:  # Pillow raises many types for foreign files
         return None
+
+
+def _shown_size(im: Any) -> tuple[int, int]:
+    w, h = im.size
+    try:
+        orientation = im.getexif().get(EXIF_ORIENTATION_TAG, 1)
+    except Exception:  # a header without readable EXIF: as stored
+        orientation = 1
     w, h = oriented_size(w, h, orientation if isinstance(orientation, int) else 1)
     return h, w
+
+
+def _unchecked_size(path: str | Path) -> tuple[int, int] | None:
+    """(H, W) from the header of an image Pillow refuses to open as a decompression bomb: its
+    format's header parser run directly (it reads the header only, never the pixels)."""
+    from PIL import Image
+
+    Image.init()
+    with open(path, "rb") as f:
+        prefix = f.read(16)
+        for fmt in Image.ID:
+            factory, accept = Image.OPEN[fmt]
+            if accept is not None and not accept(prefix):
+                continue
+            f.seek(0)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    return _shown_size(factory(f, str(path)))
+            except Exception:  # not this format
+                continue
+    return None
 
 
 def read_image_rgb(path: str | Path) -> np.ndarray:

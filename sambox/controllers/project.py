@@ -13,10 +13,34 @@ from sambox.model.status import ImageStatus, status_from
 from samic_core.annotation import AnnotatedObject, AnnotationStore
 from samic_core.annotation.layout import is_clip_folder
 from samic_core.annotation.merge import base_of
-from samic_core.errors import AnnotationError, SamicError
-from samic_core.fileio import read_image_rgb
+from samic_core.annotation.models import MAX_PIXELS
+from samic_core.errors import AnnotationError, ImageReadError, SamicError
+from samic_core.fileio import image_size, read_image_rgb
 
 DEFAULT_CLASS = "object"
+
+
+# What an open image costs the app: its pixels (3 bytes a pixel), the pixmap shown (4), the
+# instance map (2), the mask overlay's fill and outline and their pixmaps (16): about 25 bytes a
+# pixel, so the largest image an annotation can hold (MAX_PIXELS, 268 MP) needs ~6.7 GB.
+BYTES_PER_PIXEL = 25
+
+
+def check_openable(path: Path) -> None:
+    """ImageReadError naming the file when its header says it is over MAX_PIXELS: its masks
+    could not be saved, and the app would need gigabytes before saying so. Read from the header
+    alone, before anything is decoded."""
+    hw = image_size(path)
+    if hw is None or hw[0] * hw[1] <= MAX_PIXELS:
+        return
+    h, w = hw
+    raise ImageReadError(
+        path,
+        f"{w} x {h} pixels ({h * w / 1e6:.0f} MP) is more than SAMBOX can annotate: "
+        f"{MAX_PIXELS / 1e6:.0f} MP (the most an annotation's masks hold; about "
+        f"{MAX_PIXELS * BYTES_PER_PIXEL / 2**30:.1f} GB of memory in the app). Cut it into parts "
+        "of at most that size and annotate those",
+    )
 
 
 class ProjectController(QObject):
@@ -94,6 +118,7 @@ class ProjectController(QObject):
         """
         assert self.store is not None
         path = self.path_of(name)
+        check_openable(path)
         rgb = read_image_rgb(path)
         h, w = rgb.shape[:2]
         sha = self.store.image_sha256(path)

@@ -98,6 +98,7 @@ class SamicServiceLike(BackgroundService, Protocol):
     train_finished: SignalInstance  # TrainOutcome
     train_failed: SignalInstance  # message
     suggest_ready: SignalInstance  # image Path, label, list[Suggestion]
+    suggest_progress: SignalInstance  # tiles done, tiles
     suggest_failed: SignalInstance  # message
     annotate_progress: SignalInstance  # done, total, image name
     annotate_finished: SignalInstance  # AutoAnnotateOutcome

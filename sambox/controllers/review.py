@@ -51,8 +51,10 @@ class ReviewController(QObject):
         self.confidence: dict[str, float | None] = {}
         self._natural: list[Path] = []
         self._pending: Path | None = None
+        self._suggest_text = ""
         self.project.folder_opened.connect(self._folder_opened)
         samic.suggest_ready.connect(self._suggested)
+        samic.suggest_progress.connect(self._suggest_progress)
         samic.suggest_failed.connect(self._suggest_failed)
 
     # ---- the open image ----------------------------------------------------------------------
@@ -216,13 +218,19 @@ class ReviewController(QObject):
             return False
         label = label or self.editor.active_label
         self._pending = doc.image_path
-        self.message.emit(f"Suggesting {label!r} prompts for {doc.name}…")
+        self._suggest_text = f"Suggesting {label!r} prompts for {doc.name}…"
+        self.message.emit(self._suggest_text)
         self.samic.suggest(model, doc.image_path, label, folder, None, device, peaks=peaks)
         return True
 
     @property
     def suggesting(self) -> bool:
         return self._pending is not None
+
+    def _suggest_progress(self, done: int, total: int) -> None:
+        """A big image is looked at tile by tile: say how far."""
+        if self._pending is not None:
+            self.message.emit(f"{self._suggest_text} {done} of {total} tiles")
 
     def _suggested(self, image_path: Path, label: str, suggestions: list[Suggestion]) -> None:
         if self._pending == image_path:

@@ -52,6 +52,11 @@ def embed_queued(
     return embed_one(engine, path, progress=progress)
 
 
+# Tiles not yet cached that following one object across cuts may encode during a click: an
+# object seldom spans more than a corner's three neighbours, and a click must not wait for more.
+JOIN_ENCODES = 3
+
+
 def _prompt(request: DecodeRequest) -> Prompt:
     from samic_core.sam.types import Prompt
 
@@ -94,7 +99,7 @@ def decode_tiled(
 
     t0 = time.perf_counter()
     tiled = TiledImage(engine, pixels, engine.image_sha256(request.image_path), grid,
-                       request.image_path.name)  # fmt: skip
+                       request.image_path.name, join_encodes=JOIN_ENCODES)  # fmt: skip
     prompt = _prompt(request)
     tile = tiled.tile_for(prompt)
     if request.input_tile != (tile.y0, tile.x0, tile.y1, tile.x1):

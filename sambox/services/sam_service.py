@@ -359,7 +359,8 @@ class SamService(QObject):
         if request.view is not None and pixels is not None:
             y0, x0, y1, x1 = request.view
             grid = zoom_grid(pixels.shape[:2], (y1 - y0, x1 - x0))
-            if grid is not None:
+            points = np.array([(x, y) for x, y, _ in request.key.points], np.float64)
+            if grid is not None and grid.fits(points, request.key.box):  # else: whole image
                 self._start_tiled(request, engine, pixels, grid)
                 return
         pinned = self._pinned

@@ -70,6 +70,7 @@ class SamicService(QObject):
     train_failed = Signal(str)
     suggest_ready = Signal(object, str, object)  # image Path, label, list[Suggestion]
     suggest_failed = Signal(str)
+    suggest_progress = Signal(int, int)  # tiles done, tiles (a big image, a model of tiles)
     annotate_progress = Signal(int, int, str)  # done, total, image name
     annotate_finished = Signal(object)  # AutoAnnotateOutcome
     annotate_failed = Signal(str)
@@ -269,8 +270,9 @@ class SamicService(QObject):
             predictor = self._load_predictor(model, device)
             self._set_references(predictor, Path(reference_folder), label, references)
             found = suggest_objects(
-                predictor, engine, image_path, label, one_prompt=one_prompt, rule=peak_rule(peaks)
-            )
+                predictor, engine, image_path, label, one_prompt=one_prompt, rule=peak_rule(peaks),
+                progress=lambda done, total, _what: ctx.progress((done, total)),
+            )  # fmt: skip
             return [
                 Suggestion(
                     points=tuple((float(x), float(y)) for x, y in points),
@@ -282,8 +284,10 @@ class SamicService(QObject):
                 for points, r in found
             ]
 
+        worker = Worker(job, f"suggest {image_path.name}")
+        worker.signals.progress.connect(lambda v: self.suggest_progress.emit(int(v[0]), int(v[1])))
         self._start(
-            Worker(job, f"suggest {image_path.name}"),
+            worker,
             self.predict_pool,
             lambda out: self.suggest_ready.emit(image_path, label, out),
             lambda e: self.suggest_failed.emit(

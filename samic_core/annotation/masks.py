@@ -48,3 +48,21 @@ def semantic_from_instances(
         if o.id < len(lut):
             lut[o.id] = index[o.label]
     return lut[instances]
+
+
+def label_boxes(instances: np.ndarray) -> dict[int, tuple[int, int, int, int]]:
+    """Every id's bounding rectangle (y0, x0, y1, x1) in an (H, W) instance map, in one pass
+    over its rows and one over its columns (no mask per id: a 48 MP map has hundreds)."""
+    top = int(instances.max(initial=0)) + 1
+    lo = np.full((2, top), np.iinfo(np.int64).max)
+    hi = np.full((2, top), -1)
+    for axis, lines in enumerate((instances, instances.T)):
+        for i, line in enumerate(lines):
+            ids = np.unique(line)
+            lo[axis, ids] = np.minimum(lo[axis, ids], i)
+            hi[axis, ids] = i
+    return {
+        int(k): (int(lo[0, k]), int(lo[1, k]), int(hi[0, k]) + 1, int(hi[1, k]) + 1)
+        for k in range(1, top)
+        if hi[0, k] >= 0
+    }

@@ -54,6 +54,13 @@ def class_list(classes: tuple[str, ...], most: int = SHOWN_CLASSES) -> str:
     return shown if len(classes) <= most else f"{shown} ... ({len(classes) - most} more)"
 
 
+def tile_line(tile: int | None) -> str:
+    """How the model looks at big images (train/tiling.py)."""
+    if tile is None:
+        return "trained on whole images"
+    return f"trained on {tile} px tiles (big images are looked at in tiles of that side)"
+
+
 def peak_rule_line(fitted: dict[str, float] | None) -> str:
     """How the model's maps become prompts by default: the fitted rule and its validation
     scores, or the constant default."""
@@ -84,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
             f"  classes: {class_list(meta.classes)}\n"
             f"  backbone: {meta.backbone} (weights {meta.backbone_weights}, "
             f"sha256 {meta.backbone_sha256[:12]}...)\n"
-            f"  input size: {meta.image_size} x {meta.image_size}; head: {meta.output}\n"
+            f"  input size: {meta.image_size} x {meta.image_size}; head: {meta.output}; "
+            f"{tile_line(meta.tile)}\n"
             f"  created {meta.created}; {counted(meta.epochs_run, 'epoch')}, "
             f"best epoch {meta.best_epoch}; "
             f"train loss {loss(meta.train_loss)}, val loss {loss(meta.val_loss)}\n"

@@ -149,7 +149,8 @@ def run(args: argparse.Namespace) -> int:
         return 1 if any(r.failed for r in reports.values()) else 0
     engine = engine_from_args(args)
     sets = {
-        c: encode_class_references(predictor, ref_store, c, refs) for c, refs in references.items()
+        c: encode_class_references(predictor, ref_store, c, refs, args.tile)
+        for c, refs in references.items()
     }
     label = classes[0] if len(classes) == 1 else f"{len(classes)} classes"
     run_started = time.perf_counter()

@@ -38,7 +38,8 @@ class PeakRule:
       0.1, see docs/model.md).
     radius: suppression radius as a fraction of the map's side; None = from the references'
       object size when known (`with_object_radius`), else 2 sigma of the prompt heat maps.
-    max_peaks: at most this many prompts per image.
+    max_peaks: at most this many prompts per image (per tile where a big image is looked at
+      in tiles, predict/tiled.py: a big image may hold hundreds of objects).
     """
 
     method: str = DEFAULT_METHOD

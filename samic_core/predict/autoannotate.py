@@ -54,13 +54,15 @@ def suggest_objects(
     one_prompt: bool = False,
     rule: PeakRule | None = None,
     image: np.ndarray | None = None,
+    progress: Progress | None = None,
 ) -> Found:
     """[(points (N, 2) xy, SAM's mask for them)] for one image; empty when no peak was found.
 
     `label` names the class being suggested (for logging; the predictor's references decide
     what is found). one_prompt: send all peaks to SAM as a single object. rule: how peaks are
     found (default: the model's, samic_core/peaks/). image: the file's pixels when already
-    read (read_image_rgb).
+    read (read_image_rgb). progress: (tiles done, tiles, "tiles") while a model trained on
+    tiles looks at a big image tile by tile.
     """
     if image is None:
         image = read_image_rgb(image_path)
@@ -69,7 +71,7 @@ def suggest_objects(
         peaks = predictor.peaks(image, rule)
     else:  # a model trained on tiles looks at a big image tile by tile
         (peaks,) = tiled_peaks(predictor, image, grid, [predictor.references],
-                               [predictor.rule_for(rule)])  # fmt: skip
+                               [predictor.rule_for(rule)], progress)  # fmt: skip
     log.debug("%s: %d %s peaks", Path(image_path).name, len(peaks), label)
     if not peaks:
         return []

@@ -6,7 +6,7 @@ dropped, so one object is not written twice when SAMIC puts two peaks on it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -29,16 +29,31 @@ class Decoder(Protocol):
 
 @dataclass
 class WholeImage:
-    """A click engine and one image's embedding, as a Decoder."""
+    """A click engine and one image's embedding, as a Decoder. crop: keep each mask as its
+    bounding rectangle (`MaskResult.origin`), as tiles do: what auto-annotation holds of a big
+    image's hundreds of objects is then their size, not hundreds of full-size masks."""
 
     engine: ClickEngine
     emb: ImageEmbedding
+    crop: bool = False
 
     def decode(self, prompt: Prompt) -> MaskResult:
-        return self.engine.decode(self.emb, prompt)
+        r = self.engine.decode(self.emb, prompt)
+        return cropped(r) if self.crop else r
 
     def decode_points(self, points: np.ndarray) -> list[MaskResult]:
-        return self.engine.decode_points(self.emb, points)
+        out = self.engine.decode_points(self.emb, points)
+        return [cropped(r) for r in out] if self.crop else out
+
+
+def cropped(result: MaskResult) -> MaskResult:
+    """The result with its mask cut to its bounding rectangle (origin moved to match)."""
+    rows, cols = np.nonzero(result.mask.any(1))[0], np.nonzero(result.mask.any(0))[0]
+    if len(rows) == 0:
+        return replace(result, mask=np.zeros((0, 0), bool))
+    y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    oy, ox = result.origin
+    return replace(result, mask=result.mask[y0:y1, x0:x1].copy(), origin=(oy + y0, ox + x0))
 
 
 def prompt_objects(

@@ -130,6 +130,7 @@ def load_image(
     try:
         if protected_on_disk(store, path.name):
             return LoadedImage(path, "protected")
+        given = image is not None
         if image is None:
             image = read_image_rgb(path)
         sha = engine.image_sha256(path)
@@ -141,13 +142,20 @@ def load_image(
             sam_input=engine.prepare(image, sha, path.name) if sam is None else None,
             hw=hw,
             sha=sha,
-            pixels=image if samic is not None or sam is not None else None,
+            # a tiled image read here is read again when its turn comes: the read-ahead
+            # queue must not hold several big images' pixels
+            pixels=image if given and (samic is not None or sam is not None) else None,
             samic_grid=samic,
             sam_grid=sam,
         )
     except (SamicError, OSError, ValueError) as e:
         log.warning("%s: %s", path.name, e)
         return LoadedImage(path, "failed", str(e))
+
+
+def pixels_of(image: LoadedImage) -> np.ndarray:
+    """A tiled image's pixels: as given to the loader, else read again now (load_image)."""
+    return image.pixels if image.pixels is not None else read_image_rgb(image.path)
 
 
 def find_objects(
@@ -169,10 +177,17 @@ def find_objects(
         for k, i in enumerate(whole):
             peaks[i] = [predictor.peaks_from_maps(maps[j][k], batch[i].hw, job.rule)
                         for j, job in enumerate(jobs)]  # fmt: skip
+    read: dict[int, np.ndarray] = {}  # a tiled image's pixels, read once for both networks
+
+    def pixels(i: int) -> np.ndarray:
+        if i not in read:
+            read[i] = pixels_of(batch[i])
+        return read[i]
+
     for i, b in enumerate(batch):
-        if b.samic_grid is not None and b.pixels is not None:
+        if b.samic_grid is not None:
             refs, rules = [j.refs for j in jobs], [j.rule for j in jobs]
-            peaks[i] = tiled_peaks(predictor, b.pixels, b.samic_grid, refs, rules)
+            peaks[i] = tiled_peaks(predictor, pixels(i), b.samic_grid, refs, rules)
     need = [i for i in range(len(batch)) if any(peaks[i]) and batch[i].sam_grid is None]
     inputs = [batch[i].encoder_input for i in need]
     embs = dict(zip(need, engine.embed_prepared(inputs), strict=True))
@@ -181,9 +196,9 @@ def find_objects(
         found: dict[str, Found] = {}
         decoder: Decoder | None = None
         if i in embs:
-            decoder = WholeImage(engine, embs[i])
-        elif b.sam_grid is not None and b.pixels is not None and b.sha is not None:
-            decoder = TiledImage(engine, b.pixels, b.sha, b.sam_grid, b.path.name)
+            decoder = WholeImage(engine, embs[i], crop=True)
+        elif b.sam_grid is not None and b.sha is not None and any(peaks[i]):
+            decoder = TiledImage(engine, pixels(i), b.sha, b.sam_grid, b.path.name)
         for j, job in enumerate(jobs):
             pts = np.array([[p.x, p.y] for p in peaks[i][j]], np.float64).reshape(-1, 2)
             found[job.label] = (

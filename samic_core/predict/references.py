@@ -16,6 +16,7 @@ from samic_core.config import DEFAULT_SHOTS
 from samic_core.errors import SamicError
 from samic_core.fileio import read_image_rgb
 from samic_core.predict.tiled import reference_crop
+from samic_core.tiles.spec import TileSpec, samic_side
 
 if TYPE_CHECKING:
     from samic_core.predict.predictor import ReferenceSet, SamicPredictor
@@ -119,22 +120,22 @@ def encode_class_references(
     store: AnnotationStore,
     class_name: str,
     references: list[tuple[Path, np.ndarray]],
+    tile: TileSpec = "auto",
 ) -> ReferenceSet:
     """These (image path, points) of `store` as the predictor's network reads them, with the
-    median radius of their `class_name` objects (for the `nms` peak rule). For a model trained
-    on tiles, each reference is the tile-sized window around its objects (predict/tiled.py)."""
+    median radius of their `class_name` objects (for the `nms` peak rule). When SAMIC looks at
+    big images in tiles (`tile`, as `--tile`: auto = the model's side), each reference is the
+    tile-sized window around its objects (predict/tiled.py), so both have one scale."""
     radii = [reference_object_radius(store, p.name, class_name) for p, _ in references]
     images = [read_image_rgb(p) for p, _ in references]
     points = [pts for _, pts in references]
-    if predictor.tile is not None:  # a model trained on tiles sees references at that scale
-        side = predictor.tile
+    side = samic_side(tile, predictor.tile)
+    if side is not None:
         radii = [  # a share of the image's longer side: of the crop's now
             None if r is None else r * max(im.shape[:2]) / min(side, max(im.shape[:2]))
             for r, im in zip(radii, images, strict=True)
         ]
-        crops = [
-            reference_crop(im, pts, predictor.tile) for im, pts in zip(images, points, strict=True)
-        ]
+        crops = [reference_crop(im, pts, side) for im, pts in zip(images, points, strict=True)]
         images, points = [c[0] for c in crops], [c[1] for c in crops]
     known = [r for r in radii if r is not None]
     return predictor.encode_references(images, points, float(np.median(known)) if known else None)

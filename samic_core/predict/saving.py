@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from samic_core.annotation import AnnotatedObject, AnnotationStore, ImageAnnotation, Point
-from samic_core.annotation.masks import instances_from_masks
+from samic_core.annotation.masks import instances_from_masks, label_boxes
 from samic_core.errors import SamicError
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def merge_found(
     """
     name = image_path.name
     kept: list[AnnotatedObject] = []
-    kept_masks: list[tuple[int, np.ndarray]] = []
+    kept_masks: list[tuple[int, np.ndarray, tuple[int, int]]] = []
     sha = image_sha256 or store.image_sha256(image_path)
     h, w = image_hw
     if current is None:
@@ -114,7 +114,13 @@ def merge_found(
             raise ProtectedNow(name)
         replaced = set(current.values())
         kept = [o for o in old.annotation.objects if o.label not in replaced]
-        kept_masks = [(o.id, old.instances == o.id) for o in kept]
+        boxes = label_boxes(old.instances)  # each kept mask within its rectangle
+        kept_masks = [
+            (o.id, old.instances[y0:y1, x0:x1] == o.id, (y0, x0))
+            for o in kept
+            if o.id in boxes
+            for y0, x0, y1, x1 in [boxes[o.id]]
+        ]
         h, w = old.instances.shape
     next_id = max((o.id for o in kept), default=0) + 1
     new: list[AnnotatedObject] = []

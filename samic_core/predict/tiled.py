@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from samic_core.heatmap import SIGMA, Peak
+from samic_core.jobs import Progress
 from samic_core.model.transforms import image_to_tensor
 from samic_core.peaks import PeakRule
 from samic_core.predict.predictor import ReferenceSet, SamicPredictor
@@ -71,9 +72,11 @@ def tiled_peaks(
     grid: TileGrid,
     refs: Sequence[ReferenceSet],
     rules: Sequence[PeakRule],
+    progress: Progress | None = None,
 ) -> list[list[Peak]]:
     """Per reference set (class) its peaks on the (H, W, 3) image `pixels`, in image pixels,
-    strongest first; rules: each set's rule (radius filled)."""
+    strongest first; rules: each set's rule (radius filled). progress(tiles done, tiles,
+    "tiles") after each batch of tiles (an exception it raises stops the work)."""
     tiles = list(grid)
     local = [replace(r, threshold=LOW) if r.method == "nms" else r for r in rules]
     found: list[list[Peak]] = [[] for _ in rules]
@@ -86,6 +89,8 @@ def tiled_peaks(
             for i, tile in enumerate(part):
                 for p in predictor.peaks_from_maps(maps[c][i], tile.hw, rule):
                     found[c].append(replace(p, x=p.x + tile.x0, y=p.y + tile.y0))
+        if progress is not None:
+            progress(start + len(part), len(tiles), "tiles")
     return [combine_peaks(found[c], rule, grid.size) for c, rule in enumerate(rules)]
 
 

@@ -12,6 +12,7 @@ a few hundred objects of a 48 MP image take megabytes, not gigabytes.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import cv2
@@ -24,7 +25,12 @@ from samic_core.tiles.grid import Tile, TileGrid
 
 JOIN_IOU = 0.5  # two tiles' masks are one object when they agree this well in their shared strip
 MAX_JOIN_TILES = 9  # an object is followed through at most this many tiles (3 x 3 at 1024 px)
+# A part covering more of its tile than this is not followed: no small object (the whole image's
+# embedding sees such a region well), and following a background mask would encode every
+# neighbour for nothing.
+JOIN_MAX_FILL = 0.5
 EDGE = 2  # a mask within this many pixels of a cut reaches it
+RECENT_TILES = 4  # embeddings kept by a TiledImage itself (an engine may have no cache)
 
 
 def tile_key(image_sha256: str, tile: Tile) -> str:
@@ -45,7 +51,9 @@ class TiledImage:
     """One big image's tile embeddings and the decodes made with them.
 
     pixels: the image (H, W, 3) uint8, an array or a memory map (only tiles are read);
-    image_sha256: its file's content hash (the cache key's first part).
+    image_sha256: its file's content hash (the cache key's first part); join_encodes: how many
+    tiles not yet cached following one object may encode (None: as many as it reaches; the app
+    gives a few, so a click never waits for a row of encodes).
     """
 
     def __init__(
@@ -55,6 +63,7 @@ class TiledImage:
         image_sha256: str,
         grid: TileGrid,
         name: str = "",
+        join_encodes: int | None = None,
     ) -> None:
         if (grid.height, grid.width) != tuple(pixels.shape[:2]):
             raise ValueError(
@@ -66,6 +75,8 @@ class TiledImage:
         self.sha = image_sha256
         self.grid = grid
         self.name = name
+        self.join_encodes = join_encodes
+        self._recent: OrderedDict[Tile, ImageEmbedding] = OrderedDict()  # also without a cache
 
     @property
     def hw(self) -> tuple[int, int]:
@@ -74,7 +85,12 @@ class TiledImage:
     def embedding(self, tile: Tile, progress: Progress | None = None) -> ImageEmbedding:
         """The tile's embedding: cached, else encoded (at the encoder's full resolution) and
         cached. progress: the encoder's, as ClickEngine.encode's."""
-        return self.cached(tile) or self._encode(tile, progress)
+        emb = self._recent.get(tile) or self.cached(tile) or self._encode(tile, progress)
+        self._recent[tile] = emb
+        self._recent.move_to_end(tile)
+        while len(self._recent) > RECENT_TILES:
+            self._recent.popitem(last=False)
+        return emb
 
     def cached(self, tile: Tile) -> ImageEmbedding | None:
         """The tile's cached embedding (a corrupt entry is a miss), or None; never encodes."""
@@ -104,6 +120,10 @@ class TiledImage:
         return encoded
 
     # ---- decoding --------------------------------------------------------------------------
+    def fits(self, prompt: Prompt) -> bool:
+        """Whether the prompt's points and box lie inside the tile it would be decoded in."""
+        return self.grid.fits(prompt.points, prompt.box)
+
     def tile_for(self, prompt: Prompt) -> Tile:
         """The tile a prompt is decoded in (its points and box corners decide)."""
         anchors = [prompt.points]
@@ -118,18 +138,24 @@ class TiledImage:
         candidate: int | None = None,
         input_tile: tuple[int, int, int, int] | None = None,
     ) -> MaskResult:
-        """One object's prompt in image pixels -> its joined mask (`origin` set).
+        """One object's prompt in image pixels -> its joined mask (`origin` set). Decoded in the
+        tile that holds its points (`tile_for`); points beyond that tile are left out and a box
+        is clipped to it (`fits` tells whether nothing would be: the app asks first).
 
         prompt.mask_input (an earlier decode's logits) is used only when `input_tile`, the tile
         those logits belong to (MaskResult.tile), is the tile chosen now."""
         tile = self.tile_for(prompt)
         box = None
-        if prompt.box is not None:
-            box = tile.to_tile(np.asarray(prompt.box, np.float64).reshape(2, 2)).reshape(4)
+        if prompt.box is not None:  # clipped to the tile
+            corners = tile.to_tile(np.asarray(prompt.box, np.float64).reshape(2, 2))
+            box = np.clip(corners, 0, (tile.x1 - tile.x0 - 1, tile.y1 - tile.y0 - 1)).reshape(4)
+        inside = tile.contains(prompt.points)  # points beyond the tile are left out
+        if not inside.any() and box is None:
+            inside[:] = True  # (never: the tile was chosen for holding most of them)
         same = input_tile is not None and tuple(input_tile) == _rect(tile)
         local = Prompt(
-            tile.to_tile(prompt.points),
-            prompt.labels,
+            tile.to_tile(prompt.points[inside]),
+            prompt.labels[inside],
             box,
             prompt.mask_input if same else None,
         )
@@ -157,11 +183,18 @@ class TiledImage:
         parts: dict[Tile, np.ndarray] = {tile: result.mask}
         queue = [tile]
         seen = {tile}
+        encodes = self.join_encodes
         while queue and len(seen) < MAX_JOIN_TILES:
             t = queue.pop(0)
+            if parts[t].mean() > JOIN_MAX_FILL:
+                continue
             for n in self._continuations(t, parts[t]):
                 if n in seen or len(seen) >= MAX_JOIN_TILES:
                     continue
+                if encodes is not None and n not in self._recent and self.cached(n) is None:
+                    if encodes <= 0:
+                        continue
+                    encodes -= 1
                 seen.add(n)
                 part = self._follow(parts, t, n)
                 if part is not None:

@@ -83,7 +83,7 @@ class PredictActor:
         sets = {}
         for label in job.labels:
             refs = [(Path(p), np.asarray(pts, np.float64)) for p, pts in job.references[label]]
-            sets[label] = encode_class_references(self.predictor, ref_store, label, refs)
+            sets[label] = encode_class_references(self.predictor, ref_store, label, refs, job.tile)
         self.jobs = class_jobs(self.predictor, sets, job.rule)
         self.tiling = Tiling(job.tile, job.sam_tile, self.predictor.tile)
         self.store = AnnotationStore(job.images_folder, job.out)

@@ -9,7 +9,7 @@ valid whatever grid produced it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -145,6 +145,19 @@ class TileGrid:
                 best = (*score, tile)
         assert best is not None
         return best[2]
+
+    def fits(self, points: np.ndarray, box: np.ndarray | Sequence[float] | None = None) -> bool:
+        """Whether one tile holds all (N, 2) xy points and the XYXY box's corners (a box may
+        reach the tile's far edge)."""
+        anchors = [np.asarray(points, np.float64).reshape(-1, 2)]
+        if box is not None:
+            anchors.append(np.asarray(box, np.float64).reshape(2, 2))
+        every = np.concatenate(anchors)
+        if len(every) == 0:
+            return False
+        t = self.best_tile(every)
+        x, y = every[:, 0], every[:, 1]
+        return bool(((x >= t.x0) & (x <= t.x1) & (y >= t.y0) & (y <= t.y1)).all())
 
     def neighbours(self, tile: Tile) -> list[Tile]:
         """The grid's tiles that overlap or touch `tile` (itself excluded)."""

@@ -43,6 +43,8 @@ SAMIC_OVERLAP_FRACTION = (
     0.25  # two object diameters: an object cut by one tile is whole in the next
 )
 SAMIC_AUTO_MAX_FRACTION = 0.5  # `auto` tiles only when the tile is at most half the long side
+SAMIC_AUTO_MIN_SIDE = 2048  # ...of images longer than this: ordinary photos train as before
+MAX_TILE = 1 << 16  # no image side is longer (the model file refuses more)
 
 
 def parse_tile(text: str) -> TileSpec:
@@ -54,8 +56,8 @@ def parse_tile(text: str) -> TileSpec:
         side = int(value)
     except ValueError:
         raise ValueError(f"tile must be auto, off or a side in pixels, got {text!r}") from None
-    if side < MIN_TILE:
-        raise ValueError(f"a tile side must be at least {MIN_TILE} px, got {side}")
+    if not MIN_TILE <= side <= MAX_TILE:
+        raise ValueError(f"a tile side must be {MIN_TILE}-{MAX_TILE} px, got {side}")
     return side
 
 
@@ -101,7 +103,8 @@ def samic_train_tile(
 ) -> int | None:
     """The tile side SAMIC trains at for images of these (H, W) sizes and objects of these
     diameters, or None for whole images. `auto`: tiles only when that tile is at most half the
-    images' typical long side (small objects in big images); no object sizes known -> None."""
+    images' typical long side and they are over SAMIC_AUTO_MIN_SIDE px (small objects in big
+    images); no object sizes known -> None."""
     if spec == "off" or not sizes:
         return None
     if spec != "auto":
@@ -112,15 +115,23 @@ def samic_train_tile(
         return None
     side = samic_tile_for_objects(d, image_size)
     long_side = float(np.median([max(hw) for hw in sizes]))
+    if long_side <= SAMIC_AUTO_MIN_SIDE:
+        return None
     return side if side <= SAMIC_AUTO_MAX_FRACTION * long_side else None
+
+
+def samic_side(spec: TileSpec, model_tile: int | None) -> int | None:
+    """The tile side SAMIC looks at big images through under `spec` (auto: the model's); None:
+    whole images. References are cut to it too, so both are seen at one scale."""
+    if spec == "off":
+        return None
+    return model_tile if spec == "auto" else int(spec)
 
 
 def samic_grid(spec: TileSpec, hw: tuple[int, int], model_tile: int | None) -> TileGrid | None:
     """SAMIC's tile grid for an (H, W) image, or None to look at it whole. `auto`: the tile the
     model was trained at (None for a model trained on whole images)."""
-    if spec == "off":
-        return None
-    size = model_tile if spec == "auto" else int(spec)
+    size = samic_side(spec, model_tile)
     if size is None:
         return None
     grid = TileGrid(hw[0], hw[1], size, samic_overlap(size))

@@ -228,21 +228,30 @@ def split_by_image(images: list[AnnotatedImage], val_fraction: float, seed: int)
     """
     if not 0.0 <= val_fraction < 1.0:
         raise SamicError(f"val_fraction must be in [0, 1), got {val_fraction}")
-    order = np.random.default_rng(seed).permutation(len(images))
+    # the tiles of one image (train/tiling.py) overlap: they go to one side together
+    groups: dict[object, list[int]] = {}
+    for i, image in enumerate(images):
+        groups.setdefault(image.path if image.crop is not None else i, []).append(i)
+    members = list(groups.values())
+    order = np.random.default_rng(seed).permutation(len(members))
     n_val = int(round(val_fraction * len(images)))
     train_count: dict[str, int] = {}
     for image in images:
         for c in image.points:
             train_count[c] = train_count.get(c, 0) + 1
     val_idx: set[int] = set()
-    for i in order:
+    for g in order:
         if len(val_idx) >= n_val:
             break
-        classes = images[i].points
-        if all(train_count[c] - 1 >= MIN_IMAGES_PER_CLASS for c in classes):
-            val_idx.add(int(i))
-            for c in classes:
-                train_count[c] -= 1
+        group = members[g]
+        need: dict[str, int] = {}
+        for i in group:
+            for c in images[i].points:
+                need[c] = need.get(c, 0) + 1
+        if all(train_count[c] - n >= MIN_IMAGES_PER_CLASS for c, n in need.items()):
+            val_idx.update(group)
+            for c, n in need.items():
+                train_count[c] -= n
     train = [im for i, im in enumerate(images) if i not in val_idx]
     val = [im for i, im in enumerate(images) if i in val_idx]
     return Split(train, val)
@@ -274,6 +283,16 @@ def _by_class(indices: list[int], images: list[AnnotatedImage]) -> dict[str, lis
     return out
 
 
+def overlap(a: AnnotatedImage, b: AnnotatedImage) -> bool:
+    """Whether two tiles of one image overlap: they share objects, so one must not be the
+    other's reference (the network would learn to find the very same object)."""
+    if a.crop is None or b.crop is None or a.path != b.path:
+        return False
+    ay0, ax0, ay1, ax1 = a.crop
+    by0, bx0, by1, bx1 = b.crop
+    return ay0 < by1 and by0 < ay1 and ax0 < bx1 and bx0 < ax1
+
+
 def draw_training_episodes(
     images: list[AnnotatedImage],
     targets: list[int],
@@ -292,7 +311,7 @@ def draw_training_episodes(
     episodes: list[TrainingEpisode] = []
     for t in targets:
         for c in sorted({*images[t].points, *images[t].empty_of}):
-            pool = [r for r in refs.get(c, []) if r != t]
+            pool = [r for r in refs.get(c, []) if r != t and not overlap(images[r], images[t])]
             if not pool:
                 continue
             picks = (

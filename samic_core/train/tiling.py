@@ -4,9 +4,10 @@ Small objects in big images vanish at SAMIC's 224 px input; cut into tiles sized
 spans the share of the input it does in ordinary images (samic_core/tiles/spec.py), they keep
 their look. A tile holding objects is a training image with the objects whose centre lies in
 it; a tile without any, of an image marked done, is an empty target (it teaches "nothing
-here", e.g. on look-alikes). At most MAX_OBJECT_TILES tiles with objects are kept (the most
-crowded first, so every image contributes) and a quarter as many empty ones, so an epoch stays
-as long as one over an ordinary folder.
+here", e.g. on look-alikes). At most MAX_OBJECT_TILES tiles with objects are kept, taken in
+turn from every image, the most crowded first (every image gives at least one, also past the
+cap), and a quarter as many empty ones, so an epoch stays as long as one over an ordinary
+folder.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def tile_training_images(
     kept: list[AnnotatedImage] = []
     for rank in range(max((len(p) for p in per_image), default=0)):  # round robin over images
         kept += [p[rank] for p in per_image if rank < len(p)]
-    kept = kept[:MAX_OBJECT_TILES]
+    kept = kept[: max(MAX_OBJECT_TILES, len(per_image))]  # every image gives at least one
     n_empty = int(round(EMPTY_SHARE * len(kept)))
     if empty and n_empty:
         pick = rng.choice(len(empty), size=min(n_empty, len(empty)), replace=False)

@@ -107,7 +107,7 @@ def test_tile_click_is_the_crop_decoded_alone_and_cached_by_tile(tiny_sam_checkp
     cache = EmbeddingCache(tmp_path / "cache")
     engine = SamEngine(tiny_sam_checkpoint, "auto", "cpu", cache=cache)
     grid = TileGrid(700, 900, 512, 128)
-    tiled = TiledImage(engine, big_image, "f" * 64, grid, "big.png")
+    tiled = TiledImage(engine, big_image, "f" * 64, grid, "big.png", join_encodes=0)
     prompt = Prompt.from_points([(640.0, 500.0)])
     result = tiled.decode(prompt, multimask=False)
     tile = grid.best_tile(prompt.points)
@@ -116,16 +116,17 @@ def test_tile_click_is_the_crop_decoded_alone_and_cached_by_tile(tiny_sam_checkp
     crop = np.ascontiguousarray(big_image[tile.slices])
     expected = alone.decode(alone.encode(crop), Prompt.from_points(tile.to_tile(prompt.points)),
                             multimask=False)  # fmt: skip
-    if not expected.mask[:2].any() and not expected.mask[-2:].any() and \
-            not expected.mask[:, :2].any() and not expected.mask[:, -2:].any():  # fmt: skip
-        got = result.full_mask((700, 900))[tile.slices]
-        assert np.array_equal(got, expected.mask)  # no cut reached: exactly the tile's decode
+    # no neighbour may be encoded (join_encodes=0, none cached): exactly the tile's own decode
+    assert np.array_equal(result.full_mask((700, 900))[tile.slices], expected.mask)
+    assert result.score == pytest.approx(expected.score)
     assert cache.contains(tile_key("f" * 64, tile), engine.model_id)
     # the same clicks again (a new session on the folder) read the cached tiles: no encode
     calls = []
     engine.encode = lambda *a, **k: calls.append(a)  # type: ignore[method-assign]
     cache.clear_memory()
-    again = TiledImage(engine, big_image, "f" * 64, grid, "big.png").decode(prompt, multimask=False)
+    again = TiledImage(engine, big_image, "f" * 64, grid, "big.png", join_encodes=0).decode(
+        prompt, multimask=False
+    )
     assert calls == [] and np.array_equal(again.mask, result.mask)
 
 
@@ -205,3 +206,18 @@ def test_deepest_point_is_inside_and_central():
     x, y = deepest_point(mask)
     assert mask[y, x] and 18 <= y <= 21 and 29 <= x <= 50  # on the ridge, 10 px from the edges
     assert deepest_point(np.zeros((5, 5), bool)) is None
+
+
+def test_joining_stops_at_big_parts_and_at_the_encode_budget():
+    image = np.zeros((600, 1400, 3), np.uint8)
+    image[280:320, 100:1300] = 255  # a bar through three tiles
+    engine = ComponentEngine()
+    grid = TileGrid(600, 1400, 512, 128)
+    budget = TiledImage(engine, image, "c" * 64, grid, join_encodes=1)  # type: ignore[arg-type]
+    r = budget.decode(Prompt.from_points([[120.0, 300.0]]))
+    assert engine.encoded == 2  # its own tile and one neighbour: the bar is cut short
+    assert 0 < r.mask.sum() < 1200 * 40
+    image[:, :700] = 255  # a region filling its whole tile: not followed at all
+    engine = ComponentEngine()
+    TiledImage(engine, image, "d" * 64, grid).decode(Prompt.from_points([[100.0, 100.0]]))  # type: ignore[arg-type]
+    assert engine.encoded == 1

@@ -42,6 +42,10 @@ def test_zoomed_in_click_is_decoded_in_a_tile_zoomed_out_on_the_whole_image(qtbo
     window.canvas.centerOn(1500, 900)
     y0, x0, y1, x1 = window.canvas.visible_region()
     assert y0 <= 900 < y1 and x0 <= 1500 < x1 and x1 - x0 < 1000  # zoomed in on the object
+    # a point for the object begun zoomed out at (300, 300): no tile holds both points, so the
+    # object is decoded on the whole image (never a tile with one of its points left out)
+    spanning = click(qtbot, window, 1500, 900)
+    assert spanning.tile is None and len(spanning.request.key.points) == 2
     key(qtbot, window, "N")  # a new object
     first = click(qtbot, window, 1500, 900)
     assert first.tile is not None
@@ -66,3 +70,49 @@ def test_zoomed_in_click_is_decoded_in_a_tile_zoomed_out_on_the_whole_image(qtbo
     third = click(qtbot, window, 1490, 890)
     assert third.tile is None and third.request.input_tile == first.tile
     assert np.asarray(third.mask).shape == (1200, 2000)
+
+
+def test_an_image_too_big_to_annotate_is_refused_before_it_is_decoded(tmp_path: Path, monkeypatch):
+    import sambox.controllers.project as project_module
+    from sambox.controllers.project import ProjectController
+    from samic_core.errors import ImageReadError
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    assert cv2.imwrite(str(folder / "huge.png"), np.zeros((300, 400, 3), np.uint8))
+    assert cv2.imwrite(str(folder / "fine.png"), np.zeros((100, 100, 3), np.uint8))
+    monkeypatch.setattr(project_module, "MAX_PIXELS", 100_000)  # 400 x 300 is over it
+    decoded = []
+    real_read = project_module.read_image_rgb
+    monkeypatch.setattr(
+        project_module, "read_image_rgb", lambda p: decoded.append(p) or real_read(p)
+    )
+    project = ProjectController()
+    assert project.open_folder(folder)
+    with pytest.raises(ImageReadError, match=r"huge\.png.*400 x 300 pixels .*Cut it into parts"):
+        project.load("huge.png")
+    assert decoded == []  # refused from the header: nothing was decoded
+    doc, rgb = project.load("fine.png")
+    assert rgb.shape == (100, 100, 3) and doc.width == 100
+
+
+def test_a_400_megapixel_header_is_refused_although_pillow_calls_it_a_bomb(tmp_path: Path):
+    """A 20000 x 20000 PNG header (no pixels behind it): Pillow refuses to open it as a
+    decompression bomb, and the app must still read its size and refuse it."""
+    import struct
+    import zlib
+
+    from sambox.controllers.project import check_openable
+    from samic_core.errors import ImageReadError
+    from samic_core.fileio import image_size
+
+    ok, buf = cv2.imencode(".png", np.zeros((4, 4, 3), np.uint8))
+    data = bytearray(buf.tobytes())
+    at = data.index(b"IHDR")
+    data[at + 4 : at + 12] = struct.pack(">II", 20000, 20000)
+    data[at + 17 : at + 21] = struct.pack(">I", zlib.crc32(bytes(data[at : at + 17])))
+    path = tmp_path / "aerial.png"
+    path.write_bytes(bytes(data))
+    assert image_size(path) == (20000, 20000)
+    with pytest.raises(ImageReadError, match=r"aerial\.png.*20000 x 20000 pixels \(400 MP\)"):
+        check_openable(path)

@@ -33,6 +33,7 @@ class FakeSamic(QObject):
     train_failed = Signal(str)
     suggest_ready = Signal(object, str, object)
     suggest_failed = Signal(str)
+    suggest_progress = Signal(int, int)
     annotate_progress = Signal(int, int, str)
     annotate_finished = Signal(object)
     annotate_failed = Signal(str)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +26,14 @@ from samic_core.sam.tiled import tile_key
 from samic_core.testing.big_images import LABEL, BigSpec, make_big_image, write_big_folder
 from samic_core.testing.model_files import plain_meta
 from samic_core.tiles import TileGrid
-from samic_core.train.episodes import scan_folder
-from samic_core.train.tiling import MAX_OBJECT_TILES, tile_training_images, training_tile
+from samic_core.tiles.spec import samic_tile_for_objects
+from samic_core.train.episodes import draw_training_episodes, overlap, scan_folder, split_by_image
+from samic_core.train.tiling import (
+    MAX_OBJECT_TILES,
+    object_diameters,
+    tile_training_images,
+    training_tile,
+)
 from samic_core.train.trainer import train
 
 SPEC = BigSpec(height=600, width=800, diameter=(16, 24), targets=14, lookalikes=14, clutter=20)
@@ -49,9 +56,12 @@ def tiled_model(big_folder: Path, tmp_path_factory: pytest.TempPathFactory, tiny
 # ---- training on tiles ------------------------------------------------------------------------
 def test_training_tiles_hold_their_objects_in_their_own_frame(big_folder: Path):
     images = scan_folder(big_folder)
-    side = training_tile("auto", images, 64)  # objects ~13 px across: 1/10 of the input
-    assert side is not None and 96 <= side <= 224 and side % 32 == 0
-    assert training_tile("off", images, 64) is None
+    assert training_tile("auto", images, 64) is None  # 800 px images: ordinary, never tiled
+    side = samic_tile_for_objects(object_diameters(images), 64)  # ~13 px objects: 1/10 of it
+    assert 96 <= side <= 224 and side % 32 == 0
+    big = [replace(im, size=(3000, 4000)) for im in images]  # the same objects in big images
+    assert training_tile("auto", big, 64) == side
+    assert training_tile("off", big, 64) is None
     crowded = tile_training_images(images, side, seed=0)  # more tiles than the cap
     with_objects = [t for t in crowded if t.objects]
     assert len(with_objects) == MAX_OBJECT_TILES
@@ -114,6 +124,11 @@ def test_tiled_peaks_on_one_tile_equal_the_whole_image_peaks(tiled_model: Path, 
     assert [(round(p.x, 3), round(p.y, 3)) for p in tiled] == [
         (round(p.x, 3), round(p.y, 3)) for p in whole
     ]
+    seen: list[tuple[int, int]] = []  # a bigger image: progress after every batch of tiles
+    grid = TileGrid(600, 800, 128, 32)
+    tiled_peaks(predictor, make_big_image(SPEC, 1, 50).rgb, grid, [predictor.references], [rule],
+                lambda done, total, _what: seen.append((done, total)))  # fmt: skip
+    assert seen[-1] == (len(grid), len(grid)) and len(seen) == -(-len(grid) // 8)
 
 
 def test_references_of_a_tiled_model_are_cut_around_their_objects(tiled_model, big_folder):
@@ -178,6 +193,26 @@ def test_samic_embed_tile_caches_every_tile_once(tiny_sam_checkpoint: Path, tmp_
     again = subprocess.run(cmd, capture_output=True, text=True, check=True)
     assert again.stdout.startswith("0 encoded, 1 already cached")
     entries = list(Path(first.stdout.split("-> ")[1].strip()).glob("*/*/*.emb"))
-    assert len(entries) == len(TileGrid(600, 800, 256, 64))
+    assert len(entries) == len(TileGrid(600, 800, 256, 64)) + 1  # and the whole image, for the app
     bad = subprocess.run([*cmd[:5], "--tile", "big", *cmd[7:]], capture_output=True, text=True)
     assert bad.returncode == 2 and "tile must be auto, off or a side" in bad.stderr
+
+
+def test_tiles_of_one_image_stay_on_one_side_and_never_reference_their_overlap(big_folder: Path):
+    images = tile_training_images(scan_folder(big_folder), 256, seed=0)
+    split = split_by_image(images, 0.34, seed=0)
+    train_from, val_from = {im.path for im in split.train}, {im.path for im in split.val}
+    assert val_from and train_from and not train_from & val_from  # one image: one side
+    everyone = list(range(len(images)))
+    episodes = draw_training_episodes(images, everyone, everyone, np.random.default_rng(0))
+    assert episodes
+    for e in episodes:
+        assert not overlap(images[e.target], images[e.reference])
+    same_image = [e for e in episodes if images[e.target].path == images[e.reference].path]
+    assert same_image  # tiles of one image that do not overlap may still pair up
+
+
+def test_model_info_says_how_the_model_looks_at_big_images(tiled_model: Path):
+    cmd = [sys.executable, "-m", "samic_core.cli.main", "model-info", str(tiled_model)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    assert "trained on 128 px tiles" in out
