@@ -12,6 +12,7 @@ import pytest
 
 from samic_core.annotation import AnnotationStore
 from samic_core.annotation.masks import instances_from_masks
+from samic_core.cli.main import main as samic
 from samic_core.errors import CheckpointError
 from samic_core.heatmap import Peak
 from samic_core.modelfile.meta import ModelMeta, read_model_meta
@@ -183,19 +184,22 @@ def test_placed_masks_paint_into_the_instance_map():
 
 
 # ---- the CLI ----------------------------------------------------------------------------------
-def test_samic_embed_tile_caches_every_tile_once(tiny_sam_checkpoint: Path, tmp_path: Path):
+def test_samic_embed_tile_caches_every_tile_once(tiny_sam_checkpoint: Path, tmp_path: Path, capsys):
     folder = tmp_path / "photos"
     write_big_folder(folder, SPEC, seed=2, indices=range(1), annotate=False)
-    cmd = [sys.executable, "-m", "samic_core.cli.main", "embed", str(folder), "--tile", "256",
-           "--checkpoint", str(tiny_sam_checkpoint), "--device", "cpu"]  # fmt: skip
-    first = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    assert first.stdout.startswith("1 encoded, 0 already cached")
-    again = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    assert again.stdout.startswith("0 encoded, 1 already cached")
-    entries = list(Path(first.stdout.split("-> ")[1].strip()).glob("*/*/*.emb"))
+    args = ["embed", str(folder), "--tile", "256", "--checkpoint", str(tiny_sam_checkpoint),
+            "--device", "cpu"]  # fmt: skip
+    assert samic(args) == 0
+    first = capsys.readouterr().out
+    assert first.startswith("1 encoded, 0 already cached")
+    assert samic(args) == 0
+    assert capsys.readouterr().out.startswith("0 encoded, 1 already cached")
+    entries = list(Path(first.split("-> ")[1].strip()).glob("*/*/*.emb"))
     assert len(entries) == len(TileGrid(600, 800, 256, 64)) + 1  # and the whole image, for the app
-    bad = subprocess.run([*cmd[:5], "--tile", "big", *cmd[7:]], capture_output=True, text=True)
-    assert bad.returncode == 2 and "tile must be auto, off or a side" in bad.stderr
+    with pytest.raises(SystemExit) as bad:
+        samic([*args[:2], "--tile", "big", *args[4:]])
+    assert bad.value.code == 2
+    assert "tile must be auto, off or a side" in capsys.readouterr().err
 
 
 def test_tiles_of_one_image_stay_on_one_side_and_never_reference_their_overlap(big_folder: Path):
