@@ -11,8 +11,10 @@ and report its peak memory.
 
     .venv/bin/python scripts/bench_tiles.py --seeds 0 1 --workdir /tmp/tiles
     .venv/bin/python scripts/bench_tiles.py --size 6000x8000 --seeds 0   # the issue's size
+    .venv/bin/python scripts/bench_tiles.py --workdir /tmp/tiles --rules 0.5/0.1 --no-cli
 
-With --workdir, folders and models are kept, and a model already there is not trained again.
+With --workdir, folders and models are kept, and a model already there is not trained again
+(then --rules scores other peak rules on the same models).
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ import torch
 
 from samic_core.annotation import AnnotationStore
 from samic_core.modelfile.meta import read_model_meta
+from samic_core.peaks import PeakRule
 from samic_core.predict.predictor import SamicPredictor
 from samic_core.predict.references import choose_references, encode_class_references
-from samic_core.predict.tiled import tiled_peaks
+from samic_core.predict.tiled import peaks_from_tile_maps, tile_maps
 from samic_core.testing import make_tiny_sam_checkpoint
 from samic_core.testing.big_images import LABEL, BigSpec, make_big_image, write_big_folder
 from samic_core.testing.prompt_scores import PromptScores
@@ -53,27 +56,45 @@ def train_model(folder: Path, out: Path, tile: str, args: argparse.Namespace) ->
     return time.perf_counter() - t0, result.epochs_run
 
 
-def score(model: Path, train_folder: Path, spec: BigSpec, seed: int, n_test: int) -> dict:
+def parse_rules(text: str) -> dict[str, PeakRule | None]:
+    """ "model" (the model's own rule) plus extra nms rules written threshold/floor."""
+    rules: dict[str, PeakRule | None] = {"model": None}
+    for item in filter(None, text.split(",")):
+        threshold, floor = (float(v) for v in item.split("/"))
+        rules[f"nms {threshold:g}/{floor:g}"] = PeakRule(threshold=threshold, floor=floor)
+    return rules
+
+
+def score(
+    model: Path, train_folder: Path, spec: BigSpec, seed: int, n_test: int, rules: dict
+) -> list[dict]:
+    """One row per rule: the model's prompts on the test images, scored by the oracle."""
     predictor = SamicPredictor.from_file(model, "cpu", backbone_weights="none")
     store = AnnotationStore(train_folder)
     refs = encode_class_references(predictor, store, LABEL, choose_references(store, LABEL))
     predictor.use(refs)
-    rule = predictor.rule_for(None)
-    scores = PromptScores()
+    scores = {name: PromptScores() for name in rules}
     seconds = 0.0
     for i in range(TEST_FIRST, TEST_FIRST + n_test):
         truth = make_big_image(spec, seed, i)
         t0 = time.perf_counter()
         grid = samic_grid("auto", truth.rgb.shape[:2], predictor.tile)
-        if grid is None:
-            peaks = predictor.peaks(truth.rgb, rule)
-        else:
-            (peaks,) = tiled_peaks(predictor, truth.rgb, grid, [refs], [rule])
+        maps = predictor.target_maps(truth.rgb) if grid is None else tile_maps(
+            predictor, truth.rgb, grid, [refs])[0]  # fmt: skip
         seconds += time.perf_counter() - t0
-        scores.add(np.array([[p.x, p.y] for p in peaks]).reshape(-1, 2), truth.instances)
-    row = scores.row()
-    row.update(tile=predictor.tile or "off", predict_s=seconds / n_test)
-    return row
+        for name, rule in rules.items():
+            r = predictor.rule_for(rule)
+            if grid is None:
+                peaks = predictor.peaks_from_maps(maps, truth.rgb, r)
+            else:
+                peaks = peaks_from_tile_maps(predictor, maps, r, grid.size)
+            scores[name].add(np.array([[p.x, p.y] for p in peaks]).reshape(-1, 2), truth.instances)
+    rows = []
+    for name, s in scores.items():
+        row = s.row()
+        row.update(tile=predictor.tile or "off", predict_s=seconds / n_test, peaks=name)
+        rows.append(row)
+    return rows
 
 
 def predict_memory(model: Path, image_folder: Path, work: Path) -> dict:
@@ -111,17 +132,20 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--rules", default="", help="extra nms rules as threshold/floor, e.g. 0.5/0.2")
+    ap.add_argument("--no-cli", action="store_true", help="skip timing `samic predict`")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     h, w = (int(v) for v in args.size.split("x"))
     scale = h * w / (3000 * 4000)  # as many objects per pixel at every size
     spec = BigSpec(height=h, width=w, targets=int(120 * scale), lookalikes=int(150 * scale),
                    clutter=int(400 * scale))  # fmt: skip
+    rules = parse_rules(args.rules)
     root = args.workdir or Path(os.environ.get("TMPDIR", "/tmp")) / "bench_tiles"
     rows = []
-    print("| seed | SAMIC looks at | instance recall | point precision | points/image | "
+    print("| seed | SAMIC looks at | peaks | instance recall | point precision | points/image | "
           "objects/image | predict s/image | epochs | train min |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for seed in args.seeds:
         work = root / f"seed{seed}"
         if not (work / "train").is_dir():
@@ -131,15 +155,17 @@ def main() -> int:
         for tile in ("auto", "off"):
             model = work / f"model-{tile}.samic"
             took, epochs = train_model(work / "train", model, tile, args)
-            row = score(model, work / "train", spec, seed, args.test_images)
-            row.update(seed=seed, mode=tile, epochs=epochs, train_min=took / 60)
-            if tile == "auto":
-                row.update(predict_memory(model, work / "test", work))
-            rows.append(row)
-            looks = f"tiles of {row['tile']} px" if row["tile"] != "off" else "the whole image"
-            print(f"| {seed} | {looks} | {row['recall']:.3f} | {row['precision']:.3f} | "
-                  f"{row['points_per_image']:.1f} | {row['instances_per_image']:.1f} | "
-                  f"{row['predict_s']:.1f} | {epochs} | {took / 60:.1f} |", flush=True)  # fmt: skip
+            scored = score(model, work / "train", spec, seed, args.test_images, rules)
+            for row in scored:
+                row.update(seed=seed, mode=tile, epochs=epochs, train_min=took / 60)
+                looks = f"tiles of {row['tile']} px" if row["tile"] != "off" else "the whole image"
+                print(f"| {seed} | {looks} | {row['peaks']} | {row['recall']:.3f} | "
+                      f"{row['precision']:.3f} | {row['points_per_image']:.1f} | "
+                      f"{row['instances_per_image']:.1f} | {row['predict_s']:.1f} | {epochs} | "
+                      f"{took / 60:.1f} |", flush=True)  # fmt: skip
+            if tile == "auto" and not args.no_cli:
+                scored[0].update(predict_memory(model, work / "test", work))
+            rows += scored
     for row in rows:
         if "cli_s" in row:
             print(f"seed {row['seed']}: samic predict of one {w}x{h} image (tiles, tiny SAM): "

@@ -11,7 +11,7 @@ suppression radius is dropped, across tiles as within one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -24,7 +24,8 @@ from samic_core.peaks import PeakRule
 from samic_core.predict.predictor import ReferenceSet, SamicPredictor
 from samic_core.tiles.grid import Tile, TileGrid
 
-TILE_BATCH = 8  # target tiles per SAMIC pass
+GPU_TILE_BATCH = 8  # target tiles per SAMIC pass on CUDA; 1 on a CPU, where a batch gains
+# nothing and its learner pass costs gigabytes (8 tiles x 5 references: 4.7 GB measured)
 LOW = 1e-6  # the per-tile threshold when the image-wide one is applied afterwards
 
 
@@ -77,21 +78,69 @@ def tiled_peaks(
     """Per reference set (class) its peaks on the (H, W, 3) image `pixels`, in image pixels,
     strongest first; rules: each set's rule (radius filled). progress(tiles done, tiles,
     "tiles") after each batch of tiles (an exception it raises stops the work)."""
-    tiles = list(grid)
-    local = [replace(r, threshold=LOW) if r.method == "nms" else r for r in rules]
     found: list[list[Peak]] = [[] for _ in rules]
-    for start in range(0, len(tiles), TILE_BATCH):
-        part = tiles[start : start + TILE_BATCH]
+    for part in _tile_batches(predictor, pixels, grid, refs, progress):  # maps not kept
+        for c, rule in enumerate(rules):
+            found[c] += tile_peaks(predictor, [(t, m[c]) for t, m in part], rule)
+    return [combine_peaks(found[c], rule, grid.size) for c, rule in enumerate(rules)]
+
+
+TileMaps = list[tuple[Tile, torch.Tensor]]  # each tile and its per-reference maps (K, S, S)
+
+
+def _tile_batches(
+    predictor: SamicPredictor,
+    pixels: np.ndarray,
+    grid: TileGrid,
+    refs: Sequence[ReferenceSet],
+    progress: Progress | None,
+) -> Iterator[list[tuple[Tile, list[torch.Tensor]]]]:
+    """A batch of tiles at a time: each tile with its maps (K, S, S) per reference set."""
+    tiles = list(grid)
+    batch = GPU_TILE_BATCH if predictor.device.type == "cuda" else 1
+    for start in range(0, len(tiles), batch):
+        part = tiles[start : start + batch]
         targets = torch.stack([image_to_tensor(pixels[t.slices], predictor.image_size)
                                for t in part])  # fmt: skip
         maps = predictor.class_heatmaps_torch(targets.to(predictor.device), list(refs))
-        for c, rule in enumerate(local):
-            for i, tile in enumerate(part):
-                for p in predictor.peaks_from_maps(maps[c][i], tile.hw, rule):
-                    found[c].append(replace(p, x=p.x + tile.x0, y=p.y + tile.y0))
+        yield [(tile, [maps[c][i] for c in range(len(refs))]) for i, tile in enumerate(part)]
         if progress is not None:
             progress(start + len(part), len(tiles), "tiles")
-    return [combine_peaks(found[c], rule, grid.size) for c, rule in enumerate(rules)]
+
+
+def tile_maps(
+    predictor: SamicPredictor,
+    pixels: np.ndarray,
+    grid: TileGrid,
+    refs: Sequence[ReferenceSet],
+    progress: Progress | None = None,
+) -> list[TileMaps]:
+    """Per reference set, every tile's output maps, all kept (about 1 MB a tile at K = 5):
+    compute once, then try several rules (`peaks_from_tile_maps`; the benchmarks do)."""
+    out: list[TileMaps] = [[] for _ in refs]
+    for part in _tile_batches(predictor, pixels, grid, refs, progress):
+        for c in range(len(refs)):
+            out[c] += [(tile, m[c]) for tile, m in part]
+    return out
+
+
+def tile_peaks(predictor: SamicPredictor, maps: TileMaps, rule: PeakRule) -> list[Peak]:
+    """Each tile's own peaks in image pixels (for the `nms` rule with only its floor: the
+    threshold is the image's, applied by `combine_peaks`)."""
+    local = replace(rule, threshold=LOW) if rule.method == "nms" else rule
+    return [
+        replace(p, x=p.x + tile.x0, y=p.y + tile.y0)
+        for tile, m in maps
+        for p in predictor.peaks_from_maps(m, tile.hw, local)
+    ]
+
+
+def peaks_from_tile_maps(
+    predictor: SamicPredictor, maps: TileMaps, rule: PeakRule, side: int
+) -> list[Peak]:
+    """One class's peaks from all its tiles' maps under `rule` (radius filled), in image pixels
+    (what `tiled_peaks` gives for them)."""
+    return combine_peaks(tile_peaks(predictor, maps, rule), rule, side)
 
 
 def combine_peaks(peaks: Sequence[Peak], rule: PeakRule, side: int) -> list[Peak]:

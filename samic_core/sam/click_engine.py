@@ -33,6 +33,11 @@ from samic_core.sam.types import ImageEmbedding, MaskResult, PreparedImage, Prom
 
 log = logging.getLogger(__name__)
 
+# decode_points upscales a chunk's masks to the image's size in one go (float32 logits and
+# their copies): at most this many pixels a chunk, so a 12 MP image decodes one point a pass
+# (a 16-point chunk there took gigabytes) and a 1 MP one still 16.
+CHUNK_PIXELS = 1 << 24
+
 
 @dataclass
 class ObjectsResult:
@@ -397,6 +402,8 @@ class ClickEngine(ABC):
         """
         self._check(emb)
         pts = np.asarray(points, np.float64).reshape(-1, 2)
+        h, w = emb.original_size  # a chunk's masks are upscaled to the image's size at once:
+        chunk = max(1, min(chunk, CHUNK_PIXELS // (h * w)))  # fewer a pass on big images
         out: list[MaskResult] = []
         for start in range(0, len(pts), chunk):
             out.extend(self._decode_chunk(emb, pts[start : start + chunk]))
