@@ -90,7 +90,9 @@ def embed_one(
     whole = engine.is_cached(path) and engine.cached_embedding(path) is not None
     if grid is not None:  # the tiles, and the whole image too: the app shows it whole first
         pixels = image if image is not None else read_image_rgb(path)
-        if tuple(pixels.shape[:2]) == (grid.height, grid.width):  # else the header was wrong
+        if tuple(pixels.shape[:2]) != (grid.height, grid.width):  # the header was wrong
+            grid = sam_grid(tile, (int(pixels.shape[0]), int(pixels.shape[1])))
+        if grid is not None:
             tiled = TiledImage(engine, pixels, engine.image_sha256(path), grid, path.name)
             fresh = tiled.embed_all()
             if not whole:

@@ -38,7 +38,7 @@ def check_openable(path: Path) -> None:
         path,
         f"{w} x {h} pixels ({h * w / 1e6:.0f} MP) is more than SAMBOX can annotate: "
         f"{MAX_PIXELS / 1e6:.0f} MP (the most an annotation's masks hold; about "
-        f"{MAX_PIXELS * BYTES_PER_PIXEL / 2**30:.1f} GB of memory in the app). Cut it into parts "
+        f"{MAX_PIXELS * BYTES_PER_PIXEL / 1e9:.1f} GB of memory in the app). Cut it into parts "
         "of at most that size and annotate those",
     )
 

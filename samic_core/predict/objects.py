@@ -15,6 +15,7 @@ from samic_core.sam.click_engine import ClickEngine
 from samic_core.sam.types import ImageEmbedding, MaskResult, Prompt, placed_iou
 
 DUPLICATE_IOU = 0.7
+CROP_CHUNK = 16  # points decoded before their masks are cropped (WholeImage with crop)
 Found = list[tuple[np.ndarray, MaskResult]]  # [(points (N, 2) xy, SAM's mask for them)]
 
 
@@ -42,8 +43,13 @@ class WholeImage:
         return cropped(r) if self.crop else r
 
     def decode_points(self, points: np.ndarray) -> list[MaskResult]:
-        out = self.engine.decode_points(self.emb, points)
-        return [cropped(r) for r in out] if self.crop else out
+        if not self.crop:
+            return self.engine.decode_points(self.emb, points)
+        out: list[MaskResult] = []  # cropped as they come: never every full-size mask at once
+        for start in range(0, len(points), CROP_CHUNK):
+            part = self.engine.decode_points(self.emb, points[start : start + CROP_CHUNK])
+            out += [cropped(r) for r in part]
+        return out
 
 
 def cropped(result: MaskResult) -> MaskResult:

@@ -28,7 +28,9 @@ import numpy as np
 import torch
 
 from samic_core.annotation import AnnotationStore
-from samic_core.errors import SamicError
+from samic_core.annotation.models import MAX_PIXELS
+from samic_core.errors import ImageReadError, SamicError
+from samic_core.fileio import image_size as header_size
 from samic_core.fileio import read_image_rgb
 from samic_core.heatmap import Peak
 from samic_core.jobs import Progress, ShouldStop
@@ -130,6 +132,12 @@ def load_image(
     try:
         if protected_on_disk(store, path.name):
             return LoadedImage(path, "protected")
+        size = image.shape[:2] if image is not None else header_size(path)
+        if size is not None and size[0] * size[1] > MAX_PIXELS:  # no annotation could hold it
+            raise ImageReadError(
+                path, f"{size[1]} x {size[0]} pixels is over the {MAX_PIXELS / 1e6:.0f} MP an "
+                "annotation holds; cut it into parts",
+            )  # fmt: skip
         given = image is not None
         if image is None:
             image = read_image_rgb(path)
@@ -205,6 +213,7 @@ def find_objects(
                 decode_objects(decoder, pts, one_prompt) if len(pts) and decoder else []
             )
         out.append(found)
+        read.pop(i, None)  # this image is done: its pixels go
     return out
 
 

@@ -25,9 +25,9 @@ from samic_core.tiles.grid import Tile, TileGrid
 
 JOIN_IOU = 0.5  # two tiles' masks are one object when they agree this well in their shared strip
 MAX_JOIN_TILES = 9  # an object is followed through at most this many tiles (3 x 3 at 1024 px)
-# A part covering more of its tile than this is not followed: no small object (the whole image's
-# embedding sees such a region well), and following a background mask would encode every
-# neighbour for nothing.
+# Where encodes are budgeted (the app's clicks), a part covering more of its tile than this is
+# not followed: no small object (the whole image's embedding sees such a region well), and
+# following a background mask would encode every neighbour while the user waits.
 JOIN_MAX_FILL = 0.5
 EDGE = 2  # a mask within this many pixels of a cut reaches it
 RECENT_TILES = 4  # embeddings kept by a TiledImage itself (an engine may have no cache)
@@ -186,8 +186,8 @@ class TiledImage:
         encodes = self.join_encodes
         while queue and len(seen) < MAX_JOIN_TILES:
             t = queue.pop(0)
-            if parts[t].mean() > JOIN_MAX_FILL:
-                continue
+            if encodes is not None and parts[t].mean() > JOIN_MAX_FILL:
+                continue  # a budget (the app's click): no encodes for a region this big
             for n in self._continuations(t, parts[t]):
                 if n in seen or len(seen) >= MAX_JOIN_TILES:
                     continue

@@ -149,15 +149,15 @@ class TileGrid:
     def fits(self, points: np.ndarray, box: np.ndarray | Sequence[float] | None = None) -> bool:
         """Whether one tile holds all (N, 2) xy points and the XYXY box's corners (a box may
         reach the tile's far edge)."""
-        anchors = [np.asarray(points, np.float64).reshape(-1, 2)]
-        if box is not None:
-            anchors.append(np.asarray(box, np.float64).reshape(2, 2))
-        every = np.concatenate(anchors)
+        pts = np.asarray(points, np.float64).reshape(-1, 2)
+        corners = np.zeros((0, 2)) if box is None else np.asarray(box, np.float64).reshape(2, 2)
+        every = np.concatenate([pts, corners])
         if len(every) == 0:
             return False
         t = self.best_tile(every)
-        x, y = every[:, 0], every[:, 1]
-        return bool(((x >= t.x0) & (x <= t.x1) & (y >= t.y0) & (y <= t.y1)).all())
+        x, y = corners[:, 0], corners[:, 1]
+        box_in = ((x >= t.x0) & (x <= t.x1) & (y >= t.y0) & (y <= t.y1)).all()
+        return bool(t.contains(pts).all() and box_in)
 
     def neighbours(self, tile: Tile) -> list[Tile]:
         """The grid's tiles that overlap or touch `tile` (itself excluded)."""

@@ -234,14 +234,15 @@ def split_by_image(images: list[AnnotatedImage], val_fraction: float, seed: int)
         groups.setdefault(image.path if image.crop is not None else i, []).append(i)
     members = list(groups.values())
     order = np.random.default_rng(seed).permutation(len(members))
-    n_val = int(round(val_fraction * len(images)))
+    n_val = int(round(val_fraction * len(members)))  # images, not tiles (one per image else)
     train_count: dict[str, int] = {}
     for image in images:
         for c in image.points:
             train_count[c] = train_count.get(c, 0) + 1
     val_idx: set[int] = set()
+    taken = 0
     for g in order:
-        if len(val_idx) >= n_val:
+        if taken >= n_val:
             break
         group = members[g]
         need: dict[str, int] = {}
@@ -250,6 +251,7 @@ def split_by_image(images: list[AnnotatedImage], val_fraction: float, seed: int)
                 need[c] = need.get(c, 0) + 1
         if all(train_count[c] - n >= MIN_IMAGES_PER_CLASS for c, n in need.items()):
             val_idx.update(group)
+            taken += 1
             for c, n in need.items():
                 train_count[c] -= n
     train = [im for i, im in enumerate(images) if i not in val_idx]

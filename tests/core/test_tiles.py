@@ -217,7 +217,21 @@ def test_joining_stops_at_big_parts_and_at_the_encode_budget():
     r = budget.decode(Prompt.from_points([[120.0, 300.0]]))
     assert engine.encoded == 2  # its own tile and one neighbour: the bar is cut short
     assert 0 < r.mask.sum() < 1200 * 40
-    image[:, :700] = 255  # a region filling its whole tile: not followed at all
+    image[:, :700] = 255  # a region filling its whole tile: a click does not follow it
     engine = ComponentEngine()
-    TiledImage(engine, image, "d" * 64, grid).decode(Prompt.from_points([[100.0, 100.0]]))  # type: ignore[arg-type]
+    clicked = TiledImage(engine, image, "d" * 64, grid, join_encodes=3)  # type: ignore[arg-type]
+    clicked.decode(Prompt.from_points([[100.0, 100.0]]))
     assert engine.encoded == 1
+    engine = ComponentEngine()  # samic predict (no budget) follows it
+    TiledImage(engine, image, "e" * 64, grid).decode(Prompt.from_points([[100.0, 100.0]]))  # type: ignore[arg-type]
+    assert engine.encoded > 1
+
+
+def test_fits_needs_every_point_inside_one_tile():
+    grid = TileGrid(1000, 4096, 1024, 256)
+    assert grid.fits(np.array([[700.0, 500.0], [900.0, 520.0]]))
+    assert grid.cols[:2] == [0, 768]  # tiles [0, 1024) and [768, 1792) along x
+    # 700 lies only in the first tile and 1024.0, on its far edge, only in the second
+    assert not grid.fits(np.array([[700.0, 500.0], [1024.0, 500.0]]))
+    assert not grid.fits(np.array([[10.0, 10.0], [3000.0, 10.0]]))
+    assert grid.fits(np.zeros((0, 2)), np.array([100.0, 100.0, 1024.0, 600.0]))  # a box to the edge

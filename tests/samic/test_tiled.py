@@ -220,3 +220,16 @@ def test_model_info_says_how_the_model_looks_at_big_images(tiled_model: Path):
     cmd = [sys.executable, "-m", "samic_core.cli.main", "model-info", str(tiled_model)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     assert "trained on 128 px tiles" in out
+
+
+def test_the_split_counts_images_and_too_big_images_are_refused_before_predicting(
+    big_folder: Path, tmp_path: Path, monkeypatch
+):
+    import samic_core.predict.pipeline as pipeline
+
+    tiles = tile_training_images(scan_folder(big_folder), 256, seed=0)  # 3 images, 12 tiles each
+    split = split_by_image(tiles, 0.2, seed=0)
+    assert len({im.path for im in split.val}) == 1  # round(0.2 x 3 images) = 1 image's tiles
+    monkeypatch.setattr(pipeline, "MAX_PIXELS", 100_000)
+    loaded = pipeline.load_image(big_folder / "big_000.png", AnnotationStore(tmp_path), None, 64)  # type: ignore[arg-type]
+    assert loaded.status == "failed" and "over the 0 MP an annotation holds" in loaded.error
