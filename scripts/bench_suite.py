@@ -27,22 +27,13 @@ import torch
 
 from samic_core.loss_terms import parse_loss_terms
 from samic_core.modelfile.meta import read_model_meta
-from samic_core.peaks import PeakRule
 from samic_core.predict.predictor import SamicPredictor
 from samic_core.predict.references import DEFAULT_SHOTS
+from samic_core.testing.prompt_scores import parse_rules
 from samic_core.testing.suite import FAMILIES, score_task, write_task
 from samic_core.train.trainer import TrainConfig, train
 
 COLUMNS = ("recall", "precision", "oracle_iou", "copy_iou", "alike_clean", "epochs", "train_s")
-
-
-def parse_rules(text: str) -> dict[str, PeakRule | None]:
-    """ "model" (the model's own rule) plus extra nms rules written threshold/floor."""
-    rules: dict[str, PeakRule | None] = {"model": None}
-    for item in filter(None, text.split(",")):
-        threshold, floor = (float(v) for v in item.split("/"))
-        rules[f"nms {threshold:g}/{floor:g}"] = PeakRule(threshold=threshold, floor=floor)
-    return rules
 
 
 def run_one(family: str, seed: int, root: Path, args: argparse.Namespace) -> list[dict]:

@@ -32,13 +32,12 @@ import torch
 
 from samic_core.annotation import AnnotationStore
 from samic_core.modelfile.meta import read_model_meta
-from samic_core.peaks import PeakRule
 from samic_core.predict.predictor import SamicPredictor
 from samic_core.predict.references import choose_references, encode_class_references
 from samic_core.predict.tiled import peaks_from_tile_maps, tile_maps
 from samic_core.testing import make_tiny_sam_checkpoint
 from samic_core.testing.big_images import LABEL, BigSpec, make_big_image, write_big_folder
-from samic_core.testing.prompt_scores import PromptScores
+from samic_core.testing.prompt_scores import PromptScores, parse_rules
 from samic_core.tiles import samic_grid
 from samic_core.train.trainer import TrainConfig, train
 
@@ -54,15 +53,6 @@ def train_model(folder: Path, out: Path, tile: str, args: argparse.Namespace) ->
     result = train(TrainConfig(folder=folder, out=out, backbone_weights="none", device="cpu",
                                tile=tile, **extra))  # fmt: skip
     return time.perf_counter() - t0, result.epochs_run
-
-
-def parse_rules(text: str) -> dict[str, PeakRule | None]:
-    """ "model" (the model's own rule) plus extra nms rules written threshold/floor."""
-    rules: dict[str, PeakRule | None] = {"model": None}
-    for item in filter(None, text.split(",")):
-        threshold, floor = (float(v) for v in item.split("/"))
-        rules[f"nms {threshold:g}/{floor:g}"] = PeakRule(threshold=threshold, floor=floor)
-    return rules
 
 
 def score(

@@ -376,19 +376,8 @@ class SamService(QObject):
             self.decode_failed.emit(request, "no SAM model is loaded")
             return
 
-        def job(ctx: JobContext) -> DecodeResult:
-            return sam_jobs.decode(engine, request, emb)
-
-        def failed(e: BaseException) -> None:
-            self.decode_failed.emit(request, describe_error(e, f"decoding {request.image_path}"))
-
-        self._start(
-            Worker(job, f"decode #{request.request_id}"),
-            PRIORITY_DECODE,
-            self.decode_ready.emit,
-            failed,
-            pool=self.decode_pool,
-        )
+        name = f"decode #{request.request_id}"
+        self._decode_job(request, name, lambda _: sam_jobs.decode(engine, request, emb))
 
     def _start_tiled(
         self, request: DecodeRequest, engine: ClickEngine, pixels: np.ndarray, grid: TileGrid
@@ -396,20 +385,21 @@ class SamService(QObject):
         """Decode in a tile (encoded first when the cache lacks it: the background encode in
         progress is paused for it, as for the image on screen)."""
         self._preempt_background(Path(request.image_path))
-
-        def job(ctx: JobContext) -> DecodeResult:
+        def job(_: JobContext) -> DecodeResult:
             return sam_jobs.decode_tiled(engine, request, pixels, grid)
+
+        self._decode_job(request, f"tile decode #{request.request_id}", job)
+
+    def _decode_job(
+        self, request: DecodeRequest, name: str, job: Callable[[JobContext], DecodeResult]
+    ) -> None:
+        """Run one decode on the decode pool: decode_ready, or decode_failed with the reason."""
 
         def failed(e: BaseException) -> None:
             self.decode_failed.emit(request, describe_error(e, f"decoding {request.image_path}"))
 
-        self._start(
-            Worker(job, f"tile decode #{request.request_id}"),
-            PRIORITY_DECODE,
-            self.decode_ready.emit,
-            failed,
-            pool=self.decode_pool,
-        )
+        self._start(Worker(job, name), PRIORITY_DECODE, self.decode_ready.emit, failed,
+                    pool=self.decode_pool)  # fmt: skip
 
     # ---- plumbing ----------------------------------------------------------------------------
     def _start(

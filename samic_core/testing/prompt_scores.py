@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from samic_core.peaks import PeakRule
+
 
 def point_instance_ids(points: np.ndarray, instances: np.ndarray) -> np.ndarray:
     """(N,) instance id under each (x, y) point; 0 for background or outside the image."""
@@ -91,3 +93,13 @@ class PromptScores:
             "points_per_image": self.points_per_image,
             "instances_per_image": self.instances / max(self.images - self.empty_images, 1),
         }
+
+
+def parse_rules(text: str) -> dict[str, PeakRule | None]:
+    """A benchmark's `--rules`: "model" (the model's own rule, None) plus extra nms rules
+    written threshold/floor, comma-separated."""
+    rules: dict[str, PeakRule | None] = {"model": None}
+    for item in filter(None, text.split(",")):
+        threshold, floor = (float(v) for v in item.split("/"))
+        rules[f"nms {threshold:g}/{floor:g}"] = PeakRule(threshold=threshold, floor=floor)
+    return rules
