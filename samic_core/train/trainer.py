@@ -205,6 +205,14 @@ class _Trainer:
         if fit is None:
             log.info("peak rule: not fitted (no BCE, or too few validation objects)")
             return
+        if isinstance(self.config.tile, int):
+            # the fit scores each validation tile against its own strongest peak; prediction
+            # thresholds a whole image's tiles against the image's, most tiles holding
+            # look-alikes only: what the fit loosens there costs precision (docs/model.md,
+            # "Big images"), so a model of tiles keeps the default rule
+            log.info("peak rule: the default kept for a model of tiles (the fit saw %s)",
+                     fit.describe())  # fmt: skip
+            return
         self.net.learner.load_state_dict(self.best_weights)
         log.info("peak rule fitted on the validation images: %s", fit.describe())
         meta = dataclasses.replace(self.best_meta, peak_rule=fit.describe())

@@ -233,3 +233,21 @@ def test_the_split_counts_images_and_too_big_images_are_refused_before_predictin
     monkeypatch.setattr(pipeline, "MAX_PIXELS", 100_000)
     loaded = pipeline.load_image(big_folder / "big_000.png", AnnotationStore(tmp_path), None, 64)  # type: ignore[arg-type]
     assert loaded.status == "failed" and "over the 0 MP an annotation holds" in loaded.error
+
+
+def test_a_model_of_tiles_keeps_the_default_peak_rule(
+    big_folder: Path, synthetic_folder: Path, tmp_path: Path, tiny_train_config, monkeypatch
+):
+    """The fit scores tiles one by one, not images as prediction sees them (docs/model.md): a
+    model of tiles stores no fitted rule; a model of whole images does, as before."""
+    from samic_core.train import trainer as trainer_module
+    from samic_core.train.peak_fit import PeakFit
+
+    loose = PeakFit(PeakRule(threshold=0.15, floor=0.05), 0.9, 0.95, float("nan"), 20, 4, 0.5)
+    monkeypatch.setattr(trainer_module._Trainer, "peak_score", lambda self, t, b: loose)
+    tiled = tmp_path / "tiled.samic"
+    train(tiny_train_config(big_folder, tiled, epochs=1, tile=128))
+    whole = tmp_path / "whole.samic"
+    train(tiny_train_config(synthetic_folder, whole, epochs=1))
+    assert read_model_meta(tiled).peak_rule is None
+    assert read_model_meta(whole).peak_rule["threshold"] == 0.15
