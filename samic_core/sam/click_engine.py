@@ -29,6 +29,7 @@ from samic_core.sam.cache import EmbeddingCache
 from samic_core.sam.checkpoint_id import checkpoint_id
 from samic_core.sam.guided import GuidedParts, guided_decode
 from samic_core.sam.registry import Family
+from samic_core.sam.placed import placed_mask
 from samic_core.sam.types import ImageEmbedding, MaskResult, PreparedImage, Prompt
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,11 @@ class ClickEngine(ABC):
     @abstractmethod
     def upscale_logits(self, low_res: torch.Tensor, emb: ImageEmbedding) -> torch.Tensor:
         """(B, C, h, w) logits on the input frame -> (B, C, H, W) at the image's size."""
+
+    @abstractmethod
+    def frame_logits(self, low_res: torch.Tensor, emb: ImageEmbedding) -> torch.Tensor:
+        """(B, C, h, w) low-res logits -> the logits whose bilinear resize to the image's size
+        is `upscale_logits` (for a mask upscaled only in its rectangle: sam/placed.py)."""
 
     @abstractmethod
     def feature_coverage(self, mask: np.ndarray, emb: ImageEmbedding) -> torch.Tensor:
@@ -336,11 +342,14 @@ class ClickEngine(ABC):
         prompt: Prompt,
         multimask: bool | None = None,
         candidate: int | None = None,
+        placed: bool = False,
     ) -> MaskResult:
         """Mask, predicted IoU and low-res logits for one object's prompts.
 
         multimask: None follows SAM's advice (3 candidates for a lone click, else the single
-        output); candidate: pick that multimask output (0-2) instead of the highest-scoring one.
+        output); candidate: pick that multimask output (0-2) instead of the highest-scoring one;
+        placed: keep only the mask's bounding rectangle (`MaskResult.origin`), upscaled there
+        alone (what a big image needs: no full-size copy is made).
         """
         self._check(emb)
         if prompt.is_empty:
@@ -365,7 +374,7 @@ class ClickEngine(ABC):
                 m = np.asarray(prompt.mask_input, np.float32).reshape(1, 256, 256)
                 mask_in = torch.as_tensor(m, dtype=torch.float, device=dev)[None]
             low_res, iou = self._run_decoder(emb, points, box, mask_in, multimask)
-            return self._chosen(emb, low_res, iou, multimask, candidate)
+            return self._chosen(emb, low_res, iou, multimask, candidate, placed)
 
     def _chosen(
         self,
@@ -374,6 +383,7 @@ class ClickEngine(ABC):
         iou: torch.Tensor,
         multimask: bool,
         candidate: int | None = None,
+        placed: bool = False,
     ) -> MaskResult:
         """One object's result from the decoder's (1, C, 256, 256) logits and (1, C) predicted
         IoU: output `candidate`, else the best-scoring one, up to the image's size."""
@@ -382,13 +392,19 @@ class ClickEngine(ABC):
         if index >= len(scores):
             raise ValueError(f"candidate {candidate} out of range for {len(scores)} masks")
         chosen = low_res[:, index : index + 1]  # (1, 1, 256, 256)
-        full = self.upscale_logits(chosen, emb)
+        if placed:
+            frame = self.frame_logits(chosen, emb)[0, 0]
+            mask, origin = placed_mask(frame, emb.original_size, self.mask_threshold)
+        else:
+            mask = (self.upscale_logits(chosen, emb)[0, 0] > self.mask_threshold).cpu().numpy()
+            origin = (0, 0)
         return MaskResult(
-            mask=(full[0, 0] > self.mask_threshold).cpu().numpy(),
+            mask=mask,
             score=float(scores[index]),
             low_res_logits=self._feedback(chosen[0]),
             candidate=index if multimask else None,
             candidate_scores=scores,
+            origin=origin,
         )
 
     @torch.no_grad()

@@ -89,6 +89,12 @@ class SamEngine(ClickEngine):
     def upscale_logits(self, low_res: torch.Tensor, emb: ImageEmbedding) -> torch.Tensor:
         return self.sam.postprocess_masks(low_res, emb.input_size, emb.original_size)
 
+    def frame_logits(self, low_res: torch.Tensor, emb: ImageEmbedding) -> torch.Tensor:
+        """postprocess_masks up to its last resize: to the padded square, the padding cut."""
+        size = self.sam.image_encoder.img_size
+        square = F.interpolate(low_res.float(), (size, size), mode="bilinear", align_corners=False)
+        return square[..., : emb.input_size[0], : emb.input_size[1]]
+
     def feature_coverage(self, mask: np.ndarray, emb: ImageEmbedding) -> torch.Tensor:
         """PerSAM's rule: the mask goes through SAM's resize, pixel normalisation and padding,
         is resized bilinearly to the grid, and cells > 0 count."""

@@ -136,6 +136,9 @@ class Sam2Engine(ClickEngine):
             low_res.float(), emb.original_size, mode="bilinear", align_corners=False
         )
 
+    def frame_logits(self, low_res: torch.Tensor, emb: ImageEmbedding) -> torch.Tensor:
+        return low_res.float()  # SAM2Transforms resizes the low-res logits straight to the image
+
     def feature_coverage(self, mask: np.ndarray, emb: ImageEmbedding) -> torch.Tensor:
         """PerSAM's rule on SAM 2.1's input: the mask resized to the 1024 square, then
         bilinearly to the grid; cells more than half covered count."""
