@@ -42,6 +42,11 @@ def checkpoints_dir() -> Path:
     return user_cache_root() / "checkpoints"
 
 
+def rasters_dir() -> Path:
+    """Where big images are decoded once to disk (samic_core/tiles/raster.py)."""
+    return user_cache_root() / "rasters"
+
+
 def embeddings_dir() -> Path:
     """Default folder of the on-disk SAM embedding cache."""
     return _env_folder("SAMIC_CACHE_DIR") or user_cache_root() / "embeddings"

@@ -13,7 +13,7 @@ import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -22,8 +22,9 @@ import torch
 from torch import nn
 
 from samic_core.device import resolve_device
-from samic_core.fileio import FileHasher, read_image_rgb
+from samic_core.fileio import FileHasher
 from samic_core.jobs import Progress
+from samic_core.paths import rasters_dir
 from samic_core.precision import DEFAULT_PRECISION, autocast, resolve_precision
 from samic_core.sam.cache import EmbeddingCache
 from samic_core.sam.checkpoint_id import checkpoint_id
@@ -31,6 +32,7 @@ from samic_core.sam.guided import GuidedParts, guided_decode
 from samic_core.sam.registry import Family
 from samic_core.sam.placed import placed_mask
 from samic_core.sam.types import ImageEmbedding, MaskResult, PreparedImage, Prompt
+from samic_core.tiles.raster import open_raster
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +201,18 @@ class ClickEngine(ABC):
         """
         return self.encode_batch([self.prepare(image, image_sha256, name)], progress)[0]
 
+    def prepare_overview(
+        self,
+        overview: np.ndarray,
+        original_size: tuple[int, int],
+        image_sha256: str | None = None,
+        name: str = "",
+    ) -> PreparedImage:
+        """A big image's encoder input made from its overview (tiles/raster.py), whose longer
+        side is still several times the encoder's: what `prepare` makes of the full image up to
+        the resize's smoothing, with prompts and masks in the full image's pixels."""
+        return replace(self.prepare(overview, image_sha256, name), original_size=original_size)
+
     @torch.no_grad()
     def encode_batch(
         self, batch: Sequence[PreparedImage], progress: Progress | None = None
@@ -318,9 +332,17 @@ class ClickEngine(ABC):
             emb = self.cache.get(digest, self.model_id, self.device, self.embedding_shapes)
             if emb is not None:
                 return emb, True
-        if image is None:
-            image = read_image_rgb(path)
-        emb = self.encode(image, image_sha256=digest, progress=progress, name=Path(path).name)
+        name = Path(path).name
+        if image is None:  # a big image is decoded once to disk; its overview is encoded
+            raster = open_raster(Path(path), digest, rasters_dir())
+            prepared = (
+                self.prepare_overview(raster.overview, raster.shape, digest, name)
+                if raster.mapped
+                else self.prepare(raster.pixels, digest, name)
+            )
+            emb = self.encode_batch([prepared], progress)[0]
+        else:
+            emb = self.encode(image, image_sha256=digest, progress=progress, name=name)
         self.cache_put(emb, str(path))
         return emb, False
 

@@ -45,6 +45,20 @@ class SamEngine(ClickEngine):
         pixels = self._transform.apply_image(image)
         return PreparedImage(pixels, (int(image.shape[0]), int(image.shape[1])), image_sha256, name)
 
+    def prepare_overview(
+        self,
+        overview: np.ndarray,
+        original_size: tuple[int, int],
+        image_sha256: str | None = None,
+        name: str = "",
+    ) -> PreparedImage:
+        """The overview resized straight to the input size of the full image, so the embedding's
+        input size is exactly the one `prepare` gives the full image."""
+        side = self._transform.target_length
+        h, w = self._transform.get_preprocess_shape(*original_size, side)
+        fitted = cv2.resize(np.asarray(overview), (w, h), interpolation=cv2.INTER_AREA)
+        return super().prepare_overview(fitted, original_size, image_sha256, name)
+
     def _input_tensor(self, prepared: PreparedImage) -> torch.Tensor:
         x = torch.as_tensor(prepared.pixels, device=self.device).permute(2, 0, 1).contiguous()
         return self.sam.preprocess(x[None])  # normalise and pad to 1024x1024, as SamPredictor

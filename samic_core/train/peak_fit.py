@@ -11,13 +11,15 @@ false. The grid only loosens the default rule (threshold and floor at most the d
 rule kept is the one with the highest recall at precision >= PRECISION_GOAL (and at least
 EMPTY_GOAL of the empty targets silent), the stricter one on a tie; when no rule reaches that,
 the default stays. A few validation images cannot show how often look-alikes in new images
-fire, so a fit never makes the rule stricter than the default (measured in docs/model.md:
-stricter fits lost recall on new images and gained no precision).
+fire, so this fit never makes the rule stricter than the default (measured in docs/model.md:
+stricter fits lost recall on new images and gained no precision). A model trained on tiles is
+fitted on its validation images whole instead (train/tile_fit.py), where stricter is allowed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import astuple, dataclass, replace
 
 import numpy as np
 import torch
@@ -136,29 +138,81 @@ def fit_samples(
     return samples
 
 
-def _score(samples: list[FitSample], rule: PeakRule) -> tuple[int, int, int, int, int, int]:
-    """(objects found, objects, true peaks, peaks, empty targets silent, empty targets)."""
-    found = objects = true = peaks = silent = empty = 0
+@dataclass(frozen=True)
+class Tally:
+    """What one rule's peaks scored, summed over targets."""
+
+    found: int = 0  # objects with a true peak
+    objects: int = 0
+    true: int = 0  # peaks within an object's reach
+    peaks: int = 0
+    silent: int = 0  # empty targets without a peak
+    empty: int = 0  # targets without the class
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+
+def tally(xy: np.ndarray, sites: np.ndarray, side: float) -> Tally:
+    """One target's peaks (n, 2) matched to its objects (m, 3) as (x, y, radius): a peak within
+    an object's radius of its clicks is true (at least a click's heat blob, 2 sigma of the map's
+    `side` in image pixels, where the object has no mask), an object with one is found; every
+    peak on a target without the class (m = 0) is false."""
+    xy = np.asarray(xy, np.float64).reshape(-1, 2)
+    if len(sites) == 0:
+        return Tally(peaks=len(xy), silent=int(len(xy) == 0), empty=1)
+    reach = np.maximum(sites[:, 2], 2 * SIGMA * side)
+    d = np.hypot(xy[:, None, 0] - sites[None, :, 0], xy[:, None, 1] - sites[None, :, 1])
+    hit = d <= reach[None, :]
+    return Tally(int(hit.any(0).sum()), len(sites), int(hit.any(1).sum()), len(xy))
+
+
+def _score(samples: list[FitSample], rule: PeakRule) -> Tally:
+    """The samples' peaks under `rule`, matched to their objects."""
+    total = Tally()
     for s in samples:
         pts = find_peaks(s.heat, s.size, rule.with_object_radius(s.object_radius))
         xy = np.array([[p.x, p.y] for p in pts], np.float64).reshape(-1, 2)
-        peaks += len(xy)
-        if len(s.sites) == 0:
-            empty += 1
-            silent += int(len(xy) == 0)
-            continue
-        side = max(s.size)
-        reach = np.maximum(s.sites[:, 2], 2 * SIGMA * side)  # no mask: a click's heat blob
-        d = np.hypot(xy[:, None, 0] - s.sites[None, :, 0], xy[:, None, 1] - s.sites[None, :, 1])
-        hit = d <= reach[None, :]
-        objects += len(s.sites)
-        found += int(hit.any(0).sum())
-        true += int(hit.any(1).sum())
-    return found, objects, true, peaks, silent, empty
+        total += tally(xy, s.sites, max(s.size))
+    return total
 
 
 def _f1(recall: float, precision: float) -> float:
     return 2 * recall * precision / (recall + precision) if recall + precision > 0 else 0.0
+
+
+def rule_grid(base: PeakRule = PeakRule(), stricter: bool = False) -> list[PeakRule]:
+    """The `nms` rules a fit tries: the grid's (threshold, floor) pairs, only those at most
+    `base`'s unless `stricter`, and `base`'s own."""
+    grid = {(t, f) for t in THRESHOLDS for f in FLOORS
+            if stricter or (t <= base.threshold and f <= base.floor)}  # fmt: skip
+    return [PeakRule(method="nms", threshold=t, floor=f, radius=base.radius,
+                     max_peaks=base.max_peaks)
+            for t, f in sorted(grid | {(base.threshold, base.floor)})]  # fmt: skip
+
+
+def choose_rule(scored: Sequence[tuple[PeakRule, Tally]], base: PeakRule, targets: int) -> PeakFit:
+    """The rule with the most recall at precision >= PRECISION_GOAL (and at least EMPTY_GOAL of
+    the empty targets silent), the stricter one on a tie; `base` where none reaches that.
+    Every rule's tally must count the same objects (> 0), and `base` must be among them."""
+    best: tuple[tuple[float, ...], PeakFit] | None = None
+    default: PeakFit | None = None
+    f1s: list[float] = []
+    for rule, t in scored:
+        recall = t.found / t.objects
+        precision = t.true / t.peaks if t.peaks else 1.0
+        clean = t.silent / t.empty if t.empty else float("nan")
+        fit = PeakFit(rule, recall, precision, clean, t.objects, targets)
+        f1s.append(_f1(recall, precision))
+        if (rule.threshold, rule.floor) == (base.threshold, base.floor):
+            default = fit
+        if precision >= PRECISION_GOAL and (not t.empty or clean >= EMPTY_GOAL):
+            key = (recall, rule.floor, rule.threshold)  # the most recall; on a tie the stricter
+            if best is None or key > best[0]:
+                best = (key, fit)
+    chosen = best[1] if best is not None else default
+    assert chosen is not None, "the base rule must be scored"
+    return replace(chosen, score=float(np.mean(f1s)))
 
 
 def fit_peak_rule(samples: list[FitSample], base: PeakRule = PeakRule()) -> PeakFit | None:
@@ -171,28 +225,8 @@ def fit_peak_rule(samples: list[FitSample], base: PeakRule = PeakRule()) -> Peak
     thresholds; the mean over thresholds, like average precision, moves smoothly."""
     if sum(len(s.sites) for s in samples) < MIN_OBJECTS:
         return None
-    best: tuple[tuple[float, ...], PeakFit] | None = None
-    default: PeakFit | None = None
-    f1s: list[float] = []
-    grid = {(t, f) for t in THRESHOLDS for f in FLOORS if t <= base.threshold and f <= base.floor}
-    for threshold, floor in sorted(grid | {(base.threshold, base.floor)}):
-        rule = PeakRule(method="nms", threshold=threshold, floor=floor,
-                        radius=base.radius, max_peaks=base.max_peaks)  # fmt: skip
-        found, objects, true, peaks, silent, empty = _score(samples, rule)
-        recall = found / objects
-        precision = true / peaks if peaks else 1.0
-        clean = silent / empty if empty else float("nan")
-        fit = PeakFit(rule, recall, precision, clean, objects, len(samples))
-        f1s.append(_f1(recall, precision))
-        if (threshold, floor) == (base.threshold, base.floor):
-            default = fit
-        if precision >= PRECISION_GOAL and (not empty or clean >= EMPTY_GOAL):
-            key = (recall, floor, threshold)  # the most recall; on a tie the stricter rule
-            if best is None or key > best[0]:
-                best = (key, fit)
-    chosen = best[1] if best is not None else default
-    assert chosen is not None  # the base rule is always in the grid
-    return replace(chosen, score=float(np.mean(f1s)))
+    scored = [(rule, _score(samples, rule)) for rule in rule_grid(base)]
+    return choose_rule(scored, base, len(samples))
 
 
 def score_peaks(

@@ -26,11 +26,7 @@ from samic_core.device import resolve_device
 from samic_core.errors import SamicError
 from samic_core.jobs import ShouldStop
 from samic_core.model.build import build_samic
-from samic_core.modelfile.file import (
-    ModelMeta,
-    last_path_for,
-    save_model_file,
-)
+from samic_core.modelfile.file import ModelMeta, last_path_for, save_model_file
 from samic_core.tiles.spec import parse_tile
 from samic_core.train.augment import VARIANTS
 from samic_core.train.averaging import WeightAverage
@@ -59,14 +55,9 @@ from samic_core.train.run_checks import (
     resume_state,
     with_schedule_defaults,
 )
-from samic_core.train.schedule import (
-    SCHEDULES,
-    Schedule,
-    Stopper,
-    better_epoch,
-    resolve_schedule,
-)
+from samic_core.train.schedule import SCHEDULES, Schedule, Stopper, better_epoch, resolve_schedule
 from samic_core.train.step import batch_loss, batches
+from samic_core.train.tile_fit import fit_on_whole_images
 from samic_core.train.tiling import tile_training_images, training_tile
 from samic_core.train.train_state import TrainState, restore_optimizer, restore_weights
 
@@ -78,17 +69,8 @@ log = logging.getLogger(__name__)
 # A crash or a cancel mid-run loses at most this much training on --resume.
 LAST_SAVE_INTERVAL_S = 30.0
 
-__all__ = [
-    "MIN_IMAGES_PER_CLASS",
-    "SCHEDULES",
-    "Schedule",
-    "TrainConfig",
-    "TrainProgress",
-    "TrainResult",
-    "batch_loss",
-    "count_training_data",
-    "train",
-]
+__all__ = ["MIN_IMAGES_PER_CLASS", "SCHEDULES", "Schedule", "TrainConfig", "TrainProgress",
+           "TrainResult", "batch_loss", "count_training_data", "train"]  # fmt: skip
 
 
 class _Trainer:
@@ -121,6 +103,7 @@ class _Trainer:
         )
         if config.classes:
             images = filter_classes(images, list(config.classes))
+        self.originals = images  # whole: a model of tiles fits its peak rule on them
         tile = training_tile(parse_tile(str(config.tile)), images, config.image_size)
         if tile is not None:
             images = tile_training_images(images, tile, config.seed)
@@ -194,26 +177,23 @@ class _Trainer:
         else:
             self.best_loss = self.best_epoch = None
 
-    def fit_peak_rule(self) -> None:
-        """Store the best epoch's fitted peak rule in the best file (train/peak_fit.py). It was
-        scored when that epoch ended, on the validation groups, which exist only for models
-        whose output floor means "nothing here" (trained with BCE); only when this run wrote
-        the best file."""
-        fit = self.best_fit
+    def fit_peak_rule(self, stop: ShouldStop) -> None:
+        """Store the best model's fitted peak rule in the best file, only where its output floor
+        means "nothing here" (trained with BCE) and this run wrote the best file. A model of
+        whole images keeps the fit of its best epoch's validation targets (train/peak_fit.py);
+        a model of tiles is fitted now on the validation images whole, as prediction sees them
+        (train/tile_fit.py)."""
         if self.best_weights is None or self.best_meta is None:
             return
-        if fit is None:
-            log.info("peak rule: not fitted (no BCE, or too few validation objects)")
-            return
-        if isinstance(self.config.tile, int):
-            # the fit scores each validation tile against its own strongest peak; prediction
-            # thresholds a whole image's tiles against the image's, most tiles holding
-            # look-alikes only: what the fit loosens there costs precision (docs/model.md,
-            # "Big images"), so a model of tiles keeps the default rule
-            log.info("peak rule: the default kept for a model of tiles (the fit saw %s)",
-                     fit.describe())  # fmt: skip
-            return
         self.net.learner.load_state_dict(self.best_weights)
+        fit, tile = self.best_fit, self.config.tile
+        if isinstance(tile, int):  # not the tiles' fit: each tile thresholded on its own
+            fit = None
+            if "bce" in self.schedule.loss_terms:
+                fit = fit_on_whole_images(self.net, self.originals, self.split, tile, stop)
+        if fit is None:
+            log.info("peak rule: not fitted (no BCE, too few validation objects, or cancelled)")
+            return
         log.info("peak rule fitted on the validation images: %s", fit.describe())
         meta = dataclasses.replace(self.best_meta, peak_rule=fit.describe())
         save_model_file(self.best_path, self.net, meta)
@@ -391,7 +371,7 @@ class _Trainer:
         if cancelled:
             reason = "cancelled"
         log.info("training ended after epoch %d: %s", epochs_run, reason)
-        self.fit_peak_rule()
+        self.fit_peak_rule(stop)
         log.info("feature cache: %d hits, %d misses", bank.hits, bank.misses)
         return TrainResult(
             best_path=self.best_path if self.best_ready else None,

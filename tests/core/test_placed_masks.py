@@ -46,3 +46,30 @@ def test_placed_decode_equals_the_full_decode(any_sam_checkpoint):
         assert diff.sum() <= max(2, 1e-4 * full.mask.sum())
         ys, xs = np.nonzero(full.mask)
         assert abs(placed.origin[0] - ys.min()) <= 1 and abs(placed.origin[1] - xs.min()) <= 1
+
+
+def test_a_big_file_is_encoded_from_its_overview(any_sam_checkpoint, tmp_path, monkeypatch):
+    import cv2
+
+    from samic_core.tiles import raster
+
+    monkeypatch.setattr(raster, "RASTER_PIXELS", 100_000)  # 600 x 900 is "big" here
+    image = make_blob_image(600, 900, [(300, 200, 60), (700, 400, 80)], 1)
+    path = tmp_path / "big.png"
+    assert cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    engine = open_engine(any_sam_checkpoint, device="cpu")
+    emb, cached = engine.embed_file(path)
+    assert not cached and emb.original_size == (600, 900)
+    assert any(p.suffix == ".rgb" for p in raster_files())  # decoded once to disk
+    direct = engine.encode(image)
+    assert emb.input_size == direct.input_size
+    prompt = Prompt.from_points([(300, 200)], [1])
+    a = engine.decode(emb, prompt, placed=True).full_mask((600, 900))
+    b = engine.decode(direct, prompt).mask
+    assert (a & b).sum() / max(1, (a | b).sum()) > 0.8  # the same object, up to the resize
+
+
+def raster_files() -> list:
+    from samic_core.paths import rasters_dir
+
+    return list(rasters_dir().glob("*"))
