@@ -335,14 +335,13 @@ class ClickEngine(ABC):
         name = Path(path).name
         if image is None:  # a big image is decoded once to disk; its overview is encoded
             raster = open_raster(Path(path), digest, rasters_dir())
-            prepared = (
-                self.prepare_overview(raster.overview, raster.shape, digest, name)
-                if raster.mapped
-                else self.prepare(raster.pixels, digest, name)
-            )
-            emb = self.encode_batch([prepared], progress)[0]
-        else:
-            emb = self.encode(image, image_sha256=digest, progress=progress, name=name)
+            if raster.mapped:
+                prepared = self.prepare_overview(raster.overview, raster.shape, digest, name)
+                emb = self.encode_batch([prepared], progress)[0]
+                self.cache_put(emb, str(path))
+                return emb, False
+            image = raster.pixels
+        emb = self.encode(image, image_sha256=digest, progress=progress, name=name)
         self.cache_put(emb, str(path))
         return emb, False
 
