@@ -64,6 +64,9 @@ def test_track_dialog_carries_annotated_objects_to_the_other_frames(
     assert AnnotationStore(folder).json_path("00001.jpg").read_bytes() == kept
     assert dialog.status.text().startswith("Done: 2 track(s)")
     assert w.session.current == "00002.jpg"  # reopened on the same frame
+    # the job counts as busy until its worker's last signal, which a loaded CPU can deliver
+    # after the result: closing before would ask "Still working?" in a modal box
+    qtbot.waitUntil(lambda: not w.clips.clips.busy, timeout=WAIT_MS)
     w.close()
 
 
