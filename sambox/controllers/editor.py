@@ -23,7 +23,14 @@ from sambox.controllers.protocols import SegmentationService
 from sambox.model.decoding import DecodeRequest, DecodeResult
 from sambox.model.document import Box, Document, ObjectState, PromptKey, Snapshot
 from sambox.model.history import History
-from sambox.model.mask_edit import XY, paint, polygon_mask, stroke_mask
+from sambox.model.mask_edit import (
+    XY,
+    apply_region,
+    gesture_box,
+    polygon_mask,
+    shifted,
+    stroke_mask,
+)
 
 
 def _feedback(obj: ObjectState) -> np.ndarray | None:
@@ -204,15 +211,18 @@ class EditorController(QObject):
             return False
         if obj is None:
             obj = ObjectState(id=doc.next_id(), label=self.active_label)
-        region = stroke_mask(doc.shape, points, radius)
-        return self._set_mask(obj, paint(obj.mask, region, erase), "erase" if erase else "brush")
+        box = gesture_box(points, radius, doc.shape)
+        region = stroke_mask((box[2] - box[0], box[3] - box[1]), shifted(points, box), radius)
+        mask, origin = apply_region(obj.mask, obj.origin, region, box, erase, doc.shape)
+        return self._set_mask(obj, mask, origin, "erase" if erase else "brush")
 
     def apply_polygon(self, vertices: Sequence[XY], cut: bool) -> bool:
         """A closed polygon: a new object of the active class, or (cut) a hole in the current."""
         doc = self._editable()
         if doc is None or len(vertices) < 3:
             return False
-        region = polygon_mask(doc.shape, vertices)
+        box = gesture_box(vertices, 0, doc.shape)
+        region = polygon_mask((box[2] - box[0], box[3] - box[1]), shifted(vertices, box))
         if not region.any():
             return False
         obj = doc.current
@@ -220,16 +230,20 @@ class EditorController(QObject):
             if obj is None or obj.mask is None:
                 self.message.emit("Select an object with a mask to cut a region out of.")
                 return False
-            return self._set_mask(obj, paint(obj.mask, region, True), "cut polygon")
+            mask, origin = apply_region(obj.mask, obj.origin, region, box, True, doc.shape)
+            return self._set_mask(obj, mask, origin, "cut polygon")
         if obj is None or obj.has_prompts or obj.mask is not None:
             obj = ObjectState(id=doc.next_id(), label=self.active_label)
-        return self._set_mask(obj, region, "draw polygon")
+        mask, origin = apply_region(None, (0, 0), region, box, False, doc.shape)
+        return self._set_mask(obj, mask, origin, "draw polygon")
 
-    def _set_mask(self, obj: ObjectState, mask: np.ndarray, label: str) -> bool:
-        if obj.mask is not None and np.array_equal(obj.mask, mask):
+    def _set_mask(
+        self, obj: ObjectState, mask: np.ndarray, origin: tuple[int, int], label: str
+    ) -> bool:
+        if obj.mask is not None and obj.origin == origin and np.array_equal(obj.mask, mask):
             return False
         assert self.doc is not None
-        edited = obj.with_edited_mask(mask if mask.any() or obj.has_prompts else None)
+        edited = obj.with_edited_mask(mask if mask.any() or obj.has_prompts else None, origin)
         self._commit(label, self._with_current(edited))
         return True
 
@@ -373,6 +387,7 @@ class EditorController(QObject):
                 result.candidate,
                 result.candidate_scores,
                 result.tile,
+                result.origin,
             )
             doc.state = doc.replace_object(obj)
             doc.dirty = True

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from sambox.model.convert import from_loaded, object_state, to_annotation
@@ -15,15 +14,17 @@ from samic_core.annotation.layout import is_clip_folder
 from samic_core.annotation.merge import base_of
 from samic_core.annotation.models import MAX_PIXELS
 from samic_core.errors import AnnotationError, ImageReadError, SamicError
-from samic_core.fileio import image_size, read_image_rgb
+from samic_core.fileio import image_size
+from samic_core.paths import rasters_dir
+from samic_core.raster import Raster, open_raster
 
 DEFAULT_CLASS = "object"
 
 
-# What an open image costs the app: its pixels (3 bytes a pixel), the pixmap shown (4), the
-# instance map (2), the mask overlay's fill and outline and their pixmaps (16): about 25 bytes a
-# pixel, so the largest image an annotation can hold (MAX_PIXELS, 268 MP) needs ~6.7 GB.
-BYTES_PER_PIXEL = 25
+# Images over RASTER_PIXELS are memory-mapped from a decoded copy on disk (3 bytes a pixel)
+# and drawn by regions, so the app's memory stays bounded; the limit is what an annotation's
+# masks hold (MAX_PIXELS).
+BYTES_PER_PIXEL = 3
 
 
 def check_openable(path: Path) -> None:
@@ -37,8 +38,8 @@ def check_openable(path: Path) -> None:
     raise ImageReadError(
         path,
         f"{w} x {h} pixels ({h * w / 1e6:.0f} MP) is more than SAMBOX can annotate: "
-        f"{MAX_PIXELS / 1e6:.0f} MP (the most an annotation's masks hold; about "
-        f"{MAX_PIXELS * BYTES_PER_PIXEL / 1e9:.1f} GB of memory in the app). Cut it into parts "
+        f"{MAX_PIXELS / 1e6:.0f} MP (the most an annotation's masks hold; its decoded copy "
+        f"would take {h * w * BYTES_PER_PIXEL / 1e9:.1f} GB of disk). Cut it into parts "
         "of at most that size and annotate those",
     )
 
@@ -110,8 +111,9 @@ class ProjectController(QObject):
         return self.folder / name
 
     # ---- documents ---------------------------------------------------------------------------
-    def load(self, name: str) -> tuple[Document, np.ndarray]:
-        """The image (H, W, 3) RGB and its annotation; raises ImageReadError for a bad image.
+    def load(self, name: str) -> tuple[Document, Raster]:
+        """The image's pixels and its annotation; raises ImageReadError for a bad image. A big
+        image is decoded once to disk and memory-mapped (samic_core/tiles/raster.py).
 
         A damaged annotation file is reported and the document is locked, so it is never
         overwritten; the image can still be viewed.
@@ -119,9 +121,9 @@ class ProjectController(QObject):
         assert self.store is not None
         path = self.path_of(name)
         check_openable(path)
-        rgb = read_image_rgb(path)
-        h, w = rgb.shape[:2]
         sha = self.store.image_sha256(path)
+        rgb = open_raster(path, sha, rasters_dir())
+        h, w = rgb.shape
         if self.store.exists(name):
             try:
                 doc = from_loaded(path, self.store.load(name))

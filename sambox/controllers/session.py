@@ -23,7 +23,7 @@ SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
 
 
 class Session(QObject):
-    image_opened = Signal(object, object)  # Document | None, (H, W, 3) uint8 RGB | None
+    image_opened = Signal(object, object)  # Document | None, Raster (its pixels) | None
     engine_state = Signal(str, str)  # "missing" | "loading" | "ready" | "failed", plain words
     error = Signal(str)
     message = Signal(str)
@@ -140,7 +140,7 @@ class Session(QObject):
         if self.project.folder is not None:
             self.settings.remember_image(self.project.folder, name)
         path = self.project.path_of(name)
-        self.service.show_image(path, rgb)
+        self.service.show_image(path, rgb.pixels)
         if self.service.ready:
             self.service.prioritize(path)
             self.service.request_embedding(path)

@@ -32,7 +32,8 @@ class DecodeRequest:
 
 @dataclass(frozen=True, eq=False)
 class DecodeResult:
-    """mask (H, W) bool; low_res (1, 256, 256) float32; seconds = model time in the worker."""
+    """mask (H, W) bool, or on a big image its rectangle at `origin` (y, x); low_res (1, 256,
+    256) float32; seconds = model time in the worker."""
 
     request: DecodeRequest
     mask: np.ndarray
@@ -42,3 +43,4 @@ class DecodeResult:
     candidate_scores: tuple[float, ...]
     seconds: float
     tile: Rect | None = None  # the tile it was decoded in (y0, x0, y1, x1); None: whole image
+    origin: tuple[int, int] = (0, 0)

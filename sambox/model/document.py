@@ -13,6 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from sambox.model.placed import Origin, Region
+from samic_core.annotation.masks import instances_from_masks
+
 PointXY = tuple[float, float, bool]  # (x, y, positive) in original-image pixels
 Box = tuple[float, float, float, float]  # XYXY in original-image pixels
 
@@ -44,8 +47,10 @@ class PromptKey:
 class ObjectState:
     """One object instance: prompts, class, and the mask SAM gave for `mask_key`.
 
-    mask: (H, W) bool at full image resolution, or None; low_res: (1, 256, 256) float32 logits
-    fed back as SAM's mask input on the next prompt; history: confidence after 1, 2, ... prompts.
+    mask: bool at full image resolution, or None: the whole image's (H, W), or on a big image
+    only its bounding rectangle with its top-left pixel at `origin` (y, x) (sambox/model/
+    placed.py); low_res: (1, 256, 256) float32 logits fed back as SAM's mask input on the next
+    prompt; history: confidence after 1, 2, ... prompts.
     """
 
     id: int
@@ -54,6 +59,7 @@ class ObjectState:
     box: Box | None = None
     candidate: int | None = None  # a candidate the annotator forced (single click only)
     mask: np.ndarray | None = None
+    origin: Origin = (0, 0)
     mask_key: PromptKey | None = None
     score: float | None = None
     low_res: np.ndarray | None = None
@@ -93,6 +99,7 @@ class ObjectState:
                 box=None,
                 candidate=None,
                 mask=None,
+                origin=(0, 0),
                 mask_key=None,
                 score=None,
                 low_res=None,
@@ -104,13 +111,14 @@ class ObjectState:
         # the annotator agreed to re-decode: the hand edit stays on screen until SAM answers
         return replace(self, points=points, box=box, candidate=candidate, edited=False)
 
-    def with_edited_mask(self, mask: np.ndarray | None) -> ObjectState:
+    def with_edited_mask(self, mask: np.ndarray | None, origin: Origin = (0, 0)) -> ObjectState:
         """A hand-corrected mask (None: erased to nothing): it stands for the current prompts
         (no re-decode) and SAM's low-res logits no longer describe it, so they are not fed back
         on the next prompt."""
         return replace(
             self,
             mask=mask,
+            origin=origin,
             mask_key=self.key if self.has_prompts else None,
             low_res=None,
             edited=True,
@@ -126,13 +134,16 @@ class ObjectState:
         result_candidate: int | None,
         candidate_scores: tuple[float, ...],
         low_res_tile: tuple[int, int, int, int] | None = None,
+        origin: Origin = (0, 0),
     ) -> ObjectState:
         """The decode of `key` landed: store it and extend the confidence history.
-        low_res_tile: the tile of a big image it was decoded in (None: the whole image)."""
+        low_res_tile: the tile of a big image it was decoded in (None: the whole image);
+        origin: where `mask` sits when it is only the mask's rectangle."""
         history = (*self.history[: key.count - 1], score)
         return replace(
             self,
             mask=mask,
+            origin=origin,
             mask_key=key,
             score=score,
             low_res=low_res,
@@ -215,8 +226,25 @@ class Document:
 
     def instances(self) -> np.ndarray:
         """uint16 (H, W) instance map: each object's mask painted with its id, in list order."""
-        out = np.zeros(self.shape, np.uint16)
+        masks = [(o.id, o.mask, o.origin) for o in self.state.objects if o.mask is not None]
+        return instances_from_masks(masks, self.shape)
+
+    def instances_in(self, region: Region, out_hw: tuple[int, int]) -> np.ndarray:
+        """uint16 (h, w) ids of `region` (y0, x0, y1, x1) sampled on an (h, w) grid (nearest
+        pixel): what a view of a big image shows, never the whole image's map."""
+        y0, x0, y1, x1 = region
+        h, w = out_hw
+        ys = np.minimum(y0 + ((np.arange(h) + 0.5) * (y1 - y0) / h).astype(np.int64), y1 - 1)
+        xs = np.minimum(x0 + ((np.arange(w) + 0.5) * (x1 - x0) / w).astype(np.int64), x1 - 1)
+        out = np.zeros(out_hw, np.uint16)
         for o in self.state.objects:
-            if o.mask is not None:
-                out[o.mask] = o.id
+            if o.mask is None:
+                continue
+            oy, ox = o.origin
+            mh, mw = o.mask.shape
+            rows = np.flatnonzero((ys >= oy) & (ys < oy + mh))
+            cols = np.flatnonzero((xs >= ox) & (xs < ox + mw))
+            if len(rows) and len(cols):
+                part = o.mask[np.ix_(ys[rows] - oy, xs[cols] - ox)]
+                out[np.ix_(rows, cols)] = np.where(part, o.id, out[np.ix_(rows, cols)])
         return out

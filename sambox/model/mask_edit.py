@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from sambox.model.placed import Origin, kept_form, region_of, union_region, window
+
 XY = tuple[float, float]
 
 MIN_BRUSH, MAX_BRUSH = 1, 400  # brush radius in image pixels
@@ -48,3 +50,38 @@ def paint(mask: np.ndarray | None, region: np.ndarray, erase: bool) -> np.ndarra
 
 def clamp_radius(radius: float) -> int:
     return int(max(MIN_BRUSH, min(MAX_BRUSH, round(radius))))
+
+
+def gesture_box(
+    points: Sequence[XY], radius: float, shape: tuple[int, int]
+) -> tuple[int, int, int, int]:
+    """(y0, x0, y1, x1): the pixels a stroke or polygon through `points` can touch, clipped."""
+    pts = np.asarray(points, np.float64).reshape(-1, 2)
+    r = max(1, round(radius)) + 2
+    x0, y0 = np.floor(pts.min(0)).astype(int) - r
+    x1, y1 = np.ceil(pts.max(0)).astype(int) + r + 1
+    return max(0, y0), max(0, x0), min(shape[0], y1), min(shape[1], x1)
+
+
+def shifted(points: Sequence[XY], box: tuple[int, int, int, int]) -> list[XY]:
+    """`points` in the coordinates of `box`'s top-left pixel."""
+    return [(x - box[1], y - box[0]) for x, y in points]
+
+
+def apply_region(
+    mask: np.ndarray | None,
+    origin: Origin,
+    region: np.ndarray,
+    box: tuple[int, int, int, int],
+    erase: bool,
+    shape: tuple[int, int],
+) -> tuple[np.ndarray, Origin]:
+    """`paint` on placed masks: `region` (the gesture's pixels inside `box`) added to or cut
+    from `mask` at `origin`; the result in the form the app keeps (sambox/model/placed.py), so
+    a stroke on a big image touches only the rectangles involved."""
+    area = box if mask is None else region_of(mask, origin)
+    if not erase and mask is not None:
+        area = union_region(area, box)
+    base = None if mask is None else window(mask, origin, area)
+    cut = window(region, (box[0], box[1]), area)
+    return kept_form(paint(base, cut, erase), (area[0], area[1]), shape)

@@ -12,7 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
+import numpy as np
+
 from sambox.model.document import Document, ObjectState, PromptKey, Snapshot
+from sambox.model.placed import kept_form
 from sambox.model.samic_info import Suggestion
 from samic_core.annotation import ImageAnnotation
 
@@ -52,11 +55,13 @@ def add_suggestions(doc: Document, suggestions: Sequence[Suggestion], label: str
     for k, s in enumerate(suggestions):
         points = tuple((float(x), float(y), True) for x, y in s.points)
         key = PromptKey(points, None, None)
+        mask, origin = kept_form(np.asarray(s.mask, bool), s.origin, doc.shape)
         obj = ObjectState(
             id=next_id + k,
             label=label,
             points=points,
-            mask=s.mask,  # type: ignore[arg-type]
+            mask=mask,
+            origin=origin,
             mask_key=key,
             score=s.score,
             low_res=s.low_res,  # type: ignore[arg-type]

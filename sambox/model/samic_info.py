@@ -275,6 +275,7 @@ class Suggestion:
     score: float
     low_res: object | None = None
     candidate: int | None = None
+    origin: tuple[int, int] = (0, 0)  # where `mask` sits when it is only its rectangle
 
 
 def training_problems(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sambox.model.decoding import DecodeRequest, DecodeResult, EngineConfig
+from sambox.model.placed import is_big, kept_form
 from sambox.services.runtime import ensure_runtime
 
 if TYPE_CHECKING:
@@ -77,7 +78,8 @@ def decode(engine: ClickEngine, request: DecodeRequest, emb: ImageEmbedding) -> 
     if request.input_tile is not None:  # the logits of a tile's decode: not of this embedding
         prompt.mask_input = None
     multimask = False if prompt.mask_input is not None else None
-    r = engine.decode(emb, prompt, multimask=multimask, candidate=key.candidate)
+    big = is_big(emb.original_size)  # a big image's mask: its rectangle only
+    r = engine.decode(emb, prompt, multimask=multimask, candidate=key.candidate, placed=big)
     return DecodeResult(
         request,
         r.mask,
@@ -86,6 +88,7 @@ def decode(engine: ClickEngine, request: DecodeRequest, emb: ImageEmbedding) -> 
         r.candidate,
         tuple(float(s) for s in r.candidate_scores),
         time.perf_counter() - t0,
+        origin=r.origin,
     )
 
 
@@ -106,13 +109,15 @@ def decode_tiled(
         prompt.mask_input = None  # logits of another tile (or of the whole image)
     multimask = False if prompt.mask_input is not None else None
     r = tiled.decode(prompt, multimask, request.key.candidate, request.input_tile)
+    mask, origin = kept_form(r.mask, r.origin, (grid.height, grid.width))
     return DecodeResult(
         request,
-        r.full_mask((grid.height, grid.width)),
+        mask,
         r.score,
         r.low_res_logits,
         r.candidate,
         tuple(float(s) for s in r.candidate_scores),
         time.perf_counter() - t0,
         r.tile,
+        origin,
     )

@@ -280,6 +280,7 @@ class SamicService(QObject):
                     score=float(r.score),
                     low_res=r.low_res_logits,
                     candidate=r.candidate,
+                    origin=r.origin,
                 )
                 for points, r in found
             ]

@@ -10,7 +10,7 @@ paint and left clicks place polygon vertices; Ctrl+wheel sizes the brush.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -20,6 +20,8 @@ from PySide6.QtGui import (
     QPainter,
     QPen,
     QPixmap,
+    QResizeEvent,
+    QTransform,
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
@@ -33,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from sambox.widgets.canvas_tools import BRUSH, ERASER, ToolGestures
+from samic_core.raster import Raster, in_memory
 
 BOX = "box"
 CLOSE_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
@@ -42,6 +45,8 @@ POSITIVE = QColor(46, 204, 113)
 NEGATIVE = QColor(231, 76, 60)
 CLICK_SLOP = 4  # screen px a click may move and still be a click
 ZOOM_STEP = 1.25
+VIEW_MARGIN = 4  # a big image's view is drawn with a quarter of its size around it
+VIEW_DELAY_MS = 60
 
 
 def qimage_from_array(array: np.ndarray) -> QImage:
@@ -90,6 +95,7 @@ class Canvas(QGraphicsView):
     box_drawn = Signal(float, float, float, float)  # x0, y0, x1, y1 in image px
     overlay_updated = Signal()  # the mask pixmap on screen was replaced
     zoom_changed = Signal(float)  # screen px per image px
+    view_changed = Signal()  # a big image's view settled elsewhere: its overlay is redrawn
     stroke_drawn = Signal(object, float, bool)  # [(x, y), ...] image px, radius, erase
     polygon_drawn = Signal(object, bool)  # [(x, y), ...] image px, cut
     brush_changed = Signal(int)  # brush radius in image px
@@ -107,10 +113,17 @@ class Canvas(QGraphicsView):
         self._image.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self._fill = QGraphicsPixmapItem()
         self._outline = QGraphicsPixmapItem()
+        self._detail = QGraphicsPixmapItem()  # a big image's pixels of the region in view
         self._fill.setZValue(1)
         self._outline.setZValue(2)
-        for item in (self._image, self._fill, self._outline):
+        self._detail.setZValue(0.5)
+        for item in (self._image, self._detail, self._fill, self._outline):
             self.scene().addItem(item)
+        self.raster: Raster | None = None
+        self._view_timer = QTimer(self)  # a big image's view is redrawn once the view settles
+        self._view_timer.setSingleShot(True)
+        self._view_timer.setInterval(VIEW_DELAY_MS)
+        self._view_timer.timeout.connect(self._refresh_view)
         self._prompt_items: list[QGraphicsItem] = []
         self._rubber: QGraphicsRectItem | None = None
         self._press: tuple[QPointF, QPointF, Qt.MouseButton] | None = None  # view, scene, button
@@ -125,28 +138,95 @@ class Canvas(QGraphicsView):
         self.image_size: tuple[int, int] | None = None  # (H, W)
 
     # ---- content -----------------------------------------------------------------------------
-    def set_image(self, rgb: np.ndarray | None) -> None:
-        """Show an (H, W, 3) RGB image at full resolution and fit it to the window."""
+    def set_image(self, image: Raster | np.ndarray | None) -> None:
+        """Show an (H, W, 3) RGB image and fit it to the window. A big image (a Raster with an
+        overview) is drawn from its overview, and from its pixels only for the region in view
+        when zoomed in past the overview's resolution (never one full-size pixmap)."""
         self.set_overlay(None, None)
         self.set_prompts([], [])
-        if rgb is None:
+        self._detail.setPixmap(QPixmap())
+        self.raster = in_memory(image) if isinstance(image, np.ndarray) else image
+        if self.raster is None:
             self._image.setPixmap(QPixmap())
             self.image_size = None
             return
-        self._image.setPixmap(QPixmap.fromImage(qimage_from_array(rgb)))
-        self.image_size = (int(rgb.shape[0]), int(rgb.shape[1]))
-        self.scene().setSceneRect(QRectF(0, 0, rgb.shape[1], rgb.shape[0]))
+        h, w = self.raster.shape
+        oh, ow = self.raster.overview.shape[:2]
+        self._image.setPixmap(QPixmap.fromImage(qimage_from_array(self.raster.overview)))
+        self._image.setTransform(QTransform.fromScale(w / ow, h / oh))
+        self.image_size = (h, w)
+        self.scene().setSceneRect(QRectF(0, 0, w, h))
         self.fit()
 
-    def set_overlay(self, fill: np.ndarray | None, outline: np.ndarray | None) -> None:
-        """fill / outline: (H, W, 4) RGBA uint8; the fill's opacity is the overlay opacity."""
-        self._fill.setPixmap(
-            QPixmap() if fill is None else QPixmap.fromImage(qimage_from_array(fill))
-        )
-        self._outline.setPixmap(
-            QPixmap() if outline is None else QPixmap.fromImage(qimage_from_array(outline))
-        )
+    @property
+    def is_big(self) -> bool:
+        """The image is drawn from an overview and regions (see set_image)."""
+        return self.raster is not None and self.raster.scale < 1
+
+    def set_overlay(
+        self,
+        fill: np.ndarray | None,
+        outline: np.ndarray | None,
+        region: tuple[int, int, int, int] | None = None,
+    ) -> None:
+        """fill / outline: (h, w, 4) RGBA uint8 of the whole image, or of `region` (y0, x0, y1,
+        x1) sampled on an (h, w) grid; the fill's opacity is the overlay opacity."""
+        for item, rgba in ((self._fill, fill), (self._outline, outline)):
+            pixmap = QPixmap() if rgba is None else QPixmap.fromImage(qimage_from_array(rgba))
+            item.setPixmap(pixmap)
+            if rgba is not None and region is not None:
+                y0, x0, y1, x1 = region
+                item.setPos(x0, y0)
+                item.setTransform(QTransform.fromScale((x1 - x0) / rgba.shape[1],
+                                                       (y1 - y0) / rgba.shape[0]))  # fmt: skip
+            else:
+                item.setPos(0, 0)
+                item.setTransform(QTransform())
         self.overlay_updated.emit()
+
+    def view_grid(self) -> tuple[tuple[int, int, int, int], tuple[int, int]] | None:
+        """What a big image's overlay is drawn for: the region in view with a margin (y0, x0,
+        y1, x1) and the (h, w) grid that samples it at about the screen's resolution."""
+        seen = self.visible_region()
+        if seen is None:
+            return None
+        y0, x0, y1, x1 = seen
+        assert self.image_size is not None
+        h, w = self.image_size
+        my, mx = (y1 - y0) // VIEW_MARGIN, (x1 - x0) // VIEW_MARGIN
+        y0, x0, y1, x1 = max(0, y0 - my), max(0, x0 - mx), min(h, y1 + my), min(w, x1 + mx)
+        step = max(1.0, 1.0 / self.zoom)
+        return (y0, x0, y1, x1), (max(1, round((y1 - y0) / step)), max(1, round((x1 - x0) / step)))
+
+    def _view_moved(self) -> None:
+        if self.is_big:
+            self._view_timer.start()
+
+    def _refresh_view(self) -> None:
+        """A big image zoomed in: its pixels of the region in view at the screen's resolution
+        (read from the memory map), over the overview; then `view_changed` for the overlay."""
+        grid = self.view_grid() if self.is_big else None
+        if grid is None or self.raster is None:
+            return
+        (y0, x0, y1, x1), _ = grid
+        if self.zoom <= self.raster.scale:  # the overview is as sharp as the screen
+            self._detail.setPixmap(QPixmap())
+        else:
+            step = max(1, int(1.0 / self.zoom))
+            part = np.asarray(self.raster.pixels[y0:y1:step, x0:x1:step])
+            self._detail.setPixmap(QPixmap.fromImage(qimage_from_array(part)))
+            self._detail.setPos(x0, y0)
+            self._detail.setTransform(QTransform.fromScale((x1 - x0) / part.shape[1],
+                                                           (y1 - y0) / part.shape[0]))  # fmt: skip
+        self.view_changed.emit()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)
+        self._view_moved()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._view_moved()
 
     def set_prompts(
         self,
@@ -222,12 +302,14 @@ class Canvas(QGraphicsView):
         if self.image_size is not None:
             self.fitInView(self.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
             self.zoom_changed.emit(self.zoom)
+            self._view_moved()
 
     def zoom_by(self, factor: float) -> None:
         new = self.zoom * factor
         if 0.02 <= new <= 64:
             self.scale(factor, factor)
             self.zoom_changed.emit(self.zoom)
+            self._view_moved()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120

@@ -45,6 +45,7 @@ from sambox.widgets.menus import MENUS, TOOLBAR
 from sambox.widgets.model_banner import ModelBanner
 from sambox.widgets.model_setup import ModelSetup
 from sambox.widgets.objects_panel import ObjectsPanel
+from samic_core.raster import Raster
 
 if TYPE_CHECKING:  # these import this module: they build on the window
     from sambox.widgets.clip_ui import ClipUI
@@ -172,6 +173,7 @@ class MainWindow(QMainWindow):
         self.canvas.point_clicked.connect(ed.add_point)
         self.canvas.box_drawn.connect(lambda x0, y0, x1, y1: ed.set_box((x0, y0, x1, y1)))
         self.canvas.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
+        self.canvas.view_changed.connect(self._redraw_overlay)  # a big image: drawn by view
         triggers = {
             "open_folder": self.choose_folder,
             "save": s.save,
@@ -257,13 +259,19 @@ class MainWindow(QMainWindow):
         self.actions["undo"].setEnabled(self.editor.history.undo_label is not None)
         self.actions["redo"].setEnabled(self.editor.history.redo_label is not None)
 
+    def _redraw_overlay(self) -> None:
+        doc = self.editor.doc
+        objs = doc.objects if doc else ()
+        self._render_overlay(doc, {o.id: self.class_colors.rgb(o.label) for o in objs})
+
     def _render_overlay(self, doc: Document | None, colours: dict[int, tuple]) -> None:
         """Masks in their class colours; redrawn only when a mask, state or colour changed."""
         objs = doc.objects if doc is not None else ()
+        view = self.canvas.view_grid() if self.canvas.is_big else None  # a big image: the view
         key = (
             None
             if doc is None
-            else tuple((o.id, id(o.mask), is_unreviewed(o), colours[o.id]) for o in objs)
+            else (view, tuple((o.id, id(o.mask), is_unreviewed(o), colours[o.id]) for o in objs))
         )
         if key == self._overlay_key:
             return
@@ -271,14 +279,15 @@ class MainWindow(QMainWindow):
         if doc is None or not any(o.mask is not None for o in doc.objects):
             self.canvas.set_overlay(None, None)
             return
-        instances: np.ndarray = doc.instances()
+        instances: np.ndarray = doc.instances() if view is None else doc.instances_in(*view)
         fill, outline = render_fill(instances, colours), render_outline(instances, colours)
         predicted = [o.id for o in doc.objects if is_unreviewed(o)]  # hatched, dashed
-        self.canvas.set_overlay(*style_predicted(fill, outline, instances, predicted))
+        region = None if view is None else view[0]
+        self.canvas.set_overlay(*style_predicted(fill, outline, instances, predicted), region)
 
-    def _image_opened(self, doc: Document | None, rgb: np.ndarray | None) -> None:
+    def _image_opened(self, doc: Document | None, raster: Raster | None) -> None:
         self._overlay_key = ()
-        self.canvas.set_image(rgb)
+        self.canvas.set_image(raster)
         self.image_list.set_current(doc.name if doc else None)
         folder = self.project.folder.name if self.project.folder else ""
         self.setWindowTitle(f"{doc.name} — {folder} — SAMBOX" if doc else "SAMBOX")

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 SCHEMA_VERSION = 2
 READABLE_SCHEMA_VERSIONS = (1, 2)  # 1: masks at <stem>.png / <stem>_instances.png
-MAX_PIXELS = 1 << 28  # width x height; a uint16 mask of this size is 512 MiB
+MAX_PIXELS = 1 << 30  # width x height (1074 MP, as OpenCV reads); a uint16 mask this size is 2 GiB
 
 
 class Point(BaseModel):

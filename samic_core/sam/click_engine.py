@@ -29,10 +29,10 @@ from samic_core.precision import DEFAULT_PRECISION, autocast, resolve_precision
 from samic_core.sam.cache import EmbeddingCache
 from samic_core.sam.checkpoint_id import checkpoint_id
 from samic_core.sam.guided import GuidedParts, guided_decode
-from samic_core.sam.registry import Family
 from samic_core.sam.placed import placed_mask
+from samic_core.sam.registry import Family
 from samic_core.sam.types import ImageEmbedding, MaskResult, PreparedImage, Prompt
-from samic_core.tiles.raster import open_raster
+from samic_core.raster import open_raster
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,8 @@ import math
 import numpy as np
 import torch
 
+CHUNK_PIXELS = 1 << 22  # output pixels resized at a time (16 MB of float32)
+
 
 def _taps(start: int, stop: int, size_in: int, size_out: int) -> tuple[torch.Tensor, ...]:
     """For output rows [start, stop): the two input rows each mixes and their weights, as
@@ -59,7 +61,12 @@ def placed_mask(
         return np.zeros((1, 1), bool), (0, 0)
     rows = _span(int(ys[0]), int(ys[-1]), h, out_hw[0])
     cols = _span(int(xs[0]), int(xs[-1]), w, out_hw[1])
-    mask = (resize_region(frame, out_hw, rows, cols) > threshold).numpy()
+    mask = np.zeros((rows[1] - rows[0], cols[1] - cols[0]), bool)
+    step = max(1, CHUNK_PIXELS // mask.shape[1])  # float rows at a time: never the whole float map
+    for r0 in range(rows[0], rows[1], step):
+        r1 = min(r0 + step, rows[1])
+        part = resize_region(frame, out_hw, (r0, r1), cols) > threshold
+        mask[r0 - rows[0] : r1 - rows[0]] = part.numpy()
     my, mx = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
     if not len(my):
         return np.zeros((1, 1), bool), (0, 0)

@@ -51,7 +51,7 @@ def test_placed_decode_equals_the_full_decode(any_sam_checkpoint):
 def test_a_big_file_is_encoded_from_its_overview(any_sam_checkpoint, tmp_path, monkeypatch):
     import cv2
 
-    from samic_core.tiles import raster
+    from samic_core import raster
 
     monkeypatch.setattr(raster, "RASTER_PIXELS", 100_000)  # 600 x 900 is "big" here
     image = make_blob_image(600, 900, [(300, 200, 60), (700, 400, 80)], 1)

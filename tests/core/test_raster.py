@@ -11,7 +11,7 @@ import pytest
 from samic_core.errors import ImageReadError
 from samic_core.fileio import read_image_rgb
 from samic_core.testing import make_blob_image
-from samic_core.tiles import raster
+from samic_core import raster
 
 
 def write_image(path: Path, rgb: np.ndarray) -> Path:

@@ -7,7 +7,7 @@ for the zoomed-out view and the whole-image embedding. Entries are keyed by the 
 SHA-256 (an edited image is decoded again) and the least recently used are removed beyond
 KEEP. Images up to RASTER_PIXELS are read into memory as before.
 
-    python -m samic_core.tiles.raster IMAGE RAW OVERVIEW   # the child: what open_raster runs
+    python -m samic_core.raster IMAGE RAW OVERVIEW META SIDE  # the child open_raster runs
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from samic_core.errors import ImageReadError
 from samic_core.fileio import atomic_path, atomic_write_json, image_size, read_image_rgb
 
 RASTER_PIXELS = 1 << 26  # 67 MP: bigger images are decoded to disk and memory-mapped
-OVERVIEW_SIDE = 4096  # the overview's longer side (64 MB of RGB at most)
+OVERVIEW_SIDE = 2048  # its longer side (12 MB of RGB): the zoomed-out view, SAM's 1024 px
 KEEP = 4  # decoded images kept on disk (each 3 bytes a pixel)
 VERSION = 1
 
@@ -98,8 +98,8 @@ def _read_meta(meta: Path, raw: Path, view: Path) -> tuple[int, int] | None:
 
 def _decode_in_child(path: Path, raw: Path, view: Path, meta: Path) -> None:
     """Run decode_to_disk in a child process: its transient gigabytes are not this process's."""
-    cmd = [sys.executable, "-m", "samic_core.tiles.raster", str(path), str(raw), str(view),
-           str(meta)]  # fmt: skip
+    cmd = [sys.executable, "-m", "samic_core.raster", str(path), str(raw), str(view),
+           str(meta), str(OVERVIEW_SIDE)]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         lines = (done.stderr or "").strip().splitlines()
@@ -114,22 +114,25 @@ def _prune(folder: Path) -> None:
             meta.with_name(meta.stem + ext).unlink(missing_ok=True)
 
 
-def decode_to_disk(path: Path, raw: Path, view: Path, meta: Path) -> None:
+def decode_to_disk(
+    path: Path, raw: Path, view: Path, meta: Path, side: int = OVERVIEW_SIDE
+) -> None:
     """Decode `path` as read_image_rgb does; write its pixels raw to `raw`, its overview to
     `view` and, last, their shape to `meta` (each atomically). What the child runs."""
     rgb = read_image_rgb(path)
     with atomic_path(raw) as tmp:
         rgb.tofile(tmp)
     with atomic_path(view) as tmp, open(tmp, "wb") as f:
-        np.save(f, overview_of(rgb))
+        np.save(f, overview_of(rgb, side))
     atomic_write_json(meta, {"version": VERSION, "height": rgb.shape[0], "width": rgb.shape[1]})
 
 
 def main(argv: list[str]) -> int:
     try:
-        decode_to_disk(*(Path(a) for a in argv))
+        path, raw, view, meta, side = argv
+        decode_to_disk(Path(path), Path(raw), Path(view), Path(meta), int(side))
     except ImageReadError as e:
-        print(e.problem, file=sys.stderr)
+        sys.stderr.write(f"{e.problem}\n")
         return 2
     return 0
 
