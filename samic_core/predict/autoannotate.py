@@ -16,8 +16,8 @@ import numpy as np
 
 from samic_core.annotation import AnnotationStore
 from samic_core.errors import SamicError
-from samic_core.fileio import read_image_rgb
 from samic_core.jobs import Progress, ShouldStop
+from samic_core.paths import rasters_dir
 from samic_core.peaks import PeakRule
 from samic_core.predict.objects import DUPLICATE_IOU, Found, prompt_objects
 from samic_core.predict.pipeline import (
@@ -30,6 +30,7 @@ from samic_core.predict.pipeline import (
 from samic_core.predict.predictor import SamicPredictor
 from samic_core.predict.saving import OUTCOMES, AutoAnnotateReport, ImageOutcome, save_found
 from samic_core.predict.tiled import tiled_peaks
+from samic_core.raster import open_raster
 from samic_core.sam.click_engine import ClickEngine
 from samic_core.tiles import samic_grid
 
@@ -64,8 +65,10 @@ def suggest_objects(
     read (read_image_rgb). progress: (tiles done, tiles, "tiles") while a model trained on
     tiles looks at a big image tile by tile.
     """
-    if image is None:
-        image = read_image_rgb(image_path)
+    mapped = False
+    if image is None:  # a big image: memory-mapped from its copy on disk (samic_core/raster.py)
+        raster = open_raster(Path(image_path), engine.image_sha256(image_path), rasters_dir())
+        image, mapped = raster.pixels, raster.mapped
     grid = samic_grid("auto", image.shape[:2], predictor.tile)
     if grid is None:
         peaks = predictor.peaks(image, rule)
@@ -76,7 +79,7 @@ def suggest_objects(
     if not peaks:
         return []
     points = np.array([[p.x, p.y] for p in peaks], np.float64)
-    emb, _ = engine.embed_file(image_path, image=image)
+    emb, _ = engine.embed_file(image_path, image=None if mapped else image)
     return prompt_objects(engine, emb, points, one_prompt)
 
 

@@ -6,7 +6,7 @@ dropped, so one object is not written twice when SAMIC puts two peaks on it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -15,7 +15,7 @@ from samic_core.sam.click_engine import ClickEngine
 from samic_core.sam.types import ImageEmbedding, MaskResult, Prompt, placed_iou
 
 DUPLICATE_IOU = 0.7
-CROP_CHUNK = 16  # points decoded before their masks are cropped (WholeImage with crop)
+PLACED_PIXELS = 1 << 24  # suggestions on images bigger than this keep masks as rectangles
 Found = list[tuple[np.ndarray, MaskResult]]  # [(points (N, 2) xy, SAM's mask for them)]
 
 
@@ -31,42 +31,28 @@ class Decoder(Protocol):
 @dataclass
 class WholeImage:
     """A click engine and one image's embedding, as a Decoder. crop: keep each mask as its
-    bounding rectangle (`MaskResult.origin`), as tiles do: what auto-annotation holds of a big
-    image's hundreds of objects is then their size, not hundreds of full-size masks."""
+    bounding rectangle (`MaskResult.origin`), upscaled only there (ClickEngine's `placed`), as
+    tiles do: what auto-annotation holds of a big image's hundreds of objects is then their
+    size, and no full-size mask is ever made."""
 
     engine: ClickEngine
     emb: ImageEmbedding
     crop: bool = False
 
     def decode(self, prompt: Prompt) -> MaskResult:
-        r = self.engine.decode(self.emb, prompt)
-        return cropped(r) if self.crop else r
+        return self.engine.decode(self.emb, prompt, placed=self.crop)
 
     def decode_points(self, points: np.ndarray) -> list[MaskResult]:
-        if not self.crop:
-            return self.engine.decode_points(self.emb, points)
-        out: list[MaskResult] = []  # cropped as they come: never every full-size mask at once
-        for start in range(0, len(points), CROP_CHUNK):
-            part = self.engine.decode_points(self.emb, points[start : start + CROP_CHUNK])
-            out += [cropped(r) for r in part]
-        return out
-
-
-def cropped(result: MaskResult) -> MaskResult:
-    """The result with its mask cut to its bounding rectangle (origin moved to match)."""
-    rows, cols = np.nonzero(result.mask.any(1))[0], np.nonzero(result.mask.any(0))[0]
-    if len(rows) == 0:
-        return replace(result, mask=np.zeros((0, 0), bool))
-    y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-    oy, ox = result.origin
-    return replace(result, mask=result.mask[y0:y1, x0:x1].copy(), origin=(oy + y0, ox + x0))
+        return self.engine.decode_points(self.emb, points, placed=self.crop)
 
 
 def prompt_objects(
     engine: ClickEngine, emb: ImageEmbedding, points: np.ndarray, one_prompt: bool = False
 ) -> Found:
-    """SAM's objects for peaks `points` (N, 2) xy on a whole-image embedding (`decode_objects`)."""
-    return decode_objects(WholeImage(engine, emb), points, one_prompt)
+    """SAM's objects for peaks `points` (N, 2) xy on a whole-image embedding (`decode_objects`);
+    on an image over PLACED_PIXELS each mask is its bounding rectangle (`MaskResult.origin`)."""
+    h, w = emb.original_size
+    return decode_objects(WholeImage(engine, emb, crop=h * w > PLACED_PIXELS), points, one_prompt)
 
 
 def decode_objects(decoder: Decoder, points: np.ndarray, one_prompt: bool = False) -> Found:

@@ -26,13 +26,13 @@ from samic_core.fileio import FileHasher
 from samic_core.jobs import Progress
 from samic_core.paths import rasters_dir
 from samic_core.precision import DEFAULT_PRECISION, autocast, resolve_precision
+from samic_core.raster import open_raster
 from samic_core.sam.cache import EmbeddingCache
 from samic_core.sam.checkpoint_id import checkpoint_id
 from samic_core.sam.guided import GuidedParts, guided_decode
 from samic_core.sam.placed import placed_mask
 from samic_core.sam.registry import Family
 from samic_core.sam.types import ImageEmbedding, MaskResult, PreparedImage, Prompt
-from samic_core.raster import open_raster
 
 log = logging.getLogger(__name__)
 
@@ -430,23 +430,27 @@ class ClickEngine(ABC):
 
     @torch.no_grad()
     def decode_points(
-        self, emb: ImageEmbedding, points: np.ndarray, chunk: int = 16
+        self, emb: ImageEmbedding, points: np.ndarray, chunk: int = 16, placed: bool = False
     ) -> list[MaskResult]:
         """Each (x, y) of `points` (N, 2) as its own object's lone positive click, as `decode`
         with SAM's advice (3 candidates, the best kept), but `chunk` points per decoder pass.
 
         How auto-annotation prompts its peaks: one decoder pass per chunk, not per point.
+        placed: each mask kept as its bounding rectangle (see `decode`).
         """
         self._check(emb)
         pts = np.asarray(points, np.float64).reshape(-1, 2)
         h, w = emb.original_size  # a chunk's masks are upscaled to the image's size at once:
-        chunk = max(1, min(chunk, CHUNK_PIXELS // (h * w)))  # fewer a pass on big images
+        if not placed:
+            chunk = max(1, min(chunk, CHUNK_PIXELS // (h * w)))  # fewer a pass on big images
         out: list[MaskResult] = []
         for start in range(0, len(pts), chunk):
-            out.extend(self._decode_chunk(emb, pts[start : start + chunk]))
+            out.extend(self._decode_chunk(emb, pts[start : start + chunk], placed))
         return out
 
-    def _decode_chunk(self, emb: ImageEmbedding, pts: np.ndarray) -> list[MaskResult]:
+    def _decode_chunk(
+        self, emb: ImageEmbedding, pts: np.ndarray, placed: bool = False
+    ) -> list[MaskResult]:
         c = self.input_coords(pts, emb.original_size)
         coords = torch.as_tensor(c, dtype=torch.float, device=self.device)[:, None]  # (N, 1, 2)
         labels = torch.ones((len(pts), 1), dtype=torch.int, device=self.device)  # (N, 1)
@@ -457,11 +461,17 @@ class ClickEngine(ABC):
             best = scores.argmax(1)  # (N,)
             rows = torch.arange(len(pts), device=self.device)
             chosen = low_res[rows, torch.as_tensor(best, device=self.device)][:, None]
-            full = self.upscale_logits(chosen, emb)
-            masks = (full[:, 0] > self.mask_threshold).cpu().numpy()  # (N, H, W)
             logits = self._feedback(chosen)  # (N, 1, 256, 256)
+            if placed:
+                frames = self.frame_logits(chosen, emb)[:, 0]  # (N, h, w)
+                masks = [placed_mask(f, emb.original_size, self.mask_threshold) for f in frames]
+            else:
+                full = self.upscale_logits(chosen, emb)
+                batch = (full[:, 0] > self.mask_threshold).cpu().numpy()  # (N, H, W)
+                masks = [(m, (0, 0)) for m in batch]
         return [
-            MaskResult(masks[i], float(scores[i, best[i]]), logits[i], int(best[i]), scores[i])
+            MaskResult(masks[i][0], float(scores[i, best[i]]), logits[i], int(best[i]), scores[i],
+                       origin=masks[i][1])  # fmt: skip
             for i in range(len(pts))
         ]
 

@@ -73,3 +73,16 @@ def raster_files() -> list:
     from samic_core.paths import rasters_dir
 
     return list(rasters_dir().glob("*"))
+
+
+def test_placed_batched_clicks_equal_the_full_ones(any_sam_checkpoint):
+    engine = open_engine(any_sam_checkpoint, device="cpu")
+    image = make_blob_image(500, 700, [(200, 150, 50), (500, 300, 70)], 2)
+    emb = engine.encode(image)
+    points = np.array([[200.0, 150.0], [500.0, 300.0], [650.0, 450.0]])
+    full = engine.decode_points(emb, points)
+    placed = engine.decode_points(emb, points, placed=True)
+    for f, p in zip(full, placed, strict=True):
+        assert p.score == f.score and p.candidate == f.candidate
+        diff = p.full_mask((500, 700)) != f.mask
+        assert diff.sum() <= max(2, 1e-4 * f.mask.sum())

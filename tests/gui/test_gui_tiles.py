@@ -83,22 +83,23 @@ def test_an_image_too_big_to_annotate_is_refused_before_it_is_decoded(tmp_path: 
     assert cv2.imwrite(str(folder / "fine.png"), np.zeros((100, 100, 3), np.uint8))
     monkeypatch.setattr(project_module, "MAX_PIXELS", 100_000)  # 400 x 300 is over it
     decoded = []
-    real_read = project_module.read_image_rgb
+    real_open = project_module.open_raster
     monkeypatch.setattr(
-        project_module, "read_image_rgb", lambda p: decoded.append(p) or real_read(p)
+        project_module, "open_raster", lambda p, *a: decoded.append(p) or real_open(p, *a)
     )
     project = ProjectController()
     assert project.open_folder(folder)
     with pytest.raises(ImageReadError, match=r"huge\.png.*400 x 300 pixels .*Cut it into parts"):
         project.load("huge.png")
     assert decoded == []  # refused from the header: nothing was decoded
-    doc, rgb = project.load("fine.png")
-    assert rgb.shape == (100, 100, 3) and doc.width == 100
+    doc, raster = project.load("fine.png")
+    assert raster.pixels.shape == (100, 100, 3) and doc.width == 100 and not raster.mapped
 
 
 def test_a_400_megapixel_header_is_refused_although_pillow_calls_it_a_bomb(tmp_path: Path):
-    """A 20000 x 20000 PNG header (no pixels behind it): Pillow refuses to open it as a
-    decompression bomb, and the app must still read its size and refuse it."""
+    """PNG headers of 400 MP and 1,600 MP (no pixels behind them): Pillow refuses to open either
+    as a decompression bomb; the app reads their sizes, opens the first (memory-mapped, see
+    test_gui_big_image.py) and refuses the second, over what an annotation holds."""
     import struct
     import zlib
 
@@ -106,13 +107,19 @@ def test_a_400_megapixel_header_is_refused_although_pillow_calls_it_a_bomb(tmp_p
     from samic_core.errors import ImageReadError
     from samic_core.fileio import image_size
 
-    ok, buf = cv2.imencode(".png", np.zeros((4, 4, 3), np.uint8))
-    data = bytearray(buf.tobytes())
-    at = data.index(b"IHDR")
-    data[at + 4 : at + 12] = struct.pack(">II", 20000, 20000)
-    data[at + 17 : at + 21] = struct.pack(">I", zlib.crc32(bytes(data[at : at + 17])))
-    path = tmp_path / "aerial.png"
-    path.write_bytes(bytes(data))
-    assert image_size(path) == (20000, 20000)
-    with pytest.raises(ImageReadError, match=r"aerial\.png.*20000 x 20000 pixels \(400 MP\)"):
-        check_openable(path)
+    def header(side: int) -> Path:
+        ok, buf = cv2.imencode(".png", np.zeros((4, 4, 3), np.uint8))
+        data = bytearray(buf.tobytes())
+        at = data.index(b"IHDR")
+        data[at + 4 : at + 12] = struct.pack(">II", side, side)
+        data[at + 17 : at + 21] = struct.pack(">I", zlib.crc32(bytes(data[at : at + 17])))
+        path = tmp_path / f"aerial{side}.png"
+        path.write_bytes(bytes(data))
+        return path
+
+    assert image_size(header(20000)) == (20000, 20000)
+    check_openable(header(20000))  # 400 MP: opened
+    big = header(40000)
+    assert image_size(big) == (40000, 40000)
+    with pytest.raises(ImageReadError, match=r"aerial40000\.png.*40000 x 40000 pixels \(1600 MP\)"):
+        check_openable(big)
