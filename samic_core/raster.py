@@ -26,6 +26,7 @@ from samic_core.errors import ImageReadError
 from samic_core.fileio import atomic_path, atomic_write_json, image_size, read_image_rgb
 
 RASTER_PIXELS = 1 << 26  # 67 MP: bigger images are decoded to disk and memory-mapped
+OVERVIEW_PIXELS = 1 << 24  # 17 MP: bigger images in memory get an overview too (to be shown)
 OVERVIEW_SIDE = 2048  # its longer side (12 MB of RGB): the zoomed-out view, SAM's 1024 px
 KEEP = 4  # decoded images kept on disk (each 3 bytes a pixel)
 VERSION = 1
@@ -53,8 +54,9 @@ def in_memory(rgb: np.ndarray) -> Raster:
     return Raster(rgb, rgb, 1.0)
 
 
-def overview_of(rgb: np.ndarray, side: int = OVERVIEW_SIDE) -> np.ndarray:
-    """The image shrunk (area average) so its longer side is at most `side`."""
+def overview_of(rgb: np.ndarray, side: int | None = None) -> np.ndarray:
+    """The image shrunk (area average) so its longer side is at most `side` (OVERVIEW_SIDE)."""
+    side = OVERVIEW_SIDE if side is None else side
     h, w = rgb.shape[:2]
     s = min(1.0, side / max(h, w))
     if s == 1.0:
@@ -64,11 +66,16 @@ def overview_of(rgb: np.ndarray, side: int = OVERVIEW_SIDE) -> np.ndarray:
 
 
 def open_raster(path: Path, sha256: str, folder: Path | None) -> Raster:
-    """The pixels of `path`: read into memory when small (or without a folder to decode to),
-    else decoded once into `folder` and memory-mapped. ImageReadError names the file."""
+    """The pixels of `path`: read into memory up to RASTER_PIXELS (or without a folder to
+    decode to), with an overview over OVERVIEW_PIXELS; bigger ones decoded once into `folder`
+    and memory-mapped. ImageReadError names the file."""
     hw = image_size(path)
     if folder is None or hw is None or hw[0] * hw[1] <= RASTER_PIXELS:
-        return in_memory(read_image_rgb(path))
+        rgb = read_image_rgb(path)
+        if rgb.shape[0] * rgb.shape[1] <= OVERVIEW_PIXELS:
+            return in_memory(rgb)
+        overview = overview_of(rgb)
+        return Raster(rgb, overview, overview.shape[0] / rgb.shape[0])
     folder.mkdir(parents=True, exist_ok=True)
     raw, view, meta = (folder / f"{sha256}{ext}" for ext in (".rgb", ".overview.npy", ".json"))
     info = _read_meta(meta, raw, view)
@@ -115,7 +122,7 @@ def _prune(folder: Path) -> None:
 
 
 def decode_to_disk(
-    path: Path, raw: Path, view: Path, meta: Path, side: int = OVERVIEW_SIDE
+    path: Path, raw: Path, view: Path, meta: Path, side: int | None = None
 ) -> None:
     """Decode `path` as read_image_rgb does; write its pixels raw to `raw`, its overview to
     `view` and, last, their shape to `meta` (each atomically). What the child runs."""

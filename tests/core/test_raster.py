@@ -71,3 +71,14 @@ def test_only_the_most_recent_copies_are_kept(big, tmp_path, monkeypatch):
         raster.open_raster(big, sha, folder)
     assert sorted(p.name for p in folder.glob("*.json")) == ["b.json", "c.json"]
     assert not (folder / "a.rgb").exists()
+
+
+def test_a_middle_sized_image_stays_in_memory_with_an_overview(tmp_path, monkeypatch):
+    monkeypatch.setattr(raster, "OVERVIEW_PIXELS", 1_000)  # 60 x 80 is over it
+    monkeypatch.setattr(raster, "OVERVIEW_SIDE", 40)
+    rgb = make_blob_image(60, 80, [(30, 30, 10)], 1)
+    path = write_image(tmp_path / "m.png", rgb)
+    r = raster.open_raster(path, "x", tmp_path / "rasters")
+    assert not r.mapped and np.array_equal(r.pixels, rgb)
+    assert r.overview.shape == (30, 40, 3) and r.scale == 0.5  # shown from the overview
+    assert not (tmp_path / "rasters").exists()
