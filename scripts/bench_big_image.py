@@ -63,6 +63,20 @@ def wait(app: QApplication, done, timeout: float = 600.0) -> float:
     return time.perf_counter() - t0
 
 
+def click(app: QApplication, window, xy: np.ndarray) -> tuple[float, object]:
+    """Left-click image pixel `xy`; (seconds until its mask landed, the DecodeResult)."""
+    results: list = []
+    window.editor.decoded.connect(results.append)
+    pos = window.canvas.mapFromScene(QPointF(float(xy[0]), float(xy[1])))
+    QTest.mouseClick(
+        window.canvas.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos
+    )
+    took = wait(app, lambda: bool(results))
+    window.editor.decoded.disconnect(results.append)
+    app.processEvents()  # the overlay drawn
+    return took, results[0]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", default="8000x6000", help="WxH")
@@ -120,27 +134,11 @@ def main() -> int:
     canvas.zoom_by(8 / canvas.zoom if canvas.zoom < 1 else 1.0)  # 1:1 and closer
     canvas.centerOn(float(target[0]), float(target[1]))
     for n in (1, 2):
-        results = []
-        window.editor.decoded.connect(results.append)
-        pos = canvas.mapFromScene(QPointF(float(target[0]), float(target[1])))
-        t = time.perf_counter()
-        QTest.mouseClick(
-            canvas.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos
-        )
-        took = wait(app, lambda got=results: bool(got))
-        window.editor.decoded.disconnect(results.append)
-        app.processEvents()
-        report(f"zoomed-in click {n}: {took:.2f} s in tile {results[0].tile}")
+        took, result = click(app, window, target)
+        report(f"zoomed-in click {n}: {took:.2f} s in tile {result.tile}")
         QTest.keyClick(window, Qt.Key.Key_N)  # the next click starts a new object
     canvas.fit()  # zoomed out: a click decoded on the whole image's embedding
-    results = []
-    window.editor.decoded.connect(results.append)
-    pos = canvas.mapFromScene(QPointF(float(target[0]), float(target[1])))
-    t = time.perf_counter()
-    QTest.mouseClick(
-        canvas.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos
-    )
-    took = wait(app, lambda: bool(results))
+    took, _ = click(app, window, target)
     report(f"zoomed-out click: {took:.2f} s")
     t = time.perf_counter()
     saved = window.session.flush()
