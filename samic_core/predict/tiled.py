@@ -17,54 +17,29 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from samic_core.heatmap import SIGMA, Peak
+from samic_core.heatmap import Peak
 from samic_core.jobs import Progress
 from samic_core.model.transforms import image_to_tensor
 from samic_core.peaks import PeakRule
+from samic_core.peaks.join import combine_peaks, merge_peaks, radius_px
 from samic_core.predict.predictor import ReferenceSet, SamicPredictor
+from samic_core.tiles.crop import reference_crop
 from samic_core.tiles.grid import Tile, TileGrid
+
+__all__ = [
+    "combine_peaks",
+    "merge_peaks",
+    "peaks_from_tile_maps",
+    "radius_px",
+    "reference_crop",
+    "tile_maps",
+    "tile_peaks",
+    "tiled_peaks",
+]
 
 GPU_TILE_BATCH = 8  # target tiles per SAMIC pass on CUDA; 1 on a CPU, where a batch gains
 # nothing and its learner pass costs gigabytes (8 tiles x 5 references: 4.7 GB measured)
 LOW = 1e-6  # the per-tile threshold when the image-wide one is applied afterwards
-
-
-def reference_crop(
-    image: np.ndarray, points: np.ndarray, side: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """A side x side crop of a reference image around its objects, and the (N, 2) xy points in
-    it: the window, centred on one of the points, that holds the most of them (an image no
-    bigger than `side` is returned whole)."""
-    pts = np.asarray(points, np.float64).reshape(-1, 2)
-    h, w = image.shape[:2]
-    if max(h, w) <= side:
-        return image, pts
-    th, tw = min(side, h), min(side, w)
-    best: tuple[int, Tile] | None = None
-    for x, y in pts:
-        x0 = int(np.clip(round(x - tw / 2), 0, w - tw))
-        y0 = int(np.clip(round(y - th / 2), 0, h - th))
-        tile = Tile(y0, x0, y0 + th, x0 + tw)
-        n = int(tile.contains(pts).sum())
-        if best is None or n > best[0]:
-            best = (n, tile)
-    assert best is not None
-    tile = best[1]
-    return np.ascontiguousarray(image[tile.slices]), tile.to_tile(pts[tile.contains(pts)])
-
-
-def radius_px(rule: PeakRule, side: int) -> float:
-    """The rule's suppression radius in pixels of a map of `side` (its own or 2 sigma)."""
-    return (rule.radius if rule.radius is not None else 2 * SIGMA) * side
-
-
-def merge_peaks(peaks: Sequence[Peak], radius: float) -> list[Peak]:
-    """Strongest first; a peak within `radius` px of a stronger one kept is dropped."""
-    kept: list[Peak] = []
-    for p in sorted(peaks, key=lambda p: -p.score):
-        if all((p.x - k.x) ** 2 + (p.y - k.y) ** 2 > radius**2 for k in kept):
-            kept.append(p)
-    return kept
 
 
 def tiled_peaks(
@@ -141,14 +116,3 @@ def peaks_from_tile_maps(
     """One class's peaks from all its tiles' maps under `rule` (radius filled), in image pixels
     (what `tiled_peaks` gives for them)."""
     return combine_peaks(tile_peaks(predictor, maps, rule), rule, side)
-
-
-def combine_peaks(peaks: Sequence[Peak], rule: PeakRule, side: int) -> list[Peak]:
-    """Every tile's peaks (image pixels) -> the image's: the `nms` rule's threshold applied
-    relative to the image's strongest peak, then peaks within the rule's radius (in tiles of
-    `side` px) of a stronger one dropped."""
-    kept = list(peaks)
-    if rule.method == "nms" and kept:
-        level = max(rule.floor, rule.threshold * max(p.score for p in kept))
-        kept = [p for p in kept if p.score >= level]
-    return merge_peaks(kept, radius_px(rule, side))

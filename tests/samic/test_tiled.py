@@ -235,19 +235,25 @@ def test_the_split_counts_images_and_too_big_images_are_refused_before_predictin
     assert loaded.status == "failed" and "over the 0 MP an annotation holds" in loaded.error
 
 
-def test_a_model_of_tiles_keeps_the_default_peak_rule(
+def test_a_model_of_tiles_fits_its_peak_rule_on_the_validation_image_whole(
     big_folder: Path, synthetic_folder: Path, tmp_path: Path, tiny_train_config, monkeypatch
 ):
-    """The fit scores tiles one by one, not images as prediction sees them (docs/model.md): a
-    model of tiles stores no fitted rule; a model of whole images does, as before."""
+    """A model of tiles stores the rule fitted on its validation image whole, as prediction
+    sees it (train/tile_fit.py), not the fit of its validation tiles (each thresholded against
+    its own strongest peak); a model of whole images stores its epochs' fit, as before."""
+    from samic_core.loss_terms import DEFAULT_TERMS
+    from samic_core.train import tile_fit
     from samic_core.train import trainer as trainer_module
     from samic_core.train.peak_fit import PeakFit
 
     loose = PeakFit(PeakRule(threshold=0.15, floor=0.05), 0.9, 0.95, float("nan"), 20, 4, 0.5)
     monkeypatch.setattr(trainer_module._Trainer, "peak_score", lambda self, t, b: loose)
+    monkeypatch.setattr(tile_fit, "MIN_OBJECTS", 5)  # 14 objects an image in this folder
     tiled = tmp_path / "tiled.samic"
-    train(tiny_train_config(big_folder, tiled, epochs=1, tile=128))
+    train(tiny_train_config(big_folder, tiled, epochs=1, tile=128, loss_terms=DEFAULT_TERMS))
     whole = tmp_path / "whole.samic"
     train(tiny_train_config(synthetic_folder, whole, epochs=1))
-    assert read_model_meta(tiled).peak_rule is None
+    fitted = read_model_meta(tiled).peak_rule
+    assert fitted is not None and fitted["val_targets"] == 1  # one image, not the tiles' 4
+    assert fitted["val_objects"] in {im.objects[LABEL] for im in scan_folder(big_folder)}
     assert read_model_meta(whole).peak_rule["threshold"] == 0.15
