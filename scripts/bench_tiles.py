@@ -124,6 +124,7 @@ def main() -> int:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--rules", default="", help="extra nms rules as threshold/floor, e.g. 0.5/0.2")
     ap.add_argument("--no-cli", action="store_true", help="skip timing `samic predict`")
+    ap.add_argument("--modes", default="auto,off", help="which models: auto (tiles), off (whole)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     h, w = (int(v) for v in args.size.split("x"))
@@ -142,7 +143,7 @@ def main() -> int:
             write_big_folder(work / "train", spec, seed, range(args.train_images))
             tests = range(TEST_FIRST, TEST_FIRST + args.test_images)
             write_big_folder(work / "test", spec, seed, tests, annotate=False)
-        for tile in ("auto", "off"):
+        for tile in args.modes.split(","):
             model = work / f"model-{tile}.samic"
             took, epochs = train_model(work / "train", model, tile, args)
             scored = score(model, work / "train", spec, seed, args.test_images, rules)
