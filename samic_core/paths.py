@@ -43,7 +43,7 @@ def checkpoints_dir() -> Path:
 
 
 def rasters_dir() -> Path:
-    """Where big images are decoded once to disk (samic_core/tiles/raster.py)."""
+    """Where big images are decoded once to disk (samic_core/raster.py)."""
     return user_cache_root() / "rasters"
 
 

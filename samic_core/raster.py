@@ -7,11 +7,12 @@ for the zoomed-out view and the whole-image embedding. Entries are keyed by the 
 SHA-256 (an edited image is decoded again) and the least recently used are removed beyond
 KEEP. Images up to RASTER_PIXELS are read into memory as before.
 
-    python -m samic_core.raster IMAGE RAW OVERVIEW META SIDE  # the child open_raster runs
+    python -m samic_core.raster IMAGE RAW OVERVIEW META SIDE raw|overview   # the child
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -24,12 +25,14 @@ import numpy as np
 
 from samic_core.errors import ImageReadError
 from samic_core.fileio import atomic_path, atomic_write_json, image_size, read_image_rgb
+from samic_core.filelock import file_lock
 
 RASTER_PIXELS = 1 << 26  # 67 MP: bigger images are decoded to disk and memory-mapped
 OVERVIEW_PIXELS = 1 << 24  # 17 MP: bigger images in memory get an overview too (to be shown)
 OVERVIEW_SIDE = 2048  # its longer side (12 MB of RGB): the zoomed-out view, SAM's 1024 px
 KEEP = 4  # decoded images kept on disk (each 3 bytes a pixel)
-VERSION = 1
+KEEP_OVERVIEWS = 64  # overviews kept of images embedded without a copy (12 MB each at most)
+VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -76,68 +79,118 @@ def open_raster(path: Path, sha256: str, folder: Path | None) -> Raster:
             return in_memory(rgb)
         overview = overview_of(rgb)
         return Raster(rgb, overview, overview.shape[0] / rgb.shape[0])
+    entry = _entry(path, sha256, folder, raw=True)
+    pixels = np.memmap(entry.raw, np.uint8, "r", shape=(*entry.shape, 3))
+    overview = np.load(entry.view)
+    return Raster(pixels, overview, overview.shape[0] / entry.shape[0])
+
+
+def open_overview(
+    path: Path, sha256: str, folder: Path
+) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """(overview, (H, W)) of an image over RASTER_PIXELS without a copy of its pixels (what
+    encoding its whole-image embedding needs: a folder's big images are embedded in the
+    background without a gigabyte copy each); None for smaller images (read them)."""
+    hw = image_size(path)
+    if hw is None or hw[0] * hw[1] <= RASTER_PIXELS:
+        return None
+    entry = _entry(path, sha256, folder, raw=False)
+    return np.load(entry.view), entry.shape
+
+
+@dataclass(frozen=True)
+class _Entry:
+    raw: Path
+    view: Path
+    meta: Path
+    shape: tuple[int, int]
+
+
+def _entry(path: Path, sha256: str, folder: Path, raw: bool) -> _Entry:
+    """The decoded copy of `path` in `folder` (with its raw pixels when `raw`), decoded now
+    when missing; one process or thread decodes an image at a time (a file lock per image)."""
     folder.mkdir(parents=True, exist_ok=True)
-    raw, view, meta = (folder / f"{sha256}{ext}" for ext in (".rgb", ".overview.npy", ".json"))
-    info = _read_meta(meta, raw, view)
-    if info is None:
-        _decode_in_child(path, raw, view, meta)
-        info = _read_meta(meta, raw, view)
-        if info is None:
-            raise ImageReadError(path, f"its decoded copy in {folder} is incomplete")
-    for p in (raw, view, meta):
-        os.utime(p)  # most recently used
+    pixels, view, meta = (folder / f"{sha256}{ext}" for ext in (".rgb", ".overview.npy", ".json"))
+    with file_lock(folder / f"{sha256}.lock"):
+        shape = _read_meta(pixels, view, meta, need_raw=raw)
+        if shape is None:
+            _decode_in_child(path, pixels, view, meta, raw)
+            shape = _read_meta(pixels, view, meta, need_raw=raw)
+            if shape is None:
+                raise ImageReadError(path, f"its decoded copy in {folder} is incomplete")
+        for p in (pixels, view, meta):
+            with contextlib.suppress(OSError):  # the overview-only entry has no raw file
+                os.utime(p)  # most recently used
     _prune(folder)
-    pixels = np.memmap(raw, np.uint8, "r", shape=(*info, 3))
-    overview = np.load(view)
-    return Raster(pixels, overview, overview.shape[0] / info[0])
+    return _Entry(pixels, view, meta, shape)
 
 
-def _read_meta(meta: Path, raw: Path, view: Path) -> tuple[int, int] | None:
-    """(H, W) of a complete entry, or None (missing, torn or of another version)."""
+def _read_meta(raw: Path, view: Path, meta: Path, need_raw: bool) -> tuple[int, int] | None:
+    """(H, W) of a complete entry (holding the raw pixels if `need_raw`), or None (missing,
+    torn, of another version, or an overview only)."""
     try:
         info = json.loads(meta.read_text())
         h, w = int(info["height"]), int(info["width"])
-        ok = info.get("version") == VERSION and raw.stat().st_size == h * w * 3
-        return (h, w) if ok and view.exists() else None
+        ok = info.get("version") == VERSION and view.exists()
+        if need_raw:
+            ok = ok and bool(info.get("raw")) and raw.stat().st_size == h * w * 3
+        return (h, w) if ok else None
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def _decode_in_child(path: Path, raw: Path, view: Path, meta: Path) -> None:
+def _decode_in_child(path: Path, raw: Path, view: Path, meta: Path, with_raw: bool) -> None:
     """Run decode_to_disk in a child process: its transient gigabytes are not this process's."""
-    cmd = [sys.executable, "-m", "samic_core.raster", str(path), str(raw), str(view),
-           str(meta), str(OVERVIEW_SIDE)]  # fmt: skip
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    cmd = [sys.executable, "-m", "samic_core.raster", str(path), str(raw), str(view), str(meta),
+           str(OVERVIEW_SIDE), "raw" if with_raw else "overview"]  # fmt: skip
+    flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)  # no console window on Windows
+    done = subprocess.run(cmd, capture_output=True, text=True, creationflags=flags)
+    if done.returncode < 0:
+        raise ImageReadError(
+            path, f"its decoder was killed (signal {-done.returncode}; out of memory?)"
+        )
     if done.returncode != 0:
         lines = (done.stderr or "").strip().splitlines()
         raise ImageReadError(path, lines[-1] if lines else f"decoder exit {done.returncode}")
 
 
 def _prune(folder: Path) -> None:
-    """Remove the least recently used entries beyond KEEP."""
-    metas = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for meta in metas[KEEP:]:
-        for ext in (".rgb", ".overview.npy", ".json"):
-            meta.with_name(meta.stem + ext).unlink(missing_ok=True)
+    """Remove the least recently used entries: beyond KEEP with raw pixels, beyond
+    KEEP_OVERVIEWS of overviews only. Files in use elsewhere stay (a mapped copy cannot be
+    removed on Windows; on POSIX its mapping stays valid)."""
+    entries = []
+    for meta in folder.glob("*.json"):
+        with contextlib.suppress(OSError, ValueError):
+            entries.append((meta.stat().st_mtime_ns, bool(json.loads(meta.read_text()).get("raw")),
+                            meta))  # fmt: skip
+    entries.sort(reverse=True)
+    for keep, with_raw in ((KEEP, True), (KEEP_OVERVIEWS, False)):
+        for _, _, meta in [e for e in entries if e[1] == with_raw][keep:]:
+            for ext in (".json", ".rgb", ".overview.npy"):
+                with contextlib.suppress(OSError):
+                    meta.with_name(meta.stem + ext).unlink(missing_ok=True)
 
 
 def decode_to_disk(
-    path: Path, raw: Path, view: Path, meta: Path, side: int | None = None
+    path: Path, raw: Path, view: Path, meta: Path, side: int | None = None, with_raw: bool = True
 ) -> None:
-    """Decode `path` as read_image_rgb does; write its pixels raw to `raw`, its overview to
-    `view` and, last, their shape to `meta` (each atomically). What the child runs."""
+    """Decode `path` as read_image_rgb does; write its pixels raw to `raw` (if `with_raw`), its
+    overview to `view` and, last, their shape to `meta` (each atomically; the temporaries a
+    killed decode left are removed first). What the child runs."""
     rgb = read_image_rgb(path)
-    with atomic_path(raw) as tmp:
-        rgb.tofile(tmp)
-    with atomic_path(view) as tmp, open(tmp, "wb") as f:
+    if with_raw:
+        with atomic_path(raw, clean_stale=True) as tmp:
+            rgb.tofile(tmp)
+    with atomic_path(view, clean_stale=True) as tmp, open(tmp, "wb") as f:
         np.save(f, overview_of(rgb, side))
-    atomic_write_json(meta, {"version": VERSION, "height": rgb.shape[0], "width": rgb.shape[1]})
+    info = {"version": VERSION, "height": rgb.shape[0], "width": rgb.shape[1], "raw": with_raw}
+    atomic_write_json(meta, info)
 
 
 def main(argv: list[str]) -> int:
     try:
-        path, raw, view, meta, side = argv
-        decode_to_disk(Path(path), Path(raw), Path(view), Path(meta), int(side))
+        path, raw, view, meta, side, mode = argv
+        decode_to_disk(Path(path), Path(raw), Path(view), Path(meta), int(side), mode == "raw")
     except ImageReadError as e:
         sys.stderr.write(f"{e.problem}\n")
         return 2

@@ -27,6 +27,7 @@ from sambox.model.mask_edit import (
     XY,
     apply_region,
     gesture_box,
+    is_empty_box,
     polygon_mask,
     shifted,
     stroke_mask,
@@ -212,6 +213,8 @@ class EditorController(QObject):
         if obj is None:
             obj = ObjectState(id=doc.next_id(), label=self.active_label)
         box = gesture_box(points, radius, doc.shape)
+        if is_empty_box(box):
+            return False  # a stroke in the margin around the image
         region = stroke_mask((box[2] - box[0], box[3] - box[1]), shifted(points, box), radius)
         mask, origin = apply_region(obj.mask, obj.origin, region, box, erase, doc.shape)
         return self._set_mask(obj, mask, origin, "erase" if erase else "brush")
@@ -222,6 +225,8 @@ class EditorController(QObject):
         if doc is None or len(vertices) < 3:
             return False
         box = gesture_box(vertices, 0, doc.shape)
+        if is_empty_box(box):
+            return False
         region = polygon_mask((box[2] - box[0], box[3] - box[1]), shifted(vertices, box))
         if not region.any():
             return False

@@ -8,9 +8,11 @@ from PySide6.QtCore import QObject, Signal
 
 from sambox.model.convert import from_loaded, object_state, to_annotation
 from sambox.model.document import Document
+from sambox.model.placed import is_big
 from sambox.model.status import ImageStatus, status_from
 from samic_core.annotation import AnnotatedObject, AnnotationStore
 from samic_core.annotation.layout import is_clip_folder
+from samic_core.annotation.masks import label_boxes
 from samic_core.annotation.merge import base_of
 from samic_core.annotation.models import MAX_PIXELS
 from samic_core.errors import AnnotationError, ImageReadError, SamicError
@@ -113,7 +115,7 @@ class ProjectController(QObject):
     # ---- documents ---------------------------------------------------------------------------
     def load(self, name: str) -> tuple[Document, Raster]:
         """The image's pixels and its annotation; raises ImageReadError for a bad image. A big
-        image is decoded once to disk and memory-mapped (samic_core/tiles/raster.py).
+        image is decoded once to disk and memory-mapped (samic_core/raster.py).
 
         A damaged annotation file is reported and the document is locked, so it is never
         overwritten; the image can still be viewed.
@@ -170,7 +172,9 @@ class ProjectController(QObject):
             self.error.emit(f"Could not save the annotation of {doc.name}: {e}")
             return False
         if kept:
-            doc.state = doc.with_added([object_state(o, saved.instances) for o in kept])
+            shape = (doc.height, doc.width)
+            boxes = label_boxes(saved.instances) if is_big(shape) else None  # one pass for all
+            doc.state = doc.with_added([object_state(o, saved.instances, boxes) for o in kept])
             self.document_grew.emit()
             self.message.emit(
                 f"{doc.name}: kept {len(kept)} object(s) another writer (a prediction run?) "

@@ -64,8 +64,14 @@ def gesture_box(
 
 
 def shifted(points: Sequence[XY], box: tuple[int, int, int, int]) -> list[XY]:
-    """`points` in the coordinates of `box`'s top-left pixel."""
-    return [(x - box[1], y - box[0]) for x, y in points]
+    """`points` rounded to image pixels (as the full-size rasterisers round them), then in the
+    coordinates of `box`'s top-left pixel."""
+    return [(float(round(x) - box[1]), float(round(y) - box[0])) for x, y in points]
+
+
+def is_empty_box(box: tuple[int, int, int, int]) -> bool:
+    """The gesture lies wholly outside the image."""
+    return box[2] <= box[0] or box[3] <= box[1]
 
 
 def apply_region(
@@ -79,6 +85,8 @@ def apply_region(
     """`paint` on placed masks: `region` (the gesture's pixels inside `box`) added to or cut
     from `mask` at `origin`; the result in the form the app keeps (sambox/model/placed.py), so
     a stroke on a big image touches only the rectangles involved."""
+    if mask is not None and not mask.any():  # an empty mask has no place to keep
+        mask = None
     area = box if mask is None else region_of(mask, origin)
     if not erase and mask is not None:
         area = union_region(area, box)

@@ -47,6 +47,7 @@ CLICK_SLOP = 4  # screen px a click may move and still be a click
 ZOOM_STEP = 1.25
 VIEW_MARGIN = 4  # a big image's view is drawn with a quarter of its size around it
 VIEW_DELAY_MS = 60
+DETAIL_FROM = 1.5  # the view's own pixels are drawn from 1.5x the overview's resolution
 
 
 def qimage_from_array(array: np.ndarray) -> QImage:
@@ -209,15 +210,14 @@ class Canvas(QGraphicsView):
         if grid is None or self.raster is None:
             return
         (y0, x0, y1, x1), _ = grid
-        if self.zoom <= self.raster.scale:  # the overview is as sharp as the screen
+        if self.zoom <= DETAIL_FROM * self.raster.scale:  # the overview is about as sharp
             self._detail.setPixmap(QPixmap())
         else:
-            step = max(1, int(1.0 / self.zoom))
+            step = max(1, int(1.0 / self.zoom))  # image px a screen px shows, at most
             part = np.asarray(self.raster.pixels[y0:y1:step, x0:x1:step])
             self._detail.setPixmap(QPixmap.fromImage(qimage_from_array(part)))
             self._detail.setPos(x0, y0)
-            self._detail.setTransform(QTransform.fromScale((x1 - x0) / part.shape[1],
-                                                           (y1 - y0) / part.shape[0]))  # fmt: skip
+            self._detail.setTransform(QTransform.fromScale(step, step))
         self.view_changed.emit()
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:

@@ -268,6 +268,8 @@ class MainWindow(QMainWindow):
         """Masks in their class colours; redrawn only when a mask, state or colour changed."""
         objs = doc.objects if doc is not None else ()
         view = self.canvas.view_grid() if self.canvas.is_big else None  # a big image: the view
+        if self.canvas.is_big and view is None:
+            return  # nothing of it in view (never a full-size overlay of a big image)
         key = (
             None
             if doc is None

@@ -22,11 +22,11 @@ import torch
 from torch import nn
 
 from samic_core.device import resolve_device
-from samic_core.fileio import FileHasher
+from samic_core.fileio import FileHasher, read_image_rgb
 from samic_core.jobs import Progress
 from samic_core.paths import rasters_dir
 from samic_core.precision import DEFAULT_PRECISION, autocast, resolve_precision
-from samic_core.raster import open_raster
+from samic_core.raster import open_overview
 from samic_core.sam.cache import EmbeddingCache
 from samic_core.sam.checkpoint_id import checkpoint_id
 from samic_core.sam.guided import GuidedParts, guided_decode
@@ -208,9 +208,9 @@ class ClickEngine(ABC):
         image_sha256: str | None = None,
         name: str = "",
     ) -> PreparedImage:
-        """A big image's encoder input made from its overview (tiles/raster.py), whose longer
-        side is still several times the encoder's: what `prepare` makes of the full image up to
-        the resize's smoothing, with prompts and masks in the full image's pixels."""
+        """A big image's encoder input made from its overview (samic_core/raster.py), whose
+        longer side is still twice the encoder's or more: what `prepare` makes of the full image
+        up to the resize's smoothing, with prompts and masks in the full image's pixels."""
         return replace(self.prepare(overview, image_sha256, name), original_size=original_size)
 
     @torch.no_grad()
@@ -333,14 +333,14 @@ class ClickEngine(ABC):
             if emb is not None:
                 return emb, True
         name = Path(path).name
-        if image is None:  # a big image is decoded once to disk; its overview is encoded
-            raster = open_raster(Path(path), digest, rasters_dir())
-            if raster.mapped:
-                prepared = self.prepare_overview(raster.overview, raster.shape, digest, name)
+        if image is None:  # a big image: its overview is encoded (samic_core/raster.py)
+            found = open_overview(Path(path), digest, rasters_dir())
+            if found is not None:
+                prepared = self.prepare_overview(found[0], found[1], digest, name)
                 emb = self.encode_batch([prepared], progress)[0]
                 self.cache_put(emb, str(path))
                 return emb, False
-            image = raster.pixels
+            image = read_image_rgb(path)
         emb = self.encode(image, image_sha256=digest, progress=progress, name=name)
         self.cache_put(emb, str(path))
         return emb, False

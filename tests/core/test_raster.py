@@ -82,3 +82,36 @@ def test_a_middle_sized_image_stays_in_memory_with_an_overview(tmp_path, monkeyp
     assert not r.mapped and np.array_equal(r.pixels, rgb)
     assert r.overview.shape == (30, 40, 3) and r.scale == 0.5  # shown from the overview
     assert not (tmp_path / "rasters").exists()
+
+
+def test_an_overview_alone_is_decoded_for_embedding_and_a_full_copy_later(big, tmp_path):
+    folder = tmp_path / "rasters"
+    overview, shape = raster.open_overview(big, "abc", folder)
+    assert shape == (300, 200) and not (folder / "abc.rgb").exists()  # no copy of the pixels
+    r = raster.open_raster(big, "abc", folder)  # the app opens it: now with its pixels
+    assert r.mapped and np.array_equal(np.asarray(r.pixels), read_image_rgb(big))
+    assert np.array_equal(r.overview, overview)
+    small = write_image(tmp_path / "small.png", make_blob_image(60, 80, [(30, 30, 10)], 1))
+    assert raster.open_overview(small, "s", folder) is None  # small images are read as before
+
+
+def test_one_decode_when_two_threads_open_the_same_image(big, tmp_path, monkeypatch):
+    import threading
+
+    calls = []
+    real = raster._decode_in_child
+
+    def counted(*args: object) -> None:
+        calls.append(args[0])
+        real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(raster, "_decode_in_child", counted)
+    folder = tmp_path / "rasters"
+    threads = [
+        threading.Thread(target=raster.open_raster, args=(big, "abc", folder)) for _ in range(3)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1
