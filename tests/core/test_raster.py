@@ -1,4 +1,4 @@
-"""Big images decoded once to disk and memory-mapped (samic_core/tiles/raster.py)."""
+"""Big images decoded once to disk and memory-mapped (samic_core/raster.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
+from samic_core import raster
 from samic_core.errors import ImageReadError
 from samic_core.fileio import read_image_rgb
 from samic_core.testing import make_blob_image
-from samic_core import raster
 
 
 def write_image(path: Path, rgb: np.ndarray) -> Path:
