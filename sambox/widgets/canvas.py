@@ -12,12 +12,9 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
-    QBrush,
     QColor,
-    QImage,
     QKeyEvent,
     QMouseEvent,
-    QPainter,
     QPen,
     QPixmap,
     QResizeEvent,
@@ -30,10 +27,10 @@ from PySide6.QtWidgets import (
     QGraphicsRectItem,
     QGraphicsScene,
     QGraphicsView,
-    QStyleOptionGraphicsItem,
     QWidget,
 )
 
+from sambox.widgets.canvas_items import PromptMarker, qimage_from_array
 from sambox.widgets.canvas_tools import BRUSH, ERASER, ToolGestures
 from samic_core.raster import Raster, in_memory
 
@@ -41,54 +38,11 @@ BOX = "box"
 CLOSE_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 POLYGON_KEYS = (*CLOSE_KEYS, Qt.Key.Key_Escape, Qt.Key.Key_Backspace)
 
-POSITIVE = QColor(46, 204, 113)
-NEGATIVE = QColor(231, 76, 60)
 CLICK_SLOP = 4  # screen px a click may move and still be a click
 ZOOM_STEP = 1.25
 VIEW_MARGIN = 4  # a big image's view is drawn with a quarter of its size around it
 VIEW_DELAY_MS = 60
 DETAIL_FROM = 1.5  # the view's own pixels are drawn from 1.5x the overview's resolution
-
-
-def qimage_from_array(array: np.ndarray) -> QImage:
-    """(H, W, 3) RGB or (H, W, 4) RGBA uint8 -> a QImage that owns a copy of the pixels."""
-    array = np.ascontiguousarray(array)
-    h, w = array.shape[:2]
-    fmt = QImage.Format.Format_RGB888 if array.shape[2] == 3 else QImage.Format.Format_RGBA8888
-    return QImage(array.data, w, h, array.strides[0], fmt).copy()
-
-
-class PromptMarker(QGraphicsItem):
-    """A point prompt: a filled disc with + or −, the same size on screen at any zoom."""
-
-    def __init__(self, positive: bool, current: bool) -> None:
-        super().__init__()
-        self.positive = positive
-        self.radius = 7.0 if current else 5.0
-        self.current = current
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
-        self.setZValue(10 if current else 5)
-
-    def boundingRect(self) -> QRectF:
-        r = self.radius + 2
-        return QRectF(-r, -r, 2 * r, 2 * r)
-
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
-    ) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        colour = QColor(POSITIVE if self.positive else NEGATIVE)
-        if not self.current:
-            colour.setAlpha(170)
-        painter.setPen(QPen(QColor("white"), 1.6 if self.current else 1.0))
-        painter.setBrush(QBrush(colour))
-        r = self.radius
-        painter.drawEllipse(QPointF(0, 0), r, r)
-        painter.setPen(QPen(QColor("white"), 1.8 if self.current else 1.2))
-        a = r * 0.5
-        painter.drawLine(QPointF(-a, 0), QPointF(a, 0))
-        if self.positive:
-            painter.drawLine(QPointF(0, -a), QPointF(0, a))
 
 
 class Canvas(QGraphicsView):
