@@ -2,16 +2,16 @@
 
 Encode an image once (alone or in a batch, through the embedding cache), then decode any set of
 clicks, a box and an earlier mask from that embedding. SAM 1 (engine.py, segment_anything) and
-SAM 2.1 (sam2_engine.py, sam2) implement the few model-specific steps below; everything that
-touches the cache, locks, batching, progress and candidate choice is written once here, so
-both engines behave the same in the app, the CLI, the prediction pipeline and on Ray.
+SAM 2.1 (sam2_engine.py, sam2) implement the few model-specific steps (engine_steps.py);
+everything that touches the cache, locks, batching, progress and candidate choice is written
+once here, so both engines behave the same in the app, the CLI, the prediction pipeline and on
+Ray.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,7 +19,6 @@ from typing import ClassVar
 
 import numpy as np
 import torch
-from torch import nn
 
 from samic_core.device import resolve_device
 from samic_core.fileio import FileHasher, read_image_rgb
@@ -29,7 +28,8 @@ from samic_core.precision import DEFAULT_PRECISION, autocast, resolve_precision
 from samic_core.raster import open_overview
 from samic_core.sam.cache import EmbeddingCache
 from samic_core.sam.checkpoint_id import checkpoint_id
-from samic_core.sam.guided import GuidedParts, guided_decode
+from samic_core.sam.engine_steps import EngineSteps
+from samic_core.sam.guided import guided_decode
 from samic_core.sam.placed import placed_mask
 from samic_core.sam.registry import Family
 from samic_core.sam.types import ImageEmbedding, MaskResult, PreparedImage, Prompt
@@ -50,7 +50,7 @@ class ObjectsResult:
     objects: list[MaskResult]
 
 
-class ClickEngine(ABC):
+class ClickEngine(EngineSteps):
     """A loaded promptable segmenter with an embedding cache; thread-safe.
 
     Encoding and decoding hold separate locks: decoding reads only stateless modules, so a
@@ -80,77 +80,6 @@ class ClickEngine(ABC):
         self._encode_lock = threading.Lock()
         self._decode_lock = threading.Lock()
         self._hasher = FileHasher()
-
-    # ---- what each engine provides --------------------------------------------------------
-    @abstractmethod
-    def _load(self, model_type: str) -> str:
-        """Build the model from self.checkpoint onto self.device; return its type name."""
-
-    @abstractmethod
-    def prepare(
-        self, image: np.ndarray, image_sha256: str | None = None, name: str = ""
-    ) -> PreparedImage:
-        """Resize an RGB uint8 (H, W, 3) image for the encoder, as the model's own predictor
-        does. Stateless and thread-safe: loader threads prepare the next images while one
-        encodes."""
-
-    @abstractmethod
-    def _input_tensor(self, prepared: PreparedImage) -> torch.Tensor:
-        """(1, 3, S, S) encoder input on the device (normalised, padded where the model pads)."""
-
-    @abstractmethod
-    def _encoder(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """The encoder on (B, 3, S, S): the feature maps, (B, 256, 64, 64) first."""
-
-    @property
-    @abstractmethod
-    def image_encoder(self) -> nn.Module:
-        """The image encoder (what `encode` runs; its size is what an annotator waits for)."""
-
-    @property
-    @abstractmethod
-    def encoder_blocks(self) -> Sequence[nn.Module]:
-        """The encoder's transformer blocks (progress is reported between them)."""
-
-    @property
-    @abstractmethod
-    def embedding_shapes(self) -> tuple[tuple[int, ...], ...]:
-        """(1, C, H, W) of each feature map of one image (a cache entry must have them)."""
-
-    @abstractmethod
-    def input_coords(self, points: np.ndarray, original_size: tuple[int, int]) -> np.ndarray:
-        """(N, 2) xy image pixels -> the prompt encoder's input frame."""
-
-    @abstractmethod
-    def _run_decoder(
-        self,
-        emb: ImageEmbedding,
-        points: tuple[torch.Tensor, torch.Tensor] | None,
-        box: torch.Tensor | None,
-        mask_in: torch.Tensor | None,
-        multimask: bool,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Prompt encoder + mask decoder: (B, C, 256, 256) low-res logits, (B, C) predicted IoU.
-
-        points: coords (B, N, 2) in the input frame and labels (B, N); box (B, 4) in the input
-        frame; mask_in (B, 1, 256, 256). Called under the decode lock."""
-
-    @abstractmethod
-    def upscale_logits(self, low_res: torch.Tensor, emb: ImageEmbedding) -> torch.Tensor:
-        """(B, C, h, w) logits on the input frame -> (B, C, H, W) at the image's size."""
-
-    @abstractmethod
-    def frame_logits(self, low_res: torch.Tensor, emb: ImageEmbedding) -> torch.Tensor:
-        """(B, C, h, w) low-res logits -> the logits whose bilinear resize to the image's size
-        is `upscale_logits` (for a mask upscaled only in its rectangle: sam/placed.py)."""
-
-    @abstractmethod
-    def feature_coverage(self, mask: np.ndarray, emb: ImageEmbedding) -> torch.Tensor:
-        """(h, w) bool cells of the (1, C, h, w) embedding an (H, W) mask covers (PerSAM)."""
-
-    @abstractmethod
-    def _guided_parts(self) -> GuidedParts:
-        """The prompt encoder and mask decoder parts `guided_decode` runs (guided.py)."""
 
     def _select_outputs(
         self, low_res: torch.Tensor, iou: torch.Tensor, multimask: bool
