@@ -23,15 +23,7 @@ from sambox.controllers.protocols import SegmentationService
 from sambox.model.decoding import DecodeRequest, DecodeResult
 from sambox.model.document import Box, Document, ObjectState, PromptKey, Snapshot
 from sambox.model.history import History
-from sambox.model.mask_edit import (
-    XY,
-    apply_region,
-    gesture_box,
-    is_empty_box,
-    polygon_mask,
-    shifted,
-    stroke_mask,
-)
+from sambox.model.mask_edit import XY, apply_region, polygon_region, stroke_region
 
 
 def _feedback(obj: ObjectState) -> np.ndarray | None:
@@ -212,11 +204,10 @@ class EditorController(QObject):
             return False
         if obj is None:
             obj = ObjectState(id=doc.next_id(), label=self.active_label)
-        box = gesture_box(points, radius, doc.shape)
-        if is_empty_box(box):
+        stroke = stroke_region(points, radius, doc.shape)
+        if stroke is None:
             return False  # a stroke in the margin around the image
-        region = stroke_mask((box[2] - box[0], box[3] - box[1]), shifted(points, box), radius)
-        mask, origin = apply_region(obj.mask, obj.origin, region, box, erase, doc.shape)
+        mask, origin = apply_region(obj.mask, obj.origin, *stroke, erase, doc.shape)
         return self._set_mask(obj, mask, origin, "erase" if erase else "brush")
 
     def apply_polygon(self, vertices: Sequence[XY], cut: bool) -> bool:
@@ -224,22 +215,19 @@ class EditorController(QObject):
         doc = self._editable()
         if doc is None or len(vertices) < 3:
             return False
-        box = gesture_box(vertices, 0, doc.shape)
-        if is_empty_box(box):
-            return False
-        region = polygon_mask((box[2] - box[0], box[3] - box[1]), shifted(vertices, box))
-        if not region.any():
+        polygon = polygon_region(vertices, doc.shape)
+        if polygon is None:
             return False
         obj = doc.current
         if cut:
             if obj is None or obj.mask is None:
                 self.message.emit("Select an object with a mask to cut a region out of.")
                 return False
-            mask, origin = apply_region(obj.mask, obj.origin, region, box, True, doc.shape)
+            mask, origin = apply_region(obj.mask, obj.origin, *polygon, True, doc.shape)
             return self._set_mask(obj, mask, origin, "cut polygon")
         if obj is None or obj.has_prompts or obj.mask is not None:
             obj = ObjectState(id=doc.next_id(), label=self.active_label)
-        mask, origin = apply_region(None, (0, 0), region, box, False, doc.shape)
+        mask, origin = apply_region(None, (0, 0), *polygon, False, doc.shape)
         return self._set_mask(obj, mask, origin, "draw polygon")
 
     def _set_mask(

@@ -93,3 +93,23 @@ def apply_region(
     base = None if mask is None else window(mask, origin, area)
     cut = window(region, (box[0], box[1]), area)
     return kept_form(paint(base, cut, erase), (area[0], area[1]), shape)
+
+
+Region = tuple[np.ndarray, tuple[int, int, int, int]]  # a gesture's pixels in its box
+
+
+def stroke_region(points: Sequence[XY], radius: float, shape: tuple[int, int]) -> Region | None:
+    """A brush stroke's pixels inside its own box, (region, box); None wholly outside."""
+    box = gesture_box(points, radius, shape)
+    if is_empty_box(box):
+        return None
+    return stroke_mask((box[2] - box[0], box[3] - box[1]), shifted(points, box), radius), box
+
+
+def polygon_region(vertices: Sequence[XY], shape: tuple[int, int]) -> Region | None:
+    """A closed polygon's pixels inside its own box, (region, box); None when it covers none."""
+    box = gesture_box(vertices, 0, shape)
+    if is_empty_box(box):
+        return None
+    region = polygon_mask((box[2] - box[0], box[3] - box[1]), shifted(vertices, box))
+    return (region, box) if region.any() else None

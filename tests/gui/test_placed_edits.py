@@ -13,19 +13,18 @@ from sambox.model.mask_edit import (
     is_empty_box,
     paint,
     polygon_mask,
+    polygon_region,
     shifted,
     stroke_mask,
+    stroke_region,
 )
 
 SHAPE = (300, 400)
 
 
 def _stroke(mask, origin, points, radius, erase):
-    box = gesture_box(points, radius, SHAPE)
-    if is_empty_box(box):
-        return None
-    region = stroke_mask((box[2] - box[0], box[3] - box[1]), shifted(points, box), radius)
-    return apply_region(mask, origin, region, box, erase, SHAPE)
+    stroke = stroke_region(points, radius, SHAPE)
+    return None if stroke is None else apply_region(mask, origin, *stroke, erase, SHAPE)
 
 
 @pytest.mark.parametrize("big", [False, True])
@@ -54,9 +53,10 @@ def test_strokes_and_polygons_paint_what_full_size_ones_paint(big, monkeypatch):
         else:  # the whole image's, as always
             assert mask.shape == SHAPE and origin == (0, 0)
     vertices = [(50.5, 40.0), (120.0, 60.5), (90.5, 130.5)]
-    box = gesture_box(vertices, 0, SHAPE)
-    region = polygon_mask((box[2] - box[0], box[3] - box[1]), shifted(vertices, box))
-    got = apply_region(None, (0, 0), region, box, False, SHAPE)
+    polygon = polygon_region(vertices, SHAPE)
+    assert polygon is not None and polygon_region([(-9.0, -9.0), (-5.0, -9.0), (-5.0, -5.0)],
+                                                  SHAPE) is None  # fmt: skip
+    got = apply_region(None, (0, 0), *polygon, False, SHAPE)
     assert np.array_equal(placed.paste(*got, SHAPE), polygon_mask(SHAPE, vertices))
 
 
