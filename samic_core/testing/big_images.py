@@ -113,15 +113,22 @@ def make_big_image(spec: BigSpec, seed: int, index: int, targets: bool = True) -
         x0, y0 = int(cx) - side // 2, int(cy) - side // 2
         angle = float(rng.uniform(-25, 25)) if look.shape != "disc" else 0.0
         mask = _shape_mask(look.shape, side, cx - x0, cy - y0, r, angle)
-        patch = img[y0 : y0 + side, x0 : x0 + side].astype(np.int16)
         colour = _colour(rng, look.hue)
         pattern = _texture(look.texture, side, rng)
+        # the patch clipped to the image (an object at the border: its patch's margin only)
+        top, left = max(0, -y0), max(0, -x0)
+        mask, pattern = mask[top:, left:], pattern[top:, left:]
+        y0, x0 = y0 + top, x0 + left
+        rows, cols = slice(y0, y0 + mask.shape[0]), slice(x0, x0 + mask.shape[1])
+        patch = img[rows, cols].astype(np.int16)
+        mask = mask[: patch.shape[0], : patch.shape[1]]
+        pattern = pattern[: patch.shape[0], : patch.shape[1]]
         patch[mask] = colour
         patch[mask & pattern] = (colour * 0.55).astype(np.int16)
-        img[y0 : y0 + side, x0 : x0 + side] = np.clip(patch, 0, 255).astype(np.uint8)
+        img[rows, cols] = np.clip(patch, 0, 255).astype(np.uint8)
         if is_target:
             clicks.append((cx + rng.uniform(-0.15, 0.15) * r, cy + rng.uniform(-0.15, 0.15) * r))
-            instances[y0 : y0 + side, x0 : x0 + side][mask] = len(clicks)
+            instances[rows, cols][mask] = len(clicks)
     return BigImage(img, instances, np.asarray(clicks, np.float64).reshape(-1, 2))
 
 

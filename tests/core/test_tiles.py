@@ -235,3 +235,14 @@ def test_fits_needs_every_point_inside_one_tile():
     assert not grid.fits(np.array([[700.0, 500.0], [1024.0, 500.0]]))
     assert not grid.fits(np.array([[10.0, 10.0], [3000.0, 10.0]]))
     assert grid.fits(np.zeros((0, 2)), np.array([100.0, 100.0, 1024.0, 600.0]))  # a box to the edge
+
+
+def test_big_image_objects_at_the_border_are_clipped_not_a_crash():
+    """An object drawn at the image's edge: its patch is clipped (seeds 1 and 16 of this small
+    spec raised IndexError, and seed 2 of bench_tiles's 4000 x 3000 images did)."""
+    from samic_core.testing.big_images import BigSpec, make_big_image
+
+    spec = BigSpec(height=300, width=400, targets=60, lookalikes=60, clutter=10)
+    for seed in (1, 16):
+        im = make_big_image(spec, seed, 0)
+        assert im.rgb.shape == (300, 400, 3) and len(im.clicks) == int(im.instances.max())
