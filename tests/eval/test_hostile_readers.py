@@ -187,7 +187,7 @@ def test_a_coco_image_other_than_declared_is_refused_before_decoding(tmp_path, n
     with pytest.raises(FileProblem, match=f"image is 4000x3000 but {ann} says 64x48") as err:
         ds.load(ds.samples["cat0"][0])
     assert str(err.value).startswith(f"{image}: ")
-    header_only_png(image.with_suffix(".png"), 20000, 20000).replace(image)
+    header_only_png(image.with_suffix(".png"), 40000, 40000).replace(image)
     with pytest.raises(FileProblem, match="image too large") as err:
         ds.load(ds.samples["cat0"][0])
     assert str(err.value).startswith(f"{image}: ")
@@ -255,10 +255,10 @@ def test_to_sambox_davis_writes_nothing_outside_out(tmp_path, capsys):
     assert _files(tmp_path, skip=out) == before
 
 
-def test_davis_mask_claiming_20000_squared_pixels_is_refused(tmp_path, no_decoding):
+def test_davis_mask_claiming_40000_squared_pixels_is_refused(tmp_path, no_decoding):
     root = make_davis(tmp_path / "davis", 2017)
     mask = root / "Annotations" / "480p" / "bear" / "00000.png"
-    header_only_png(mask, 20000, 20000)
+    header_only_png(mask, 40000, 40000)
     with pytest.raises(FileProblem) as err:
         read_davis(root, 2017)
     assert str(err.value).startswith(f"{mask}: ") and "too large" in str(err.value), err.value
@@ -275,9 +275,9 @@ def test_davis_first_mask_of_another_size_is_refused_before_decoding(tmp_path, n
 
 
 # ---- image + mask folders ------------------------------------------------------------------
-def test_folder_mask_claiming_20000_squared_pixels_is_refused(tmp_path, no_decoding):
+def test_folder_mask_claiming_40000_squared_pixels_is_refused(tmp_path, no_decoding):
     ds = read_dataset(make_folder(tmp_path / "k"), "folder")
-    mask = header_only_png(ds.samples["k"][0].mask_path, 20000, 20000)
+    mask = header_only_png(ds.samples["k"][0].mask_path, 40000, 40000)
     with pytest.raises(FileProblem) as err:
         ds.load(ds.samples["k"][0])
     assert str(err.value).startswith(f"{mask}: ") and "too large" in str(err.value), err.value
@@ -291,10 +291,10 @@ def test_folder_mask_of_another_size_is_refused_before_decoding(tmp_path, no_dec
     assert str(err.value).startswith(f"{mask}: ")
 
 
-def test_folder_image_claiming_20000_squared_pixels_is_refused(tmp_path, no_decoding):
+def test_folder_image_claiming_40000_squared_pixels_is_refused(tmp_path, no_decoding):
     root = make_folder(tmp_path / "k")
     (root / "images" / "0.jpg").unlink()
-    image = header_only_png(root / "images" / "0.png", 20000, 20000)
+    image = header_only_png(root / "images" / "0.png", 40000, 40000)
     ds = read_dataset(root, "folder")
     sample = next(s for s in ds.samples["k"] if s.image_path == image)
     with pytest.raises(FileProblem) as err:
@@ -302,14 +302,14 @@ def test_folder_image_claiming_20000_squared_pixels_is_refused(tmp_path, no_deco
     assert str(err.value).startswith(f"{image}: ") and "too large" in str(err.value), err.value
 
 
-def test_fss_mask_claiming_20000_squared_pixels_is_refused(tmp_path, no_decoding):
+def test_fss_mask_claiming_40000_squared_pixels_is_refused(tmp_path, no_decoding):
     root = make_folder(tmp_path / "k")  # FSS layout: <class>/<n>.jpg + <n>.png
     cls = tmp_path / "fss" / "a"
     cls.mkdir(parents=True)
     for i in range(2):
         shutil.copy(root / "images" / f"{i}.jpg", cls / f"{i}.jpg")
         shutil.copy(root / "masks" / f"{i}.png", cls / f"{i}.png")
-    mask = header_only_png(cls / "0.png", 20000, 20000)
+    mask = header_only_png(cls / "0.png", 40000, 40000)
     ds = read_dataset(tmp_path / "fss", "fss")
     with pytest.raises(FileProblem) as err:
         ds.load(ds.samples["a"][0])
