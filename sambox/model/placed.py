@@ -6,33 +6,27 @@ from __future__ import annotations
 
 import numpy as np
 
+from samic_core.tiles.crop import Origin, paste, tight
+
+__all__ = [
+    "PLACED_PIXELS",
+    "Origin",
+    "Region",
+    "is_big",
+    "kept_form",
+    "paste",
+    "region_of",
+    "tight",
+    "union_region",
+    "window",
+]
+
 PLACED_PIXELS = 1 << 24  # images over this many pixels keep masks as rectangles
-Origin = tuple[int, int]  # (y, x) of a mask's top-left pixel in the image
 Region = tuple[int, int, int, int]  # (y0, x0, y1, x1) in image pixels
 
 
 def is_big(shape: tuple[int, int]) -> bool:
     return shape[0] * shape[1] > PLACED_PIXELS
-
-
-def paste(mask: np.ndarray, origin: Origin, shape: tuple[int, int]) -> np.ndarray:
-    """An (h, w) bool mask at `origin` -> (H, W) bool (clipped to the image)."""
-    out = np.zeros(shape, bool)
-    y, x = origin
-    h, w = mask.shape
-    y0, x0, y1, x1 = max(y, 0), max(x, 0), min(y + h, shape[0]), min(x + w, shape[1])
-    if y0 < y1 and x0 < x1:
-        out[y0:y1, x0:x1] = mask[y0 - y : y1 - y, x0 - x : x1 - x]
-    return out
-
-
-def tight(mask: np.ndarray, origin: Origin) -> tuple[np.ndarray, Origin]:
-    """The mask cut to its bounding rectangle ((1, 1) False at `origin` when empty)."""
-    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
-    if not len(rows):
-        return np.zeros((1, 1), bool), origin
-    y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-    return np.ascontiguousarray(mask[y0:y1, x0:x1]), (origin[0] + y0, origin[1] + x0)
 
 
 def kept_form(

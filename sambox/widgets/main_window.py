@@ -173,7 +173,9 @@ class MainWindow(QMainWindow):
         self.canvas.point_clicked.connect(ed.add_point)
         self.canvas.box_drawn.connect(lambda x0, y0, x1, y1: ed.set_box((x0, y0, x1, y1)))
         self.canvas.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
-        self.canvas.view_changed.connect(self._redraw_overlay)  # a big image: drawn by view
+        self.canvas.view_changed.connect(  # a big image: its overlay is drawn for the view
+            lambda: self._render_overlay(self.editor.doc, self._colours())
+        )
         triggers = {
             "open_folder": self.choose_folder,
             "save": s.save,
@@ -240,7 +242,7 @@ class MainWindow(QMainWindow):
         doc = self.editor.doc
         objs = doc.objects if doc else ()
         current = doc.state.current_id if doc else None
-        colours = {o.id: self.class_colors.rgb(o.label) for o in objs}
+        colours = self._colours()
         self.objects_panel.set_objects(objs, current, colours)
         cur = doc.current if doc else None
         self.confidence.show_object(cur, colour=colours.get(cur.id) if cur else None)
@@ -259,10 +261,9 @@ class MainWindow(QMainWindow):
         self.actions["undo"].setEnabled(self.editor.history.undo_label is not None)
         self.actions["redo"].setEnabled(self.editor.history.redo_label is not None)
 
-    def _redraw_overlay(self) -> None:
+    def _colours(self) -> dict[int, tuple]:
         doc = self.editor.doc
-        objs = doc.objects if doc else ()
-        self._render_overlay(doc, {o.id: self.class_colors.rgb(o.label) for o in objs})
+        return {o.id: self.class_colors.rgb(o.label) for o in (doc.objects if doc else ())}
 
     def _render_overlay(self, doc: Document | None, colours: dict[int, tuple]) -> None:
         """Masks in their class colours; redrawn only when a mask, state or colour changed."""

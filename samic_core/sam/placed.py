@@ -15,6 +15,8 @@ import math
 import numpy as np
 import torch
 
+from samic_core.tiles.crop import tight
+
 CHUNK_PIXELS = 1 << 22  # output pixels resized at a time (16 MB of float32)
 
 
@@ -67,8 +69,6 @@ def placed_mask(
         r1 = min(r0 + step, rows[1])
         part = resize_region(frame, out_hw, (r0, r1), cols) > threshold
         mask[r0 - rows[0] : r1 - rows[0]] = part.numpy()
-    my, mx = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
-    if not len(my):
+    if not mask.any():
         return np.zeros((1, 1), bool), (0, 0)
-    crop = mask[my[0] : my[-1] + 1, mx[0] : mx[-1] + 1]
-    return np.ascontiguousarray(crop), (rows[0] + int(my[0]), cols[0] + int(mx[0]))
+    return tight(mask, (rows[0], cols[0]))

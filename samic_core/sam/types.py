@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from samic_core.tiles.crop import paste
+
 
 @dataclass
 class ImageEmbedding:
@@ -128,16 +130,6 @@ class MaskResult:
         if self.origin == (0, 0) and tuple(self.mask.shape) == tuple(hw):
             return self.mask
         return paste(self.mask, self.origin, hw)
-
-
-def paste(mask: np.ndarray, origin: tuple[int, int], hw: tuple[int, int]) -> np.ndarray:
-    """An (h, w) bool mask at `origin` (y, x) -> an (H, W) bool mask (clipped to it)."""
-    out = np.zeros(hw, bool)
-    y, x = origin
-    h, w = mask.shape
-    ys, xs = slice(max(y, 0), min(y + h, hw[0])), slice(max(x, 0), min(x + w, hw[1]))
-    out[ys, xs] = mask[ys.start - y : ys.stop - y, xs.start - x : xs.stop - x]
-    return out
 
 
 def placed_iou(a: MaskResult, b: MaskResult) -> float:
