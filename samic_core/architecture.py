@@ -16,7 +16,8 @@ class Architecture:
     """backbone: the frozen ResNet; image_size: S of the S x S input; output: the head's
     normalisation ("sigmoid" | "softmax"); support_resize: reference heat map -> feature size
     ("max" | "bilinear"); squeeze_depth: 4D conv layers per squeeze block (paper table 5);
-    presence: a presence gate (model/presence.py), which the paper does not have."""
+    presence: a presence gate (model/presence.py), which the paper does not have; appearance:
+    an appearance cue beside the correlations (model/appearance.py), which it has neither."""
 
     backbone: str = "resnet50"
     image_size: int = DEFAULT_IMAGE_SIZE
@@ -24,6 +25,7 @@ class Architecture:
     support_resize: str = "max"
     squeeze_depth: int = 3
     presence: bool = False
+    appearance: bool = False
 
     def build_kwargs(self) -> dict[str, object]:
         """The keyword arguments of a registered builder (model/build.py), backbone aside."""
@@ -33,4 +35,5 @@ class Architecture:
             "support_resize": self.support_resize,
             "squeeze_depth": self.squeeze_depth,
             "presence": self.presence,
+            "appearance": self.appearance,
         }

@@ -52,6 +52,8 @@ def run_one(family: str, seed: int, root: Path, args: argparse.Namespace) -> lis
             extra["time_limit"] = args.time_limit
         if args.no_average:
             extra["average"] = False
+        if args.appearance is not None:
+            extra["appearance"] = args.appearance
         cfg = TrainConfig(
             folder=root / "train", out=model, device="cpu", backbone_weights="none", seed=seed,
             **extra,
@@ -99,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--loss-terms", default=None, help="train with these terms (default: auto's)")
     ap.add_argument("--time-limit", type=float, default=None, help="minutes (default: auto's)")
     ap.add_argument("--no-average", action="store_true", help="save the last weights")
+    ap.add_argument(
+        "--appearance", action=argparse.BooleanOptionalAction, default=None,
+        help="train with or without the appearance cue (default: auto's, on)",
+    )  # fmt: skip
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workdir", type=Path, default=None, help="keep folders and models here")
     ap.add_argument("--json", type=Path, default=None, help="also write every row here")

@@ -128,6 +128,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(default: on with --schedule auto, off with paper; docs/model.md)",
     )  # fmt: skip
     p.add_argument(
+        "--appearance", action=argparse.BooleanOptionalAction, default=None,
+        help="an appearance cue: the target's own features beside the correlations, so the "
+        "network can learn what tells the object from its look-alikes (default: on with "
+        "--schedule auto, off with paper; docs/model.md)",
+    )  # fmt: skip
+    p.add_argument(
         "--erase", action=argparse.BooleanOptionalAction, default=None,
         help="also train on copies of the images with the objects painted out, as images "
         "without the object (default: on with --schedule auto, off with paper)",
@@ -206,6 +212,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         val_fraction=args.val_fraction,
         flips=args.flips,
         presence=args.presence,
+        appearance=args.appearance,
         erase=args.erase,
         jitter=args.jitter,
         output=args.output,

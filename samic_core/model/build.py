@@ -16,7 +16,10 @@ STAGE_SIZES: dict[str, tuple[int, int, int]] = {"resnet50": (4, 6, 3), "resnet10
 
 
 def build_learner(
-    backbone: str = "resnet50", squeeze_depth: int = 3, presence: bool = False
+    backbone: str = "resnet50",
+    squeeze_depth: int = 3,
+    presence: bool = False,
+    appearance: bool = False,
 ) -> HPNLearner:
     """The trainable part alone (no backbone weights needed), e.g. to count parameters."""
     if backbone not in STAGE_SIZES:
@@ -24,7 +27,9 @@ def build_learner(
     if squeeze_depth not in SQUEEZE_DEPTHS:
         raise SamicError(f"squeeze depth must be one of {SQUEEZE_DEPTHS}, got {squeeze_depth}")
     n2, n3, n4 = STAGE_SIZES[backbone]
-    return HPNLearner((n4, n3, n2), squeeze_depth=squeeze_depth, presence=presence)
+    return HPNLearner(
+        (n4, n3, n2), squeeze_depth=squeeze_depth, presence=presence, appearance=appearance
+    )
 
 
 def _build_samic(
@@ -36,8 +41,9 @@ def _build_samic(
     expected_sha256: str | None,
     squeeze_depth: int = 3,
     presence: bool = False,
+    appearance: bool = False,
 ) -> tuple[SamicNet, BackboneIdentity]:
-    learner = build_learner(backbone, squeeze_depth, presence)
+    learner = build_learner(backbone, squeeze_depth, presence, appearance)
     features, identity = load_backbone(backbone, weights, expected_sha256)
     if features.stage_sizes != STAGE_SIZES[backbone]:
         raise SamicError(
@@ -62,9 +68,11 @@ def build_samic_resnet50(
     expected_sha256: str | None = None,
     squeeze_depth: int = 3,
     presence: bool = False,
+    appearance: bool = False,
 ) -> tuple[SamicNet, BackboneIdentity]:
     """SAMIC as in the paper: frozen ResNet-50, 2,573,217 learnable parameters (+15 for the
-    presence gate, `presence`, which the paper does not have: model/presence.py)."""
+    presence gate, `presence`, and 375,184 for the appearance cue, `appearance`, which the paper
+    does not have: model/presence.py, model/appearance.py)."""
     return _build_samic(
         "resnet50",
         weights,
@@ -74,6 +82,7 @@ def build_samic_resnet50(
         expected_sha256,
         squeeze_depth,
         presence,
+        appearance,
     )
 
 
@@ -86,6 +95,7 @@ def build_samic_resnet101(
     expected_sha256: str | None = None,
     squeeze_depth: int = 3,
     presence: bool = False,
+    appearance: bool = False,
 ) -> tuple[SamicNet, BackboneIdentity]:
     """SAMIC with a frozen ResNet-101 (23 layer3 bottlenecks feed the layer3 squeeze)."""
     return _build_samic(
@@ -97,6 +107,7 @@ def build_samic_resnet101(
         expected_sha256,
         squeeze_depth,
         presence,
+        appearance,
     )
 
 

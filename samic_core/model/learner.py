@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from samic_core.model.appearance import AppearanceCue
 from samic_core.model.conv4d import CenterPivotConv4d
 from samic_core.model.presence import PresenceGate
 
@@ -85,6 +86,8 @@ class HPNLearner(nn.Module):
       squeeze_depth: 4D conv layers in each squeeze block (3 in HSNet; paper table 5).
       presence: hold a PresenceGate over the sum(in_channels) layers (its parameters live here so
         that the learner's state dict is the whole trained model; SamicNet applies it).
+      appearance: hold an AppearanceCue over the stages' last features (`feature_channels`,
+        shallowest first), whose output joins the decoder (model/appearance.py).
     """
 
     def __init__(
@@ -94,6 +97,8 @@ class HPNLearner(nn.Module):
         width: int = 128,
         squeeze_depth: int = 3,
         presence: bool = False,
+        appearance: bool = False,
+        feature_channels: Sequence[int] = (512, 1024, 2048),
     ) -> None:
         super().__init__()
         c4, c3, c2 = in_channels
@@ -116,12 +121,16 @@ class HPNLearner(nn.Module):
             nn.Conv2d(64, 1, 3, padding=1),  # one-channel head: logits of the heat map
         )
         self.presence = PresenceGate(sum(in_channels)) if presence else None
+        self.appearance = AppearanceCue(feature_channels, 64) if appearance else None
 
     def gate_parameters(self) -> list[nn.Parameter]:
         return [] if self.presence is None else list(self.presence.parameters())
 
-    def forward(self, pyramid: Sequence[torch.Tensor]) -> torch.Tensor:
-        """[corr_l4, corr_l3, corr_l2] -> logits (B, 1, 2 * H2, 2 * W2)."""
+    def forward(
+        self, pyramid: Sequence[torch.Tensor], cue: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """[corr_l4, corr_l3, corr_l2] (+ the appearance cue (B, 64, h2, w2)) -> logits
+        (B, 1, 2 * H2, 2 * W2)."""
         corr4, corr3, corr2 = pyramid
         sq4 = self.encoder_layer4(corr4)  # (B, 128, h4, w4, 1, 1) at 224
         sq3 = self.encoder_layer3(corr3)  # (B, 128, h3, w3, 1, 1)
@@ -130,6 +139,8 @@ class HPNLearner(nn.Module):
         mix432 = self.encoder_layer3to2(upsample_query(mix43, sq2.shape[2:4]) + sq2)
         z = mix432.flatten(-2).mean(-1)  # pool over support dims: (B, 128, h2, w2)
         z = self.decoder1(z)  # (B, 64, h2, w2)
+        if cue is not None:
+            z = z + cue
         z = F.interpolate(z, scale_factor=2, mode="bilinear", align_corners=True)
         return self.decoder2(z)  # (B, 1, 2 h2, 2 w2)
 

@@ -13,6 +13,7 @@ from torch import nn
 
 from samic_core.errors import SamicError
 from samic_core.model.backbone import FrozenResNetFeatures
+from samic_core.model.appearance import stage_ends
 from samic_core.model.correlation import SUPPORT_RESIZE_MODES, hypercorrelation
 from samic_core.model.learner import HPNLearner
 from samic_core.model.presence import evidence_deficit, gated_logits, prompt_evidence
@@ -111,7 +112,16 @@ class SamicNet(nn.Module):
                 self.backbone.stage_sizes,
                 self.support_resize,
             )
-        logits = self.learner(pyramid)  # (B, 1, S/4, S/4)
+        cue = None
+        if self.learner.appearance is not None:
+            ends = stage_ends(self.backbone.stage_sizes)
+            cue = self.learner.appearance(
+                [target_feats[i] for i in ends],
+                [reference_feats[i] for i in ends],
+                reference_heat,
+                self.support_resize,
+            )  # (B, 64, S/8, S/8)
+        logits = self.learner(pyramid, cue)  # (B, 1, S/4, S/4)
         logits = F.interpolate(logits, (s, s), mode="bilinear", align_corners=True)[:, 0]
         if self.learner.presence is None:
             return logits, None

@@ -75,6 +75,7 @@ class ModelMeta:
     squeeze_depth: int = 3
     loss_terms: tuple[str, ...] = DEFAULT_TERMS
     presence: bool = False  # a presence gate (model/presence.py); older files have none
+    appearance: bool = False  # an appearance cue (model/appearance.py); older files have none
     # the peak rule fitted on the validation images (train/peak_fit.py): threshold, floor and
     # what it scored there; None: the default rule (older files, too few validation objects)
     peak_rule: dict[str, float] | None = None
@@ -95,6 +96,7 @@ class ModelMeta:
             support_resize=self.support_resize,
             squeeze_depth=self.squeeze_depth,
             presence=self.presence,
+            appearance=self.appearance,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -115,7 +117,7 @@ class ModelMeta:
         schedule = config.get("schedule", "paper")
         if schedule not in TRAIN_SCHEDULES:
             f.fail("config", f"names an unknown schedule {show(schedule)}")
-        for key in ("flips", "erase", "presence", "jitter"):
+        for key in ("flips", "erase", "presence", "appearance", "jitter"):
             if config.get(key) is not None and not isinstance(config[key], bool):
                 f.fail("config", f"entry {key!r} is not true or false ({show(config[key])})")
         tile = config.get("tile")
@@ -146,6 +148,7 @@ class ModelMeta:
             squeeze_depth=f.integer("squeeze_depth", *SQUEEZE_DEPTH_RANGE, 3),
             loss_terms=check_loss_terms(terms),
             presence=f.flag("presence", False),
+            appearance=f.flag("appearance", False),
             peak_rule=_peak_rule(f),
         )
 

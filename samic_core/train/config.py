@@ -52,6 +52,7 @@ class TrainConfig:
     squeeze_depth: int = 3  # 4D conv layers per squeeze block (paper table 5 ablation)
     loss_terms: tuple[str, ...] | None = None  # None: the schedule's terms (table 6 ablation)
     presence: bool | None = None  # presence gate; None: the schedule's (auto: on, paper: off)
+    appearance: bool | None = None  # appearance cue; None: the schedule's (auto: on, paper: off)
     erase: bool | None = None  # erased copies as empty targets; None: the schedule's (auto: on)
     average: bool | None = None  # validate and save a weight average; None: the schedule's
     time_limit: float | None = None  # minutes; None: the schedule's on a CPU (auto: 14) and
@@ -62,8 +63,8 @@ class TrainConfig:
 
     @property
     def architecture(self) -> Architecture:
-        """The network this run trains (presence None counts as none: the trainer resolves it
-        from the schedule first)."""
+        """The network this run trains (presence and appearance None count as none: the
+        trainer resolves them from the schedule first)."""
         return Architecture(
             backbone=self.backbone,
             image_size=self.image_size,
@@ -71,6 +72,7 @@ class TrainConfig:
             support_resize=self.support_resize,
             squeeze_depth=self.squeeze_depth,
             presence=bool(self.presence),
+            appearance=bool(self.appearance),
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -60,6 +60,8 @@ def with_schedule_defaults(config: TrainConfig, schedule: Schedule) -> TrainConf
         config = dataclasses.replace(config, flips=schedule.flips)
     if config.presence is None:
         config = dataclasses.replace(config, presence=schedule.presence)
+    if config.appearance is None:
+        config = dataclasses.replace(config, appearance=schedule.appearance)
     if config.erase is None:
         config = dataclasses.replace(config, erase=schedule.erase)
     if config.average is None:
@@ -84,12 +86,15 @@ def check_outputs(config: TrainConfig, best: Path, last: Path) -> None:
 
 def as_resumed(config: TrainConfig, asked: TrainConfig, meta: ModelMeta) -> TrainConfig:
     """A resumed run keeps the flips, erased copies and weight average it was started with
-    unless told otherwise; the weights decide whether there is a presence gate."""
-    if asked.presence is not None and asked.presence != meta.presence:
-        raise SamicError(
-            f"{config.resume}: was trained with presence = {meta.presence}; cannot resume "
-            f"with presence = {asked.presence}"
-        )
+    unless told otherwise; the weights decide whether there is a presence gate and an
+    appearance cue."""
+    for name in ("presence", "appearance"):
+        wanted, had = getattr(asked, name), getattr(meta, name)
+        if wanted is not None and wanted != had:
+            raise SamicError(
+                f"{config.resume}: was trained with {name} = {had}; cannot resume "
+                f"with {name} = {wanted}"
+            )
     started = meta.config
     return dataclasses.replace(
         config,
@@ -98,6 +103,7 @@ def as_resumed(config: TrainConfig, asked: TrainConfig, meta: ModelMeta) -> Trai
         erase=bool(started.get("erase", False)) if asked.erase is None else config.erase,
         average=bool(started.get("average", False)) if asked.average is None else config.average,
         presence=meta.presence,
+        appearance=meta.appearance,
     )
 
 

@@ -44,6 +44,7 @@ class Schedule:
     negatives: bool  # images marked done without a class are empty targets of that class
     flips: bool  # random flips of target and reference unless TrainConfig.flips says otherwise
     presence: bool  # a presence gate (model/presence.py) unless TrainConfig.presence says otherwise
+    appearance: bool  # an appearance cue (model/appearance.py) unless TrainConfig says otherwise
     erase: bool  # erased copies as empty targets (train/erase.py) unless TrainConfig.erase says
     average: bool  # validate and save a weight average (train/averaging.py) unless TrainConfig says
 
@@ -52,12 +53,12 @@ _PAIRS_AND_LOSS: dict[str, dict[str, Any]] = {  # the rest of each schedule (sto
     "auto": dict(
         refs_per_target=4, min_episodes=48, smoothing=0.3, on_validation=True,
         loss_terms=DEFAULT_TERMS, negatives=True, flips=True, presence=True,
-        erase=True, average=True,
+        appearance=True, erase=True, average=True,
     ),
     "paper": dict(
         refs_per_target=1, min_episodes=1, smoothing=1.0, on_validation=False,
         loss_terms=PAPER_TERMS, negatives=False, flips=False, presence=False,
-        erase=False, average=False,
+        appearance=False, erase=False, average=False,
     ),
 }  # fmt: skip
 SCHEDULES: dict[str, Schedule] = {

@@ -216,6 +216,7 @@ class _Trainer:
             squeeze_depth=self.config.squeeze_depth,
             loss_terms=self.schedule.loss_terms,
             presence=bool(self.config.presence),
+            appearance=bool(self.config.appearance),
         )
 
     def peak_score(self, tensors: EpisodeTensors, bank: FeatureBank) -> PeakFit | None:
