@@ -54,6 +54,8 @@ def run_one(family: str, seed: int, root: Path, args: argparse.Namespace) -> lis
             extra["average"] = False
         if args.appearance is not None:
             extra["appearance"] = args.appearance
+        if args.jitter:
+            extra["jitter"] = True
         cfg = TrainConfig(
             folder=root / "train", out=model, device="cpu", backbone_weights="none", seed=seed,
             **extra,
@@ -105,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         "--appearance", action=argparse.BooleanOptionalAction, default=None,
         help="train with or without the appearance cue (default: auto's, on)",
     )  # fmt: skip
+    ap.add_argument("--jitter", action="store_true", help="train with scale/colour variants")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workdir", type=Path, default=None, help="keep folders and models here")
     ap.add_argument("--json", type=Path, default=None, help="also write every row here")

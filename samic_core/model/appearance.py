@@ -49,14 +49,15 @@ class AppearanceCue(nn.Module):
         super().__init__()
         self.channels = tuple(channels)
         self.project = nn.ModuleList(nn.Conv2d(c, WIDTH, 1) for c in self.channels)
+        last = nn.Conv2d(out, out, 3, padding=1)
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)  # type: ignore[arg-type]  # Conv2d has a bias here
         self.mix = nn.Sequential(
             nn.Conv2d(2 * WIDTH * len(self.channels), out, 3, padding=1),
             nn.GroupNorm(GROUPS, out),
             nn.ReLU(),
-            nn.Conv2d(out, out, 3, padding=1),
+            last,
         )
-        nn.init.zeros_(self.mix[-1].weight)
-        nn.init.zeros_(self.mix[-1].bias)
 
     def forward(
         self,

@@ -12,8 +12,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from samic_core.errors import SamicError
-from samic_core.model.backbone import FrozenResNetFeatures
 from samic_core.model.appearance import stage_ends
+from samic_core.model.backbone import FrozenResNetFeatures
 from samic_core.model.correlation import SUPPORT_RESIZE_MODES, hypercorrelation
 from samic_core.model.learner import HPNLearner
 from samic_core.model.presence import evidence_deficit, gated_logits, prompt_evidence
