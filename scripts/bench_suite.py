@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-average", action="store_true", help="save the last weights")
     ap.add_argument(
         "--appearance", action=argparse.BooleanOptionalAction, default=None,
-        help="train with or without the appearance cue (default: auto's, on)",
+        help="train with or without the appearance cue (default: auto's, off)",
     )  # fmt: skip
     ap.add_argument("--jitter", action="store_true", help="train with scale/colour variants")
     ap.add_argument("--threads", type=int, default=2)

@@ -102,8 +102,7 @@ SCHEDULE_LABELS: dict[TrainSchedule, tuple[str, str]] = {  # (combo text, toolti
              "while (counted in optimizer steps) or at the time limit; adds "
              "the BCE loss, images marked done without the class, copies of the images with "
              "the objects painted out, and a presence gate, so that images without the object "
-             "get no prompt, and an appearance cue that learns what tells the object from its "
-             "look-alikes"),
+             "get no prompt"),
     "paper": ("Paper (section 4.2)",
               "One reference per image and epoch, KLD + CC + NSS, stops when the training loss "
               f"has not improved for {EARLY_STOP['paper'].patience} epochs (often far too early "

@@ -82,7 +82,8 @@ def test_model_files_record_and_rebuild_the_cue(tmp_path, tiny_train_config, app
                                 resume=result.last_path, appearance=not appearance))  # fmt: skip
 
 
-def test_the_auto_schedule_has_the_cue_and_the_paper_schedule_not() -> None:
+def test_the_cue_is_opt_in_under_both_schedules() -> None:
+    """It helped seed 0 of the suite and collapsed a seed-1 run (docs/model.md)."""
     from samic_core.train.schedule import SCHEDULES
 
-    assert SCHEDULES["auto"].appearance and not SCHEDULES["paper"].appearance
+    assert not SCHEDULES["auto"].appearance and not SCHEDULES["paper"].appearance
