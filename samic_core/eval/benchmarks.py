@@ -29,14 +29,16 @@ import numpy as np
 
 from samic_core.errors import FileProblem, SamicError
 from samic_core.eval.datasets import (
-    MIN_COMPONENT_AREA,
     FewShotDataset,
     Sample,
     Target,
+)
+from samic_core.eval.labels import read_labels
+from samic_core.eval.mask_io import (
+    MIN_COMPONENT_AREA,
     mask_components,
     read_image,
 )
-from samic_core.eval.labels import read_labels
 from samic_core.eval.ref_lists import HSNET_PASCAL_PAIRS, fold_file_of
 from samic_core.safepath import check_name, child
 

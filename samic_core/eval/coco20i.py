@@ -24,14 +24,16 @@ from samic_core.errors import FileProblem, SamicError
 from samic_core.eval.benchmarks import SPLITS, _check_fold, coco_fold_indices
 from samic_core.eval.coco_index import check_segmentation, image_entry, load_coco, rasterise
 from samic_core.eval.datasets import (
-    MIN_COMPONENT_AREA,
     FewShotDataset,
     Sample,
     Target,
+)
+from samic_core.eval.labels import read_labels
+from samic_core.eval.mask_io import (
+    MIN_COMPONENT_AREA,
     mask_components,
     read_image,
 )
-from samic_core.eval.labels import read_labels
 from samic_core.eval.ref_lists import read_coco_fold_pkl
 from samic_core.export.limits import header_size
 from samic_core.fileio import read_image_rgb

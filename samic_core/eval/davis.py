@@ -23,17 +23,19 @@ import numpy as np
 
 from samic_core.errors import FileProblem, SamicError
 from samic_core.eval.datasets import (
-    MIN_COMPONENT_AREA,
     FewShotDataset,
     Sample,
     Target,
     _natural_key,
-    check_mask_header,
-    mask_components,
-    read_image,
     read_split_file,
 )
 from samic_core.eval.labels import read_labels
+from samic_core.eval.mask_io import (
+    MIN_COMPONENT_AREA,
+    check_mask_header,
+    mask_components,
+    read_image,
+)
 from samic_core.eval.ref_lists import label as list_label
 from samic_core.export.limits import header_size
 from samic_core.safepath import child

@@ -19,15 +19,17 @@ import numpy as np
 
 from samic_core.errors import FileProblem, SamicError
 from samic_core.eval.datasets import (
-    MIN_COMPONENT_AREA,
     FewShotDataset,
     Sample,
     Target,
     _natural_key,
+)
+from samic_core.eval.labels import LOSSY_SUFFIXES, foreground, read_labels
+from samic_core.eval.mask_io import (
+    MIN_COMPONENT_AREA,
     mask_components,
     read_image,
 )
-from samic_core.eval.labels import LOSSY_SUFFIXES, foreground, read_labels
 from samic_core.export.limits import check_label_count, check_label_spread
 from samic_core.fileio import IMAGE_EXTENSIONS
 
