@@ -3,9 +3,9 @@
 Encode an image once (alone or in a batch, through the embedding cache), then decode any set of
 clicks, a box and an earlier mask from that embedding. SAM 1 (engine.py, segment_anything) and
 SAM 2.1 (sam2_engine.py, sam2) implement the few model-specific steps (engine_steps.py);
-everything that touches the cache, locks, batching, progress and candidate choice is written
-once here, so both engines behave the same in the app, the CLI, the prediction pipeline and on
-Ray.
+everything that touches locks, batching, progress and candidate choice is written once here,
+and the embedding cache once in cached_embeddings.py, so both engines behave the same in the
+app, the CLI, the prediction pipeline and on Ray.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -21,14 +21,12 @@ import numpy as np
 import torch
 
 from samic_core.device import resolve_device
-from samic_core.fileio import FileHasher, read_image_rgb
+from samic_core.fileio import FileHasher
 from samic_core.jobs import Progress
-from samic_core.paths import rasters_dir
 from samic_core.precision import DEFAULT_PRECISION, autocast, resolve_precision
-from samic_core.raster import open_overview
 from samic_core.sam.cache import EmbeddingCache
+from samic_core.sam.cached_embeddings import CachedEmbeddings
 from samic_core.sam.checkpoint_id import checkpoint_id
-from samic_core.sam.engine_steps import EngineSteps
 from samic_core.sam.guided import guided_decode
 from samic_core.sam.placed import placed_mask
 from samic_core.sam.registry import Family
@@ -50,7 +48,7 @@ class ObjectsResult:
     objects: list[MaskResult]
 
 
-class ClickEngine(EngineSteps):
+class ClickEngine(CachedEmbeddings):
     """A loaded promptable segmenter with an embedding cache; thread-safe.
 
     Encoding and decoding hold separate locks: decoding reads only stateless modules, so a
@@ -130,18 +128,6 @@ class ClickEngine(EngineSteps):
         """
         return self.encode_batch([self.prepare(image, image_sha256, name)], progress)[0]
 
-    def prepare_overview(
-        self,
-        overview: np.ndarray,
-        original_size: tuple[int, int],
-        image_sha256: str | None = None,
-        name: str = "",
-    ) -> PreparedImage:
-        """A big image's encoder input made from its overview (samic_core/raster.py), whose
-        longer side is still twice the encoder's or more: what `prepare` makes of the full image
-        up to the resize's smoothing, with prompts and masks in the full image's pixels."""
-        return replace(self.prepare(overview, image_sha256, name), original_size=original_size)
-
     @torch.no_grad()
     def encode_batch(
         self, batch: Sequence[PreparedImage], progress: Progress | None = None
@@ -185,33 +171,6 @@ class ClickEngine(EngineSteps):
             )
         return out
 
-    def embed_prepared(self, batch: Sequence[PreparedImage]) -> list[ImageEmbedding]:
-        """Embeddings of prepared images (with their image_sha256): cached ones read, the rest
-        encoded in one batch and cached; in the order given."""
-        out: list[ImageEmbedding | None] = [None] * len(batch)
-        misses = []
-        for i, p in enumerate(batch):
-            if self.cache is not None and p.image_sha256 is not None:
-                out[i] = self.cache.get(
-                    p.image_sha256, self.model_id, self.device, self.embedding_shapes
-                )
-            if out[i] is None:
-                misses.append(i)
-        for i, emb in zip(misses, self.encode_batch([batch[i] for i in misses]), strict=True):
-            out[i] = emb
-            self.cache_put(emb, batch[i].name)
-        return [e for e in out if e is not None]
-
-    def cache_put(self, emb: ImageEmbedding, name: str) -> None:
-        """Keep `emb` in the cache (when there is one and it has a key); a failed write is
-        logged, never raised: a full or read-only disk must not stop annotation."""
-        if self.cache is None or emb.image_sha256 is None:
-            return
-        try:
-            self.cache.put(emb)
-        except OSError as e:
-            log.warning("could not write embedding cache entry for %s: %s", name, e)
-
     def _progress_hooks(
         self, progress: Progress, name: str
     ) -> list[torch.utils.hooks.RemovableHandle]:
@@ -221,58 +180,6 @@ class ClickEngine(EngineSteps):
             block.register_forward_pre_hook(lambda _m, _a, k=k: progress(k, total, name))
             for k, block in enumerate(blocks)
         ]
-
-    def image_sha256(self, path: str | Path) -> str:
-        return self._hasher(path)
-
-    @property
-    def embedding_shape(self) -> tuple[int, ...]:
-        """(1, C, H, W) of the main image embedding (`ImageEmbedding.features`)."""
-        return self.embedding_shapes[0]
-
-    def is_cached(self, path: str | Path) -> bool:
-        return self.cache is not None and self.cache.contains(
-            self.image_sha256(path), self.model_id
-        )
-
-    def cached_embedding(self, path: str | Path) -> ImageEmbedding | None:
-        """The cached embedding of an image file, or None; never waits for an encode."""
-        if self.cache is None:
-            return None
-        return self.cache.get(
-            self.image_sha256(path), self.model_id, self.device, self.embedding_shapes
-        )
-
-    def embed_file(
-        self,
-        path: str | Path,
-        progress: Progress | None = None,
-        image: np.ndarray | None = None,
-    ) -> tuple[ImageEmbedding, bool]:
-        """Embedding of an image file, from the cache if possible; returns (embedding, was_cached).
-
-        A corrupt cache entry counts as a miss and is overwritten by the recomputed one.
-        progress: see `encode` (only called when the image is encoded). image: the file's
-        pixels when the caller has already read them (read_image_rgb), so they are not decoded
-        twice; the cache key is still the file's content hash.
-        """
-        digest = self.image_sha256(path)
-        if self.cache is not None:
-            emb = self.cache.get(digest, self.model_id, self.device, self.embedding_shapes)
-            if emb is not None:
-                return emb, True
-        name = Path(path).name
-        if image is None:  # a big image: its overview is encoded (samic_core/raster.py)
-            found = open_overview(Path(path), digest, rasters_dir())
-            if found is not None:
-                prepared = self.prepare_overview(found[0], found[1], digest, name)
-                emb = self.encode_batch([prepared], progress)[0]
-                self.cache_put(emb, str(path))
-                return emb, False
-            image = read_image_rgb(path)
-        emb = self.encode(image, image_sha256=digest, progress=progress, name=name)
-        self.cache_put(emb, str(path))
-        return emb, False
 
     # ---- decoding ---------------------------------------------------------------------------
     def _check(self, emb: ImageEmbedding) -> None:
@@ -399,8 +306,14 @@ class ClickEngine(EngineSteps):
                 batch = (full[:, 0] > self.mask_threshold).cpu().numpy()  # (N, H, W)
                 masks = [(m, (0, 0)) for m in batch]
         return [
-            MaskResult(masks[i][0], float(scores[i, best[i]]), logits[i], int(best[i]), scores[i],
-                       origin=masks[i][1])  # fmt: skip
+            MaskResult(
+                masks[i][0],
+                float(scores[i, best[i]]),
+                logits[i],
+                int(best[i]),
+                scores[i],
+                origin=masks[i][1],
+            )  # fmt: skip
             for i in range(len(pts))
         ]
 
