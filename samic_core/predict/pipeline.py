@@ -1,7 +1,8 @@
 """The auto-annotation pipeline: loaders -> SAMIC + SAM in batches -> writer.
 
-    loader threads (bounded read-ahead): protection check, read + decode, resize for SAMIC and
-        for SAM's encoder, content hash
+    loader threads (bounded read-ahead): protection check, read + decode (an image over
+        RASTER_PIXELS memory-mapped, samic_core/raster.py), resize for SAMIC and for SAM's
+        encoder, content hash
     the calling thread, per batch of images: SAMIC once for all images and all classes
         (one backbone pass, one learner pass over every (image, reference) pair), peaks,
         SAM embeddings (cached ones read, the rest encoded in one batch), batched decodes
@@ -35,12 +36,14 @@ from samic_core.fileio import read_image_rgb
 from samic_core.heatmap import Peak
 from samic_core.jobs import Progress, ShouldStop
 from samic_core.model.transforms import image_to_tensor
+from samic_core.paths import rasters_dir
 from samic_core.peaks import PeakRule
 from samic_core.predict.objects import Decoder, Found, WholeImage, decode_objects
 from samic_core.predict.predictor import ReferenceSet, SamicPredictor
 from samic_core.predict.saving import AutoAnnotateReport, ImageOutcome, protected_on_disk
 from samic_core.predict.tiled import tiled_peaks
 from samic_core.predict.writer import SaveItem, Writer
+from samic_core.raster import open_raster
 from samic_core.sam.click_engine import ClickEngine
 from samic_core.sam.tiled import TiledImage
 from samic_core.sam.types import PreparedImage
@@ -138,21 +141,29 @@ def load_image(
                 path, f"{size[1]} x {size[0]} pixels is over the {MAX_PIXELS / 1e6:.0f} MP an "
                 "annotation holds; cut it into parts",
             )  # fmt: skip
-        given = image is not None
-        if image is None:
-            image = read_image_rgb(path)
         sha = engine.image_sha256(path)
+        given, overview = image is not None, None
+        if image is None:  # an image over RASTER_PIXELS: memory-mapped, as the app opens it
+            raster = open_raster(path, sha, rasters_dir())
+            image, overview = raster.pixels, raster.overview if raster.mapped else None
         hw = (int(image.shape[0]), int(image.shape[1]))
         samic, sam = tiling.grids(hw) if tiling is not None else (None, None)
+        tiled = samic is not None or sam is not None
+        if sam is not None:
+            sam_input = None
+        elif overview is not None:  # encoded from its overview, as the app embeds it
+            sam_input = engine.prepare_overview(overview, hw, sha, path.name)
+        else:
+            sam_input = engine.prepare(image, sha, path.name)
         return LoadedImage(
             path,
             target=image_to_tensor(image, image_size) if samic is None else None,
-            sam_input=engine.prepare(image, sha, path.name) if sam is None else None,
+            sam_input=sam_input,
             hw=hw,
             sha=sha,
             # a tiled image read here is read again when its turn comes: the read-ahead
-            # queue must not hold several big images' pixels
-            pixels=image if given and (samic is not None or sam is not None) else None,
+            # queue must not hold several big images' pixels (a memory map costs nothing)
+            pixels=image if tiled and (given or overview is not None) else None,
             samic_grid=samic,
             sam_grid=sam,
         )

@@ -300,3 +300,48 @@ def test_the_pipeline_writes_what_one_class_after_another_wrote(
     old = _saved(tmp_path / "old")
     assert old
     _assert_same(_saved(tmp_path / "new"), old, exact=False)  # 3 pairs a pass, not 2 then 1
+
+
+def test_a_big_image_is_memory_mapped_and_embedded_from_its_overview_as_the_app_does(
+    predictor, sets, engine, tmp_path: Path, monkeypatch
+) -> None:
+    """An image over RASTER_PIXELS is never decoded whole in the predicting process: it is
+    memory-mapped (a tiled look keeps the map, not a copy) and SAM encodes its overview, so
+    the cache entry is the one the app's `embed_file` makes and reads back."""
+    from samic_core import raster
+    from samic_core.predict.pipeline import Tiling, load_image
+    from samic_core.sam.cache import EmbeddingCache
+
+    monkeypatch.setattr(raster, "RASTER_PIXELS", 20_000)  # 200 x 200 is "big" here
+    monkeypatch.setattr(raster, "OVERVIEW_SIDE", 100)
+    folder = tmp_path / "big"
+    folder.mkdir()
+    rgb = cv2.resize(make_synthetic_image(96, 640).rgb, (200, 200), interpolation=cv2.INTER_LINEAR)
+    path = folder / "big.png"
+    cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+
+    def whole_read(p: object, *a: object, **k: object) -> np.ndarray:
+        raise AssertionError(f"{p} was decoded whole in this process")
+
+    monkeypatch.setattr(pipeline, "read_image_rgb", whole_read)
+    monkeypatch.setattr(raster, "read_image_rgb", whole_read)
+    store = AnnotationStore(folder)
+    loaded = load_image(path, store, engine, predictor.image_size)
+    assert loaded.status == "" and loaded.hw == (200, 200) and loaded.pixels is None
+    sha = engine.image_sha256(path)
+    overview = raster.open_raster(path, sha, pipeline.rasters_dir()).overview
+    assert overview.shape == (100, 100, 3)
+    want = engine.prepare_overview(overview, (200, 200), sha, path.name)
+    np.testing.assert_array_equal(loaded.encoder_input.pixels, want.pixels)
+    assert loaded.encoder_input.original_size == (200, 200)
+    tiled = load_image(path, store, engine, predictor.image_size, tiling=Tiling(64, 128))
+    assert isinstance(tiled.pixels, np.memmap) and tiled.sam_input is None
+    np.testing.assert_array_equal(np.asarray(tiled.pixels), rgb)
+
+    engine.cache = EmbeddingCache(tmp_path / "cache")
+    auto_annotate_classes(predictor, engine, [path], store, sets, rule=LOW)
+    assert engine.is_cached(path)
+    emb, cached = engine.embed_file(path)
+    fresh = engine.encode_batch([want])[0]
+    assert cached
+    torch.testing.assert_close(emb.features, fresh.features, atol=1e-4, rtol=1e-4)
