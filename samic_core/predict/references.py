@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from samic_core import raster
 from samic_core.annotation import AnnotationStore
 from samic_core.annotation.mask_points import object_points
 from samic_core.annotation.models import is_trusted
 from samic_core.config import DEFAULT_SHOTS
 from samic_core.errors import SamicError
-from samic_core.fileio import read_image_rgb
+from samic_core.fileio import image_size, read_image_rgb, sha256_file
+from samic_core.paths import rasters_dir
 from samic_core.predict.tiled import reference_crop
 from samic_core.tiles.spec import TileSpec, samic_side
 
@@ -115,6 +117,16 @@ def reference_object_radius(
     return float(np.median(np.sqrt(areas / np.pi)) / max(inst.shape))
 
 
+def reference_pixels(path: Path) -> np.ndarray:
+    """A reference image's (H, W, 3) pixels; one over RASTER_PIXELS memory-mapped from its
+    decoded copy (samic_core/raster.py), so five references of a 400 MP photo are not 6 GB in
+    memory: a model trained on tiles reads only the window around their objects."""
+    hw = image_size(path)
+    if hw is not None and hw[0] * hw[1] > raster.RASTER_PIXELS:
+        return raster.open_raster(path, sha256_file(path), rasters_dir()).pixels
+    return read_image_rgb(path)
+
+
 def encode_class_references(
     predictor: SamicPredictor,
     store: AnnotationStore,
@@ -127,7 +139,7 @@ def encode_class_references(
     big images in tiles (`tile`, as `--tile`: auto = the model's side), each reference is the
     tile-sized window around its objects (predict/tiled.py), so both have one scale."""
     radii = [reference_object_radius(store, p.name, class_name) for p, _ in references]
-    images = [read_image_rgb(p) for p, _ in references]
+    images = [reference_pixels(p) for p, _ in references]
     points = [pts for _, pts in references]
     side = samic_side(tile, predictor.tile)
     if side is not None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from samic_core.annotation import AnnotationStore
 from samic_core.annotation.masks import instances_from_masks
@@ -145,6 +146,31 @@ def test_references_of_a_tiled_model_are_cut_around_their_objects(tiled_model, b
     refs = encode_class_references(predictor, store, LABEL, choose_references(store, LABEL, k=2))
     assert refs.k == 2 and refs.object_radius is not None
     assert 0.05 < refs.object_radius < 0.15  # ~10 px objects in 128 px tiles, not in 800 px
+
+
+def test_big_references_are_memory_mapped_and_give_what_whole_reads_give(
+    tiled_model, big_folder, monkeypatch
+):
+    from samic_core import raster
+    from samic_core.predict import references
+
+    predictor = SamicPredictor.from_file(tiled_model, "cpu")
+    store = AnnotationStore(big_folder)
+    chosen = choose_references(store, LABEL, k=2)
+    whole = encode_class_references(predictor, store, LABEL, chosen)
+
+    def whole_read(p: object, *a: object, **k: object) -> np.ndarray:
+        raise AssertionError(f"{p} was decoded whole in this process")
+
+    monkeypatch.setattr(raster, "RASTER_PIXELS", 100_000)  # 600 x 800 is "big" here
+    monkeypatch.setattr(references, "read_image_rgb", whole_read)
+    monkeypatch.setattr(raster, "read_image_rgb", whole_read)
+    assert isinstance(references.reference_pixels(chosen[0][0]), np.memmap)
+    mapped = encode_class_references(predictor, store, LABEL, chosen)
+    assert mapped.k == whole.k and mapped.object_radius == whole.object_radius
+    assert torch.equal(mapped.heat, whole.heat)
+    for a, b in zip(mapped.feats, whole.feats, strict=True):
+        assert torch.equal(a, b)
 
 
 def test_the_pipeline_predicts_big_images_in_tiles_with_tiled_sam(
