@@ -37,16 +37,6 @@ class CachedEmbeddings(EngineSteps):
     _hasher: FileHasher
 
     @abstractmethod
-    def encode(
-        self,
-        image: np.ndarray,
-        image_sha256: str | None = None,
-        progress: Progress | None = None,
-        name: str = "",
-    ) -> ImageEmbedding:
-        """The embedding of an RGB uint8 (H, W, 3) image (ClickEngine.encode)."""
-
-    @abstractmethod
     def encode_batch(
         self, batch: Sequence[PreparedImage], progress: Progress | None = None
     ) -> list[ImageEmbedding]:
@@ -131,14 +121,12 @@ class CachedEmbeddings(EngineSteps):
             if emb is not None:
                 return emb, True
         name = Path(path).name
-        if image is None:  # a big image: its overview is encoded (samic_core/raster.py)
-            found = open_overview(Path(path), digest, rasters_dir())
-            if found is not None:
-                prepared = self.prepare_overview(found[0], found[1], digest, name)
-                emb = self.encode_batch([prepared], progress)[0]
-                self.cache_put(emb, str(path))
-                return emb, False
-            image = read_image_rgb(path)
-        emb = self.encode(image, image_sha256=digest, progress=progress, name=name)
+        # a big image: its overview is encoded (samic_core/raster.py)
+        found = open_overview(Path(path), digest, rasters_dir()) if image is None else None
+        if found is not None:
+            prepared = self.prepare_overview(found[0], found[1], digest, name)
+        else:
+            prepared = self.prepare(read_image_rgb(path) if image is None else image, digest, name)
+        emb = self.encode_batch([prepared], progress)[0]
         self.cache_put(emb, str(path))
         return emb, False
