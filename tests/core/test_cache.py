@@ -169,8 +169,8 @@ def test_no_cache_keeps_embeddings_in_memory_only(tiny_sam_checkpoint, image_fol
     cache = EmbeddingCache(tmp_path / "cache", disk=False)
     engine = SamEngine(tiny_sam_checkpoint, "auto", "cpu", cache=cache)
     encodes = []
-    encode = engine.encode
-    engine.encode = lambda *a, **k: encodes.append(1) or encode(*a, **k)  # type: ignore[method-assign]
+    encode = engine.encode_batch  # every encode is one encoder pass
+    engine.encode_batch = lambda *a, **k: encodes.append(1) or encode(*a, **k)  # type: ignore[method-assign]
     embedder = EmbeddingProvider(engine)
     first = embedder(image_folder / "a.png")
     assert embedder(image_folder / "a.png") is first and len(encodes) == 1

@@ -116,7 +116,7 @@ def test_embed_file_uses_cache(tiny_sam_checkpoint, image_folder, tmp_path, monk
     first, cached = engine.embed_file(image_folder / "a.png")
     assert not cached
     cache.clear_memory()
-    monkeypatch.setattr(engine, "encode", lambda *a, **k: pytest.fail("encoder ran on a hit"))
+    monkeypatch.setattr(engine, "encode_batch", lambda *a, **k: pytest.fail("encoder ran on a hit"))
     second, cached = engine.embed_file(image_folder / "a.png")
     assert cached
     assert torch.equal(first.features, second.features)

@@ -122,7 +122,7 @@ def test_tile_click_is_the_crop_decoded_alone_and_cached_by_tile(tiny_sam_checkp
     assert cache.contains(tile_key("f" * 64, tile), engine.model_id)
     # the same clicks again (a new session on the folder) read the cached tiles: no encode
     calls = []
-    engine.encode = lambda *a, **k: calls.append(a)  # type: ignore[method-assign]
+    engine.encode_batch = lambda *a, **k: calls.append(a)  # type: ignore[method-assign]
     cache.clear_memory()
     again = TiledImage(engine, big_image, "f" * 64, grid, "big.png", join_encodes=0).decode(
         prompt, multimask=False
