@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from samic_core.loss_terms import (  # the names, re-exported beside the functions
     DEFAULT_TERMS,
     LOSS_TERMS,
+    OBJECT_TERMS,
     PAPER_TERMS,
     SHAPE_TERMS,
     check_loss_terms,
@@ -27,6 +28,7 @@ __all__ = [
     "DEFAULT_TERMS",
     "LOSS_FUNCTIONS",
     "LOSS_TERMS",
+    "OBJECT_TERMS",
     "PAPER_TERMS",
     "SHAPE_TERMS",
     "bce_loss",
@@ -34,6 +36,7 @@ __all__ = [
     "hard_loss",
     "check_loss_terms",
     "kld_loss",
+    "level_loss",
     "loss_terms",
     "nss_loss",
     "samic_loss",
@@ -111,15 +114,31 @@ def hard_loss(pred: torch.Tensor, gt: torch.Tensor, share: float = HARD_SHARE) -
     return -torch.log1p(-top).mean(1)
 
 
+def level_loss(
+    pred: torch.Tensor, gt: torch.Tensor, threshold: float = FIXATION_THRESHOLD
+) -> torch.Tensor:
+    """BCE on the fixations alone (F = 1[G > 0.5], the prompts' own pixels): -log P there.
+
+    The mean BCE over all pixels weighs an object's few pixels as little as any of the
+    background's many, and KLD, CC and NSS leave the level free, so a map of the right shape
+    can sink below any absolute floor (measured in docs/model.md); this term holds the
+    map's level up where the object is. Undefined on an empty target."""
+    p, g = _flat(pred), _flat(gt)
+    fix = (g > threshold).to(p.dtype)
+    n = fix.sum(1).clamp(min=1.0)
+    return -(torch.log(p.clamp(1e-6, 1.0)) * fix).sum(1) / n
+
+
 LOSS_FUNCTIONS = {
     "kld": kld_loss, "cc": cc_loss, "nss": nss_loss, "bce": bce_loss, "hard": hard_loss,
+    "level": level_loss,
 }  # fmt: skip
 
 
 def loss_terms(
     pred: torch.Tensor, gt: torch.Tensor, terms: Sequence[str] = DEFAULT_TERMS
 ) -> dict[str, torch.Tensor]:
-    """Per-term batch means (scalars with gradients); shape terms average over non-empty G only."""
+    """Per-term batch means (scalars with gradients); OBJECT_TERMS average over non-empty G only."""
     unknown = set(terms) - set(LOSS_FUNCTIONS)
     if unknown or not terms:
         raise ValueError(f"loss terms must be some of {tuple(LOSS_FUNCTIONS)}, got {terms}")
@@ -127,7 +146,7 @@ def loss_terms(
     out: dict[str, torch.Tensor] = {}
     for name in terms:
         values = LOSS_FUNCTIONS[name](pred, gt)
-        if name in SHAPE_TERMS:
+        if name in OBJECT_TERMS:
             values = values[present] if bool(present.any()) else values[:0]
             out[name] = values.sum() / max(int(present.sum()), 1)
         else:

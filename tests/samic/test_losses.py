@@ -90,3 +90,26 @@ def test_hard_term_weighs_the_strongest_background_response_not_the_object() -> 
     assert l_[2] > 1.0  # the empty target's look-alike costs as much
     mean_bce = torch.nn.functional.binary_cross_entropy(loud, gt)
     assert l_.mean() > 5 * mean_bce  # the mean BCE dilutes it among all background pixels
+
+
+def test_level_term_holds_the_map_up_where_the_object_is_and_skips_empty_targets() -> None:
+    """The shape terms score a map of the right shape at a hundredth of the level as well as
+    at full level; the level term does not, and it is -log P on the fixations alone."""
+    from samic_core.train.losses import level_loss, loss_terms
+
+    gt = torch.zeros(2, 16, 16)
+    gt[0, 4:6, 4:6] = 1.0  # sample 1: an empty target
+    gt[0, 3, 4] = 0.3  # a blob's flank is no fixation
+    full = torch.full((2, 16, 16), 0.01)
+    full[0, 4:6, 4:6] = 0.9
+    faint = full / 100.0
+    for term in (kld_loss, cc_loss, nss_loss):
+        assert term(faint, gt)[0] == pytest.approx(float(term(full, gt)[0]), abs=1e-3)
+    assert level_loss(full, gt)[0] == pytest.approx(-math.log(0.9), rel=1e-5)
+    assert level_loss(faint, gt)[0] == pytest.approx(-math.log(0.009), rel=1e-5)
+    parts = loss_terms(faint, gt, ("level",))
+    assert parts["level"] == pytest.approx(-math.log(0.009), rel=1e-5)  # the empty one skipped
+    pred = faint.clone().requires_grad_(True)
+    level_loss(pred, gt).sum().backward()
+    assert pred.grad is not None and (pred.grad[0, 4:6, 4:6] < 0).all()  # pushed up there
+    assert (pred.grad[0, :3] == 0).all() and (pred.grad[1] == 0).all()  # nowhere else
