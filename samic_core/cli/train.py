@@ -130,8 +130,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--appearance", action=argparse.BooleanOptionalAction, default=None,
         help="an appearance cue: the target's own features beside the correlations, so the "
-        "network can learn what tells the object from its look-alikes (default: off; measured "
-        "in docs/model.md, 'The appearance cue')",
+        "network can learn what tells the object from its look-alikes (default: on with "
+        "--schedule auto, off with paper; measured in docs/model.md, 'The appearance cue')",
     )  # fmt: skip
     p.add_argument(
         "--erase", action=argparse.BooleanOptionalAction, default=None,

@@ -29,8 +29,9 @@ from samic_core.modelfile.fields import Fields, show
 FORMAT = "samic-model"
 FORMAT_VERSION = 1
 # The loss terms of files written before the terms were recorded: the `auto` schedule trained
-# with all four, the `paper` schedule (and every file from before schedules) with the paper's.
-_UNRECORDED_TERMS = {"auto": DEFAULT_TERMS, "paper": PAPER_TERMS}
+# with the four of its time (before `level`), the `paper` schedule (and every file from before
+# schedules) with the paper's.
+_UNRECORDED_TERMS = {"auto": ("kld", "cc", "nss", "bce"), "paper": PAPER_TERMS}
 _SAFE_GLOBALS = {("collections", "OrderedDict"), ("builtins", "set"), ("builtins", "frozenset")}
 
 

@@ -52,7 +52,7 @@ class TrainConfig:
     squeeze_depth: int = 3  # 4D conv layers per squeeze block (paper table 5 ablation)
     loss_terms: tuple[str, ...] | None = None  # None: the schedule's terms (table 6 ablation)
     presence: bool | None = None  # presence gate; None: the schedule's (auto: on, paper: off)
-    appearance: bool | None = None  # appearance cue; None: the schedule's (off under both for now)
+    appearance: bool | None = None  # appearance cue; None: the schedule's (auto: on, paper: off)
     erase: bool | None = None  # erased copies as empty targets; None: the schedule's (auto: on)
     average: bool | None = None  # validate and save a weight average; None: the schedule's
     time_limit: float | None = None  # minutes; None: the schedule's on a CPU (auto: 14) and

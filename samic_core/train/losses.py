@@ -1,11 +1,14 @@
-"""SAMIC's training loss (paper section 3.5): KLD + (1 - CC) + NSS term, plus a BCE term.
+"""SAMIC's training loss (paper section 3.5): KLD + (1 - CC) + NSS term, plus BCE and level terms.
 
 All terms take a non-negative predicted map P (B, H, W) and the ground-truth heat map G (B, H, W)
 with max 1, return one value per sample, and decrease as P improves. KLD, CC and NSS compare the
 maps' shapes only, so the network's output level is free under them; the BCE term (not in the
 paper; measured in docs/model.md) ties the output to G's values, so that an absolute floor on
 the output can tell "no object here", and it is the only term on a target without the object
-(G = 0), where the three shape terms are undefined.
+(G = 0), where the three shape terms are undefined. BCE's mean weighs an object's few pixels as
+little as any of the background's, so where the network cannot yet tell the object from its
+look-alikes it may sink the whole map below any floor; the level term (BCE on the fixations
+alone) holds the map up where the object is.
 """
 
 from __future__ import annotations

@@ -134,9 +134,11 @@ def resume_state(config: TrainConfig) -> tuple[ModelMeta, TrainState, dict[str, 
         ("loss_terms", resolve_schedule(config.schedule, None, config.loss_terms).loss_terms),
     ):
         if getattr(meta, key) != want:
+            terms = ",".join(meta.loss_terms)
+            hint = f" (pass --loss-terms {terms})" if key == "loss_terms" else ""
             raise SamicError(
                 f"{path}: was trained with {key} = {getattr(meta, key)!r}; cannot resume "
-                f"with {want!r}"
+                f"with {want!r}{hint}"
             )
     return meta, state, content.state_dict
 
