@@ -21,10 +21,7 @@ from samic_core import __version__
 from samic_core.errors import SamicError
 from samic_core.eval.davis import DavisDataset, Sequence
 from samic_core.eval.harness import EmbeddingProvider, EvalConfig
-from samic_core.eval.mask_io import (
-    MIN_COMPONENT_AREA,
-    mask_components,
-)
+from samic_core.eval.mask_io import MIN_COMPONENT_AREA, mask_components
 from samic_core.eval.methods.base import PromptMethod, Query, Reference
 from samic_core.eval.metrics import oracle_mask
 from samic_core.eval.paper import column, list_line, paper_value
