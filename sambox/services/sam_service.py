@@ -22,16 +22,15 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, QThreadPool, Signal
-from shiboken6 import isValid
 
 from sambox.model.decoding import DecodeRequest, DecodeResult, EngineConfig
 from sambox.services import sam_jobs
 from sambox.services.errors import describe_error
-from sambox.services.workers import JobContext, Worker
+from sambox.services.workers import JobContext, JobRunner, Worker
 from samic_core.tiles import TileGrid
 from samic_core.tiles.spec import zoom_grid
 
@@ -72,7 +71,7 @@ class SamService(QObject):
         self._fetching: set[Path] = set()  # embeddings being read or encoded for decodes
         self._waiting: dict[Path, list[DecodeRequest]] = {}  # decodes waiting for them
         self._first_jobs: dict[Path, Worker] = {}  # encodes of images that must come first
-        self._running: set[Worker] = set()
+        self._jobs = JobRunner(self)
         self._next_id = 0
         self._queue: deque[Path] = deque()
         self._folder_total = 0
@@ -122,8 +121,8 @@ class SamService(QObject):
             self.engine_failed.emit(describe_error(e, "loading the SAM model"))
 
         worker = Worker(job, "load engine")
-        worker.signals.progress.connect(self._alive(self.engine_loading_step.emit))
-        self._start(worker, PRIORITY_LOAD, done, failed)
+        worker.signals.progress.connect(self._jobs.alive(self.engine_loading_step.emit))
+        self._jobs.start(worker, self.pool, done, failed, PRIORITY_LOAD)
 
     @property
     def busy_text(self) -> None:
@@ -179,12 +178,9 @@ class SamService(QObject):
             else:
                 self._embedding_done(path, emb, True)
 
-        self._start(
-            Worker(job, f"read {path.name}"),
-            PRIORITY_CURRENT,
-            done,
-            lambda e: self._embedding_failed(path, engine, e),
-            pool=self.read_pool,
+        worker = Worker(job, f"read {path.name}")
+        self._jobs.start(
+            worker, self.read_pool, done, lambda e: self._embedding_failed(path, engine, e)
         )
 
     def _encode_first(self, path: Path, engine: ClickEngine) -> None:
@@ -212,21 +208,21 @@ class SamService(QObject):
 
         worker = Worker(job, f"embed {path.name}")
         self._first_jobs[path] = worker
-        worker.signals.cancelled.connect(self._alive(dropped))
-        worker.signals.progress.connect(
-            self._alive(lambda v: self.embedding_progress.emit(str(path), int(v[0]), int(v[1])))
-        )
-        self._start(worker, PRIORITY_CURRENT, done, lambda e: self._failed_first(path, engine, e))
+        worker.signals.cancelled.connect(self._jobs.alive(dropped))
+        emit = self.embedding_progress.emit
+        worker.signals.progress.connect(self._jobs.alive(lambda v: emit(str(path), *map(int, v))))
 
-    def _failed_first(self, path: Path, engine: ClickEngine, e: BaseException) -> None:
-        self._first_jobs.pop(path, None)
-        self._embedding_failed(path, engine, e)
+        def failed(e: BaseException) -> None:
+            self._first_jobs.pop(path, None)
+            self._embedding_failed(path, engine, e)
+
+        self._jobs.start(worker, self.pool, done, failed, PRIORITY_CURRENT)
 
     def _embedding_done(self, path: Path, emb: ImageEmbedding, cached: bool) -> None:
         self._fetching.discard(path)
         if path == self._screen:
             self._pinned = (path, emb)
-        self._mark_embedded(path)
+        self._embedded.add(path)
         self.embedding_ready.emit(str(path), cached)
         for request in self._waiting.pop(path, []):
             self._start_decode(request, emb)
@@ -299,7 +295,7 @@ class SamService(QObject):
             if worker is not self._folder_job:
                 return  # cancelled meanwhile
             self._folder_done += 1
-            self._mark_embedded(path)
+            self._embedded.add(path)
             self.folder_progress.emit(self._folder_done, self._folder_total, path.name)
             self._next_background()
 
@@ -318,20 +314,17 @@ class SamService(QObject):
                 self.embedding_progress.emit(str(path), int(value[0]), int(value[1]))
 
         worker = Worker(job, f"background embed {path.name}")
-        worker.signals.cancelled.connect(self._alive(paused))
-        worker.signals.progress.connect(self._alive(progress))
+        worker.signals.cancelled.connect(self._jobs.alive(paused))
+        worker.signals.progress.connect(self._jobs.alive(progress))
         self._folder_job = worker
         self._folder_path = path
-        self._start(worker, PRIORITY_BACKGROUND, step, failed)
+        self._jobs.start(worker, self.pool, step, failed, PRIORITY_BACKGROUND)
 
     def _preempt_background(self, screen: Path) -> None:
         """Abort the background encode in progress (it is queued again) unless it is `screen`."""
         job = self._folder_job
         if job is not None and self._folder_path != screen:
             job.cancel()
-
-    def _mark_embedded(self, path: Path) -> None:
-        self._embedded.add(Path(path))
 
     # ---- decoding ----------------------------------------------------------------------------
     def new_request_id(self) -> int:
@@ -385,6 +378,7 @@ class SamService(QObject):
         """Decode in a tile (encoded first when the cache lacks it: the background encode in
         progress is paused for it, as for the image on screen)."""
         self._preempt_background(Path(request.image_path))
+
         def job(_: JobContext) -> DecodeResult:
             return sam_jobs.decode_tiled(engine, request, pixels, grid)
 
@@ -398,31 +392,5 @@ class SamService(QObject):
         def failed(e: BaseException) -> None:
             self.decode_failed.emit(request, describe_error(e, f"decoding {request.image_path}"))
 
-        self._start(Worker(job, name), PRIORITY_DECODE, self.decode_ready.emit, failed,
-                    pool=self.decode_pool)  # fmt: skip
-
-    # ---- plumbing ----------------------------------------------------------------------------
-    def _start(
-        self,
-        worker: Worker,
-        priority: int,
-        on_result: Callable[[Any], None] | None,
-        on_error: Callable[[BaseException], None] | None,
-        pool: QThreadPool | None = None,
-    ) -> None:
-        if on_result is not None:
-            worker.signals.result.connect(self._alive(on_result))
-        if on_error is not None:
-            worker.signals.error.connect(self._alive(on_error))
-        self._running.add(worker)
-        worker.signals.finished.connect(lambda: self._running.discard(worker))
-        (pool or self.pool).start(worker, priority)
-
-    def _alive(self, fn: Callable[..., None]) -> Callable[..., None]:
-        """`fn`, skipped once this service is deleted (a result may land after the window)."""
-
-        def call(*args: Any) -> None:
-            if isValid(self):
-                fn(*args)
-
-        return call
+        worker = Worker(job, name)
+        self._jobs.start(worker, self.decode_pool, self.decode_ready.emit, failed, PRIORITY_DECODE)

@@ -32,7 +32,7 @@ from sambox.model.samic_info import (
 from sambox.services.annotate_jobs import annotate_all_classes, outcome_of, peak_rule
 from sambox.services.errors import describe_error, in_app_words
 from sambox.services.runtime import ensure_runtime
-from sambox.services.workers import Cancelled, JobContext, Worker
+from sambox.services.workers import Cancelled, JobContext, JobRunner, Worker
 from samic_core.annotation import AnnotationStore
 from samic_core.config import DEFAULT_PEAK_CHOICE
 from samic_core.errors import FileProblem
@@ -90,7 +90,7 @@ class SamicService(QObject):
         self.predict_pool.setMaxThreadCount(1)
         self.io_pool = QThreadPool(self)  # reading annotations, beside both of the above
         self.io_pool.setMaxThreadCount(1)
-        self._running: set[Worker] = set()
+        self._jobs = JobRunner(self)
         self._train_job: Worker | None = None
         self._annotate_job: Worker | None = None
         self._predictor: tuple[tuple[Path, int, str], SamicPredictor] | None = None  # by key
@@ -127,7 +127,7 @@ class SamicService(QObject):
             self.left_out_ready.emit(folder, out[1])
             self.counts_ready.emit(folder, out[0])
 
-        self._start(
+        self._jobs.start(
             Worker(job, "count training data"),
             self.io_pool,
             done,
@@ -197,7 +197,7 @@ class SamicService(QObject):
         worker.signals.progress.connect(self.train_progress.emit)
         worker.signals.cancelled.connect(cancelled)
         self._train_job = worker
-        self._start(worker, self.train_pool, finished, failed)
+        self._jobs.start(worker, self.train_pool, finished, failed)
         return out
 
     def cancel_training(self) -> None:
@@ -287,7 +287,7 @@ class SamicService(QObject):
 
         worker = Worker(job, f"suggest {image_path.name}")
         worker.signals.progress.connect(lambda v: self.suggest_progress.emit(int(v[0]), int(v[1])))
-        self._start(
+        self._jobs.start(
             worker,
             self.predict_pool,
             lambda out: self.suggest_ready.emit(image_path, label, out),
@@ -351,7 +351,7 @@ class SamicService(QObject):
         worker.signals.progress.connect(lambda v: self.annotate_progress.emit(*v))
         worker.signals.cancelled.connect(cancelled)
         self._annotate_job = worker
-        self._start(worker, self.predict_pool, finished, failed)
+        self._jobs.start(worker, self.predict_pool, finished, failed)
 
     def cancel_auto_annotate(self) -> None:
         if self._annotate_job is not None:
@@ -373,16 +373,3 @@ class SamicService(QObject):
         for pool in (self.train_pool, self.predict_pool, self.io_pool):
             pool.clear()
             pool.waitForDone(timeout_ms)
-
-    def _start(
-        self,
-        worker: Worker,
-        pool: QThreadPool,
-        on_result: Callable[[Any], None],
-        on_error: Callable[[BaseException], None],
-    ) -> None:
-        worker.signals.result.connect(on_result)
-        worker.signals.error.connect(on_error)
-        self._running.add(worker)
-        worker.signals.finished.connect(lambda: self._running.discard(worker))
-        pool.start(worker)

@@ -11,11 +11,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from shiboken6 import isValid
 
 from samic_core.jobs import Cancelled
 
-__all__ = ["Cancelled", "JobContext", "Worker", "WorkerSignals"]
+__all__ = ["Cancelled", "JobContext", "JobRunner", "Worker", "WorkerSignals"]
 
 log = logging.getLogger(__name__)
 
@@ -78,3 +79,38 @@ class Worker(QRunnable):
             self.signals.result.emit(out)
         finally:
             self.signals.finished.emit()
+
+
+class JobRunner:
+    """Starts a service's workers: keeps each one referenced until it has finished (a pool
+    does not own a Python runnable's signals), and drops the results and errors that land after
+    the owning service has been deleted (a job may outlive the window)."""
+
+    def __init__(self, owner: QObject) -> None:
+        self._owner = owner
+        self._running: set[Worker] = set()
+
+    def start(
+        self,
+        worker: Worker,
+        pool: QThreadPool,
+        on_result: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        priority: int = 0,
+    ) -> None:
+        if on_result is not None:
+            worker.signals.result.connect(self.alive(on_result))
+        if on_error is not None:
+            worker.signals.error.connect(self.alive(on_error))
+        self._running.add(worker)
+        worker.signals.finished.connect(lambda: self._running.discard(worker))
+        pool.start(worker, priority)
+
+    def alive(self, fn: Callable[..., None]) -> Callable[..., None]:
+        """`fn`, skipped once the owner is deleted."""
+
+        def call(*args: Any) -> None:
+            if isValid(self._owner):
+                fn(*args)
+
+        return call

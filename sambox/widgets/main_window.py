@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6.QtCore import QEventLoop, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QColor
 from PySide6.QtWidgets import (
@@ -31,15 +30,13 @@ from sambox.controllers.class_colors import ClassColors
 from sambox.controllers.protocols import DownloaderLike
 from sambox.controllers.session import CANCEL, DISCARD, SAVE, Session
 from sambox.model.document import Document
-from sambox.model.overlay import render_fill, render_outline
-from sambox.model.review import is_unreviewed
-from sambox.model.review_overlay import style_predicted
 from sambox.widgets.actions import make_actions
 from sambox.widgets.canvas import Canvas
 from sambox.widgets.classes_panel import ClassesPanel
 from sambox.widgets.confidence_bar import ConfidenceBar
 from sambox.widgets.dialogs import SettingsDialog, ShortcutsDialog, show_error
 from sambox.widgets.image_list import ImageList
+from sambox.widgets.mask_overlay import MaskOverlay
 from sambox.widgets.mask_tools_ui import MaskToolsUI
 from sambox.widgets.menus import MENUS, TOOLBAR
 from sambox.widgets.model_banner import ModelBanner
@@ -75,7 +72,6 @@ class MainWindow(QMainWindow):
         self.session, self.settings = session, session.settings
         self.project, self.editor, self.service = session.project, session.editor, session.service
         self.downloader = downloader
-        self._overlay_key: tuple | None = None
         self.class_colors = ClassColors(self.project, self)
         self.setWindowTitle("SAMBOX")
         self.resize(1440, 900)
@@ -90,6 +86,7 @@ class MainWindow(QMainWindow):
     def _build(self) -> None:
         self.actions = make_actions(self)
         self.canvas = Canvas()
+        self.overlay = MaskOverlay(self.canvas)
         self.editor.view_region = self.canvas.visible_region  # zoomed in: tile decodes
         self.banner = ModelBanner()
         self.confidence = ConfidenceBar()
@@ -174,7 +171,7 @@ class MainWindow(QMainWindow):
         self.canvas.box_drawn.connect(lambda x0, y0, x1, y1: ed.set_box((x0, y0, x1, y1)))
         self.canvas.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
         self.canvas.view_changed.connect(  # a big image: its overlay is drawn for the view
-            lambda: self._render_overlay(self.editor.doc, self._colours())
+            lambda: self.overlay.show(self.editor.doc, self._colours())
         )
         triggers = {
             "open_folder": self.choose_folder,
@@ -250,7 +247,7 @@ class MainWindow(QMainWindow):
         self.actions["toggle_done"].setText(
             "Mark Not Done" if doc and doc.state.done else "Mark Done"
         )
-        self._render_overlay(doc, colours)
+        self.overlay.show(doc, colours)
         points, boxes = [], []
         for o in objs:
             is_cur = o.id == current
@@ -265,31 +262,8 @@ class MainWindow(QMainWindow):
         doc = self.editor.doc
         return {o.id: self.class_colors.rgb(o.label) for o in (doc.objects if doc else ())}
 
-    def _render_overlay(self, doc: Document | None, colours: dict[int, tuple]) -> None:
-        """Masks in their class colours; redrawn only when a mask, state or colour changed."""
-        objs = doc.objects if doc is not None else ()
-        view = self.canvas.view_grid() if self.canvas.is_big else None  # a big image: the view
-        if self.canvas.is_big and view is None:
-            return  # nothing of it in view (never a full-size overlay of a big image)
-        key = (
-            None
-            if doc is None
-            else (view, tuple((o.id, id(o.mask), is_unreviewed(o), colours[o.id]) for o in objs))
-        )
-        if key == self._overlay_key:
-            return
-        self._overlay_key = key
-        if doc is None or not any(o.mask is not None for o in doc.objects):
-            self.canvas.set_overlay(None, None)
-            return
-        instances: np.ndarray = doc.instances() if view is None else doc.instances_in(*view)
-        fill, outline = render_fill(instances, colours), render_outline(instances, colours)
-        predicted = [o.id for o in doc.objects if is_unreviewed(o)]  # hatched, dashed
-        region = None if view is None else view[0]
-        self.canvas.set_overlay(*style_predicted(fill, outline, instances, predicted), region)
-
     def _image_opened(self, doc: Document | None, raster: Raster | None) -> None:
-        self._overlay_key = ()
+        self.overlay.reset()
         self.canvas.set_image(raster)
         self.image_list.set_current(doc.name if doc else None)
         folder = self.project.folder.name if self.project.folder else ""

@@ -21,32 +21,26 @@ from typing import Any
 
 import torch
 
-from samic_core.config import DEFAULT_SHOTS
 from samic_core.device import resolve_device
 from samic_core.errors import SamicError
 from samic_core.jobs import ShouldStop
 from samic_core.model.build import build_samic
 from samic_core.modelfile.file import ModelMeta, last_path_for, save_model_file
-from samic_core.tiles.spec import parse_tile
 from samic_core.train.augment import VARIANTS
 from samic_core.train.averaging import WeightAverage
 from samic_core.train.config import TrainConfig, TrainProgress, TrainProgressFn, TrainResult
 from samic_core.train.episodes import (
     MIN_IMAGES_PER_CLASS,
     TrainingEpisode,
-    check_enough,
     count_training_data,
-    filter_classes,
-    scan_folder,
-    split_by_image,
     train_episodes,
-    val_episodes,
 )
 from samic_core.train.epoch import history_entry, train_epoch
-from samic_core.train.erase import gate_episodes, with_erased
+from samic_core.train.erase import gate_episodes
 from samic_core.train.features import EpisodeTensors, FeatureBank
+from samic_core.train.folder_data import read_folder_data
 from samic_core.train.optim import adam, deterministic
-from samic_core.train.peak_fit import PeakFit, fit_episodes, score_peaks
+from samic_core.train.peak_fit import PeakFit, score_peaks
 from samic_core.train.run_checks import (
     adopt_resumed_best,
     as_resumed,
@@ -58,7 +52,6 @@ from samic_core.train.run_checks import (
 from samic_core.train.schedule import SCHEDULES, Schedule, Stopper, better_epoch, resolve_schedule
 from samic_core.train.step import batch_loss, batches
 from samic_core.train.tile_fit import fit_on_whole_images
-from samic_core.train.tiling import tile_training_images, training_tile
 from samic_core.train.train_state import TrainState, restore_optimizer, restore_weights
 
 log = logging.getLogger(__name__)
@@ -94,36 +87,11 @@ class _Trainer:
         self.device = resolve_device(config.device)
         if config.time_limit is None and self.device.type != "cpu":  # the limit is for CPUs
             self.schedule = dataclasses.replace(self.schedule, time_limit_min=None)
-        images = scan_folder(
-            config.folder,
-            None,
-            config.annotations,
-            negatives=self.schedule.negatives,
-            masks=bool(config.erase and config.presence),
-        )
-        if config.classes:
-            images = filter_classes(images, list(config.classes))
-        self.originals = images  # whole: a model of tiles fits its peak rule on them
-        tile = training_tile(parse_tile(str(config.tile)), images, config.image_size)
-        if tile is not None:
-            images = tile_training_images(images, tile, config.seed)
-            log.info("training on %d tiles of %d px", len(images), tile)
-        config = dataclasses.replace(config, tile="off" if tile is None else tile)
-        self.config = config
-        self.classes = check_enough(images, config.folder)
-        self.images = images
-        self.split = split_by_image(images, config.val_fraction, config.seed)
-        self.erased: list[int] = []  # erased copies' indices: the gate's empty targets
-        if config.erase and config.presence:
-            self.images, self.erased = with_erased(images, self.split)
-        self.val = val_episodes(self.images, self.split, config.seed, self.schedule.refs_per_target)
-        # K-shot groups of the validation targets, whose peaks score every epoch (the score
-        # chooses the best epoch and the stop); only where the output floor means "nothing"
-        self.score_groups = (
-            fit_episodes(self.images, self.split, DEFAULT_SHOTS, config.seed)
-            if "bce" in self.schedule.loss_terms
-            else []
-        )
+        data = read_folder_data(config, self.schedule)
+        self.config = config = data.config
+        self.originals, self.images, self.classes = data.originals, data.images, data.classes
+        self.split, self.erased, self.val = data.split, data.erased, data.val
+        self.score_groups = data.score_groups
 
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)  # learner init depends on the seed only
