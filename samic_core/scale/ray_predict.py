@@ -32,14 +32,22 @@ _NO_IMAGE = np.zeros((1, 1, 3), np.uint8)  # placeholder pixels of a row whose r
 
 
 def read_row(row: dict[str, Any]) -> dict[str, Any]:
-    """CPU stage: decode one image (EXIF-oriented RGB); an unreadable one becomes an error row."""
-    from samic_core.errors import SamicError
-    from samic_core.fileio import read_image_rgb
+    """CPU stage: decode one image (EXIF-oriented RGB); an unreadable one becomes an error row.
 
+    An image over RASTER_PIXELS is not decoded here (`mapped`): the actor memory-maps it, as the
+    local path and the app do, so its pixels never travel through Ray's object store."""
+    from samic_core.errors import SamicError
+    from samic_core.fileio import image_size, read_image_rgb
+    from samic_core.raster import RASTER_PIXELS
+
+    path = row["path"]
     try:
-        return {"path": row["path"], "pixels": read_image_rgb(row["path"]), "error": ""}
+        hw = image_size(path)
+        if hw is not None and hw[0] * hw[1] > RASTER_PIXELS:
+            return {"path": path, "pixels": _NO_IMAGE, "error": "", "mapped": True}
+        return {"path": path, "pixels": read_image_rgb(path), "error": "", "mapped": False}
     except (SamicError, OSError, ValueError) as e:
-        return {"path": row["path"], "pixels": _NO_IMAGE, "error": str(e)}
+        return {"path": path, "pixels": _NO_IMAGE, "error": str(e), "mapped": False}
 
 
 @dataclass
@@ -91,14 +99,17 @@ class PredictActor:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[str]]:
         names, results = [], []
-        for path, pixels, error in zip(batch["path"], batch["pixels"], batch["error"], strict=True):
+        mapped_col = batch.get("mapped", [False] * len(batch["path"]))
+        rows = zip(batch["path"], batch["pixels"], batch["error"], mapped_col, strict=True)
+        for path, pixels, error, mapped in rows:
             path = Path(str(path))
-            outcomes = self._one(path, np.asarray(pixels), str(error))
+            outcomes = self._one(path, None if mapped else np.asarray(pixels), str(error))
             names.append(path.name)
             results.append(json.dumps([asdict(o) for o in outcomes]))
         return {"image": names, "outcomes": results}
 
-    def _one(self, path: Path, pixels: np.ndarray, error: str) -> list[ImageOutcome]:
+    def _one(self, path: Path, pixels: np.ndarray | None, error: str) -> list[ImageOutcome]:
+        """pixels: None for an image the actor memory-maps (over RASTER_PIXELS)."""
         if error:
             return [ImageOutcome(path.name, "failed", error=error) for _ in self.job.labels]
         with self.ledger.claim(path.name):

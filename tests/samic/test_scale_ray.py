@@ -6,6 +6,7 @@ Skipped, with the reason, where the samic[ray] extra is not installed (`make set
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -283,3 +284,67 @@ def test_no_marker_when_the_user_cleared_the_image_right_after_its_save(
     written = json.loads(rows["outcomes"][0])[0]
     assert written["status"] == "written" and written["objects"] > 0
     assert RunLedger(job.ledger).finished(path, AnnotationStore(folder)) is None
+
+
+def test_a_big_image_travels_as_its_path_and_the_worker_memory_maps_it(
+    trained_model, synthetic_folder, tiny_sam_checkpoint, tmp_path, monkeypatch
+) -> None:
+    """The reader stage does not decode an image over RASTER_PIXELS (its pixels would cross
+    Ray's object store, a gigabyte each): the worker memory-maps it as the local path does, and
+    writes the annotation the local path writes."""
+    from samic_core import raster
+    from samic_core.peaks import PeakRule
+    from samic_core.predict import pipeline
+    from samic_core.predict.references import select_references
+    from samic_core.scale import ray_predict
+    from samic_core.scale.ray_predict import PredictActor, PredictJob, read_row
+
+    monkeypatch.setattr(raster, "RASTER_PIXELS", 20_000)  # 200 x 200 is "big" here
+    monkeypatch.setattr(raster, "OVERVIEW_SIDE", 100)
+    monkeypatch.setattr(pipeline, "rasters_dir", lambda: tmp_path / "rasters")
+    folder = tmp_path / "big"
+    folder.mkdir()
+    rgb = cv2.resize(make_synthetic_image(96, 640).rgb, (200, 200), interpolation=cv2.INTER_LINEAR)
+    big, small = folder / "big.png", folder / "small.png"
+    cv2.imwrite(str(big), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(small), cv2.cvtColor(rgb[:100, :100], cv2.COLOR_RGB2BGR))
+
+    row = read_row({"path": str(big)})
+    assert row["mapped"] and row["error"] == "" and row["pixels"].shape == (1, 1, 3)
+    kept = read_row({"path": str(small)})
+    assert not kept["mapped"] and kept["pixels"].shape == (100, 100, 3)
+
+    refs = select_references(AnnotationStore(synthetic_folder), "disc", 2)
+    job = PredictJob(
+        model=str(trained_model), refs_folder=str(synthetic_folder),
+        references={"disc": [(str(p), pts.tolist()) for p, pts in refs]},
+        images_folder=str(folder), out=str(tmp_path / "ray_out"), one_prompt=False,
+        rule=PeakRule.named("paper", 0.3),
+        sam={"checkpoint": str(tiny_sam_checkpoint), "model_type": "auto", "cache_dir": None,
+             "cache_dtype": "float32", "max_bytes": None},
+        ledger=str(tmp_path / "ledger"), labels=["disc"],
+    )  # fmt: skip
+    given = []
+    real = ray_predict.annotate_image
+
+    def spy(predictor, engine, path, store, jobs, one_prompt, image, tiling):
+        given.append(image)
+        return real(predictor, engine, path, store, jobs, one_prompt, image, tiling)
+
+    monkeypatch.setattr(ray_predict, "annotate_image", spy)
+    batch = {k: [row[k]] for k in row}
+    out = json.loads(PredictActor(job)(batch)["outcomes"][0])[0]
+    assert given == [None]  # the worker loads it itself: memory-mapped (pipeline.load_image)
+    assert any((tmp_path / "rasters").iterdir())  # decoded once to disk, then mapped
+    assert out["status"] == "written", out
+
+    local = dataclasses.replace(job, out=str(tmp_path / "local_out"), ledger=str(tmp_path / "l2"))
+    actor = PredictActor(local)
+    expected = real(actor.predictor, actor.engine, big, actor.store, actor.jobs, False,
+                    None, actor.tiling)  # fmt: skip
+    assert expected[0].objects == out["objects"]
+    ray_ann = AnnotationStore(folder, tmp_path / "ray_out").load_json("big.png")
+    local_ann = AnnotationStore(folder, tmp_path / "local_out").load_json("big.png")
+    assert [o.positive_points for o in ray_ann.objects] == [
+        o.positive_points for o in local_ann.objects
+    ]
