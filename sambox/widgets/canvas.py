@@ -2,9 +2,9 @@
 
 It only draws what it is given and turns mouse gestures into signals in image pixels:
 left click = positive point, right or Shift+left click = negative point, Ctrl+left drag
-(or any left drag with the box tool) = box; wheel zooms, middle drag or Space+drag pans.
-With a drawing tool (brush, eraser, polygon, cut polygon; see canvas_tools.py) left drags
-paint and left clicks place polygon vertices; Ctrl+wheel sizes the brush.
+(or any left drag with the box tool) = box; the wheel zooms towards the cursor, middle drag
+or Space+drag pans. With a drawing tool (brush, eraser, polygon, cut polygon; canvas_tools.py)
+left drags paint and left clicks place polygon vertices; Ctrl+wheel sizes the brush.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sambox.model.view_region import Region, view_grid
 from sambox.widgets.canvas_items import PromptMarker, qimage_from_array
 from sambox.widgets.canvas_tools import BRUSH, ERASER, ToolGestures
 from samic_core.raster import Raster, in_memory
@@ -40,7 +41,6 @@ POLYGON_KEYS = (*CLOSE_KEYS, Qt.Key.Key_Escape, Qt.Key.Key_Backspace)
 
 CLICK_SLOP = 4  # screen px a click may move and still be a click
 ZOOM_STEP = 1.25
-VIEW_MARGIN = 4  # a big image's view is drawn with a quarter of its size around it
 VIEW_DELAY_MS = 60
 DETAIL_FROM = 1.5  # the view's own pixels are drawn from 1.5x the overview's resolution
 
@@ -59,7 +59,7 @@ class Canvas(QGraphicsView):
         super().__init__(parent)
         self.setScene(QGraphicsScene(self))
         self.setBackgroundBrush(QColor(38, 40, 44))
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)  # see zoom_by
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setDragMode(QGraphicsView.DragMode.NoDrag)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -143,15 +143,9 @@ class Canvas(QGraphicsView):
         """What a big image's overlay is drawn for: the region in view with a margin (y0, x0,
         y1, x1) and the (h, w) grid that samples it at about the screen's resolution."""
         seen = self.visible_region()
-        if seen is None:
+        if seen is None or self.image_size is None:
             return None
-        y0, x0, y1, x1 = seen
-        assert self.image_size is not None
-        h, w = self.image_size
-        my, mx = (y1 - y0) // VIEW_MARGIN, (x1 - x0) // VIEW_MARGIN
-        y0, x0, y1, x1 = max(0, y0 - my), max(0, x0 - mx), min(h, y1 + my), min(w, x1 + mx)
-        step = max(1.0, 1.0 / self.zoom)
-        return (y0, x0, y1, x1), (max(1, round((y1 - y0) / step)), max(1, round((x1 - x0) / step)))
+        return view_grid(seen, self.image_size, self.zoom)
 
     def _view_moved(self) -> None:
         if self.is_big:
@@ -239,9 +233,8 @@ class Canvas(QGraphicsView):
     def zoom(self) -> float:
         return self.transform().m11()
 
-    def visible_region(self) -> tuple[int, int, int, int] | None:
-        """(y0, x0, y1, x1): the image pixels the view shows now, clipped to the image; None
-        without an image."""
+    def visible_region(self) -> Region | None:
+        """The image pixels the view shows now, clipped to the image; None without an image."""
         if self.image_size is None:
             return None
         rect = self.mapToScene(self.viewport().rect()).boundingRect()
@@ -258,12 +251,21 @@ class Canvas(QGraphicsView):
             self.zoom_changed.emit(self.zoom)
             self._view_moved()
 
-    def zoom_by(self, factor: float) -> None:
+    def zoom_by(self, factor: float, at: QPointF | None = None) -> None:
+        """Zoom keeping the image point under `at` (viewport px; default: the centre) in place.
+        By hand: Qt's AnchorUnderMouse reads a cursor its own mouse-move handler records."""
         new = self.zoom * factor
-        if 0.02 <= new <= 64:
-            self.scale(factor, factor)
-            self.zoom_changed.emit(self.zoom)
-            self._view_moved()
+        if not 0.02 <= new <= 64:
+            return
+        at = QPointF(self.viewport().rect().center()) if at is None else at
+        point = self.mapToScene(at.toPoint())
+        self.scale(factor, factor)
+        moved = QPointF(self.mapFromScene(point)) - at  # where that point went, in the viewport
+        h, v = self.horizontalScrollBar(), self.verticalScrollBar()
+        h.setValue(h.value() + round(moved.x()))
+        v.setValue(v.value() + round(moved.y()))
+        self.zoom_changed.emit(self.zoom)
+        self._view_moved()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120
@@ -271,7 +273,7 @@ class Canvas(QGraphicsView):
         if steps and ctrl and self._tool in (BRUSH, ERASER):
             self.grow_brush(steps)
         elif steps:
-            self.zoom_by(ZOOM_STEP**steps)
+            self.zoom_by(ZOOM_STEP**steps, event.position())
 
     # ---- mouse -------------------------------------------------------------------------------
     def _inside(self, p: QPointF) -> bool:

@@ -7,7 +7,9 @@ import threading
 
 import pytest
 from gui_helpers import WAIT_MS, dismiss_errors, key, make_window, start_engine, view_pos
-from PySide6.QtCore import Qt, QThreadPool, QTimer
+from PySide6.QtCore import QPoint, QPointF, Qt, QThreadPool, QTimer
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
 
 from sambox.__main__ import main
 from sambox.keymap import BINDINGS
@@ -138,6 +140,35 @@ def test_zoom_fit_mask_toggle_and_opacity(qtbot, window):
     key(qtbot, window, "}")  # Shift+] (] sizes the brush)
     assert window.canvas._fill.opacity() == pytest.approx(before + 0.1, abs=0.011)
     assert window.settings.overlay_opacity == pytest.approx(window.canvas._fill.opacity())
+
+
+
+def test_the_wheel_zooms_towards_the_cursor(qtbot, window):
+    """The image point under the cursor stays under it (Qt's own anchor read a cursor position
+    the canvas never recorded, so the wheel zoomed towards the image's top-left corner)."""
+    canvas = window.canvas
+    key(qtbot, window, "+")
+    key(qtbot, window, "+")
+    key(qtbot, window, "+")  # the image is bigger than the view: it can scroll both ways
+    vp = canvas.viewport().rect()
+    at = QPointF(vp.width() * 0.8, vp.height() * 0.7)
+    before = canvas.mapToScene(at.toPoint())
+    zoom = canvas.zoom
+    for _ in range(3):
+        ev = QWheelEvent(
+            at, canvas.viewport().mapToGlobal(at), QPoint(), QPoint(0, 120),
+            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+            Qt.ScrollPhase.NoScrollPhase, False,
+        )  # fmt: skip
+        QApplication.sendEvent(canvas.viewport(), ev)
+    after = canvas.mapToScene(at.toPoint())
+    assert canvas.zoom > 1.5 * zoom
+    assert abs(after.x() - before.x()) < 2 and abs(after.y() - before.y()) < 2, (before, after)
+    centre = QPointF(vp.center())
+    middle = canvas.mapToScene(centre.toPoint())
+    key(qtbot, window, "+")  # the keys zoom about the view's centre
+    moved = canvas.mapToScene(centre.toPoint()) - middle
+    assert abs(moved.x()) < 2 and abs(moved.y()) < 2
 
 
 def test_middle_drag_pans(qtbot, window):
