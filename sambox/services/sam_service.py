@@ -179,8 +179,9 @@ class SamService(QObject):
                 self._embedding_done(path, emb, True)
 
         worker = Worker(job, f"read {path.name}")
+        failed = self._embedding_failed
         self._jobs.start(
-            worker, self.read_pool, done, lambda e: self._embedding_failed(path, engine, e)
+            worker, self.read_pool, done, lambda e: failed(path, engine, e), PRIORITY_CURRENT
         )
 
     def _encode_first(self, path: Path, engine: ClickEngine) -> None:

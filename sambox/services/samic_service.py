@@ -194,8 +194,8 @@ class SamicService(QObject):
             self.train_failed.emit(describe_error(e, "training SAMIC"))
 
         worker = Worker(job, f"train {options.name}")
-        worker.signals.progress.connect(self.train_progress.emit)
-        worker.signals.cancelled.connect(cancelled)
+        worker.signals.progress.connect(self._jobs.alive(self.train_progress.emit))
+        worker.signals.cancelled.connect(self._jobs.alive(cancelled))
         self._train_job = worker
         self._jobs.start(worker, self.train_pool, finished, failed)
         return out
@@ -286,7 +286,8 @@ class SamicService(QObject):
             ]
 
         worker = Worker(job, f"suggest {image_path.name}")
-        worker.signals.progress.connect(lambda v: self.suggest_progress.emit(int(v[0]), int(v[1])))
+        emit = self.suggest_progress.emit
+        worker.signals.progress.connect(self._jobs.alive(lambda v: emit(int(v[0]), int(v[1]))))
         self._jobs.start(
             worker,
             self.predict_pool,
@@ -348,8 +349,8 @@ class SamicService(QObject):
             self.annotate_failed.emit(describe_error(e, "auto-annotating"))
 
         worker = Worker(job, "auto-annotate")
-        worker.signals.progress.connect(lambda v: self.annotate_progress.emit(*v))
-        worker.signals.cancelled.connect(cancelled)
+        worker.signals.progress.connect(self._jobs.alive(lambda v: self.annotate_progress.emit(*v)))
+        worker.signals.cancelled.connect(self._jobs.alive(cancelled))
         self._annotate_job = worker
         self._jobs.start(worker, self.predict_pool, finished, failed)
 

@@ -142,7 +142,6 @@ def test_zoom_fit_mask_toggle_and_opacity(qtbot, window):
     assert window.settings.overlay_opacity == pytest.approx(window.canvas._fill.opacity())
 
 
-
 def test_the_wheel_zooms_towards_the_cursor(qtbot, window):
     """The image point under the cursor stays under it (Qt's own anchor read a cursor position
     the canvas never recorded, so the wheel zoomed towards the image's top-left corner)."""
