@@ -87,11 +87,8 @@ class _Trainer:
         self.device = resolve_device(config.device)
         if config.time_limit is None and self.device.type != "cpu":  # the limit is for CPUs
             self.schedule = dataclasses.replace(self.schedule, time_limit_min=None)
-        data = read_folder_data(config, self.schedule)
-        self.config = config = data.config
-        self.originals, self.images, self.classes = data.originals, data.images, data.classes
-        self.split, self.erased, self.val = data.split, data.erased, data.val
-        self.score_groups = data.score_groups
+        self.data = read_folder_data(config, self.schedule)
+        self.config = config = self.data.config
 
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)  # learner init depends on the seed only
@@ -158,7 +155,8 @@ class _Trainer:
         if isinstance(tile, int):  # not the tiles' fit: each tile thresholded on its own
             fit = None
             if "bce" in self.schedule.loss_terms:
-                fit = fit_on_whole_images(self.net, self.originals, self.split, tile, stop)
+                data = self.data
+                fit = fit_on_whole_images(self.net, data.originals, data.split, tile, stop)
         if fit is None:
             log.info("peak rule: not fitted (no BCE, too few validation objects, or cancelled)")
             return
@@ -168,7 +166,7 @@ class _Trainer:
 
     def meta(self, epoch: int, train_loss: float | None, val_loss: float | None) -> ModelMeta:
         return ModelMeta(
-            classes=tuple(self.classes),
+            classes=tuple(self.data.classes),
             backbone=self.identity.name,
             backbone_weights=self.identity.weights,
             backbone_sha256=self.identity.sha256,
@@ -190,7 +188,12 @@ class _Trainer:
     def peak_score(self, tensors: EpisodeTensors, bank: FeatureBank) -> PeakFit | None:
         """The validation targets' peaks scored (train/peak_fit.py); None when not measured."""
         return score_peaks(
-            self.net, self.images, self.score_groups, tensors, bank, self.config.batch_size
+            self.net,
+            self.data.images,
+            self.data.score_groups,
+            tensors,
+            bank,
+            self.config.batch_size,
         )
 
     def averaged(self) -> contextlib.AbstractContextManager[None]:
@@ -210,15 +213,15 @@ class _Trainer:
         return None if limit is None else limit * 60 - (time.perf_counter() - self.started)
 
     def validate(self, tensors: EpisodeTensors, bank: FeatureBank) -> float | None:
-        if not self.val:
+        if not self.data.val:
             return None
         self.net.eval()
         total = 0.0
         with torch.no_grad():
-            for batch in batches(self.val, self.config.batch_size):
+            for batch in batches(self.data.val, self.config.batch_size):
                 loss, _ = batch_loss(self.net, batch, tensors, bank, self.schedule.loss_terms)
                 total += float(loss) * len(batch)
-        return total / len(self.val)
+        return total / len(self.data.val)
 
     def run(
         self,
@@ -229,7 +232,7 @@ class _Trainer:
         stop = should_stop or (lambda: False)
         t0 = time.perf_counter()
         variants = VARIANTS if cfg.jitter else 1
-        tensors = EpisodeTensors(self.images, cfg.image_size, stop, variants, cfg.seed)
+        tensors = EpisodeTensors(self.data.images, cfg.image_size, stop, variants, cfg.seed)
         bank = FeatureBank(
             self.net, tensors, self.device, cfg.feature_cache, int(cfg.cache_max_gb * 2**30)
         )
@@ -243,15 +246,16 @@ class _Trainer:
         epoch = self.start_epoch
         reason = f"epoch limit ({cfg.epochs})"
         while not cancelled and epoch <= cfg.epochs:
+            data = self.data
             episodes = train_episodes(
-                self.images, self.split, cfg.seed, epoch, bool(cfg.flips),
+                data.images, data.split, cfg.seed, epoch, bool(cfg.flips),
                 self.schedule.refs_per_target, self.schedule.min_episodes, variants,
             )  # fmt: skip
             if not episodes:
                 raise SamicError(f"{cfg.folder}: no training episodes could be formed")
             steps = math.ceil(len(episodes) / cfg.batch_size)
             gate = gate_episodes(
-                self.images, self.erased, self.split, cfg.seed, epoch, bool(cfg.flips),
+                data.images, data.erased, data.split, cfg.seed, epoch, bool(cfg.flips),
                 self.schedule.refs_per_target, steps,
             )  # fmt: skip
             epoch_started = time.perf_counter()
