@@ -17,7 +17,8 @@ class Architecture:
     normalisation ("sigmoid" | "softmax"); support_resize: reference heat map -> feature size
     ("max" | "bilinear"); squeeze_depth: 4D conv layers per squeeze block (paper table 5);
     presence: a presence gate (model/presence.py), which the paper does not have; appearance:
-    an appearance cue beside the correlations (model/appearance.py), which it has neither."""
+    an appearance cue beside the correlations (model/appearance.py), which it has neither;
+    pixel_cue: a learned stem on the images beside them (model/pixel_cue.py), nor this."""
 
     backbone: str = "resnet50"
     image_size: int = DEFAULT_IMAGE_SIZE
@@ -26,6 +27,7 @@ class Architecture:
     squeeze_depth: int = 3
     presence: bool = False
     appearance: bool = False
+    pixel_cue: bool = False
 
     def build_kwargs(self) -> dict[str, object]:
         """The keyword arguments of a registered builder (model/build.py), backbone aside."""
@@ -36,4 +38,5 @@ class Architecture:
             "squeeze_depth": self.squeeze_depth,
             "presence": self.presence,
             "appearance": self.appearance,
+            "pixel_cue": self.pixel_cue,
         }

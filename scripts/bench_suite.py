@@ -54,6 +54,8 @@ def run_one(family: str, seed: int, root: Path, args: argparse.Namespace) -> lis
             extra["average"] = False
         if args.appearance is not None:
             extra["appearance"] = args.appearance
+        if args.pixel_cue is not None:
+            extra["pixel_cue"] = args.pixel_cue
         if args.jitter:
             extra["jitter"] = True
         cfg = TrainConfig(
@@ -106,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--appearance", action=argparse.BooleanOptionalAction, default=None,
         help="train with or without the appearance cue (default: auto's, off)",
+    )  # fmt: skip
+    ap.add_argument(
+        "--pixel-cue", action=argparse.BooleanOptionalAction, default=None,
+        help="train with or without the pixel cue (default: auto's, on)",
     )  # fmt: skip
     ap.add_argument("--jitter", action="store_true", help="train with scale/colour variants")
     ap.add_argument("--threads", type=int, default=2)

@@ -34,10 +34,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def parameter_report(
-    backbone: str, squeeze_depth: int = 3, presence: bool = False, appearance: bool = False
+    backbone: str,
+    squeeze_depth: int = 3,
+    presence: bool = False,
+    appearance: bool = False,
+    pixel_cue: bool = False,
 ) -> str:
     """The learner's learnable parameters per block, as printed by model-info."""
-    learner = build_learner(backbone, squeeze_depth, presence, appearance)
+    learner = build_learner(backbone, squeeze_depth, presence, appearance, pixel_cue)
     rows = learner.parameter_breakdown()
     width = max(len(k) for k in rows)
     depth = "" if squeeze_depth == 3 else f", squeeze depth {squeeze_depth}"
@@ -83,7 +87,7 @@ def peak_rule_line(fitted: dict[str, float] | None) -> str:
 def run(args: argparse.Namespace) -> int:
     """Print a model file's metadata (validated, bounded in size) and the parameter counts."""
     backbone = args.backbone
-    depth, presence, appearance = 3, False, False
+    depth, presence, appearance, pixel_cue = 3, False, False, False
     if args.model is not None:
         meta = read_model_meta(args.model)
         backbone = backbone or meta.backbone
@@ -101,9 +105,13 @@ def run(args: argparse.Namespace) -> int:
             f"  schedule {meta.config.get('schedule', 'paper')}; squeeze depth "
             f"{meta.squeeze_depth}; loss terms {'+'.join(meta.loss_terms)}; presence gate "
             f"{'yes' if meta.presence else 'no'}; appearance cue "
-            f"{'yes' if meta.appearance else 'no'}\n"
+            f"{'yes' if meta.appearance else 'no'}; pixel cue "
+            f"{'yes' if meta.pixel_cue else 'no'}\n"
             f"  peaks: {peak_rule_line(meta.peak_rule)}\n"
         )
         depth, presence, appearance = meta.squeeze_depth, meta.presence, meta.appearance
-    sys.stdout.write(parameter_report(backbone or "resnet50", depth, presence, appearance))
+        pixel_cue = meta.pixel_cue
+    sys.stdout.write(
+        parameter_report(backbone or "resnet50", depth, presence, appearance, pixel_cue)
+    )
     return 0

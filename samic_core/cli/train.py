@@ -134,6 +134,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--schedule auto, off with paper; measured in docs/model.md, 'The appearance cue')",
     )  # fmt: skip
     p.add_argument(
+        "--pixel-cue", action=argparse.BooleanOptionalAction, default=None,
+        help="a pixel cue: a small stem learned on the images themselves, which sees shape "
+        "and fine texture that a frozen backbone's features may lose (default: on with "
+        "--schedule auto, off with paper; measured in docs/model.md, 'The pixel cue')",
+    )  # fmt: skip
+    p.add_argument(
         "--erase", action=argparse.BooleanOptionalAction, default=None,
         help="also train on copies of the images with the objects painted out, as images "
         "without the object (default: on with --schedule auto, off with paper)",
@@ -213,6 +219,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         flips=args.flips,
         presence=args.presence,
         appearance=args.appearance,
+        pixel_cue=args.pixel_cue,
         erase=args.erase,
         jitter=args.jitter,
         output=args.output,

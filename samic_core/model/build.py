@@ -20,6 +20,7 @@ def build_learner(
     squeeze_depth: int = 3,
     presence: bool = False,
     appearance: bool = False,
+    pixel_cue: bool = False,
 ) -> HPNLearner:
     """The trainable part alone (no backbone weights needed), e.g. to count parameters."""
     if backbone not in STAGE_SIZES:
@@ -28,7 +29,11 @@ def build_learner(
         raise SamicError(f"squeeze depth must be one of {SQUEEZE_DEPTHS}, got {squeeze_depth}")
     n2, n3, n4 = STAGE_SIZES[backbone]
     return HPNLearner(
-        (n4, n3, n2), squeeze_depth=squeeze_depth, presence=presence, appearance=appearance
+        (n4, n3, n2),
+        squeeze_depth=squeeze_depth,
+        presence=presence,
+        appearance=appearance,
+        pixel_cue=pixel_cue,
     )
 
 
@@ -42,8 +47,9 @@ def _build_samic(
     squeeze_depth: int = 3,
     presence: bool = False,
     appearance: bool = False,
+    pixel_cue: bool = False,
 ) -> tuple[SamicNet, BackboneIdentity]:
-    learner = build_learner(backbone, squeeze_depth, presence, appearance)
+    learner = build_learner(backbone, squeeze_depth, presence, appearance, pixel_cue)
     features, identity = load_backbone(backbone, weights, expected_sha256)
     if features.stage_sizes != STAGE_SIZES[backbone]:
         raise SamicError(
@@ -69,10 +75,12 @@ def build_samic_resnet50(
     squeeze_depth: int = 3,
     presence: bool = False,
     appearance: bool = False,
+    pixel_cue: bool = False,
 ) -> tuple[SamicNet, BackboneIdentity]:
     """SAMIC as in the paper: frozen ResNet-50, 2,573,217 learnable parameters (+15 for the
-    presence gate, `presence`, and 375,184 for the appearance cue, `appearance`, which the paper
-    does not have: model/presence.py, model/appearance.py)."""
+    presence gate, `presence`, 375,184 for the appearance cue, `appearance`, and 124,432 for the
+    pixel cue, `pixel_cue`, which the paper does not have: model/presence.py, appearance.py,
+    pixel_cue.py)."""
     return _build_samic(
         "resnet50",
         weights,
@@ -83,6 +91,7 @@ def build_samic_resnet50(
         squeeze_depth,
         presence,
         appearance,
+        pixel_cue,
     )
 
 
@@ -96,6 +105,7 @@ def build_samic_resnet101(
     squeeze_depth: int = 3,
     presence: bool = False,
     appearance: bool = False,
+    pixel_cue: bool = False,
 ) -> tuple[SamicNet, BackboneIdentity]:
     """SAMIC with a frozen ResNet-101 (23 layer3 bottlenecks feed the layer3 squeeze)."""
     return _build_samic(
@@ -108,6 +118,7 @@ def build_samic_resnet101(
         squeeze_depth,
         presence,
         appearance,
+        pixel_cue,
     )
 
 

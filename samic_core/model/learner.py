@@ -15,6 +15,7 @@ from torch import nn
 
 from samic_core.model.appearance import AppearanceCue
 from samic_core.model.conv4d import CenterPivotConv4d
+from samic_core.model.pixel_cue import PixelCue
 from samic_core.model.presence import PresenceGate
 
 GROUPS = 4  # GroupNorm groups after every 4D conv
@@ -88,6 +89,8 @@ class HPNLearner(nn.Module):
         that the learner's state dict is the whole trained model; SamicNet applies it).
       appearance: hold an AppearanceCue over the stages' last features (`feature_channels`,
         shallowest first), whose output joins the decoder (model/appearance.py).
+      pixel_cue: hold a PixelCue, a learned stem on the images, whose output joins the decoder
+        at S/4 (model/pixel_cue.py).
     """
 
     def __init__(
@@ -98,6 +101,7 @@ class HPNLearner(nn.Module):
         squeeze_depth: int = 3,
         presence: bool = False,
         appearance: bool = False,
+        pixel_cue: bool = False,
         feature_channels: Sequence[int] = (512, 1024, 2048),
     ) -> None:
         super().__init__()
@@ -122,15 +126,19 @@ class HPNLearner(nn.Module):
         )
         self.presence = PresenceGate(sum(in_channels)) if presence else None
         self.appearance = AppearanceCue(feature_channels, 64) if appearance else None
+        self.pixel_cue = PixelCue(64) if pixel_cue else None
 
     def gate_parameters(self) -> list[nn.Parameter]:
         return [] if self.presence is None else list(self.presence.parameters())
 
     def forward(
-        self, pyramid: Sequence[torch.Tensor], cue: torch.Tensor | None = None
+        self,
+        pyramid: Sequence[torch.Tensor],
+        cue: torch.Tensor | None = None,
+        pixel_cue: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """[corr_l4, corr_l3, corr_l2] (+ the appearance cue (B, 64, h2, w2)) -> logits
-        (B, 1, 2 * H2, 2 * W2)."""
+        """[corr_l4, corr_l3, corr_l2] (+ the appearance cue (B, 64, h2, w2), the pixel cue
+        (B, 64, 2 h2, 2 w2)) -> logits (B, 1, 2 h2, 2 w2)."""
         corr4, corr3, corr2 = pyramid
         sq4 = self.encoder_layer4(corr4)  # (B, 128, h4, w4, 1, 1) at 224
         sq3 = self.encoder_layer3(corr3)  # (B, 128, h3, w3, 1, 1)
@@ -142,6 +150,8 @@ class HPNLearner(nn.Module):
         if cue is not None:
             z = z + cue
         z = F.interpolate(z, scale_factor=2, mode="bilinear", align_corners=True)
+        if pixel_cue is not None:
+            z = z + pixel_cue
         return self.decoder2(z)  # (B, 1, 2 h2, 2 w2)
 
     def parameter_breakdown(self) -> dict[str, int]:

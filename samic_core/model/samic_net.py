@@ -76,9 +76,18 @@ class SamicNet(nn.Module):
             )
 
     def extract(self, images: torch.Tensor) -> list[torch.Tensor]:
-        """(B, 3, S, S) RGB in [0, 1] -> the backbone's per-bottleneck features (no gradient)."""
+        """(B, 3, S, S) RGB in [0, 1] -> the backbone's per-bottleneck features (no gradient),
+        then, for a model with a pixel cue, the normalised images themselves (B, 3, S, S): the
+        cue's stem learns from them, and they travel, are cached and flipped with the rest."""
         self._check_input(images)
-        return self.backbone(images)
+        feats = self.backbone(images)
+        if self.learner.pixel_cue is not None:
+            feats.append((images - self.backbone.mean) / self.backbone.std)
+        return feats
+
+    def _backbone_part(self, feats: list[torch.Tensor]) -> list[torch.Tensor]:
+        """The backbone's features of an `extract` list, without the pixel cue's images."""
+        return feats[: sum(self.backbone.stage_sizes)]
 
     def forward_features(
         self,
@@ -104,6 +113,13 @@ class SamicNet(nn.Module):
             raise SamicError(
                 f"reference heat map must be (B, {s}, {s}), got {tuple(reference_heat.shape)}"
             )
+        pixels = None
+        if self.learner.pixel_cue is not None:
+            pixels = self.learner.pixel_cue(
+                target_feats[-1], reference_feats[-1], reference_heat, self.support_resize
+            )  # (B, 64, S/4, S/4)
+        target_feats = self._backbone_part(target_feats)
+        reference_feats = self._backbone_part(reference_feats)
         with torch.no_grad():
             pyramid = hypercorrelation(
                 target_feats,
@@ -121,7 +137,7 @@ class SamicNet(nn.Module):
                 reference_heat,
                 self.support_resize,
             )  # (B, 64, S/8, S/8)
-        logits = self.learner(pyramid, cue)  # (B, 1, S/4, S/4)
+        logits = self.learner(pyramid, cue, pixels)  # (B, 1, S/4, S/4)
         logits = F.interpolate(logits, (s, s), mode="bilinear", align_corners=True)[:, 0]
         if self.learner.presence is None:
             return logits, None
@@ -156,8 +172,8 @@ class SamicNet(nn.Module):
         than the reference itself does (presence.py); in float32, also under autocast."""
         device_type = reference_heat.device.type
         with torch.no_grad(), torch.autocast(device_type, enabled=False):
-            t = [f.float() for f in target_feats]
-            r = [f.float() for f in reference_feats]
+            t = [f.float() for f in self._backbone_part(target_feats)]
+            r = [f.float() for f in self._backbone_part(reference_feats)]
             heat = reference_heat.float()
             mode = self.support_resize
             return evidence_deficit(*prompt_evidence(t, r, heat, mode))

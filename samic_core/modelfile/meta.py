@@ -77,6 +77,7 @@ class ModelMeta:
     loss_terms: tuple[str, ...] = DEFAULT_TERMS
     presence: bool = False  # a presence gate (model/presence.py); older files have none
     appearance: bool = False  # an appearance cue (model/appearance.py); older files have none
+    pixel_cue: bool = False  # a pixel cue (model/pixel_cue.py); older files have none
     # the peak rule fitted on the validation images (train/peak_fit.py): threshold, floor and
     # what it scored there; None: the default rule (older files, too few validation objects)
     peak_rule: dict[str, float] | None = None
@@ -98,6 +99,7 @@ class ModelMeta:
             squeeze_depth=self.squeeze_depth,
             presence=self.presence,
             appearance=self.appearance,
+            pixel_cue=self.pixel_cue,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -118,7 +120,7 @@ class ModelMeta:
         schedule = config.get("schedule", "paper")
         if schedule not in TRAIN_SCHEDULES:
             f.fail("config", f"names an unknown schedule {show(schedule)}")
-        for key in ("flips", "erase", "presence", "appearance", "jitter"):
+        for key in ("flips", "erase", "presence", "appearance", "pixel_cue", "jitter"):
             if config.get(key) is not None and not isinstance(config[key], bool):
                 f.fail("config", f"entry {key!r} is not true or false ({show(config[key])})")
         tile = config.get("tile")
@@ -150,6 +152,7 @@ class ModelMeta:
             loss_terms=check_loss_terms(terms),
             presence=f.flag("presence", False),
             appearance=f.flag("appearance", False),
+            pixel_cue=f.flag("pixel_cue", False),
             peak_rule=_peak_rule(f),
         )
 

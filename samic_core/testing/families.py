@@ -187,6 +187,14 @@ def make_family_image(
     spec: FamilySpec, rng: np.random.Generator, targets: bool
 ) -> MultiInstanceImage:
     """One image: look-alikes always, and targets unless `targets` is False."""
+    return family_scene(spec, rng, targets)[0]
+
+
+def family_scene(
+    spec: FamilySpec, rng: np.random.Generator, targets: bool
+) -> tuple[MultiInstanceImage, list[np.ndarray]]:
+    """make_family_image's image and the visible (H, W) bool mask of each look-alike (for
+    diagnostics such as scripts/probe_cues.py; the same draws from `rng`)."""
     s = spec.size
     img = _background(spec, rng).astype(np.int16)
     taken: list[tuple[float, float, float]] = []
@@ -227,10 +235,13 @@ def make_family_image(
             if before and np.count_nonzero(ids == k + 1) < 0.4 * before:
                 ids[ids == k + 1] = 0
     img = np.clip(img + rng.integers(-6, 7, img.shape), 0, 255).astype(np.uint8)
-    masks, points = [], []
+    masks, points, alikes = [], [], []
     for k, (is_target, clicks) in enumerate(drawn):
         mask = ids == k + 1
-        if not is_target or mask.sum() < 12:
+        if mask.sum() < 12:
+            continue
+        if not is_target:
+            alikes.append(mask)
             continue
         ys, xs = np.nonzero(mask)
         cx, cy = int(round(clicks[0, 0])), int(round(clicks[0, 1]))
@@ -240,7 +251,7 @@ def make_family_image(
             clicks = np.array([[float(deep_x), float(deep_y)]])
         masks.append(mask)
         points.append(clicks)
-    return MultiInstanceImage(img, masks, points)
+    return MultiInstanceImage(img, masks, points), alikes
 
 
 def write_family(
@@ -253,11 +264,19 @@ def write_family(
 ) -> list[MultiInstanceImage]:
     """Write `n_images` of family `name` (seed's looks) into `folder`; a share `empty` of them
     holds look-alikes only. `split` draws other images of the same looks (train 0, test 1)."""
+    images = [image for image, _ in draw_family(name, n_images, seed, empty, split)]
+    write_images(folder, images, name)
+    return images
+
+
+def draw_family(
+    name: str, n_images: int, seed: int, empty: float = 0.125, split: int = 0
+) -> list[tuple[MultiInstanceImage, list[np.ndarray]]]:
+    """The scenes `write_family` writes (same arguments): each image with its look-alikes'
+    masks."""
     spec = family_spec(name, seed)
     rng = np.random.default_rng([seed, split, 7_919, sum(map(ord, name))])
     n_empty = int(round(empty * n_images))
     flags = np.ones(n_images, bool)
     flags[rng.permutation(n_images)[:n_empty]] = False
-    images = [make_family_image(spec, rng, bool(f)) for f in flags]
-    write_images(folder, images, name)
-    return images
+    return [family_scene(spec, rng, bool(f)) for f in flags]

@@ -53,6 +53,7 @@ class TrainConfig:
     loss_terms: tuple[str, ...] | None = None  # None: the schedule's terms (table 6 ablation)
     presence: bool | None = None  # presence gate; None: the schedule's (auto: on, paper: off)
     appearance: bool | None = None  # appearance cue; None: the schedule's (auto: on, paper: off)
+    pixel_cue: bool | None = None  # pixel cue; None: the schedule's (auto: on, paper: off)
     erase: bool | None = None  # erased copies as empty targets; None: the schedule's (auto: on)
     average: bool | None = None  # validate and save a weight average; None: the schedule's
     time_limit: float | None = None  # minutes; None: the schedule's on a CPU (auto: 14) and
@@ -73,6 +74,7 @@ class TrainConfig:
             squeeze_depth=self.squeeze_depth,
             presence=bool(self.presence),
             appearance=bool(self.appearance),
+            pixel_cue=bool(self.pixel_cue),
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -62,6 +62,8 @@ def with_schedule_defaults(config: TrainConfig, schedule: Schedule) -> TrainConf
         config = dataclasses.replace(config, presence=schedule.presence)
     if config.appearance is None:
         config = dataclasses.replace(config, appearance=schedule.appearance)
+    if config.pixel_cue is None:
+        config = dataclasses.replace(config, pixel_cue=schedule.pixel_cue)
     if config.erase is None:
         config = dataclasses.replace(config, erase=schedule.erase)
     if config.average is None:
@@ -88,7 +90,7 @@ def as_resumed(config: TrainConfig, asked: TrainConfig, meta: ModelMeta) -> Trai
     """A resumed run keeps the flips, erased copies and weight average it was started with
     unless told otherwise; the weights decide whether there is a presence gate and an
     appearance cue."""
-    for name in ("presence", "appearance"):
+    for name in ("presence", "appearance", "pixel_cue"):
         wanted, had = getattr(asked, name), getattr(meta, name)
         if wanted is not None and wanted != had:
             raise SamicError(
@@ -104,6 +106,7 @@ def as_resumed(config: TrainConfig, asked: TrainConfig, meta: ModelMeta) -> Trai
         average=bool(started.get("average", False)) if asked.average is None else config.average,
         presence=meta.presence,
         appearance=meta.appearance,
+        pixel_cue=meta.pixel_cue,
     )
 
 

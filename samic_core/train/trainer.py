@@ -183,6 +183,7 @@ class _Trainer:
             loss_terms=self.schedule.loss_terms,
             presence=bool(self.config.presence),
             appearance=bool(self.config.appearance),
+            pixel_cue=bool(self.config.pixel_cue),
         )
 
     def peak_score(self, tensors: EpisodeTensors, bank: FeatureBank) -> PeakFit | None:
