@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     ap.add_argument(
         "--pixel-cue", action=argparse.BooleanOptionalAction, default=None,
-        help="train with or without the pixel cue (default: auto's, on)",
+        help="train with or without the pixel cue (default: auto's, off)",
     )  # fmt: skip
     ap.add_argument("--jitter", action="store_true", help="train with scale/colour variants")
     ap.add_argument("--threads", type=int, default=2)

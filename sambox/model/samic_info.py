@@ -99,9 +99,8 @@ SCHEDULE_LABELS: dict[TrainSchedule, tuple[str, str]] = {  # (combo text, toolti
              "Several references per image each epoch, random flips; keeps the epoch whose "
              "validation images get the best prompts (objects found, few false prompts), stops "
              "once neither those prompts nor the smoothed validation loss have improved for a "
-             "while (counted in optimizer steps) or at the time limit; adds an appearance cue, "
-             "a pixel cue and a level loss, so the object is told from its look-alikes by "
-             "colour, shape and texture, and the BCE loss, "
+             "while (counted in optimizer steps) or at the time limit; adds an appearance cue "
+             "and a level loss, so the object is told from its look-alikes, and the BCE loss, "
              "images marked done without the class, copies of the images with the objects "
              "painted out, and a presence gate, so that images without the object get no "
              "prompt"),

@@ -136,8 +136,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--pixel-cue", action=argparse.BooleanOptionalAction, default=None,
         help="a pixel cue: a small stem learned on the images themselves, which sees shape "
-        "and fine texture that a frozen backbone's features may lose (default: on with "
-        "--schedule auto, off with paper; measured in docs/model.md, 'The pixel cue')",
+        "and fine texture that a frozen backbone's features may lose; try it where the object "
+        "has look-alikes of its colour (default: off; measured in docs/model.md, 'The pixel "
+        "cue')",
     )  # fmt: skip
     p.add_argument(
         "--erase", action=argparse.BooleanOptionalAction, default=None,

@@ -53,7 +53,7 @@ class TrainConfig:
     loss_terms: tuple[str, ...] | None = None  # None: the schedule's terms (table 6 ablation)
     presence: bool | None = None  # presence gate; None: the schedule's (auto: on, paper: off)
     appearance: bool | None = None  # appearance cue; None: the schedule's (auto: on, paper: off)
-    pixel_cue: bool | None = None  # pixel cue; None: the schedule's (auto: on, paper: off)
+    pixel_cue: bool | None = None  # pixel cue; None: the schedule's (off under both)
     erase: bool | None = None  # erased copies as empty targets; None: the schedule's (auto: on)
     average: bool | None = None  # validate and save a weight average; None: the schedule's
     time_limit: float | None = None  # minutes; None: the schedule's on a CPU (auto: 14) and

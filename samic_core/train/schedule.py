@@ -46,7 +46,8 @@ class Schedule:
     presence: bool  # a presence gate (model/presence.py) unless TrainConfig.presence says otherwise
     appearance: bool  # an appearance cue (model/appearance.py) unless TrainConfig says otherwise
     # (on under `auto` with the `level` term, which keeps its map from fading: docs/model.md)
-    pixel_cue: bool  # a pixel cue (model/pixel_cue.py) unless TrainConfig says otherwise
+    pixel_cue: bool  # a pixel cue (model/pixel_cue.py) unless TrainConfig says otherwise (off
+    # under both: it costs the photo family a quarter of its objects, docs/model.md)
     erase: bool  # erased copies as empty targets (train/erase.py) unless TrainConfig.erase says
     average: bool  # validate and save a weight average (train/averaging.py) unless TrainConfig says
 
@@ -55,7 +56,7 @@ _PAIRS_AND_LOSS: dict[str, dict[str, Any]] = {  # the rest of each schedule (sto
     "auto": dict(
         refs_per_target=4, min_episodes=48, smoothing=0.3, on_validation=True,
         loss_terms=DEFAULT_TERMS, negatives=True, flips=True, presence=True,
-        appearance=True, pixel_cue=True, erase=True, average=True,
+        appearance=True, pixel_cue=False, erase=True, average=True,
     ),
     "paper": dict(
         refs_per_target=1, min_episodes=1, smoothing=1.0, on_validation=False,

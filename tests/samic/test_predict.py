@@ -165,8 +165,8 @@ def test_cli_train_predict_and_model_info(
     out = capsys.readouterr().out
     assert "disc" in out and "64 x 64" in out and "presence gate yes" in out
     assert "appearance cue yes" in out  # on under auto (docs/model.md, "The level term")
-    assert "pixel cue yes" in out  # on under auto (docs/model.md, "The pixel cue")
-    assert "3,072,848" in out  # the default model: the 15-parameter gate and both cues
+    assert "pixel cue no" in out  # opt-in (docs/model.md, "The pixel cue")
+    assert "2,948,416" in out  # the default model: the 15-parameter gate and the cue
     target = tmp_path / "targets"
     target.mkdir()
     cv2.imwrite(str(target / "t.png"), make_synthetic_image(96, 900).rgb[..., ::-1])
