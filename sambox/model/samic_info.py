@@ -155,6 +155,7 @@ class TrainOptions:
     device: str = DEFAULT_DEVICE
     backbone_weights: str = DEFAULT_BACKBONE_WEIGHTS
     batch_size: int = DEFAULT_BATCH_SIZE
+    pixel_cue: bool = False  # samic train --pixel-cue (docs/model.md, "The pixel cue")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDialog,
     QFileDialog,
@@ -52,6 +53,11 @@ WEIGHTS_CHOICES = (
     ("ImageNet (torchvision, downloaded once)", "imagenet"),
     ("None: random backbone, for tests only", "none"),
     ("From a file…", "file"),
+)
+PIXEL_CUE_TIP = (
+    "Also learn a small network on the pixels, which tells the object from look-alikes of its "
+    "colour by shape and texture (far better on such tasks); leave it off where new images "
+    "show other-looking instances of the object (docs/model.md, 'The pixel cue')"
 )
 RIGHT_ALIGNED = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 WARNING_STYLE = "QLabel { background: #fff4e0; color: #8a4b00; padding: 6px; border-radius: 4px; }"
@@ -166,6 +172,8 @@ class TrainDialog(QDialog):
             self.weights.addItem(text, value)
         self.weights.setToolTip("The frozen ResNet-50 backbone's weights")
         self.weights.activated.connect(self._weights_chosen)
+        self.pixel_cue = QCheckBox("Tell by shape and texture (pixel cue)")
+        self.pixel_cue.setToolTip(PIXEL_CUE_TIP)
         options = QGroupBox("Options")
         form = QFormLayout(options)
         form.addRow("Model name", self.name)
@@ -176,6 +184,7 @@ class TrainDialog(QDialog):
         form.addRow("Image size", self.image_size)
         form.addRow("Device", self.device)
         form.addRow("Backbone weights", self.weights)
+        form.addRow("Look-alikes", self.pixel_cue)
         self._option_widgets = [
             self.table,
             self.name,
@@ -186,6 +195,7 @@ class TrainDialog(QDialog):
             self.image_size,
             self.device,
             self.weights,
+            self.pixel_cue,
         ]
 
         self.run = TrainProgressPanel()
@@ -341,6 +351,7 @@ class TrainDialog(QDialog):
             image_size=int(self.image_size.currentData()),
             device=self.device.currentText(),
             backbone_weights=weights,
+            pixel_cue=self.pixel_cue.isChecked(),
         )
 
     def start(self) -> None:

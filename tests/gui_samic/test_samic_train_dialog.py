@@ -57,6 +57,8 @@ def test_train_two_epochs_saves_the_model(qtbot, samic_service, annotated_folder
     assert not dialog.warning.isVisible()
     dialog.epochs.setValue(2)
     dialog.name.setText("first")
+    assert not dialog.options().pixel_cue  # opt-in, as `samic train --pixel-cue`
+    dialog.pixel_cue.setChecked(True)
     progress = []
     samic_service.train_progress.connect(progress.append)
     with qtbot.waitSignal(dialog.jobs.model_trained, timeout=WAIT_MS) as blocker:
@@ -69,6 +71,7 @@ def test_train_two_epochs_saves_the_model(qtbot, samic_service, annotated_folder
     assert (
         info.classes == ("disc",) and info.meta.epochs_run >= 1 and info.meta.train_loss is not None
     )
+    assert info.meta.pixel_cue  # the box reached the core's TrainConfig
     assert {p.epoch for p in progress} == {1, 2}
     assert dialog.run.plot.epochs == [1, 2]  # one plotted point per epoch
     assert "Saved model 'first'" in dialog.run.result_label.text()
