@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-average", action="store_true", help="save the last weights")
     ap.add_argument(
         "--appearance", action=argparse.BooleanOptionalAction, default=None,
-        help="train with or without the appearance cue (default: auto's, off)",
+        help="train with or without the appearance cue (default: auto's, on)",
     )  # fmt: skip
     ap.add_argument(
         "--pixel-cue", action=argparse.BooleanOptionalAction, default=None,

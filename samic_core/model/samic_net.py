@@ -115,6 +115,12 @@ class SamicNet(nn.Module):
             )
         pixels = None
         if self.learner.pixel_cue is not None:
+            n = sum(self.backbone.stage_sizes) + 1
+            if len(target_feats) != n or len(reference_feats) != n:
+                raise SamicError(
+                    f"this model has a pixel cue and needs {n} feature maps per image (its own "
+                    f"extract's), got {len(target_feats)} and {len(reference_feats)}"
+                )
             pixels = self.learner.pixel_cue(
                 target_feats[-1], reference_feats[-1], reference_heat, self.support_resize
             )  # (B, 64, S/4, S/4)

@@ -103,10 +103,13 @@ class ModelMeta:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The metadata as the plain data a model file stores."""
+        """The metadata as the plain data a model file stores. A model without a pixel cue leaves
+        the field out, so the release before it can still read the file."""
         d = asdict(self)
         d["classes"] = list(self.classes)
         d["loss_terms"] = list(self.loss_terms)
+        if not self.pixel_cue:
+            del d["pixel_cue"]
         return d
 
     @classmethod

@@ -161,3 +161,28 @@ def test_the_pixel_cue_is_asked_for_and_model_info_shows_it(tmp_path, capsys) ->
     assert main(["model-info", "--model", str(model)]) == 0
     out = capsys.readouterr().out
     assert "pixel cue yes" in out and "3,072,848" in out and "pixel_cue" in out
+
+
+def test_features_without_the_images_are_refused_clearly() -> None:
+    from samic_core.errors import SamicError
+
+    plain, _ = build_samic("resnet50", weights="none", image_size=S)
+    cued, _ = build_samic("resnet50", weights="none", image_size=S, pixel_cue=True)
+    feats = plain.extract(torch.rand(1, 3, S, S))  # a model without the cue: no images
+    with pytest.raises(SamicError, match="pixel cue and needs 14 feature maps"):
+        cued.forward_parts(feats, feats, _heat(1))
+
+
+def test_a_model_without_the_cue_writes_no_pixel_cue_field() -> None:
+    """So the release before the cue still reads default models (it refuses unknown fields)."""
+    from samic_core.modelfile.meta import ModelMeta
+
+    meta = ModelMeta.from_dict(
+        {"classes": ["a"], "backbone": "resnet50", "backbone_weights": "none",
+         "backbone_sha256": "0" * 64, "image_size": 64, "output": "sigmoid",
+         "support_resize": "max", "learnable_params": 1}, None,
+    )  # fmt: skip
+    assert "pixel_cue" not in meta.to_dict()
+    cued = ModelMeta.from_dict({**meta.to_dict(), "pixel_cue": True}, None)
+    assert cued.to_dict()["pixel_cue"] is True and cued.pixel_cue
+    assert ModelMeta.from_dict(meta.to_dict(), None) == meta
