@@ -3,13 +3,10 @@ and rebuild it."""
 
 from __future__ import annotations
 
-import pytest
 import torch
 
 from samic_core.model.appearance import AppearanceCue, stage_ends
 from samic_core.model.build import build_learner, build_samic
-from samic_core.modelfile.file import load_model_file
-from samic_core.modelfile.meta import read_model_meta
 
 S = 64
 
@@ -62,24 +59,6 @@ def test_the_cue_gets_gradients_through_the_map() -> None:
     base = sum(p.numel() for p in build_learner("resnet50").parameters())
     cued = sum(p.numel() for p in build_learner("resnet50", appearance=True).parameters())
     assert cued - base == sum(p.numel() for p in net.learner.appearance.parameters()) == 375_184
-
-
-@pytest.mark.parametrize("appearance", [False, True])
-def test_model_files_record_and_rebuild_the_cue(tmp_path, tiny_train_config, appearance) -> None:
-    from samic_core.errors import SamicError
-    from samic_core.testing.samic_task import write_synthetic_folder
-    from samic_core.train.trainer import train
-
-    folder = tmp_path / "f"
-    write_synthetic_folder(folder, 4, size=64, seed=3)
-    out = tmp_path / "m.pt"
-    result = train(tiny_train_config(folder, out, epochs=1, appearance=appearance))
-    assert read_model_meta(out).appearance is appearance
-    net, _ = load_model_file(out, "cpu")
-    assert (net.learner.appearance is not None) is appearance
-    with pytest.raises(SamicError, match=f"appearance = {appearance}; cannot resume"):
-        train(tiny_train_config(folder, tmp_path / "c.pt", epochs=2,
-                                resume=result.last_path, appearance=not appearance))  # fmt: skip
 
 
 def test_the_cue_is_on_under_auto_with_the_level_term_and_off_under_paper() -> None:

@@ -124,8 +124,11 @@ def test_the_stem_learns_a_shape_that_the_colour_does_not_tell() -> None:
     assert score[squares].mean() > score[discs].mean() + 1.0
 
 
-@pytest.mark.parametrize("pixel_cue", [False, True])
-def test_model_files_record_and_rebuild_the_cue(tmp_path, tiny_train_config, pixel_cue) -> None:
+@pytest.mark.parametrize("cue", ["appearance", "pixel_cue"])
+@pytest.mark.parametrize("on", [False, True])
+def test_model_files_record_and_rebuild_the_cue(tmp_path, tiny_train_config, cue, on) -> None:
+    """Both optional cues (appearance and pixel): the file records it, the loaded net has it,
+    and a resume that asks for the other setting is refused."""
     from samic_core.errors import SamicError
     from samic_core.testing.samic_task import write_synthetic_folder
     from samic_core.train.trainer import train
@@ -133,13 +136,13 @@ def test_model_files_record_and_rebuild_the_cue(tmp_path, tiny_train_config, pix
     folder = tmp_path / "f"
     write_synthetic_folder(folder, 4, size=64, seed=3)
     out = tmp_path / "m.pt"
-    result = train(tiny_train_config(folder, out, epochs=1, pixel_cue=pixel_cue))
-    assert read_model_meta(out).pixel_cue is pixel_cue
+    result = train(tiny_train_config(folder, out, epochs=1, **{cue: on}))
+    assert getattr(read_model_meta(out), cue) is on
     net, _ = load_model_file(out, "cpu")
-    assert (net.learner.pixel_cue is not None) is pixel_cue
-    with pytest.raises(SamicError, match=f"pixel_cue = {pixel_cue}; cannot resume"):
+    assert (getattr(net.learner, cue) is not None) is on
+    with pytest.raises(SamicError, match=f"{cue} = {on}; cannot resume"):
         train(tiny_train_config(folder, tmp_path / "c.pt", epochs=2,
-                                resume=result.last_path, pixel_cue=not pixel_cue))  # fmt: skip
+                                resume=result.last_path, **{cue: not on}))  # fmt: skip
 
 
 def test_the_pixel_cue_is_asked_for_and_model_info_shows_it(tmp_path, capsys) -> None:
