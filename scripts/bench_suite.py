@@ -56,6 +56,8 @@ def run_one(family: str, seed: int, root: Path, args: argparse.Namespace) -> lis
             extra["appearance"] = args.appearance
         if args.pixel_cue is not None:
             extra["pixel_cue"] = args.pixel_cue
+        if args.pixel_cue_drop is not None:
+            extra["pixel_cue_drop"] = args.pixel_cue_drop
         if args.jitter:
             extra["jitter"] = True
         cfg = TrainConfig(
@@ -112,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--pixel-cue", action=argparse.BooleanOptionalAction, default=None,
         help="train with or without the pixel cue (default: auto's, off)",
+    )  # fmt: skip
+    ap.add_argument(
+        "--pixel-cue-drop", type=float, default=None, metavar="F",
+        help="share of samples trained without the pixel cue (> 0: kept per folder)",
     )  # fmt: skip
     ap.add_argument("--jitter", action="store_true", help="train with scale/colour variants")
     ap.add_argument("--threads", type=int, default=2)

@@ -56,8 +56,9 @@ WEIGHTS_CHOICES = (
 )
 PIXEL_CUE_TIP = (
     "Also learn a small network on the pixels, which tells the object from look-alikes of its "
-    "colour by shape and texture (far better on such tasks); leave it off where new images "
-    "show other-looking instances of the object (docs/model.md, 'The pixel cue')"
+    "colour by shape and texture (far better on such tasks). It is kept only where the "
+    "validation images' prompts are better with it; leave it off where new images show "
+    "other-looking instances of the object (docs/model.md, 'The pixel cue')"
 )
 RIGHT_ALIGNED = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 WARNING_STYLE = "QLabel { background: #fff4e0; color: #8a4b00; padding: 6px; border-radius: 4px; }"

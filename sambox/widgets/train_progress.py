@@ -12,11 +12,24 @@ from sambox.model.samic_info import (
     time_left_text,
 )
 from sambox.widgets.loss_plot import LossPlot
+from samic_core.modelfile.meta import ModelMeta
 from samic_core.text import counted
 
 
 def loss_text(v: float | None) -> str:
     return "—" if v is None else f"{v:.4g}"
+
+
+def pixel_cue_note(meta: ModelMeta) -> str:
+    """Where the run chose whether to keep the pixel cue: what it chose and why."""
+    scores = meta.pixel_cue_scores
+    if scores is None:
+        return ""
+    how = "kept" if meta.pixel_cue else "left out (it did not help here)"
+    return (
+        f" The pixel cue was {how}: the validation images' prompts scored {scores[0]:.2f} "
+        f"with it and {scores[1]:.2f} without."
+    )
 
 
 class TrainProgressPanel(QGroupBox):
@@ -103,7 +116,7 @@ class TrainProgressPanel(QGroupBox):
             self.result_label.setText(
                 f"Saved model {m.name!r} (best epoch {m.meta.best_epoch}, train loss "
                 f"{loss_text(m.meta.train_loss)}, validation loss {loss_text(m.meta.val_loss)}). "
-                "Use it with Suggest Prompts or Auto-annotate."
+                "Use it with Suggest Prompts or Auto-annotate." + pixel_cue_note(m.meta)
             )
         else:
             self.epoch_label.setText("Stopped")

@@ -9,6 +9,7 @@ from samic_core.cli.parsing import add_command, add_input
 from samic_core.model.backbone import BACKBONES
 from samic_core.model.build import build_learner
 from samic_core.modelfile.file import read_model_meta
+from samic_core.modelfile.meta import ModelMeta
 from samic_core.text import counted
 
 
@@ -67,6 +68,16 @@ def tile_line(tile: int | None) -> str:
     return f"trained on {tile} px tiles (big images are looked at in tiles of that side)"
 
 
+def pixel_cue_line(meta: ModelMeta) -> str:
+    """Whether the model has a pixel cue, and, where the run chose per folder, on what scores
+    (train/cue_choice.py)."""
+    scores = meta.pixel_cue_scores
+    if scores is None:
+        return "yes" if meta.pixel_cue else "no"
+    how = "yes, kept" if meta.pixel_cue else "no, removed"
+    return f"{how} (validation score {scores[0]:.2f} with it, {scores[1]:.2f} without)"
+
+
 def peak_rule_line(fitted: dict[str, float] | None) -> str:
     """How the model's maps become prompts by default: the fitted rule and its validation
     scores, or the constant default."""
@@ -105,8 +116,7 @@ def run(args: argparse.Namespace) -> int:
             f"  schedule {meta.config.get('schedule', 'paper')}; squeeze depth "
             f"{meta.squeeze_depth}; loss terms {'+'.join(meta.loss_terms)}; presence gate "
             f"{'yes' if meta.presence else 'no'}; appearance cue "
-            f"{'yes' if meta.appearance else 'no'}; pixel cue "
-            f"{'yes' if meta.pixel_cue else 'no'}\n"
+            f"{'yes' if meta.appearance else 'no'}; pixel cue {pixel_cue_line(meta)}\n"
             f"  peaks: {peak_rule_line(meta.peak_rule)}\n"
         )
         depth, presence, appearance = meta.squeeze_depth, meta.presence, meta.appearance

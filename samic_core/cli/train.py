@@ -137,8 +137,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--pixel-cue", action=argparse.BooleanOptionalAction, default=None,
         help="a pixel cue: a small stem learned on the images themselves, which sees shape "
         "and fine texture that a frozen backbone's features may lose; try it where the object "
-        "has look-alikes of its colour (default: off; measured in docs/model.md, 'The pixel "
-        "cue')",
+        "has look-alikes of its colour; kept only where the validation images' prompts are "
+        "better with it (see --pixel-cue-drop) (default: off; measured in docs/model.md, 'The "
+        "pixel cue')",
+    )  # fmt: skip
+    p.add_argument(
+        "--pixel-cue-drop", type=float, default=None, metavar="F",
+        help="with --pixel-cue: train this share of the samples without the cue; above 0, the "
+        "run keeps the cue only where the validation images' prompts are better with it, and "
+        "0 always keeps it (default: 0.5 with --schedule auto, 0 with paper; docs/model.md, "
+        "'The pixel cue')",
     )  # fmt: skip
     p.add_argument(
         "--erase", action=argparse.BooleanOptionalAction, default=None,
@@ -221,6 +229,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         presence=args.presence,
         appearance=args.appearance,
         pixel_cue=args.pixel_cue,
+        pixel_cue_drop=args.pixel_cue_drop,
         erase=args.erase,
         jitter=args.jitter,
         output=args.output,

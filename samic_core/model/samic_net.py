@@ -61,6 +61,9 @@ class SamicNet(nn.Module):
         self.image_size = check_image_size(image_size)
         self.output = output
         self.support_resize = support_resize
+        # share of training samples whose pixel cue is zeroed, so the model also works without
+        # it and the trainer can keep or drop the cue per folder (train/cue_choice.py); not saved
+        self.pixel_cue_drop = 0.0
 
     @property
     def device(self) -> torch.device:
@@ -124,6 +127,9 @@ class SamicNet(nn.Module):
             pixels = self.learner.pixel_cue(
                 target_feats[-1], reference_feats[-1], reference_heat, self.support_resize
             )  # (B, 64, S/4, S/4)
+            if self.training and self.pixel_cue_drop > 0:
+                keep = torch.rand(pixels.shape[0], device=pixels.device) >= self.pixel_cue_drop
+                pixels = pixels * keep[:, None, None, None].to(pixels.dtype)
         target_feats = self._backbone_part(target_feats)
         reference_feats = self._backbone_part(reference_feats)
         with torch.no_grad():

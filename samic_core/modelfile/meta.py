@@ -89,6 +89,15 @@ class ModelMeta:
         return tile if isinstance(tile, int) and not isinstance(tile, bool) else None
 
     @property
+    def pixel_cue_scores(self) -> tuple[float, float] | None:
+        """(validation score with the pixel cue, without it) where the run chose whether to
+        keep the cue (train/cue_choice.py); None otherwise or where the file holds no numbers."""
+        pair = (self.config.get("pixel_cue_score_with"), self.config.get("pixel_cue_score_without"))
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in pair):
+            return None
+        return float(pair[0]), float(pair[1])  # type: ignore[arg-type]  # checked above
+
+    @property
     def architecture(self) -> Architecture:
         """The network this file's weights fit (older files: depth 3, no presence gate)."""
         return Architecture(

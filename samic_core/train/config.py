@@ -54,6 +54,10 @@ class TrainConfig:
     presence: bool | None = None  # presence gate; None: the schedule's (auto: on, paper: off)
     appearance: bool | None = None  # appearance cue; None: the schedule's (auto: on, paper: off)
     pixel_cue: bool | None = None  # pixel cue; None: the schedule's (off under both)
+    # share of training samples without the pixel cue; > 0: the run keeps the cue only where
+    # the validation prompts are better with it (train/cue_choice.py). None: the schedule's
+    # (auto: 0.5, paper: 0); 0: the cue is always kept
+    pixel_cue_drop: float | None = None
     erase: bool | None = None  # erased copies as empty targets; None: the schedule's (auto: on)
     average: bool | None = None  # validate and save a weight average; None: the schedule's
     time_limit: float | None = None  # minutes; None: the schedule's on a CPU (auto: 14) and

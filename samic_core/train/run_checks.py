@@ -50,6 +50,9 @@ def check_config(config: TrainConfig) -> None:
         raise SamicError(
             f"squeeze depth must be one of {SQUEEZE_DEPTHS}, got {config.squeeze_depth}"
         )
+    drop = config.pixel_cue_drop
+    if drop is not None and not 0 <= drop < 1:
+        raise SamicError(f"pixel cue drop must be at least 0 and below 1, got {drop}")
 
 
 def with_schedule_defaults(config: TrainConfig, schedule: Schedule) -> TrainConfig:
@@ -62,8 +65,12 @@ def with_schedule_defaults(config: TrainConfig, schedule: Schedule) -> TrainConf
         config = dataclasses.replace(config, presence=schedule.presence)
     if config.appearance is None:
         config = dataclasses.replace(config, appearance=schedule.appearance)
+    if config.pixel_cue_drop is None:
+        config = dataclasses.replace(config, pixel_cue_drop=schedule.pixel_cue_drop)
     if config.pixel_cue is None:
         config = dataclasses.replace(config, pixel_cue=schedule.pixel_cue)
+    if not config.pixel_cue:
+        config = dataclasses.replace(config, pixel_cue_drop=0.0)
     if config.erase is None:
         config = dataclasses.replace(config, erase=schedule.erase)
     if config.average is None:
@@ -104,6 +111,11 @@ def as_resumed(config: TrainConfig, asked: TrainConfig, meta: ModelMeta) -> Trai
         flips=bool(started.get("flips", False)) if asked.flips is None else config.flips,
         erase=bool(started.get("erase", False)) if asked.erase is None else config.erase,
         average=bool(started.get("average", False)) if asked.average is None else config.average,
+        pixel_cue_drop=(
+            float(started.get("pixel_cue_drop") or 0.0)
+            if asked.pixel_cue_drop is None
+            else config.pixel_cue_drop
+        ),
         presence=meta.presence,
         appearance=meta.appearance,
         pixel_cue=meta.pixel_cue,

@@ -48,6 +48,8 @@ class Schedule:
     # (on under `auto` with the `level` term, which keeps its map from fading: docs/model.md)
     pixel_cue: bool  # a pixel cue (model/pixel_cue.py) unless TrainConfig says otherwise (off
     # under both: it costs the photo family a quarter of its objects, docs/model.md)
+    pixel_cue_drop: float  # share of samples trained without it; > 0: kept per folder
+    # (train/cue_choice.py; with 0.5 better on average than always kept, docs/model.md)
     erase: bool  # erased copies as empty targets (train/erase.py) unless TrainConfig.erase says
     average: bool  # validate and save a weight average (train/averaging.py) unless TrainConfig says
 
@@ -56,12 +58,12 @@ _PAIRS_AND_LOSS: dict[str, dict[str, Any]] = {  # the rest of each schedule (sto
     "auto": dict(
         refs_per_target=4, min_episodes=48, smoothing=0.3, on_validation=True,
         loss_terms=DEFAULT_TERMS, negatives=True, flips=True, presence=True,
-        appearance=True, pixel_cue=False, erase=True, average=True,
+        appearance=True, pixel_cue=False, pixel_cue_drop=0.5, erase=True, average=True,
     ),
     "paper": dict(
         refs_per_target=1, min_episodes=1, smoothing=1.0, on_validation=False,
         loss_terms=PAPER_TERMS, negatives=False, flips=False, presence=False,
-        appearance=False, pixel_cue=False, erase=False, average=False,
+        appearance=False, pixel_cue=False, pixel_cue_drop=0.0, erase=False, average=False,
     ),
 }  # fmt: skip
 SCHEDULES: dict[str, Schedule] = {

@@ -29,6 +29,7 @@ from samic_core.modelfile.file import ModelMeta, last_path_for, save_model_file
 from samic_core.train.augment import VARIANTS
 from samic_core.train.averaging import WeightAverage
 from samic_core.train.config import TrainConfig, TrainProgress, TrainProgressFn, TrainResult
+from samic_core.train.cue_choice import choose_pixel_cue
 from samic_core.train.episodes import (
     MIN_IMAGES_PER_CLASS,
     TrainingEpisode,
@@ -98,6 +99,7 @@ class _Trainer:
                 expected_sha256=resume[0].backbone_sha256 if resume else None,
             )
         self.net.to(self.device)
+        self.net.pixel_cue_drop = float(config.pixel_cue_drop or 0.0)
         self.optimizer = adam(self.net, config.lr)
         self.average = WeightAverage(self.net.learner) if config.average else None
         self.start_epoch = 1
@@ -141,6 +143,20 @@ class _Trainer:
             self.best_ready = True
         else:
             self.best_loss = self.best_epoch = None
+
+    def choose_pixel_cue(self, tensors: EpisodeTensors, bank: FeatureBank) -> None:
+        """A run that dropped the pixel cue on a share of its samples keeps it in the best file
+        only where the validation prompts score higher with it (train/cue_choice.py)."""
+        weights, fit, meta = self.best_weights, self.best_fit, self.best_meta
+        if not (self.config.pixel_cue and self.config.pixel_cue_drop):
+            return
+        if weights is None or meta is None or fit is None:
+            return  # not written by this run, or not scored (too few validation objects)
+        score = lambda: self.peak_score(tensors, bank)  # noqa: E731  # the validation prompts
+        chosen = choose_pixel_cue(self.net, weights, fit, meta, score)
+        if chosen is not None:
+            self.best_weights, self.best_fit, self.best_meta = chosen
+            save_model_file(self.best_path, self.net, self.best_meta)
 
     def fit_peak_rule(self, stop: ShouldStop) -> None:
         """Store the best model's fitted peak rule in the best file, only where its output floor
@@ -345,6 +361,8 @@ class _Trainer:
         if cancelled:
             reason = "cancelled"
         log.info("training ended after epoch %d: %s", epochs_run, reason)
+        if not cancelled:
+            self.choose_pixel_cue(tensors, bank)
         self.fit_peak_rule(stop)
         log.info("feature cache: %d hits, %d misses", bank.hits, bank.misses)
         return TrainResult(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -71,7 +72,10 @@ def test_train_two_epochs_saves_the_model(qtbot, samic_service, annotated_folder
     assert (
         info.classes == ("disc",) and info.meta.epochs_run >= 1 and info.meta.train_loss is not None
     )
-    assert info.meta.pixel_cue  # the box reached the core's TrainConfig
+    assert info.meta.config["pixel_cue"] is True  # the box reached the core's TrainConfig
+    chosen = info.meta.pixel_cue_scores is not None  # kept or left out on the validation images
+    assert chosen is ("The pixel cue was " in dialog.run.result_label.text())
+    assert info.meta.pixel_cue or chosen
     assert {p.epoch for p in progress} == {1, 2}
     assert dialog.run.plot.epochs == [1, 2]  # one plotted point per epoch
     assert "Saved model 'first'" in dialog.run.result_label.text()
@@ -149,3 +153,19 @@ def test_the_apps_schedules_and_peak_rules_are_the_cores() -> None:
     assert patience_in_epochs("auto", None, 12, 400) == 20
     assert patience_in_epochs("auto", 24, 12, 1000) == 2
     assert patience_in_epochs("paper", None, 12, 0) == 10
+
+
+def test_the_result_says_whether_the_pixel_cue_was_kept() -> None:
+    from sambox.widgets.train_progress import pixel_cue_note
+    from samic_core.modelfile.meta import ModelMeta
+
+    base = ModelMeta(classes=("disc",), backbone="resnet50", backbone_weights="none",
+                     backbone_sha256="0" * 64, image_size=64, output="sigmoid",
+                     support_resize="max", learnable_params=1)  # fmt: skip
+    assert pixel_cue_note(base) == ""  # no choice made (no cue, or always kept)
+    scores = {"pixel_cue_score_with": 0.87, "pixel_cue_score_without": 0.75}
+    kept = pixel_cue_note(replace(base, pixel_cue=True, config=scores))
+    assert "was kept" in kept and "0.87 with it and 0.75 without" in kept
+    scores = {"pixel_cue_score_with": 0.7, "pixel_cue_score_without": 0.9}
+    assert "left out" in pixel_cue_note(replace(base, config=scores))
+    assert pixel_cue_note(replace(base, config={"pixel_cue_score_with": "x"})) == ""

@@ -158,7 +158,8 @@ def test_the_pixel_cue_is_asked_for_and_model_info_shows_it(tmp_path, capsys) ->
     write_synthetic_folder(folder, 4, size=64, seed=3)
     model = tmp_path / "m.pt"
     argv = ["train", str(folder), "--out", str(model), "--epochs", "1", "--image-size", "64",
-            "--device", "cpu", "--backbone-weights", "none", "--pixel-cue"]  # fmt: skip
+            "--device", "cpu", "--backbone-weights", "none", "--pixel-cue",
+            "--pixel-cue-drop", "0"]  # fmt: skip  # 0: always kept (test_cue_choice.py)
     assert main(argv) == 0
     assert read_model_meta(model).pixel_cue
     assert main(["model-info", "--model", str(model)]) == 0

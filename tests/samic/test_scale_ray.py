@@ -100,18 +100,20 @@ def _no_partial_files(folder: Path) -> None:
             json.loads(marker.read_text())
 
 
-def test_ray_run_equals_local_run_reports_corrupt_and_keeps_manual_work(
-    ray_address, trained_model, synthetic_folder, tiny_sam_checkpoint, tmp_path,
-    save_annotation, capsys,
-) -> None:  # fmt: skip
-    local = _write_targets(tmp_path / "local", 5, save_annotation)
+def _ray_equals_local(
+    ray_address, trained_model, synthetic_folder, sam, tmp_path, save_annotation, capsys, n: int
+) -> tuple[Path, list[str], list[str]]:
+    """`samic predict` on n targets, a manual image and a corrupt file, locally and with --ray:
+    the same summary and files, the corrupt file reported, the manual work kept. Returns the
+    Ray folder, its argv and its summary lines."""
+    local = _write_targets(tmp_path / "local", n, save_annotation)
     dist = tmp_path / "dist"
     shutil.copytree(local, dist)
     manual = (dist / "annotations" / "manual.png.json").read_bytes()
-    argv = _argv(trained_model, synthetic_folder, local, tiny_sam_checkpoint)
+    argv = _argv(trained_model, synthetic_folder, local, sam)
     assert main(argv) == 1  # broken.png failed
     local_out = capsys.readouterr()
-    argv = _argv(trained_model, synthetic_folder, dist, tiny_sam_checkpoint, "--ray", ray_address)
+    argv = _argv(trained_model, synthetic_folder, dist, sam, "--ray", ray_address)
     assert main(argv) == 1
     out = capsys.readouterr()
     assert "broken.png: " in out.err and "not a readable image" in out.err
@@ -124,6 +126,27 @@ def test_ray_run_equals_local_run_reports_corrupt_and_keeps_manual_work(
     assert len(written) > 1  # the manual image and at least one prediction
     _assert_same(written, _annotations(local))
     _no_partial_files(dist)
+    return dist, argv, summary
+
+
+def test_a_ray_run_of_one_image_equals_the_local_run(
+    ray_address, trained_model, synthetic_folder, tiny_sam_checkpoint, tmp_path,
+    save_annotation, capsys,
+) -> None:  # fmt: skip
+    """The fast sibling of the test below: one target besides the manual and corrupt files."""
+    _ray_equals_local(ray_address, trained_model, synthetic_folder, tiny_sam_checkpoint,
+                      tmp_path, save_annotation, capsys, 1)  # fmt: skip
+
+
+@pytest.mark.slow  # ~30 s idle, more on a busy 2-core machine: the fast sibling is above
+def test_ray_run_equals_local_run_reports_corrupt_and_keeps_manual_work(
+    ray_address, trained_model, synthetic_folder, tiny_sam_checkpoint, tmp_path,
+    save_annotation, capsys,
+) -> None:  # fmt: skip
+    dist, argv, summary = _ray_equals_local(
+        ray_address, trained_model, synthetic_folder, tiny_sam_checkpoint, tmp_path,
+        save_annotation, capsys, 5,
+    )  # fmt: skip
 
     # a rerun does only what is missing: the corrupt image again, nothing else rewritten
     mtimes = {p.name: p.stat().st_mtime_ns for p in (dist / "annotations").iterdir()}
