@@ -62,8 +62,13 @@ class SamicNet(nn.Module):
         self.output = output
         self.support_resize = support_resize
         # share of training samples whose pixel cue is zeroed, so the model also works without
-        # it and the trainer can keep or drop the cue per folder (train/cue_choice.py); not saved
+        # it and the trainer can keep or drop the cue per folder (train/cue_choice.py), drawn
+        # from `pixel_cue_rng` (the trainer seeds it per epoch); not saved
         self.pixel_cue_drop = 0.0
+        self.pixel_cue_rng: torch.Generator | None = None
+        # False: run as if without the pixel cue, while `extract` still hands on the images, so
+        # cached and fresh feature lists stay alike (train/cue_choice.py); not saved
+        self.pixel_cue_on = True
 
     @property
     def device(self) -> torch.device:
@@ -124,12 +129,17 @@ class SamicNet(nn.Module):
                     f"this model has a pixel cue and needs {n} feature maps per image (its own "
                     f"extract's), got {len(target_feats)} and {len(reference_feats)}"
                 )
-            pixels = self.learner.pixel_cue(
-                target_feats[-1], reference_feats[-1], reference_heat, self.support_resize
-            )  # (B, 64, S/4, S/4)
-            if self.training and self.pixel_cue_drop > 0:
-                keep = torch.rand(pixels.shape[0], device=pixels.device) >= self.pixel_cue_drop
-                pixels = pixels * keep[:, None, None, None].to(pixels.dtype)
+            if self.pixel_cue_on:
+                pixels = self.learner.pixel_cue(
+                    target_feats[-1], reference_feats[-1], reference_heat, self.support_resize
+                )  # (B, 64, S/4, S/4)
+            if pixels is not None and self.training and self.pixel_cue_drop > 0:
+                rng = self.pixel_cue_rng  # (B,) draws on the generator's device
+                draw = torch.rand(
+                    pixels.shape[0], generator=rng, device=None if rng is None else rng.device
+                )
+                keep = (draw >= self.pixel_cue_drop).to(pixels.device, pixels.dtype)
+                pixels = pixels * keep[:, None, None, None]
         target_feats = self._backbone_part(target_feats)
         reference_feats = self._backbone_part(reference_feats)
         with torch.no_grad():

@@ -31,6 +31,12 @@ FORMAT_VERSION = 1
 # The loss terms of files written before the terms were recorded: the `auto` schedule trained
 # with the four of its time (before `level`), the `paper` schedule (and every file from before
 # schedules) with the paper's.
+# config entries that are shares: (name, "]" for at most 1 or ")" for below 1); NaN fails both
+_CONFIG_SHARES = (
+    ("pixel_cue_drop", ")"),
+    ("pixel_cue_score_with", "]"),
+    ("pixel_cue_score_without", "]"),
+)
 _UNRECORDED_TERMS = {"auto": ("kld", "cc", "nss", "bce"), "paper": PAPER_TERMS}
 _SAFE_GLOBALS = {("collections", "OrderedDict"), ("builtins", "set"), ("builtins", "frozenset")}
 
@@ -94,7 +100,7 @@ class ModelMeta:
         keep the cue (train/cue_choice.py); None otherwise or where the file holds no numbers."""
         pair = (self.config.get("pixel_cue_score_with"), self.config.get("pixel_cue_score_without"))
         if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in pair):
-            return None
+            return None  # from_dict checked them: only metadata built in code gets here
         return float(pair[0]), float(pair[1])  # type: ignore[arg-type]  # checked above
 
     @property
@@ -132,9 +138,15 @@ class ModelMeta:
         schedule = config.get("schedule", "paper")
         if schedule not in TRAIN_SCHEDULES:
             f.fail("config", f"names an unknown schedule {show(schedule)}")
-        for key in ("flips", "erase", "presence", "appearance", "pixel_cue", "jitter"):
+        keys = ("flips", "erase", "presence", "appearance", "pixel_cue", "jitter", "pixel_cue_kept")
+        for key in keys:
             if config.get(key) is not None and not isinstance(config[key], bool):
                 f.fail("config", f"entry {key!r} is not true or false ({show(config[key])})")
+        for key, high in _CONFIG_SHARES:
+            v = config.get(key)
+            number = isinstance(v, int | float) and not isinstance(v, bool)
+            if v is not None and not (number and v >= 0 and (v < 1 if high == ")" else v <= 1)):
+                f.fail("config", f"entry {key!r} is not a number in [0, 1{high} ({show(v)})")
         tile = config.get("tile")
         if tile is not None and tile not in ("auto", "off") and not (
             isinstance(tile, int) and not isinstance(tile, bool) and MIN_TILE <= tile <= MAX_TILE

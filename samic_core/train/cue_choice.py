@@ -48,16 +48,22 @@ class CueChoice:
         }
 
 
+def drop_rng(seed: int, epoch: int, device: torch.device) -> torch.Generator:
+    """The generator of one epoch's drops: a function of (seed, epoch) only, so a seeded run
+    repeats and a resumed one goes on as if never stopped."""
+    return torch.Generator(device=device).manual_seed(seed * 100_003 + epoch)
+
+
 @contextlib.contextmanager
 def without_pixel_cue(net: SamicNet) -> Iterator[None]:
-    """Inside the block the network runs as if it had no pixel cue (its features lists may
-    still carry the images: the network reads only the backbone's part)."""
-    cue = net.learner.pixel_cue
-    net.learner.pixel_cue = None
+    """Inside the block the network runs as if it had no pixel cue. `extract` still hands on
+    the images, so feature lists computed inside and those cached before stay alike."""
+    was = net.pixel_cue_on
+    net.pixel_cue_on = False
     try:
         yield
     finally:
-        net.learner.pixel_cue = cue
+        net.pixel_cue_on = was
 
 
 def choose_pixel_cue(

@@ -112,9 +112,11 @@ def as_resumed(config: TrainConfig, asked: TrainConfig, meta: ModelMeta) -> Trai
         erase=bool(started.get("erase", False)) if asked.erase is None else config.erase,
         average=bool(started.get("average", False)) if asked.average is None else config.average,
         pixel_cue_drop=(
-            float(started.get("pixel_cue_drop") or 0.0)
+            0.0
+            if not meta.pixel_cue
+            else float(started.get("pixel_cue_drop") or 0.0)  # the file's config is checked
             if asked.pixel_cue_drop is None
-            else config.pixel_cue_drop
+            else asked.pixel_cue_drop  # not `config`'s: zeroed there while the cue was unknown
         ),
         presence=meta.presence,
         appearance=meta.appearance,

@@ -29,7 +29,7 @@ from samic_core.modelfile.file import ModelMeta, last_path_for, save_model_file
 from samic_core.train.augment import VARIANTS
 from samic_core.train.averaging import WeightAverage
 from samic_core.train.config import TrainConfig, TrainProgress, TrainProgressFn, TrainResult
-from samic_core.train.cue_choice import choose_pixel_cue
+from samic_core.train.cue_choice import choose_pixel_cue, drop_rng
 from samic_core.train.episodes import (
     MIN_IMAGES_PER_CLASS,
     TrainingEpisode,
@@ -276,6 +276,7 @@ class _Trainer:
                 self.schedule.refs_per_target, steps,
             )  # fmt: skip
             epoch_started = time.perf_counter()
+            self.net.pixel_cue_rng = drop_rng(cfg.seed, epoch, self.device)
 
             def on_step(step: int, running: float, epoch: int = epoch, steps: int = steps) -> None:
                 nonlocal steps_done
@@ -361,8 +362,7 @@ class _Trainer:
         if cancelled:
             reason = "cancelled"
         log.info("training ended after epoch %d: %s", epochs_run, reason)
-        if not cancelled:
-            self.choose_pixel_cue(tensors, bank)
+        self.choose_pixel_cue(tensors, bank)  # also after a stop: the best file is what it is
         self.fit_peak_rule(stop)
         log.info("feature cache: %d hits, %d misses", bank.hits, bank.misses)
         return TrainResult(
