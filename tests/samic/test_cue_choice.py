@@ -124,7 +124,7 @@ def test_a_run_with_the_drop_records_its_choice_and_saves_what_it_chose(
     folder = tmp_path / "f"
     write_synthetic_folder(folder, 10, size=64, seed=3)
     out = tmp_path / "m.pt"
-    cfg = tiny_train_config(folder, out, epochs=2, schedule="auto", val_fraction=0.4,
+    cfg = tiny_train_config(folder, out, epochs=1, schedule="auto", val_fraction=0.4,
                             pixel_cue=True, time_limit=0)  # fmt: skip
     result = train(cfg)
     meta = read_model_meta(out)
@@ -139,7 +139,7 @@ def test_a_run_with_the_drop_records_its_choice_and_saves_what_it_chose(
     assert main(["model-info", "--model", str(out)]) == 0
     shown = "pixel cue yes, kept (validation score" if kept else "pixel cue no, removed ("
     assert shown in capsys.readouterr().out
-    again = train(dataclasses.replace(cfg, out=tmp_path / "c.pt", epochs=3,
+    again = train(dataclasses.replace(cfg, out=tmp_path / "c.pt", epochs=2,
                                       resume=result.last_path, pixel_cue_drop=None))  # fmt: skip
     assert read_model_meta(again.last_path).config["pixel_cue_drop"] == 0.5  # kept on resume
 

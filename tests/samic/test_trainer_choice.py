@@ -91,14 +91,14 @@ def test_the_best_epoch_is_the_one_whose_validation_peaks_score_best(
 
 def test_a_scored_run_resumes_exactly(tiny_train_config, tmp_path: Path) -> None:
     """The auto schedule's score state (smoothed score, its best, when) survives --resume:
-    2 epochs + 2 resumed give the scores, best epoch and peak rule of 4 straight."""
+    2 epochs + 1 resumed give the scores, best epoch and peak rule of 3 straight."""
     folder = tmp_path / "many"
     write_folder(folder, 8, seed=3)
     kw = dict(schedule="auto", time_limit=0)
-    straight = train(tiny_train_config(folder, tmp_path / "a.pt", epochs=4, **kw))
+    straight = train(tiny_train_config(folder, tmp_path / "a.pt", epochs=3, **kw))
     train(tiny_train_config(folder, tmp_path / "b.pt", epochs=2, **kw))
     resumed = train(
-        tiny_train_config(folder, tmp_path / "b.pt", epochs=4, resume=tmp_path / "b.last.pt", **kw)
+        tiny_train_config(folder, tmp_path / "b.pt", epochs=3, resume=tmp_path / "b.last.pt", **kw)
     )
     scores = [h["val_score"] for h in straight.history]
     assert [h["val_score"] for h in resumed.history] == pytest.approx(scores)
