@@ -31,14 +31,14 @@ FORMAT_VERSION = 1
 # The loss terms of files written before the terms were recorded: the `auto` schedule trained
 # with the four of its time (before `level`), the `paper` schedule (and every file from before
 # schedules) with the paper's.
+_UNRECORDED_TERMS = {"auto": ("kld", "cc", "nss", "bce"), "paper": PAPER_TERMS}
+_SAFE_GLOBALS = {("collections", "OrderedDict"), ("builtins", "set"), ("builtins", "frozenset")}
 # config entries that are shares: (name, "]" for at most 1 or ")" for below 1); NaN fails both
 _CONFIG_SHARES = (
     ("pixel_cue_drop", ")"),
     ("pixel_cue_score_with", "]"),
     ("pixel_cue_score_without", "]"),
 )
-_UNRECORDED_TERMS = {"auto": ("kld", "cc", "nss", "bce"), "paper": PAPER_TERMS}
-_SAFE_GLOBALS = {("collections", "OrderedDict"), ("builtins", "set"), ("builtins", "frozenset")}
 
 
 # What a metadata field may hold. The model's vocabularies live beside torch code
