@@ -215,11 +215,13 @@ def test_davis_without_a_train_list_converts_only_when_told_to(tmp_path, capsys)
     assert names == {"bear-1", "cars-1", "cars-2"}
 
 
+@pytest.mark.slow  # 3 objects x 5 frames through a tiny SAM 2.1 at 1024 px: ~20 s on 2 cores
 def test_sam2_video_method_propagates_frame_0_masks_and_is_scored(
     tmp_path, capsys, tiny_sam2_checkpoint, tiny_sam_checkpoint
 ):
     """--method sam2-video: SAM 2.1's memory carries frame 0's true masks; J and F per object on
-    DAVIS's scored frames, in today's results layout, beside a prompt method."""
+    DAVIS's scored frames, in today's results layout, beside a prompt method. (Fast sibling:
+    the next test, one object over three frames.)"""
     root = make_davis(tmp_path / "davis", 2017)
     args = ["eval", str(root), "--format", "davis", "--year", "2017",
             "--method", "sam2-video,copy", "--device", "cpu"]  # fmt: skip
@@ -242,3 +244,19 @@ def test_sam2_video_method_propagates_frame_0_masks_and_is_scored(
     img = ["eval", str(root), "--format", "fss", "--method", "sam2-video",
            "--out", str(tmp_path / "b")]  # fmt: skip
     assert main(img) == 2 and "is for --format davis" in capsys.readouterr().err
+
+
+def test_sam2_video_method_scores_one_object_of_a_short_sequence(tmp_path, tiny_sam2_checkpoint):
+    """The slow test above on the smallest case: one sequence of one object, three frames (so
+    one scored frame), the same results layout."""
+    root = make_davis(tmp_path / "davis", 2017, frames=3)
+    (root / "ImageSets" / "2017" / "val.txt").write_text("bear\n")
+    out = tmp_path / "res"
+    args = ["eval", str(root), "--format", "davis", "--year", "2017", "--method", "sam2-video",
+            "--device", "cpu", "--checkpoint", str(tiny_sam2_checkpoint),
+            "--out", str(out)]  # fmt: skip
+    assert main(args) == 0
+    sam = json.loads((out / "results.json").read_text())["methods"]["sam2-video"]
+    sam = sam["segmenters"]["sam"]
+    assert {k: v["frames"] for k, v in sam["per_object"].items()} == {"bear/1": 1}
+    assert 0.0 <= sam["J"] <= 1.0 and sam["J&F"] == pytest.approx((sam["J"] + sam["F"]) / 2)
