@@ -58,8 +58,8 @@ def run_one(family: str, seed: int, root: Path, args: argparse.Namespace) -> lis
             extra["pixel_cue"] = args.pixel_cue
         if args.pixel_cue_drop is not None:
             extra["pixel_cue_drop"] = args.pixel_cue_drop
-        if args.jitter:
-            extra["jitter"] = True
+        if args.jitter is not None:
+            extra["jitter"] = args.jitter
         cfg = TrainConfig(
             folder=root / "train", out=model, device="cpu", backbone_weights="none", seed=seed,
             **extra,
@@ -113,13 +113,16 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     ap.add_argument(
         "--pixel-cue", action=argparse.BooleanOptionalAction, default=None,
-        help="train with or without the pixel cue (default: auto's, off)",
+        help="train with or without the pixel cue (default: auto's, on)",
     )  # fmt: skip
     ap.add_argument(
         "--pixel-cue-drop", type=float, default=None, metavar="F",
         help="share of samples trained without the pixel cue (> 0: kept per folder)",
     )  # fmt: skip
-    ap.add_argument("--jitter", action="store_true", help="train with scale/colour variants")
+    ap.add_argument(
+        "--jitter", action=argparse.BooleanOptionalAction, default=None,
+        help="train with or without scale/colour variants (default: auto's, on)",
+    )  # fmt: skip
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workdir", type=Path, default=None, help="keep folders and models here")
     ap.add_argument("--json", type=Path, default=None, help="also write every row here")

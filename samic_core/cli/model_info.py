@@ -95,6 +95,13 @@ def peak_rule_line(fitted: dict[str, float] | None) -> str:
     )
 
 
+def augment_line(config: dict[str, object]) -> str:
+    """What the training images were augmented with, as the model file records it."""
+    kinds = [name for key, name in (("flips", "flips"), ("jitter", "scale/colour variants"),
+                                    ("erase", "erased copies")) if config.get(key)]  # fmt: skip
+    return ", ".join(kinds) or "nothing"
+
+
 def run(args: argparse.Namespace) -> int:
     """Print a model file's metadata (validated, bounded in size) and the parameter counts."""
     backbone = args.backbone
@@ -117,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
             f"{meta.squeeze_depth}; loss terms {'+'.join(meta.loss_terms)}; presence gate "
             f"{'yes' if meta.presence else 'no'}; appearance cue "
             f"{'yes' if meta.appearance else 'no'}; pixel cue {pixel_cue_line(meta)}\n"
+            f"  augmented with: {augment_line(meta.config)}\n"
             f"  peaks: {peak_rule_line(meta.peak_rule)}\n"
         )
         depth, presence, appearance = meta.squeeze_depth, meta.presence, meta.appearance

@@ -136,10 +136,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--pixel-cue", action=argparse.BooleanOptionalAction, default=None,
         help="a pixel cue: a small stem learned on the images themselves, which sees shape "
-        "and fine texture that a frozen backbone's features may lose; try it where the object "
-        "has look-alikes of its colour; kept only where the validation images' prompts are "
-        "better with it (see --pixel-cue-drop) (default: off; measured in docs/model.md, 'The "
-        "pixel cue')",
+        "and fine texture that a frozen backbone's features may lose, so the object is told "
+        "from look-alikes of its colour; kept only where the validation images' prompts are "
+        "better with it (see --pixel-cue-drop) (default: on with --schedule auto, off with "
+        "paper; measured in docs/model.md, 'The pixel cue')",
     )  # fmt: skip
     p.add_argument(
         "--pixel-cue-drop", type=float, default=None, metavar="F",
@@ -154,8 +154,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "without the object (default: on with --schedule auto, off with paper)",
     )  # fmt: skip
     p.add_argument(
-        "--jitter", action="store_true",
-        help="also train on 3 fixed scale (0.75-1.33x) and colour variants of every image",
+        "--jitter", action=argparse.BooleanOptionalAction, default=None,
+        help="also train on 3 fixed scale (0.75-1.33x) and colour variants of every image "
+        "(default: on with --schedule auto, off with paper; docs/model.md, 'The pixel cue by "
+        "default')",
     )  # fmt: skip
     p.add_argument("--output", choices=OUTPUTS, default=d.output, help=argparse.SUPPRESS)
     p.add_argument(

@@ -42,7 +42,8 @@ class TrainConfig:
     classes: Sequence[str] | None = None
     val_fraction: float = 0.2
     flips: bool | None = None  # random flips; None: the schedule's (auto: on, paper: off)
-    jitter: bool = False  # scale/colour variants of every image (train/augment.py)
+    jitter: bool | None = None  # scale/colour variants of every image (train/augment.py);
+    # None: the schedule's (auto: on, paper: off)
     output: str = "sigmoid"  # head normalisation, measured against softmax in docs/model.md
     support_resize: str = "max"  # reference heat map -> feature size, see docs/model.md
     feature_cache: bool = True
@@ -53,7 +54,7 @@ class TrainConfig:
     loss_terms: tuple[str, ...] | None = None  # None: the schedule's terms (table 6 ablation)
     presence: bool | None = None  # presence gate; None: the schedule's (auto: on, paper: off)
     appearance: bool | None = None  # appearance cue; None: the schedule's (auto: on, paper: off)
-    pixel_cue: bool | None = None  # pixel cue; None: the schedule's (off under both)
+    pixel_cue: bool | None = None  # pixel cue; None: the schedule's (auto: on, paper: off)
     # share of training samples without the pixel cue; > 0: the run keeps the cue only where
     # the validation prompts are better with it (train/cue_choice.py). None: the schedule's
     # (auto: 0.5, paper: 0); 0: the cue is always kept

@@ -56,7 +56,7 @@ def check_config(config: TrainConfig) -> None:
 
 
 def with_schedule_defaults(config: TrainConfig, schedule: Schedule) -> TrainConfig:
-    """The config with the schedule's flips, presence gate and erased copies where it leaves
+    """The config with the schedule's flips, jitter, cues and erased copies where it leaves
     them open (recorded in the model file as what was used); erased copies only train the
     presence gate, so without one there are none."""
     if config.flips is None:
@@ -75,6 +75,8 @@ def with_schedule_defaults(config: TrainConfig, schedule: Schedule) -> TrainConf
         config = dataclasses.replace(config, erase=schedule.erase)
     if config.average is None:
         config = dataclasses.replace(config, average=schedule.average)
+    if config.jitter is None:
+        config = dataclasses.replace(config, jitter=schedule.jitter)
     if config.erase and not config.presence:
         log.warning("erased copies train the presence gate only; without one: no copies")
         config = dataclasses.replace(config, erase=False)
@@ -94,9 +96,9 @@ def check_outputs(config: TrainConfig, best: Path, last: Path) -> None:
 
 
 def as_resumed(config: TrainConfig, asked: TrainConfig, meta: ModelMeta) -> TrainConfig:
-    """A resumed run keeps the flips, erased copies and weight average it was started with
-    unless told otherwise; the weights decide whether there is a presence gate and an
-    appearance cue."""
+    """A resumed run keeps the flips, jitter, erased copies and weight average it was started
+    with unless told otherwise; the weights decide whether there is a presence gate and the
+    cues."""
     for name in ("presence", "appearance", "pixel_cue"):
         wanted, had = getattr(asked, name), getattr(meta, name)
         if wanted is not None and wanted != had:
@@ -111,6 +113,7 @@ def as_resumed(config: TrainConfig, asked: TrainConfig, meta: ModelMeta) -> Trai
         flips=bool(started.get("flips", False)) if asked.flips is None else config.flips,
         erase=bool(started.get("erase", False)) if asked.erase is None else config.erase,
         average=bool(started.get("average", False)) if asked.average is None else config.average,
+        jitter=bool(started.get("jitter", False)) if asked.jitter is None else config.jitter,
         pixel_cue_drop=(
             0.0
             if not meta.pixel_cue

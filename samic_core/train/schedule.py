@@ -46,11 +46,13 @@ class Schedule:
     presence: bool  # a presence gate (model/presence.py) unless TrainConfig.presence says otherwise
     appearance: bool  # an appearance cue (model/appearance.py) unless TrainConfig says otherwise
     # (on under `auto` with the `level` term, which keeps its map from fading: docs/model.md)
-    pixel_cue: bool  # a pixel cue (model/pixel_cue.py) unless TrainConfig says otherwise (off
-    # under both: it costs the photo family a quarter of its objects, docs/model.md)
+    pixel_cue: bool  # a pixel cue (model/pixel_cue.py) unless TrainConfig says otherwise (on
+    # under `auto` with jitter: docs/model.md, "The pixel cue by default")
     pixel_cue_drop: float  # share of samples trained without it; > 0: kept per folder
     # (train/cue_choice.py; with 0.5 better on average than always kept, docs/model.md)
     erase: bool  # erased copies as empty targets (train/erase.py) unless TrainConfig.erase says
+    jitter: bool  # scale/colour variants (train/augment.py) unless TrainConfig.jitter says
+    # (on under `auto`: without them the pixel cue learns the training objects' size and tone)
     average: bool  # validate and save a weight average (train/averaging.py) unless TrainConfig says
 
 
@@ -58,12 +60,14 @@ _PAIRS_AND_LOSS: dict[str, dict[str, Any]] = {  # the rest of each schedule (sto
     "auto": dict(
         refs_per_target=4, min_episodes=48, smoothing=0.3, on_validation=True,
         loss_terms=DEFAULT_TERMS, negatives=True, flips=True, presence=True,
-        appearance=True, pixel_cue=False, pixel_cue_drop=0.5, erase=True, average=True,
+        appearance=True, pixel_cue=True, pixel_cue_drop=0.5, erase=True, jitter=True,
+        average=True,
     ),
     "paper": dict(
         refs_per_target=1, min_episodes=1, smoothing=1.0, on_validation=False,
         loss_terms=PAPER_TERMS, negatives=False, flips=False, presence=False,
-        appearance=False, pixel_cue=False, pixel_cue_drop=0.0, erase=False, average=False,
+        appearance=False, pixel_cue=False, pixel_cue_drop=0.0, erase=False, jitter=False,
+        average=False,
     ),
 }  # fmt: skip
 SCHEDULES: dict[str, Schedule] = {

@@ -164,7 +164,7 @@ def test_the_drop_follows_the_schedule_unless_asked_and_bad_shares_are_refused(
     meta = _meta(*build_samic("resnet50", weights="none", image_size=S, pixel_cue=True))
     asked = tiny_train_config(tmp_path, tmp_path / "m.pt", schedule="auto",
                               pixel_cue_drop=0.3)  # fmt: skip  # the cue left to the file
-    filled = with_schedule_defaults(asked, SCHEDULES["auto"])  # the schedule: no cue, so 0
+    filled = with_schedule_defaults(asked, SCHEDULES["auto"])
     resumed = as_resumed(filled, asked, meta)
     assert resumed.pixel_cue and resumed.pixel_cue_drop == 0.3  # what was asked, not the 0
     plain = as_resumed(filled, dataclasses.replace(asked, pixel_cue_drop=None), meta)
@@ -174,6 +174,28 @@ def test_the_drop_follows_the_schedule_unless_asked_and_bad_shares_are_refused(
     for bad in (-0.1, 1.0):
         with pytest.raises(SamicError, match="pixel cue drop must be"):
             train(dataclasses.replace(cfg, pixel_cue_drop=bad))
+
+
+def test_jitter_follows_the_schedule_and_a_resumed_run_keeps_what_it_started_with(
+    tmp_path, tiny_train_config
+) -> None:
+    """Scale/colour variants are on under `auto` and off under `paper` unless asked; a resumed
+    run keeps the file's unless asked (docs/model.md, "The pixel cue by default")."""
+    from samic_core.train.run_checks import as_resumed, with_schedule_defaults
+    from samic_core.train.schedule import SCHEDULES
+
+    for name, on in (("auto", True), ("paper", False)):
+        cfg = tiny_train_config(tmp_path, tmp_path / "m.pt", schedule=name)
+        assert with_schedule_defaults(cfg, SCHEDULES[name]).jitter is on
+        asked = dataclasses.replace(cfg, jitter=not on)
+        assert with_schedule_defaults(asked, SCHEDULES[name]).jitter is (not on)
+    meta = _meta(*build_samic("resnet50", weights="none", image_size=S, pixel_cue=True))
+    started = dataclasses.replace(meta, config={**meta.config, "jitter": False})
+    asked = tiny_train_config(tmp_path, tmp_path / "m.pt", schedule="auto")
+    filled = with_schedule_defaults(asked, SCHEDULES["auto"])
+    assert filled.jitter and not as_resumed(filled, asked, started).jitter  # the file's
+    yes = dataclasses.replace(asked, jitter=True)
+    assert as_resumed(with_schedule_defaults(yes, SCHEDULES["auto"]), yes, started).jitter
 
 
 @pytest.mark.parametrize(

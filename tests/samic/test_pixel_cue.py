@@ -145,26 +145,28 @@ def test_model_files_record_and_rebuild_the_cue(tmp_path, tiny_train_config, cue
                                 resume=result.last_path, **{cue: not on}))  # fmt: skip
 
 
-def test_the_pixel_cue_is_asked_for_and_model_info_shows_it(tmp_path, capsys) -> None:
-    """Off under both schedules: on the photo family it found a quarter fewer coins on two seeds
-    (docs/model.md, "The pixel cue"). `samic train --pixel-cue` trains one and model-info
-    counts it."""
+def test_the_pixel_cue_is_a_default_and_model_info_shows_it(tmp_path, capsys) -> None:
+    """On under `auto` with jitter, off under `paper` (docs/model.md, "The pixel cue by
+    default"): `samic train` with no flag trains one, and model-info counts it."""
     from samic_core.cli.main import main
     from samic_core.testing.samic_task import write_synthetic_folder
     from samic_core.train.schedule import SCHEDULES
 
-    assert not SCHEDULES["auto"].pixel_cue and not SCHEDULES["paper"].pixel_cue
+    assert SCHEDULES["auto"].pixel_cue and SCHEDULES["auto"].jitter
+    assert not SCHEDULES["paper"].pixel_cue and not SCHEDULES["paper"].jitter
     folder = tmp_path / "f"
     write_synthetic_folder(folder, 4, size=64, seed=3)
     model = tmp_path / "m.pt"
     argv = ["train", str(folder), "--out", str(model), "--epochs", "1", "--image-size", "64",
-            "--device", "cpu", "--backbone-weights", "none", "--pixel-cue",
+            "--device", "cpu", "--backbone-weights", "none",
             "--pixel-cue-drop", "0"]  # fmt: skip  # 0: always kept (test_cue_choice.py)
     assert main(argv) == 0
-    assert read_model_meta(model).pixel_cue
+    meta = read_model_meta(model)
+    assert meta.pixel_cue and meta.config["jitter"] is True
     assert main(["model-info", "--model", str(model)]) == 0
     out = capsys.readouterr().out
     assert "pixel cue yes" in out and "3,072,848" in out and "pixel_cue" in out
+    assert "augmented with: flips, scale/colour variants, erased copies" in out
 
 
 def test_features_without_the_images_are_refused_clearly() -> None:
