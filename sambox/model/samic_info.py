@@ -155,7 +155,7 @@ class TrainOptions:
     device: str = DEFAULT_DEVICE
     backbone_weights: str = DEFAULT_BACKBONE_WEIGHTS
     batch_size: int = DEFAULT_BATCH_SIZE
-    pixel_cue: bool = False  # samic train --pixel-cue (docs/model.md, "The pixel cue")
+    pixel_cue: bool | None = None  # samic train --[no-]pixel-cue; None: the schedule's
 
 
 @dataclass(frozen=True)

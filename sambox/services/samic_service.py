@@ -163,7 +163,7 @@ class SamicService(QObject):
                 backbone_weights=options.backbone_weights,
                 classes=list(options.classes) or None,
                 annotations=annotations_dir,
-                pixel_cue=options.pixel_cue or None,  # off: the schedule's (off too)
+                pixel_cue=options.pixel_cue,
             )
             last = [0.0]
 

@@ -48,6 +48,7 @@ from samic_core.config import (
     EARLY_STOP,
     IMAGE_SIZES,
 )
+from samic_core.train.schedule import SCHEDULES
 
 WEIGHTS_CHOICES = (
     ("ImageNet (torchvision, downloaded once)", "imagenet"),
@@ -56,9 +57,8 @@ WEIGHTS_CHOICES = (
 )
 PIXEL_CUE_TIP = (
     "Also learn a small network on the pixels, which tells the object from look-alikes of its "
-    "colour by shape and texture (far better on such tasks). It is kept only where the "
-    "validation images' prompts are better with it; leave it off where new images show "
-    "other-looking instances of the object (docs/model.md, 'The pixel cue')"
+    "colour by shape and texture. On by default with the auto schedule; kept only where the "
+    "validation images' prompts are better with it (docs/model.md, 'The pixel cue')"
 )
 RIGHT_ALIGNED = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 WARNING_STYLE = "QLabel { background: #fff4e0; color: #8a4b00; padding: 6px; border-radius: 4px; }"
@@ -148,16 +148,16 @@ class TrainDialog(QDialog):
             self.schedule.setItemData(self.schedule.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.schedule.setToolTip("How long training runs and when it stops (docs/model.md)")
         self.patience = QSpinBox(minimum=0, maximum=100_000, value=0)
-        self.patience.setToolTip(
-            "Stop when neither the loss nor the validation images' prompts have improved for "
-            "this long"
-        )
+        self.patience.setToolTip("Stop when neither the loss nor the validation prompts have "
+                                 "improved for this long")  # fmt: skip
         self.time_limit = QSpinBox(minimum=0, maximum=24 * 60, value=0)
         self.time_limit.setSuffix(" min")
         self.time_limit.setToolTip(
             "Stop before an epoch would end past this many minutes; the default limits runs on "
             "a CPU only"
         )
+        self.pixel_cue = QCheckBox("Tell by shape and texture (pixel cue)")
+        self.pixel_cue.setToolTip(PIXEL_CUE_TIP)
         self.schedule.currentIndexChanged.connect(self._schedule_changed)
         self._schedule_changed()
         self.image_size = QComboBox()
@@ -173,8 +173,6 @@ class TrainDialog(QDialog):
             self.weights.addItem(text, value)
         self.weights.setToolTip("The frozen ResNet-50 backbone's weights")
         self.weights.activated.connect(self._weights_chosen)
-        self.pixel_cue = QCheckBox("Tell by shape and texture (pixel cue)")
-        self.pixel_cue.setToolTip(PIXEL_CUE_TIP)
         options = QGroupBox("Options")
         form = QFormLayout(options)
         form.addRow("Model name", self.name)
@@ -325,7 +323,7 @@ class TrainDialog(QDialog):
         self.weights_changed.emit(value)
 
     def _schedule_changed(self) -> None:
-        """The patience's unit and default follow the chosen schedule (0 = its default)."""
+        """Patience (0 = its default), time limit and pixel cue follow the chosen schedule."""
         c = EARLY_STOP[self.schedule.currentData()]
         self.patience.setSuffix(f" {c.unit}")
         self.patience.setSpecialValueText(f"default ({c.patience} {c.unit})")
@@ -335,6 +333,7 @@ class TrainDialog(QDialog):
             f"default ({limit:g} min on a CPU, none on a GPU)" if limit else "none"
         )
         self.time_limit.setValue(0)
+        self.pixel_cue.setChecked(SCHEDULES[self.schedule.currentData()].pixel_cue)
 
     # ---- run ---------------------------------------------------------------------------------
     def options(self) -> TrainOptions:

@@ -58,8 +58,11 @@ def test_train_two_epochs_saves_the_model(qtbot, samic_service, annotated_folder
     assert not dialog.warning.isVisible()
     dialog.epochs.setValue(2)
     dialog.name.setText("first")
-    assert not dialog.options().pixel_cue  # opt-in, as `samic train --pixel-cue`
-    dialog.pixel_cue.setChecked(True)
+    assert dialog.options().pixel_cue  # on under auto, as `samic train`'s default
+    dialog.schedule.setCurrentIndex(dialog.schedule.findData("paper"))
+    assert not dialog.pixel_cue.isChecked()  # the box follows the schedule's default
+    dialog.schedule.setCurrentIndex(dialog.schedule.findData("auto"))
+    assert dialog.options().pixel_cue and dialog.options().schedule == "auto"
     progress = []
     samic_service.train_progress.connect(progress.append)
     with qtbot.waitSignal(dialog.jobs.model_trained, timeout=WAIT_MS) as blocker:
@@ -73,6 +76,7 @@ def test_train_two_epochs_saves_the_model(qtbot, samic_service, annotated_folder
         info.classes == ("disc",) and info.meta.epochs_run >= 1 and info.meta.train_loss is not None
     )
     assert info.meta.config["pixel_cue"] is True  # the box reached the core's TrainConfig
+    assert info.meta.config["jitter"] is True  # auto's, as the CLI's
     chosen = info.meta.pixel_cue_scores is not None  # kept or left out on the validation images
     assert chosen is ("The pixel cue was " in dialog.run.result_label.text())
     assert {p.epoch for p in progress} == {1, 2}
@@ -83,7 +87,7 @@ def test_train_two_epochs_saves_the_model(qtbot, samic_service, annotated_folder
 
 def test_stop_keeps_the_best_epoch_so_far(qtbot, samic_service, annotated_folder: Path):
     dialog = make_dialog(qtbot, samic_service, annotated_folder)
-    dialog.epochs.setValue(500)
+    dialog.epochs.setValue(100)  # 100 short epochs end well before the CPU's time limit
     dialog.patience.setValue(500)
     dialog.name.setText("stopped")
     epochs_done = []
@@ -99,13 +103,13 @@ def test_stop_keeps_the_best_epoch_so_far(qtbot, samic_service, annotated_folder
     qtbot.waitUntil(lambda: len(epochs_done) >= 3, timeout=WAIT_MS)
     assert dialog.run.epoch_label.text().startswith("Epoch ")  # live values while it runs
     assert dialog.run.time_label.text().startswith("Time left: about")
-    assert "(to epoch\u00a0500)" in dialog.run.time_label.text()  # the limit, said as such
+    assert "(to epoch\u00a0100)" in dialog.run.time_label.text()  # the limit, said as such
     assert "validation loss" in dialog.run.loss_label.text()
     with qtbot.waitSignal(samic_service.train_finished, timeout=WAIT_MS) as blocker:
         qtbot.mouseClick(dialog.stop_button, Qt.MouseButton.LeftButton)
     outcome = blocker.args[0]
     assert outcome.cancelled
-    assert 2 <= outcome.epochs_run < 500
+    assert 2 <= outcome.epochs_run < 100
     assert outcome.model is not None and outcome.model.path.is_file()
     assert not dialog.running and "Stopped after" in dialog.run.epoch_label.text()
 
