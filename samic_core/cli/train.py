@@ -143,7 +143,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     p.add_argument(
         "--pixel-cue-drop", type=float, default=None, metavar="F",
-        help="with --pixel-cue: train this share of the samples without the cue; above 0, the "
+        help="with the pixel cue: train this share of the samples without it; above 0, the "
         "run keeps the cue only where the validation images' prompts are better with it, and "
         "0 always keeps it (default: 0.5 with --schedule auto, 0 with paper; docs/model.md, "
         "'The pixel cue')",
