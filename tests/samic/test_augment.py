@@ -76,14 +76,17 @@ def test_flips_follow_the_schedule_unless_asked_and_a_resume_keeps_them(
     assert config_from_args(parse(["train", "f", "--out", "m.pt"])).flips is None
     assert config_from_args(parse(["train", "f", "--out", "m.pt", "--no-flips"])).flips is False
     assert config_from_args(parse(["train", "f", "--out", "m.pt", "--flips"])).flips is True
-    runs = {"auto": (dict(schedule="auto"), True), "paper": (dict(), False),
-            "auto-off": (dict(schedule="auto", flips=False), False)}  # fmt: skip
+    assert config_from_args(parse(["train", "f", "--out", "m.pt"])).jitter is None
+    assert config_from_args(parse(["train", "f", "--out", "m.pt", "--no-jitter"])).jitter is False
+    plain = dict(schedule="auto", pixel_cue=False, jitter=False)  # the flips alone, quicker
+    runs = {"auto": (plain, True), "paper": (dict(), False),
+            "auto-off": ({**plain, "flips": False}, False)}  # fmt: skip
     for name, (kw, flips) in runs.items():
         out = tmp_path / f"{name}.pt"
         train(tiny_train_config(synthetic_folder, out, epochs=1, **{"flips": None, **kw}))
         assert read_model_meta(out).config["flips"] is flips, name
     resumed = tiny_train_config(synthetic_folder, tmp_path / "auto-off.pt", epochs=2,
-                                schedule="auto", flips=None,
+                                schedule="auto", flips=None, jitter=False,
                                 resume=last_path_for(tmp_path / "auto-off.pt"))  # fmt: skip
     train(resumed)
     assert read_model_meta(tmp_path / "auto-off.pt").config["flips"] is False

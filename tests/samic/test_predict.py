@@ -14,6 +14,7 @@ from samic_core.annotation import AnnotationStore
 from samic_core.cli.main import main
 from samic_core.errors import SamicError
 from samic_core.fileio import read_image_rgb
+from samic_core.modelfile.meta import read_model_meta
 from samic_core.peaks import PeakRule
 from samic_core.predict.autoannotate import auto_annotate, suggest_objects
 from samic_core.predict.predictor import SamicPredictor
@@ -165,8 +166,10 @@ def test_cli_train_predict_and_model_info(
     out = capsys.readouterr().out
     assert "disc" in out and "64 x 64" in out and "presence gate yes" in out
     assert "appearance cue yes" in out  # on under auto (docs/model.md, "The level term")
-    assert "pixel cue no" in out  # opt-in (docs/model.md, "The pixel cue")
-    assert "2,948,416" in out  # the default model: the 15-parameter gate and the cue
+    meta = read_model_meta(model)  # the pixel cue: on under auto, kept where it helps
+    assert meta.config["pixel_cue"] is True and ("pixel cue yes" in out) is meta.pixel_cue
+    # the default model: the 15-parameter gate and the appearance cue, and the pixel cue if kept
+    assert ("3,072,848" if meta.pixel_cue else "2,948,416") in out
     target = tmp_path / "targets"
     target.mkdir()
     cv2.imwrite(str(target / "t.png"), make_synthetic_image(96, 900).rgb[..., ::-1])
