@@ -88,12 +88,13 @@ SCHEDULES = {
     "paper": dict(schedule="paper"),  # section 4.2 as written
     "default": dict(),  # `samic train FOLDER` with no flags (auto schedule, flips on)
     # the names of the augmentation measurement (docs/model.md), which kept flips off unless named
-    "default-noflips": dict(flips=False),  # the default before that measurement
+    # (and without the pixel cue and jitter, which became defaults later)
+    "default-noflips": dict(flips=False, pixel_cue=False, jitter=False),  # the default then
     "default-nogate": dict(presence=False, erase=False),  # the default before the gate
     "default-noerase": dict(erase=False),  # the gate, learning from real empty images only
-    "default+flips": dict(flips=True),
-    "default+jitter": dict(flips=False, jitter=True),
-    "default+flips+jitter": dict(flips=True, jitter=True),
+    "default+flips": dict(flips=True, pixel_cue=False, jitter=False),
+    "default+jitter": dict(flips=False, jitter=True, pixel_cue=False),
+    "default+flips+jitter": dict(flips=True, jitter=True, pixel_cue=False),
 }
 
 

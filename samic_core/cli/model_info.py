@@ -99,7 +99,8 @@ def augment_line(config: dict[str, object]) -> str:
     """What the training images were augmented with, as the model file records it."""
     kinds = [name for key, name in (("flips", "flips"), ("jitter", "scale/colour variants"),
                                     ("erase", "erased copies")) if config.get(key)]  # fmt: skip
-    return ", ".join(kinds) or "nothing"
+    known = any(key in config for key in ("flips", "jitter", "erase"))
+    return ", ".join(kinds) or ("nothing" if known else "not recorded (an older file)")
 
 
 def run(args: argparse.Namespace) -> int:

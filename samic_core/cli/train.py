@@ -156,8 +156,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--jitter", action=argparse.BooleanOptionalAction, default=None,
         help="also train on 3 fixed scale (0.75-1.33x) and colour variants of every image "
-        "(default: on with --schedule auto, off with paper; docs/model.md, 'The pixel cue by "
-        "default')",
+        "(default: on with --schedule auto where the run has a pixel cue, off with paper; "
+        "docs/model.md, 'The pixel cue by default')",
     )  # fmt: skip
     p.add_argument("--output", choices=OUTPUTS, default=d.output, help=argparse.SUPPRESS)
     p.add_argument(

@@ -43,7 +43,7 @@ class TrainConfig:
     val_fraction: float = 0.2
     flips: bool | None = None  # random flips; None: the schedule's (auto: on, paper: off)
     jitter: bool | None = None  # scale/colour variants of every image (train/augment.py);
-    # None: the schedule's (auto: on, paper: off)
+    # None: the schedule's where the run has a pixel cue (auto: on, paper: off), else off
     output: str = "sigmoid"  # head normalisation, measured against softmax in docs/model.md
     support_resize: str = "max"  # reference heat map -> feature size, see docs/model.md
     feature_cache: bool = True

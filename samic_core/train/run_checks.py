@@ -75,8 +75,8 @@ def with_schedule_defaults(config: TrainConfig, schedule: Schedule) -> TrainConf
         config = dataclasses.replace(config, erase=schedule.erase)
     if config.average is None:
         config = dataclasses.replace(config, average=schedule.average)
-    if config.jitter is None:
-        config = dataclasses.replace(config, jitter=schedule.jitter)
+    if config.jitter is None:  # the variants keep the pixel cue general; without it, unmeasured
+        config = dataclasses.replace(config, jitter=schedule.jitter and bool(config.pixel_cue))
     if config.erase and not config.presence:
         log.warning("erased copies train the presence gate only; without one: no copies")
         config = dataclasses.replace(config, erase=False)

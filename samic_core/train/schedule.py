@@ -51,8 +51,8 @@ class Schedule:
     pixel_cue_drop: float  # share of samples trained without it; > 0: kept per folder
     # (train/cue_choice.py; with 0.5 better on average than always kept, docs/model.md)
     erase: bool  # erased copies as empty targets (train/erase.py) unless TrainConfig.erase says
-    jitter: bool  # scale/colour variants (train/augment.py) unless TrainConfig.jitter says
-    # (on under `auto`: without them the pixel cue learns the training objects' size and tone)
+    jitter: bool  # scale/colour variants (train/augment.py) with a pixel cue, unless TrainConfig
+    # says (on under `auto`: without them the pixel cue learns the training objects' size and tone)
     average: bool  # validate and save a weight average (train/averaging.py) unless TrainConfig says
 
 

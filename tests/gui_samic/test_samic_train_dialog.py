@@ -87,7 +87,8 @@ def test_train_two_epochs_saves_the_model(qtbot, samic_service, annotated_folder
 
 def test_stop_keeps_the_best_epoch_so_far(qtbot, samic_service, annotated_folder: Path):
     dialog = make_dialog(qtbot, samic_service, annotated_folder)
-    dialog.epochs.setValue(100)  # 100 short epochs end well before the CPU's time limit
+    dialog.epochs.setValue(100)
+    dialog.time_limit.setValue(dialog.time_limit.maximum())  # the epochs are the limit here
     dialog.patience.setValue(500)
     dialog.name.setText("stopped")
     epochs_done = []

@@ -78,6 +78,7 @@ def test_flips_follow_the_schedule_unless_asked_and_a_resume_keeps_them(
     assert config_from_args(parse(["train", "f", "--out", "m.pt", "--flips"])).flips is True
     assert config_from_args(parse(["train", "f", "--out", "m.pt"])).jitter is None
     assert config_from_args(parse(["train", "f", "--out", "m.pt", "--no-jitter"])).jitter is False
+    assert config_from_args(parse(["train", "f", "--out", "m.pt", "--jitter"])).jitter is True
     plain = dict(schedule="auto", pixel_cue=False, jitter=False)  # the flips alone, quicker
     runs = {"auto": (plain, True), "paper": (dict(), False),
             "auto-off": ({**plain, "flips": False}, False)}  # fmt: skip

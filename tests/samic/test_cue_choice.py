@@ -189,6 +189,8 @@ def test_jitter_follows_the_schedule_and_a_resumed_run_keeps_what_it_started_wit
         assert with_schedule_defaults(cfg, SCHEDULES[name]).jitter is on
         asked = dataclasses.replace(cfg, jitter=not on)
         assert with_schedule_defaults(asked, SCHEDULES[name]).jitter is (not on)
+    no_cue = tiny_train_config(tmp_path, tmp_path / "m.pt", schedule="auto", pixel_cue=False)
+    assert not with_schedule_defaults(no_cue, SCHEDULES["auto"]).jitter  # measured with the cue
     meta = _meta(*build_samic("resnet50", weights="none", image_size=S, pixel_cue=True))
     started = dataclasses.replace(meta, config={**meta.config, "jitter": False})
     asked = tiny_train_config(tmp_path, tmp_path / "m.pt", schedule="auto")
