@@ -95,11 +95,13 @@ def peak_rule_line(fitted: dict[str, float] | None) -> str:
     )
 
 
+AUGMENTS = (("flips", "flips"), ("jitter", "scale/colour variants"), ("erase", "erased copies"))
+
+
 def augment_line(config: dict[str, object]) -> str:
     """What the training images were augmented with, as the model file records it."""
-    kinds = [name for key, name in (("flips", "flips"), ("jitter", "scale/colour variants"),
-                                    ("erase", "erased copies")) if config.get(key)]  # fmt: skip
-    known = any(key in config for key in ("flips", "jitter", "erase"))
+    kinds = [name for key, name in AUGMENTS if config.get(key)]
+    known = any(key in config for key, _ in AUGMENTS)
     return ", ".join(kinds) or ("nothing" if known else "not recorded (an older file)")
 
 
