@@ -10,7 +10,8 @@ share of look-alike-only images left without a prompt, epochs and training time.
     .venv/bin/python scripts/bench_suite.py --families shape,photo --seeds 0 --workdir /tmp/suite
 
 With --workdir, folders and models are kept and a model already there is scored, not
-retrained (so other peak rules can be compared on the same models with --rules).
+retrained (so other peak rules can be compared on the same models with --rules, and a change
+of the peak fit with --refit).
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from samic_core.modelfile.meta import read_model_meta
 from samic_core.predict.predictor import SamicPredictor
 from samic_core.predict.references import DEFAULT_SHOTS
 from samic_core.testing.prompt_scores import parse_rules
+from samic_core.testing.refit import refit_peak_rule
 from samic_core.testing.suite import FAMILIES, score_task, write_task
+from samic_core.train.peak_fit import FIT_BASE
 from samic_core.train.trainer import TrainConfig, train
 
 COLUMNS = ("recall", "precision", "oracle_iou", "copy_iou", "alike_clean", "epochs", "train_s")
@@ -67,7 +70,12 @@ def run_one(family: str, seed: int, root: Path, args: argparse.Namespace) -> lis
         epochs = train(cfg).epochs_run
         took = time.perf_counter() - t0
     predictor = SamicPredictor.from_file(model, "cpu")
-    scores = score_task(predictor, root, parse_rules(args.rules), seed, args.shots)
+    rules = parse_rules(args.rules)
+    if args.refit:  # today's fit on the model's validation images (the file is not changed)
+        fit = refit_peak_rule(model)
+        rule = FIT_BASE if fit is None else fit.rule
+        rules[f"refit {rule.threshold:g}/{rule.floor:g}"] = rule
+    scores = score_task(predictor, root, rules, seed, args.shots)
     copy = scores.pop("copy")
     rows = []
     for rule, sc in scores.items():
@@ -126,6 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workdir", type=Path, default=None, help="keep folders and models here")
     ap.add_argument("--json", type=Path, default=None, help="also write every row here")
+    ap.add_argument(
+        "--refit", action="store_true",
+        help="also score the rule today's peak fit chooses on the model's validation images "
+        "(compares a change of the fit on kept models without training them again)",
+    )  # fmt: skip
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     families = args.families.split(",")

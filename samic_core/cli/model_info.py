@@ -82,17 +82,20 @@ def peak_rule_line(fitted: dict[str, float] | None) -> str:
     """How the model's maps become prompts by default: the fitted rule and its validation
     scores, or the constant default."""
     if not fitted:
-        return "the default rule (nothing fitted: an older file or too few validation objects)"
+        return (
+            "the default rule (nothing stored: an older file, a model trained without BCE, or "
+            "one of tiles with too few validation objects)"
+        )
+    rule = f"threshold {fitted['threshold']:g}, floor {fitted['floor']:g}"
+    if "val_objects" not in fitted:
+        return f"{rule}, the fit's strict start (too few validation objects to fit it)"
     stats = ", ".join(
         f"{name} {fitted[key]:.2f}"
         for key, name in (("val_recall", "recall"), ("val_precision", "precision"))
         if key in fitted
     )
     objects = int(fitted.get("val_objects", 0))
-    return (
-        f"threshold {fitted['threshold']:g}, floor {fitted['floor']:g}, fitted on the "
-        f"validation images ({counted(objects, 'object')}: {stats})"
-    )
+    return f"{rule}, fitted on the validation images ({counted(objects, 'object')}: {stats})"
 
 
 AUGMENTS = (("flips", "flips"), ("jitter", "scale/colour variants"), ("erase", "erased copies"))

@@ -2,18 +2,23 @@
 on its own validation images and stored in the model file.
 
 One constant rule cannot fit every folder: where many similar objects share one map, each
-gets a low peak and a floor tuned on another task drops most of them. After training, every
-validation target is predicted K-shot with references from the training images (as `samic
-predict` does), and each rule of a small grid of (threshold, floor) is scored by matching its
-peaks to the annotated objects: a peak within an object's radius of its clicks is a true
-prompt, an object with such a peak is found, and every peak on a target without the class is
-false. The grid only loosens the default rule (threshold and floor at most the default's): the
-rule kept is the one with the highest recall at precision >= PRECISION_GOAL (and at least
-EMPTY_GOAL of the empty targets silent), the stricter one on a tie; when no rule reaches that,
-the default stays. A few validation images cannot show how often look-alikes in new images
-fire, so this fit never makes the rule stricter than the default (measured in docs/model.md:
-stricter fits lost recall on new images and gained no precision). A model trained on tiles is
-fitted on its validation images whole instead (train/tile_fit.py), where stricter is allowed.
+gets a low peak, and a strict rule drops most of them; where look-alikes fire the map, a loose
+rule prompts them. After training, every validation target is predicted K-shot with references
+from the training images (as `samic predict` does), and each rule of a small grid of (threshold,
+floor) is scored by matching its peaks to the annotated objects: a peak within an object's radius
+of its clicks is a true prompt, an object with such a peak is found, and every peak on a target
+without the class is false.
+
+The fit starts from FIT_BASE, a strict rule (half the strongest peak, the paper's own
+threshold, and a floor of 0.4 on the BCE-trained output), and only loosens it: the rule kept is
+the one with the highest recall at precision >= PRECISION_GOAL (and at least EMPTY_GOAL of the
+empty targets silent), the stricter one on a tie, so a looser rule is taken only where it finds
+objects that the stricter one misses on the validation images; where no rule reaches that, the
+base stays. A few validation images show weak objects that a strict rule drops, but not how
+often look-alikes in new images fire, so a fit that made the rule stricter than its start lost
+recall on new images; starting strict and loosening on evidence keeps the look-alikes out where
+the folder does not call for more (measured in docs/model.md, "Peaks that fit the folder"). A
+model trained on tiles is fitted on its validation images whole instead (train/tile_fit.py).
 """
 
 from __future__ import annotations
@@ -32,7 +37,13 @@ from samic_core.train.features import EpisodeTensors, FeatureBank, episode_batch
 from samic_core.train.step import batches
 
 THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
-FLOORS = (0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
+FLOORS = (0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4)
+# where the fit starts: the rule it only loosens, and the rule a model trained with BCE keeps
+# when it has too few validation objects for a fit (trainer.py)
+FIT_BASE = PeakRule(threshold=0.5, floor=0.4)
+# the epoch score (PeakFit.score) averages F1 over the rules at most this one: the grid it had
+# when the score-chosen epoch was measured, kept so the epoch choice does not move with FIT_BASE
+SCORE_BASE = PeakRule()
 PRECISION_GOAL = 0.9
 EMPTY_GOAL = 0.9
 MIN_OBJECTS = 5  # fewer validation objects than this: keep the default rule
@@ -181,20 +192,29 @@ def _f1(recall: float, precision: float) -> float:
     return 2 * recall * precision / (recall + precision) if recall + precision > 0 else 0.0
 
 
-def rule_grid(base: PeakRule = PeakRule(), stricter: bool = False) -> list[PeakRule]:
-    """The `nms` rules a fit tries: the grid's (threshold, floor) pairs, only those at most
-    `base`'s unless `stricter`, and `base`'s own."""
-    grid = {(t, f) for t in THRESHOLDS for f in FLOORS
-            if stricter or (t <= base.threshold and f <= base.floor)}  # fmt: skip
+def rule_grid(base: PeakRule = FIT_BASE) -> list[PeakRule]:
+    """The `nms` rules a fit tries: the grid's (threshold, floor) pairs at most `base`'s, and
+    `base`'s own."""
+    grid = {(t, f) for t in THRESHOLDS for f in FLOORS if t <= base.threshold and f <= base.floor}
     return [PeakRule(method="nms", threshold=t, floor=f, radius=base.radius,
                      max_peaks=base.max_peaks)
             for t, f in sorted(grid | {(base.threshold, base.floor)})]  # fmt: skip
 
 
-def choose_rule(scored: Sequence[tuple[PeakRule, Tally]], base: PeakRule, targets: int) -> PeakFit:
+def _at_most(rule: PeakRule, base: PeakRule) -> bool:
+    return rule.threshold <= base.threshold and rule.floor <= base.floor
+
+
+def choose_rule(
+    scored: Sequence[tuple[PeakRule, Tally]],
+    base: PeakRule,
+    targets: int,
+    score_within: PeakRule | None = None,
+) -> PeakFit:
     """The rule with the most recall at precision >= PRECISION_GOAL (and at least EMPTY_GOAL of
     the empty targets silent), the stricter one on a tie; `base` where none reaches that.
-    Every rule's tally must count the same objects (> 0), and `base` must be among them."""
+    Every rule's tally must count the same objects (> 0), and `base` must be among them. The
+    fit's `score` is the mean F1 of the rules at most `score_within` (all rules when None)."""
     best: tuple[tuple[float, ...], PeakFit] | None = None
     default: PeakFit | None = None
     f1s: list[float] = []
@@ -203,7 +223,8 @@ def choose_rule(scored: Sequence[tuple[PeakRule, Tally]], base: PeakRule, target
         precision = t.true / t.peaks if t.peaks else 1.0
         clean = t.silent / t.empty if t.empty else float("nan")
         fit = PeakFit(rule, recall, precision, clean, t.objects, targets)
-        f1s.append(_f1(recall, precision))
+        if score_within is None or _at_most(rule, score_within):
+            f1s.append(_f1(recall, precision))
         if (rule.threshold, rule.floor) == (base.threshold, base.floor):
             default = fit
         if precision >= PRECISION_GOAL and (not t.empty or clean >= EMPTY_GOAL):
@@ -215,18 +236,26 @@ def choose_rule(scored: Sequence[tuple[PeakRule, Tally]], base: PeakRule, target
     return replace(chosen, score=float(np.mean(f1s)))
 
 
-def fit_peak_rule(samples: list[FitSample], base: PeakRule = PeakRule()) -> PeakFit | None:
+def fit_peak_rule(samples: list[FitSample], base: PeakRule = FIT_BASE) -> PeakFit | None:
     """The grid's best rule for these samples (see the module doc), never stricter than `base`;
     None with too few objects.
 
     Its `score` ranks epochs during training: the F1 of instance recall and point precision
-    (false peaks on empty targets count against precision) averaged over every rule of the
-    grid. One rule's F1 on a few validation images jumps as the map's level crosses its
-    thresholds; the mean over thresholds, like average precision, moves smoothly."""
+    (false peaks on empty targets count against precision) averaged over the grid's rules at
+    most SCORE_BASE. One rule's F1 on a few validation images jumps as the map's level crosses
+    its thresholds; the mean over thresholds, like average precision, moves smoothly."""
     if sum(len(s.sites) for s in samples) < MIN_OBJECTS:
         return None
     scored = [(rule, _score(samples, rule)) for rule in rule_grid(base)]
-    return choose_rule(scored, base, len(samples))
+    return choose_rule(scored, base, len(samples), SCORE_BASE)
+
+
+def stored_rule(fit: PeakFit | None) -> dict[str, float | int]:
+    """What a model file's `peak_rule` holds: the fit's rule and its validation scores, or
+    FIT_BASE alone where the validation images held too few objects to fit (fit None)."""
+    if fit is None:
+        return {"threshold": FIT_BASE.threshold, "floor": FIT_BASE.floor}
+    return fit.describe()
 
 
 def score_peaks(

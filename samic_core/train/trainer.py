@@ -41,7 +41,7 @@ from samic_core.train.erase import gate_episodes
 from samic_core.train.features import EpisodeTensors, FeatureBank
 from samic_core.train.folder_data import read_folder_data
 from samic_core.train.optim import adam, deterministic
-from samic_core.train.peak_fit import PeakFit, score_peaks
+from samic_core.train.peak_fit import PeakFit, score_peaks, stored_rule
 from samic_core.train.run_checks import (
     adopt_resumed_best,
     as_resumed,
@@ -159,25 +159,27 @@ class _Trainer:
             save_model_file(self.best_path, self.net, self.best_meta)
 
     def fit_peak_rule(self, stop: ShouldStop) -> None:
-        """Store the best model's fitted peak rule in the best file, only where its output floor
-        means "nothing here" (trained with BCE) and this run wrote the best file. A model of
-        whole images keeps the fit of its best epoch's validation targets (train/peak_fit.py);
-        a model of tiles is fitted now on the validation images whole, as prediction sees them
-        (train/tile_fit.py)."""
+        """Store the best model's peak rule in the best file, only where its output floor means
+        "nothing here" (trained with BCE) and this run wrote the best file. A model of whole
+        images keeps the fit of its best epoch's validation targets, or the fit's strict base
+        where they hold too few objects (train/peak_fit.py); a model of tiles is fitted now on
+        the validation images whole, as prediction sees them (train/tile_fit.py)."""
         if self.best_weights is None or self.best_meta is None:
+            return
+        if "bce" not in self.schedule.loss_terms:
+            log.info("peak rule: not fitted (no BCE: the output has no floor that means nothing)")
             return
         self.net.learner.load_state_dict(self.best_weights)
         fit, tile = self.best_fit, self.config.tile
         if isinstance(tile, int):  # not the tiles' fit: each tile thresholded on its own
-            fit = None
-            if "bce" in self.schedule.loss_terms:
-                data = self.data
-                fit = fit_on_whole_images(self.net, data.originals, data.split, tile, stop)
-        if fit is None:
-            log.info("peak rule: not fitted (no BCE, too few validation objects, or cancelled)")
-            return
-        log.info("peak rule fitted on the validation images: %s", fit.describe())
-        meta = dataclasses.replace(self.best_meta, peak_rule=fit.describe())
+            data = self.data
+            fit = fit_on_whole_images(self.net, data.originals, data.split, tile, stop)
+            if fit is None:
+                log.info("peak rule: the default kept (too few validation objects, or cancelled)")
+                return
+        rule = stored_rule(fit)
+        log.info("peak rule %s: %s", "fitted" if fit else "not fitted (too few objects)", rule)
+        meta = dataclasses.replace(self.best_meta, peak_rule=rule)
         save_model_file(self.best_path, self.net, meta)
 
     def meta(self, epoch: int, train_loss: float | None, val_loss: float | None) -> ModelMeta:

@@ -1,12 +1,14 @@
 """Fitting the peak rule on validation maps: weak but clean peaks get a low floor, false peaks
-on empty targets keep it high, and too few objects keep the default."""
+on empty targets keep it high, the fit starts strict and only loosens, and too few objects fit
+nothing (training then stores the strict start)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from samic_core.peaks import PeakRule, find_peaks
-from samic_core.train.peak_fit import FitSample, fit_peak_rule
+from samic_core.train.peak_fit import FIT_BASE, FitSample, fit_peak_rule, stored_rule
 
 S = 64
 SIZE = (128, 128)
@@ -60,20 +62,38 @@ def test_a_looser_rule_stops_above_false_peaks_on_empty_targets() -> None:
     assert fit.rule.floor == 0.05 and fit.rule.threshold <= 0.05
 
 
-def test_a_fit_is_never_stricter_than_the_default() -> None:
-    """False peaks above the default floor on empty targets: no looser rule is safe, and a
-    stricter one is not taken either (a few images cannot vouch for it)."""
+def test_the_fit_keeps_its_strict_start_where_looser_rules_find_nothing_more() -> None:
+    """Clear objects, and look-alikes (0.25) that a loose rule prompts on empty targets: every
+    rule from the default (0.3/0.1) to the strict start finds both objects, and only the start
+    keeps the look-alikes out. A fit that is never stricter than its start keeps the start."""
     objs = [(16, 16, 0.8), (44, 40, 0.7)]
     samples = [FitSample(_map(objs, seed=k), SIZE, _sites(objs), 0.05) for k in range(3)]
     lookalike = [(30, 30, 0.25)]
     samples += [FitSample(_map(lookalike, seed=k), SIZE, np.zeros((0, 3)), 0.05) for k in range(3)]
     fit = fit_peak_rule(samples)
-    assert fit is not None and (fit.rule.threshold, fit.rule.floor) == (0.3, 0.1)
+    assert fit is not None and fit.rule == FIT_BASE and fit.empty_clean == 1.0
+    assert fit.recall == 1.0 and fit.precision == 1.0
+    assert FIT_BASE.floor > 0.25 > PeakRule().floor  # the default rule would prompt them
+    loose = fit_peak_rule(samples, base=PeakRule())  # a start at the default stays there
+    assert loose is not None and loose.rule == PeakRule() and loose.empty_clean == 0.0
 
 
-def test_too_few_validation_objects_fit_nothing() -> None:
+def test_a_weak_object_loosens_the_strict_start_only_as_far_as_it_needs() -> None:
+    """One object at 0.35 of the strongest peak: the strict start (half of it) drops it, the
+    fit loosens the threshold to find it, and keeps the start's floor (nothing calls for a
+    lower one)."""
+    objs = [(16, 16, 0.9), (44, 40, 0.9 * 0.35)]
+    samples = [FitSample(_map(objs, seed=k), SIZE, _sites(objs), 0.05) for k in range(3)]
+    fit = fit_peak_rule(samples)
+    assert fit is not None and fit.recall == 1.0 and fit.precision == 1.0
+    assert fit.rule.threshold < FIT_BASE.threshold and fit.rule.threshold >= 0.3
+    assert fit.rule.floor == 0.3  # at most 0.315, the weak object's height: the grid's 0.3
+
+
+def test_too_few_validation_objects_fit_nothing_and_the_strict_start_is_stored() -> None:
     objs = [(16, 16, 0.8)]
     assert fit_peak_rule([FitSample(_map(objs), SIZE, _sites(objs), 0.05)]) is None
+    assert stored_rule(None) == {"threshold": FIT_BASE.threshold, "floor": FIT_BASE.floor}
 
 
 def test_training_fits_and_stores_the_rule_that_predict_and_model_info_use(
@@ -110,3 +130,49 @@ def test_the_score_averages_f1_over_the_grid_so_it_moves_smoothly() -> None:
     assert w is not None and s is not None
     assert 0.0 < w.score < s.score <= 1.0
     assert s.score == 1.0  # every rule of the grid finds every object, no false peak
+
+
+def test_training_with_too_few_validation_objects_stores_the_strict_start(
+    tmp_path, capsys, monkeypatch
+) -> None:
+    """No fit (too few validation objects): a model trained with BCE still gets the strict
+    start, which prediction uses and model-info names, not the older constant default."""
+    from samic_core.cli.main import main
+    from samic_core.modelfile.meta import read_model_meta
+    from samic_core.predict.predictor import SamicPredictor
+    from samic_core.testing.families import write_family
+    from samic_core.train import peak_fit
+    from samic_core.train.trainer import TrainConfig, train
+
+    monkeypatch.setattr(peak_fit, "MIN_OBJECTS", 10_000)
+    write_family("colour", tmp_path / "f", 8, seed=1, empty=0.0)
+    out = tmp_path / "m.pt"
+    cfg = TrainConfig(tmp_path / "f", out, epochs=1, image_size=64, device="cpu",
+                      backbone_weights="none", val_fraction=0.3, erase=False)  # fmt: skip
+    train(cfg)
+    assert read_model_meta(out).peak_rule == {"threshold": 0.5, "floor": 0.4}
+    assert SamicPredictor.from_file(out, "cpu").default_rule == FIT_BASE
+    assert main(["model-info", "--model", str(out)]) == 0
+    assert "threshold 0.5, floor 0.4, the fit's strict start" in capsys.readouterr().out
+
+
+def test_refit_on_a_kept_model_chooses_what_its_training_stored(tmp_path) -> None:
+    """The suite's --refit reads the model's folder, seed and split from its file and takes
+    the validation maps as training does, so today's fit on an unchanged model gives the rule
+    and the validation scores its training stored."""
+    from samic_core.modelfile.meta import read_model_meta
+    from samic_core.testing.families import write_family
+    from samic_core.testing.refit import refit_peak_rule
+    from samic_core.train.peak_fit import stored_rule
+    from samic_core.train.trainer import TrainConfig, train
+
+    write_family("colour", tmp_path / "f", 10, seed=0, empty=0.2)
+    out = tmp_path / "m.pt"
+    cfg = TrainConfig(tmp_path / "f", out, epochs=2, image_size=64, device="cpu",
+                      backbone_weights="none", val_fraction=0.3, erase=False)  # fmt: skip
+    train(cfg)
+    stored = read_model_meta(out).peak_rule
+    refit = stored_rule(refit_peak_rule(out))
+    assert stored is not None and stored.keys() == refit.keys()
+    for key, value in stored.items():
+        assert value == pytest.approx(refit[key], nan_ok=True, abs=1e-4), key

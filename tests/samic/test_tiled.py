@@ -278,7 +278,7 @@ def test_a_model_of_tiles_fits_its_peak_rule_on_the_validation_image_whole(
     tiled = tmp_path / "tiled.samic"
     train(tiny_train_config(big_folder, tiled, epochs=1, tile=128, loss_terms=DEFAULT_TERMS))
     whole = tmp_path / "whole.samic"
-    train(tiny_train_config(synthetic_folder, whole, epochs=1))
+    train(tiny_train_config(synthetic_folder, whole, epochs=1, loss_terms=DEFAULT_TERMS))
     fitted = read_model_meta(tiled).peak_rule
     assert fitted is not None and fitted["val_targets"] == 1  # one image, not the tiles' 4
     assert fitted["val_objects"] in {im.objects[LABEL] for im in scan_folder(big_folder)}

@@ -1,0 +1,51 @@
+"""Fit a trained model's peak rule again on its own validation images, with today's fit.
+
+The suite (scripts/bench_suite.py --refit) compares a change of the fit (train/peak_fit.py) on
+models already trained, without training them again: the training run's folder, seed and split
+are read from the model file, the validation targets' K-shot maps are taken as training takes
+them at its end, and the fit chooses the rule. Models of whole images only (a model of tiles is
+fitted on whole images, train/tile_fit.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from samic_core.errors import SamicError
+from samic_core.modelfile.file import load_model_file
+from samic_core.train.config import TrainConfig
+from samic_core.train.features import EpisodeTensors, FeatureBank
+from samic_core.train.folder_data import read_folder_data
+from samic_core.train.peak_fit import PeakFit, fit_peak_rule, fit_samples
+from samic_core.train.schedule import resolve_schedule
+
+
+def training_config(meta_config: dict[str, Any], folder: str | Path | None = None) -> TrainConfig:
+    """The TrainConfig a model file recorded (its resolved values), optionally another folder."""
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
+                              for k, v in meta_config.items() if k in names}  # fmt: skip
+    values["resume"] = None
+    if folder is not None:
+        values["folder"] = folder
+    return TrainConfig(**values)
+
+
+def refit_peak_rule(model: str | Path, device: str = "cpu") -> PeakFit | None:
+    """The peak rule today's fit chooses for `model` on its validation images (None: too few
+    objects); the file is not changed."""
+    net, meta = load_model_file(model, device)
+    config = training_config(meta.config)
+    if not isinstance(config.tile, str) or config.tile != "off":
+        raise SamicError(f"{model}: a model of tiles is fitted on whole images (tile_fit.py)")
+    schedule = resolve_schedule(config.schedule, config.patience, meta.loss_terms)
+    data = read_folder_data(config, schedule)
+    tensors = EpisodeTensors(data.images, config.image_size)
+    bank = FeatureBank(net, tensors, net.device, True, 2**31)
+    with torch.no_grad():
+        samples = fit_samples(net, data.images, data.score_groups, tensors, bank, config.batch_size)
+    return fit_peak_rule(samples)
