@@ -78,13 +78,16 @@ def pixel_cue_line(meta: ModelMeta) -> str:
     return f"{how} (validation score {scores[0]:.2f} with it, {scores[1]:.2f} without)"
 
 
-def peak_rule_line(fitted: dict[str, float] | None) -> str:
+def peak_rule_line(meta: ModelMeta) -> str:
     """How the model's maps become prompts by default: the fitted rule and its validation
-    scores, or the constant default."""
+    scores, the fit's strict start, or the predictor's default (SamicPredictor.default_rule)."""
+    fitted = meta.peak_rule
     if not fitted:
+        if "bce" not in meta.loss_terms:
+            return "the paper's rule (trained without BCE: no floor on its output means nothing)"
         return (
-            "the default rule (nothing stored: an older file, a model trained without BCE, or "
-            "one of tiles with too few validation objects)"
+            "the default rule, threshold 0.3, floor 0.1 (nothing stored: an older file, or a model "
+            "of tiles whose fit had too few validation objects or did not finish)"
         )
     rule = f"threshold {fitted['threshold']:g}, floor {fitted['floor']:g}"
     if "val_objects" not in fitted:
@@ -131,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
             f"{'yes' if meta.presence else 'no'}; appearance cue "
             f"{'yes' if meta.appearance else 'no'}; pixel cue {pixel_cue_line(meta)}\n"
             f"  augmented with: {augment_line(meta.config)}\n"
-            f"  peaks: {peak_rule_line(meta.peak_rule)}\n"
+            f"  peaks: {peak_rule_line(meta)}\n"
         )
         depth, presence, appearance = meta.squeeze_depth, meta.presence, meta.appearance
         pixel_cue = meta.pixel_cue

@@ -85,7 +85,8 @@ class ModelMeta:
     appearance: bool = False  # an appearance cue (model/appearance.py); older files have none
     pixel_cue: bool = False  # a pixel cue (model/pixel_cue.py); older files have none
     # the peak rule fitted on the validation images (train/peak_fit.py): threshold, floor and
-    # what it scored there; None: the default rule (older files, too few validation objects)
+    # what it scored there, or the fit's strict start alone (too few validation objects); None:
+    # the predictor's default (older files, models without BCE, models of tiles not fitted)
     peak_rule: dict[str, float] | None = None
 
     @property

@@ -39,9 +39,11 @@ def refit_peak_rule(model: str | Path, device: str = "cpu") -> PeakFit | None:
     """The peak rule today's fit chooses for `model` on its validation images (None: too few
     objects); the file is not changed."""
     net, meta = load_model_file(model, device)
-    config = training_config(meta.config)
-    if not isinstance(config.tile, str) or config.tile != "off":
+    if "bce" not in meta.loss_terms:
+        raise SamicError(f"{model}: trained without BCE, its output has no floor to fit")
+    if meta.tile is not None:
         raise SamicError(f"{model}: a model of tiles is fitted on whole images (tile_fit.py)")
+    config = dataclasses.replace(training_config(meta.config), tile="off")
     schedule = resolve_schedule(config.schedule, config.patience, meta.loss_terms)
     data = read_folder_data(config, schedule)
     tensors = EpisodeTensors(data.images, config.image_size)

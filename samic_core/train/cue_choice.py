@@ -3,11 +3,11 @@
 A run trained with the pixel cue dropped on a share of its samples (TrainConfig.pixel_cue_drop)
 has a network that works with and without the cue. After training, the best epoch's weights
 are scored on the validation targets both ways (train/peak_fit.py's score: the mean F1 of the
-peaks over the rule grid). Where the cue does not score higher, it is taken out of the model: the
-best file then holds a model without a pixel cue (cheaper to run, and the same network the cue
-was dropped from). Why: on look-alikes of the object's colour the cue tells them apart, while on
-a photo whose test objects look unlike the training ones it learned the training objects' look
-and lost a quarter of them (docs/model.md, "The pixel cue").
+peaks over the grid's rules at most 0.3/0.1). Where the cue does not score higher, it is taken
+out of the model: the best file then holds a model without a pixel cue (cheaper to run, and the
+same network the cue was dropped from). Why: on look-alikes of the object's colour the cue tells
+them apart, while on a photo whose test objects look unlike the training ones it learned the
+training objects' look and lost a quarter of them (docs/model.md, "The pixel cue").
 """
 
 from __future__ import annotations

@@ -15,10 +15,11 @@ the one with the highest recall at precision >= PRECISION_GOAL (and at least EMP
 empty targets silent), the stricter one on a tie, so a looser rule is taken only where it finds
 objects that the stricter one misses on the validation images; where no rule reaches that, the
 base stays. A few validation images show weak objects that a strict rule drops, but not how
-often look-alikes in new images fire, so a fit that made the rule stricter than its start lost
-recall on new images; starting strict and loosening on evidence keeps the look-alikes out where
-the folder does not call for more (measured in docs/model.md, "Peaks that fit the folder"). A
-model trained on tiles is fitted on its validation images whole instead (train/tile_fit.py).
+often look-alikes in new images fire: an earlier fit that could make the then default rule
+(0.3/0.1) stricter chose on noise and lost recall on new images. Starting strict and loosening
+only on evidence keeps the look-alikes out where the folder shows no need for a looser rule
+(measured in docs/model.md, "Peaks that fit the folder"). A model trained on tiles is fitted on
+its validation images whole instead (train/tile_fit.py).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ FIT_BASE = PeakRule(threshold=0.5, floor=0.4)
 SCORE_BASE = PeakRule()
 PRECISION_GOAL = 0.9
 EMPTY_GOAL = 0.9
-MIN_OBJECTS = 5  # fewer validation objects than this: keep the default rule
+MIN_OBJECTS = 5  # fewer validation objects than this: no fit (training stores FIT_BASE)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ class PeakFit:
     empty_clean: float  # share of empty targets without a prompt (nan: none)
     objects: int
     targets: int
-    score: float = 0.0  # mean F1 over every rule of the grid (see `_f1` and fit_peak_rule)
+    score: float = 0.0  # mean F1 over the grid's rules at most SCORE_BASE (fit_peak_rule)
 
     def describe(self) -> dict[str, float | int]:
         return {

@@ -251,7 +251,9 @@ def fit_on_whole_images(
     log.info("peak rule: fitting on %d validation images whole (%d tiles of %d px, %d objects)",
              len(chosen), tiles, tile, objects)  # fmt: skip
     started = time.perf_counter()
-    grid = rule_grid(GRID)
+    grid = rule_grid(replace(GRID, radius=base.radius, max_peaks=base.max_peaks))
+    if base not in grid:  # choose_rule falls back on it
+        grid.append(base)
     floors = sorted({r.floor for r in grid})
     looked: list[Looked] = []
     for im in chosen:

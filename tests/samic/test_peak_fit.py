@@ -132,6 +132,18 @@ def test_the_score_averages_f1_over_the_grid_so_it_moves_smoothly() -> None:
     assert s.score == 1.0  # every rule of the grid finds every object, no false peak
 
 
+def test_the_score_keeps_the_grid_it_was_measured_on() -> None:
+    """The epoch score averages over the rules at most 0.3/0.1 whatever the fit's start, so the
+    epoch training keeps does not move with it: objects at 0.35 score 1 under every such rule,
+    while stricter rules of today's grid (floor 0.4) miss them."""
+    objs = [(16, 16, 0.35), (44, 40, 0.35)]
+    samples = [FitSample(_map(objs, seed=k), SIZE, _sites(objs), 0.05) for k in range(3)]
+    today, before = fit_peak_rule(samples), fit_peak_rule(samples, base=PeakRule())
+    assert today is not None and before is not None
+    assert today.score == before.score == 1.0
+    assert today.rule.floor < 0.35  # the fit loosened below the start's 0.4 to find them
+
+
 def test_training_with_too_few_validation_objects_stores_the_strict_start(
     tmp_path, capsys, monkeypatch
 ) -> None:
@@ -160,6 +172,7 @@ def test_refit_on_a_kept_model_chooses_what_its_training_stored(tmp_path) -> Non
     """The suite's --refit reads the model's folder, seed and split from its file and takes
     the validation maps as training does, so today's fit on an unchanged model gives the rule
     and the validation scores its training stored."""
+    from samic_core.modelfile.file import read_train_state
     from samic_core.modelfile.meta import read_model_meta
     from samic_core.testing.families import write_family
     from samic_core.testing.refit import refit_peak_rule
@@ -176,3 +189,32 @@ def test_refit_on_a_kept_model_chooses_what_its_training_stored(tmp_path) -> Non
     assert stored is not None and stored.keys() == refit.keys()
     for key, value in stored.items():
         assert value == pytest.approx(refit[key], nan_ok=True, abs=1e-4), key
+    best = read_model_meta(out)  # the score of the epoch it keeps: the same weights and maps
+    state = read_train_state(out.with_name("m.last.pt"))
+    assert state is not None
+    history = {h["epoch"]: h for h in state["history"]}
+    fit = refit_peak_rule(out)
+    assert fit is not None
+    assert fit.score == pytest.approx(history[best.best_epoch]["val_score"], abs=1e-6)
+
+
+def test_a_model_without_bce_stores_no_rule_and_model_info_names_the_paper_rule(
+    tmp_path, capsys
+) -> None:
+    """Only BCE gives the output a floor that means "nothing": a model of the paper's loss
+    stores no rule (not the strict start), predicts with the paper's rule, and says so."""
+    from samic_core.cli.main import main
+    from samic_core.modelfile.meta import read_model_meta
+    from samic_core.predict.predictor import SamicPredictor
+    from samic_core.testing.families import write_family
+    from samic_core.train.trainer import TrainConfig, train
+
+    write_family("colour", tmp_path / "f", 8, seed=1, empty=0.0)
+    out = tmp_path / "m.pt"
+    cfg = TrainConfig(tmp_path / "f", out, epochs=1, image_size=64, device="cpu",
+                      backbone_weights="none", val_fraction=0.3, schedule="paper")  # fmt: skip
+    train(cfg)
+    assert read_model_meta(out).peak_rule is None
+    assert SamicPredictor.from_file(out, "cpu").default_rule == PeakRule.paper()
+    assert main(["model-info", "--model", str(out)]) == 0
+    assert "peaks: the paper's rule" in capsys.readouterr().out
