@@ -28,6 +28,7 @@ import torch
 
 from samic_core.loss_terms import parse_loss_terms
 from samic_core.modelfile.meta import read_model_meta
+from samic_core.peaks import PeakRule
 from samic_core.predict.predictor import SamicPredictor
 from samic_core.predict.references import DEFAULT_SHOTS
 from samic_core.testing.prompt_scores import parse_rules
@@ -73,7 +74,8 @@ def run_one(family: str, seed: int, root: Path, args: argparse.Namespace) -> lis
     rules = parse_rules(args.rules)
     if args.refit:  # today's fit on the model's validation images (the file is not changed)
         fit = refit_peak_rule(model)
-        rule = FIT_BASE if fit is None else fit.rule
+        start = FIT_BASE if predictor.meta is not None and predictor.meta.pixel_cue else PeakRule()
+        rule = start if fit is None else fit.rule
         rules[f"refit {rule.threshold:g}/{rule.floor:g}"] = rule
     scores = score_task(predictor, root, rules, seed, args.shots)
     copy = scores.pop("copy")

@@ -86,8 +86,9 @@ def peak_rule_line(meta: ModelMeta) -> str:
         if "bce" not in meta.loss_terms:
             return "the paper's rule (trained without BCE: no floor on its output means nothing)"
         return (
-            "the default rule, threshold 0.3, floor 0.1 (nothing stored: an older file, or a model "
-            "of tiles whose fit had too few validation objects or did not finish)"
+            "the default rule, threshold 0.3, floor 0.1 (nothing stored: an older file, a model "
+            "without a pixel cue and with too few validation objects to fit, or a model of tiles "
+            "whose fit had too few validation objects or did not finish)"
         )
     rule = f"threshold {fitted['threshold']:g}, floor {fitted['floor']:g}"
     if "val_objects" not in fitted:

@@ -20,7 +20,7 @@ from samic_core.modelfile.file import load_model_file
 from samic_core.train.config import TrainConfig
 from samic_core.train.features import EpisodeTensors, FeatureBank
 from samic_core.train.folder_data import read_folder_data
-from samic_core.train.peak_fit import PeakFit, fit_peak_rule, fit_samples
+from samic_core.train.peak_fit import PeakFit, fit_peak_rule, fit_samples, fit_start
 from samic_core.train.schedule import resolve_schedule
 
 
@@ -50,4 +50,4 @@ def refit_peak_rule(model: str | Path, device: str = "cpu") -> PeakFit | None:
     bank = FeatureBank(net, tensors, net.device, True, 2**31)
     with torch.no_grad():
         samples = fit_samples(net, data.images, data.score_groups, tensors, bank, config.batch_size)
-    return fit_peak_rule(samples)
+    return fit_peak_rule(samples, fit_start(net))

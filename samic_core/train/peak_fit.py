@@ -9,8 +9,10 @@ floor) is scored by matching its peaks to the annotated objects: a peak within a
 of its clicks is a true prompt, an object with such a peak is found, and every peak on a target
 without the class is false.
 
-The fit starts from FIT_BASE, a strict rule (half the strongest peak, the paper's own
-threshold, and a floor of 0.4 on the BCE-trained output), and only loosens it: the rule kept is
+The fit of a model with a pixel cue starts from FIT_BASE, a strict rule (half the strongest
+peak, the paper's own threshold, and a floor of 0.4 on the BCE-trained output); a model without
+one starts from the default rule (0.3/0.1): its maps are less sharp, and the strict start cost
+it recall. The fit only loosens its start: the rule kept is
 the one with the highest recall at precision >= PRECISION_GOAL (and at least EMPTY_GOAL of the
 empty targets silent), the stricter one on a tie, so a looser rule is taken only where it finds
 objects that the stricter one misses on the validation images; where no rule reaches that, the
@@ -39,8 +41,9 @@ from samic_core.train.step import batches
 
 THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
 FLOORS = (0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4)
-# where the fit starts: the rule it only loosens, and the rule a model trained with BCE keeps
-# when it has too few validation objects for a fit (trainer.py)
+# where the fit of a model with a pixel cue starts: the rule it only loosens, and the rule such a
+# model keeps when it has too few validation objects for a fit (trainer.py); a model without
+# the cue starts from the default rule (fit_start)
 FIT_BASE = PeakRule(threshold=0.5, floor=0.4)
 # the epoch score (PeakFit.score) averages F1 over the rules at most this one: the grid it had
 # when the score-chosen epoch was measured, kept so the epoch choice does not move with FIT_BASE
@@ -251,12 +254,21 @@ def fit_peak_rule(samples: list[FitSample], base: PeakRule = FIT_BASE) -> PeakFi
     return choose_rule(scored, base, len(samples), SCORE_BASE)
 
 
-def stored_rule(fit: PeakFit | None) -> dict[str, float | int]:
-    """What a model file's `peak_rule` holds: the fit's rule and its validation scores, or
-    FIT_BASE alone where the validation images held too few objects to fit (fit None)."""
-    if fit is None:
-        return {"threshold": FIT_BASE.threshold, "floor": FIT_BASE.floor}
-    return fit.describe()
+def fit_start(net: SamicNet) -> PeakRule:
+    """Where the fit of `net`'s peak rule starts: FIT_BASE where it runs with a pixel cue, the
+    default rule otherwise (measured in docs/model.md, "A strict start, loosened on evidence")."""
+    return FIT_BASE if net.learner.pixel_cue is not None and net.pixel_cue_on else PeakRule()
+
+
+def stored_rule(fit: PeakFit | None, start: PeakRule = FIT_BASE) -> dict[str, float | int] | None:
+    """What a model file's `peak_rule` holds: the fit's rule and its validation scores; where
+    the validation images held too few objects to fit (fit None), the fit's `start` alone, or
+    nothing when that is the predictor's default rule anyway."""
+    if fit is not None:
+        return fit.describe()
+    if (start.threshold, start.floor) == (PeakRule().threshold, PeakRule().floor):
+        return None
+    return {"threshold": start.threshold, "floor": start.floor}
 
 
 def score_peaks(
@@ -271,4 +283,5 @@ def score_peaks(
     the model's prompts give on the validation images. None without groups or objects."""
     if not groups:
         return None
-    return fit_peak_rule(fit_samples(net, images, groups, tensors, bank, batch_size))
+    samples = fit_samples(net, images, groups, tensors, bank, batch_size)
+    return fit_peak_rule(samples, fit_start(net))

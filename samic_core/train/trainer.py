@@ -41,7 +41,7 @@ from samic_core.train.erase import gate_episodes
 from samic_core.train.features import EpisodeTensors, FeatureBank
 from samic_core.train.folder_data import read_folder_data
 from samic_core.train.optim import adam, deterministic
-from samic_core.train.peak_fit import PeakFit, score_peaks, stored_rule
+from samic_core.train.peak_fit import PeakFit, fit_start, score_peaks, stored_rule
 from samic_core.train.run_checks import (
     adopt_resumed_best,
     as_resumed,
@@ -161,8 +161,8 @@ class _Trainer:
     def fit_peak_rule(self, stop: ShouldStop) -> None:
         """Store the best model's peak rule in the best file, only where its output floor means
         "nothing here" (trained with BCE) and this run wrote the best file. A model of whole
-        images keeps the fit of its best epoch's validation targets, or the fit's strict base
-        where they hold too few objects (train/peak_fit.py); a model of tiles is fitted now on
+        images keeps the fit of its best epoch's validation targets, or where they hold too few
+        objects the fit's start (train/peak_fit.py); a model of tiles is fitted now on
         the validation images whole, as prediction sees them (train/tile_fit.py)."""
         if self.best_weights is None or self.best_meta is None:
             return
@@ -177,7 +177,7 @@ class _Trainer:
             if fit is None:
                 log.info("peak rule: the default kept (too few validation objects, or cancelled)")
                 return
-        rule = stored_rule(fit)
+        rule = stored_rule(fit, fit_start(self.net))
         log.info("peak rule %s: %s", "fitted" if fit else "not fitted (too few objects)", rule)
         meta = dataclasses.replace(self.best_meta, peak_rule=rule)
         save_model_file(self.best_path, self.net, meta)

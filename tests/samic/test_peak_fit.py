@@ -4,6 +4,8 @@ nothing (training then stores the strict start)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -218,3 +220,27 @@ def test_a_model_without_bce_stores_no_rule_and_model_info_names_the_paper_rule(
     assert SamicPredictor.from_file(out, "cpu").default_rule == PeakRule.paper()
     assert main(["model-info", "--model", str(out)]) == 0
     assert "peaks: the paper's rule" in capsys.readouterr().out
+
+
+def test_a_model_without_the_pixel_cue_starts_its_fit_at_the_default_rule(
+    tmp_path, monkeypatch
+) -> None:
+    """The strict start was measured on models with the pixel cue; without it the fit starts
+    from the default rule (at most 0.3/0.1), and with too few objects stores nothing."""
+    from samic_core.modelfile.meta import read_model_meta
+    from samic_core.testing.families import write_family
+    from samic_core.train import peak_fit
+    from samic_core.train.trainer import TrainConfig, train
+
+    write_family("colour", tmp_path / "f", 10, seed=0, empty=0.2)
+    cfg = TrainConfig(tmp_path / "f", tmp_path / "m.pt", epochs=1, image_size=64, device="cpu",
+                      backbone_weights="none", val_fraction=0.3, erase=False,
+                      pixel_cue=False)  # fmt: skip
+    train(cfg)
+    fitted = read_model_meta(cfg.out).peak_rule
+    assert fitted is not None and fitted["val_objects"] >= 5
+    assert fitted["threshold"] <= 0.3 and fitted["floor"] <= 0.1
+    monkeypatch.setattr(peak_fit, "MIN_OBJECTS", 10_000)
+    few = dataclasses.replace(cfg, out=tmp_path / "few.pt")
+    train(few)
+    assert read_model_meta(few.out).peak_rule is None
