@@ -12,13 +12,13 @@ without the class is false.
 The fit of a model with a pixel cue starts from FIT_BASE, a strict rule (half the strongest
 peak, the paper's own threshold, and a floor of 0.4 on the BCE-trained output); a model without
 one starts from the default rule (0.3/0.1): its maps are less sharp, and the strict start cost
-it recall. The fit only loosens its start: the rule kept is
-the one with the highest recall at precision >= PRECISION_GOAL (and at least EMPTY_GOAL of the
-empty targets silent), the stricter one on a tie, so a looser rule is taken only where it finds
-objects that the stricter one misses on the validation images; where no rule reaches that, the
-base stays. A few validation images show weak objects that a strict rule drops, but not how
-often look-alikes in new images fire: an earlier fit that could make the then default rule
-(0.3/0.1) stricter chose on noise and lost recall on new images. Starting strict and loosening
+it recall. The fit only loosens its start: the rule kept is the one with the highest recall at
+precision >= PRECISION_GOAL (and at least EMPTY_GOAL of the empty targets silent), the stricter
+one on a tie, so a looser rule is taken only where it finds objects that the stricter one misses
+on the validation images; where no rule reaches that, the start stays. A few validation images
+show weak objects that a strict rule drops, but not how often look-alikes in new images fire:
+an earlier fit that could make the then default rule (0.3/0.1) stricter chose on noise and lost
+recall on new images. Starting strict and loosening
 only on evidence keeps the look-alikes out where the folder shows no need for a looser rule
 (measured in docs/model.md, "Peaks that fit the folder"). A model trained on tiles is fitted on
 its validation images whole instead (train/tile_fit.py).
@@ -50,7 +50,7 @@ FIT_BASE = PeakRule(threshold=0.5, floor=0.4)
 SCORE_BASE = PeakRule()
 PRECISION_GOAL = 0.9
 EMPTY_GOAL = 0.9
-MIN_OBJECTS = 5  # fewer validation objects than this: no fit (training stores FIT_BASE)
+MIN_OBJECTS = 5  # fewer validation objects than this: no fit (training stores the start)
 
 
 @dataclass(frozen=True)
