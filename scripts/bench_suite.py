@@ -28,13 +28,11 @@ import torch
 
 from samic_core.loss_terms import parse_loss_terms
 from samic_core.modelfile.meta import read_model_meta
-from samic_core.peaks import PeakRule
 from samic_core.predict.predictor import SamicPredictor
 from samic_core.predict.references import DEFAULT_SHOTS
 from samic_core.testing.prompt_scores import parse_rules
-from samic_core.testing.refit import refit_peak_rule
+from samic_core.testing.refit import refit_rule
 from samic_core.testing.suite import FAMILIES, score_task, write_task
-from samic_core.train.peak_fit import FIT_BASE
 from samic_core.train.trainer import TrainConfig, train
 
 COLUMNS = ("recall", "precision", "oracle_iou", "copy_iou", "alike_clean", "epochs", "train_s")
@@ -73,9 +71,7 @@ def run_one(family: str, seed: int, root: Path, args: argparse.Namespace) -> lis
     predictor = SamicPredictor.from_file(model, "cpu")
     rules = parse_rules(args.rules)
     if args.refit:  # today's fit on the model's validation images (the file is not changed)
-        fit = refit_peak_rule(model)
-        start = FIT_BASE if predictor.meta is not None and predictor.meta.pixel_cue else PeakRule()
-        rule = start if fit is None else fit.rule
+        rule = refit_rule(model)
         rules[f"refit {rule.threshold:g}/{rule.floor:g}"] = rule
     scores = score_task(predictor, root, rules, seed, args.shots)
     copy = scores.pop("copy")

@@ -13,10 +13,9 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from samic_core.errors import SamicError
 from samic_core.modelfile.file import load_model_file
+from samic_core.peaks import PeakRule
 from samic_core.train.config import TrainConfig
 from samic_core.train.features import EpisodeTensors, FeatureBank
 from samic_core.train.folder_data import read_folder_data
@@ -24,20 +23,30 @@ from samic_core.train.peak_fit import PeakFit, fit_peak_rule, fit_samples, fit_s
 from samic_core.train.schedule import resolve_schedule
 
 
-def training_config(meta_config: dict[str, Any], folder: str | Path | None = None) -> TrainConfig:
-    """The TrainConfig a model file recorded (its resolved values), optionally another folder."""
+def training_config(meta_config: dict[str, Any]) -> TrainConfig:
+    """The TrainConfig a model file recorded (its resolved values), as a fresh run."""
     names = {f.name for f in dataclasses.fields(TrainConfig)}
     values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
                               for k, v in meta_config.items() if k in names}  # fmt: skip
     values["resume"] = None
-    if folder is not None:
-        values["folder"] = folder
     return TrainConfig(**values)
 
 
 def refit_peak_rule(model: str | Path, device: str = "cpu") -> PeakFit | None:
     """The peak rule today's fit chooses for `model` on its validation images (None: too few
     objects); the file is not changed."""
+    return _refit(model, device)[0]
+
+
+def refit_rule(model: str | Path, device: str = "cpu") -> PeakRule:
+    """The rule training would store for `model` today: the fit's, or its start where the
+    validation images hold too few objects (the predictor's default when that start is it)."""
+    fit, start = _refit(model, device)
+    return start if fit is None else fit.rule
+
+
+def _refit(model: str | Path, device: str) -> tuple[PeakFit | None, PeakRule]:
+    """(today's fit or None, where it starts) for `model` on its validation images."""
     net, meta = load_model_file(model, device)
     if "bce" not in meta.loss_terms:
         raise SamicError(f"{model}: trained without BCE, its output has no floor to fit")
@@ -48,6 +57,6 @@ def refit_peak_rule(model: str | Path, device: str = "cpu") -> PeakFit | None:
     data = read_folder_data(config, schedule)
     tensors = EpisodeTensors(data.images, config.image_size)
     bank = FeatureBank(net, tensors, net.device, True, 2**31)
-    with torch.no_grad():
-        samples = fit_samples(net, data.images, data.score_groups, tensors, bank, config.batch_size)
-    return fit_peak_rule(samples, fit_start(net))
+    samples = fit_samples(net, data.images, data.score_groups, tensors, bank, config.batch_size)
+    start = fit_start(net)
+    return fit_peak_rule(samples, start), start

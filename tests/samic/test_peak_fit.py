@@ -4,7 +4,8 @@ nothing (training then stores the strict start)."""
 
 from __future__ import annotations
 
-import dataclasses
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -26,6 +27,24 @@ def _map(
         heat = np.maximum(heat, h * np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / (2 * 1.5**2)))
     rng = np.random.default_rng(seed)
     return np.clip(heat + noise * rng.random((S, S)), 0, 1).astype(np.float32)
+
+
+def _trained(
+    tmp_path: Path, images: int, seed: int, empty: float, name: str = "m.pt", **config: Any
+) -> Path:
+    """A tiny model (64 px, random backbone, CPU) trained on a `colour` family folder of
+    `images` images (written once per test); `config` overrides TrainConfig's fields (1 epoch,
+    no erased copies by default). Returns the best file, tmp_path / name."""
+    from samic_core.testing.families import write_family
+    from samic_core.train.trainer import TrainConfig, train
+
+    if not (tmp_path / "f").is_dir():
+        write_family("colour", tmp_path / "f", images, seed=seed, empty=empty)
+    values = {"epochs": 1, "erase": False, **config}
+    out = tmp_path / name
+    train(TrainConfig(tmp_path / "f", out, image_size=64, device="cpu", backbone_weights="none",
+                      val_fraction=0.3, **values))  # fmt: skip
+    return out
 
 
 def _sites(centres: list[tuple[float, float, float]]) -> np.ndarray:
@@ -104,14 +123,8 @@ def test_training_fits_and_stores_the_rule_that_predict_and_model_info_use(
     from samic_core.cli.main import main
     from samic_core.modelfile.meta import read_model_meta
     from samic_core.predict.predictor import SamicPredictor
-    from samic_core.testing.families import write_family
-    from samic_core.train.trainer import TrainConfig, train
 
-    write_family("colour", tmp_path / "f", 10, seed=0, empty=0.2)
-    out = tmp_path / "m.pt"
-    cfg = TrainConfig(tmp_path / "f", out, epochs=1, image_size=64, device="cpu",
-                      backbone_weights="none", val_fraction=0.3, erase=False)  # fmt: skip
-    train(cfg)
+    out = _trained(tmp_path, 10, seed=0, empty=0.2)
     fitted = read_model_meta(out).peak_rule
     assert fitted is not None and fitted["val_objects"] >= 5
     predictor = SamicPredictor.from_file(out, "cpu")
@@ -154,16 +167,10 @@ def test_training_with_too_few_validation_objects_stores_the_strict_start(
     from samic_core.cli.main import main
     from samic_core.modelfile.meta import read_model_meta
     from samic_core.predict.predictor import SamicPredictor
-    from samic_core.testing.families import write_family
     from samic_core.train import peak_fit
-    from samic_core.train.trainer import TrainConfig, train
 
     monkeypatch.setattr(peak_fit, "MIN_OBJECTS", 10_000)
-    write_family("colour", tmp_path / "f", 8, seed=1, empty=0.0)
-    out = tmp_path / "m.pt"
-    cfg = TrainConfig(tmp_path / "f", out, epochs=1, image_size=64, device="cpu",
-                      backbone_weights="none", val_fraction=0.3, erase=False)  # fmt: skip
-    train(cfg)
+    out = _trained(tmp_path, 8, seed=1, empty=0.0)
     assert read_model_meta(out).peak_rule == {"threshold": 0.5, "floor": 0.4}
     assert SamicPredictor.from_file(out, "cpu").default_rule == FIT_BASE
     assert main(["model-info", "--model", str(out)]) == 0
@@ -176,27 +183,20 @@ def test_refit_on_a_kept_model_chooses_what_its_training_stored(tmp_path) -> Non
     and the validation scores its training stored."""
     from samic_core.modelfile.file import read_train_state
     from samic_core.modelfile.meta import read_model_meta
-    from samic_core.testing.families import write_family
-    from samic_core.testing.refit import refit_peak_rule
-    from samic_core.train.peak_fit import stored_rule
-    from samic_core.train.trainer import TrainConfig, train
+    from samic_core.testing.refit import refit_peak_rule, refit_rule
 
-    write_family("colour", tmp_path / "f", 10, seed=0, empty=0.2)
-    out = tmp_path / "m.pt"
-    cfg = TrainConfig(tmp_path / "f", out, epochs=2, image_size=64, device="cpu",
-                      backbone_weights="none", val_fraction=0.3, erase=False)  # fmt: skip
-    train(cfg)
-    stored = read_model_meta(out).peak_rule
-    refit = stored_rule(refit_peak_rule(out))
-    assert stored is not None and stored.keys() == refit.keys()
+    out = _trained(tmp_path, 10, seed=0, empty=0.2, epochs=2)
+    best = read_model_meta(out)
+    fit = refit_peak_rule(out)
+    stored, refit = best.peak_rule, stored_rule(fit)
+    assert stored is not None and refit is not None and stored.keys() == refit.keys()
     for key, value in stored.items():
         assert value == pytest.approx(refit[key], nan_ok=True, abs=1e-4), key
-    best = read_model_meta(out)  # the score of the epoch it keeps: the same weights and maps
+    assert refit_rule(out) == PeakRule(threshold=stored["threshold"], floor=stored["floor"])
+    # the score of the epoch it keeps: the same weights and maps
     state = read_train_state(out.with_name("m.last.pt"))
-    assert state is not None
+    assert state is not None and fit is not None
     history = {h["epoch"]: h for h in state["history"]}
-    fit = refit_peak_rule(out)
-    assert fit is not None
     assert fit.score == pytest.approx(history[best.best_epoch]["val_score"], abs=1e-6)
 
 
@@ -208,14 +208,8 @@ def test_a_model_without_bce_stores_no_rule_and_model_info_names_the_paper_rule(
     from samic_core.cli.main import main
     from samic_core.modelfile.meta import read_model_meta
     from samic_core.predict.predictor import SamicPredictor
-    from samic_core.testing.families import write_family
-    from samic_core.train.trainer import TrainConfig, train
 
-    write_family("colour", tmp_path / "f", 8, seed=1, empty=0.0)
-    out = tmp_path / "m.pt"
-    cfg = TrainConfig(tmp_path / "f", out, epochs=1, image_size=64, device="cpu",
-                      backbone_weights="none", val_fraction=0.3, schedule="paper")  # fmt: skip
-    train(cfg)
+    out = _trained(tmp_path, 8, seed=1, empty=0.0, schedule="paper", erase=None)
     assert read_model_meta(out).peak_rule is None
     assert SamicPredictor.from_file(out, "cpu").default_rule == PeakRule.paper()
     assert main(["model-info", "--model", str(out)]) == 0
@@ -228,19 +222,11 @@ def test_a_model_without_the_pixel_cue_starts_its_fit_at_the_default_rule(
     """The strict start was measured on models with the pixel cue; without it the fit starts
     from the default rule (at most 0.3/0.1), and with too few objects stores nothing."""
     from samic_core.modelfile.meta import read_model_meta
-    from samic_core.testing.families import write_family
     from samic_core.train import peak_fit
-    from samic_core.train.trainer import TrainConfig, train
 
-    write_family("colour", tmp_path / "f", 10, seed=0, empty=0.2)
-    cfg = TrainConfig(tmp_path / "f", tmp_path / "m.pt", epochs=1, image_size=64, device="cpu",
-                      backbone_weights="none", val_fraction=0.3, erase=False,
-                      pixel_cue=False)  # fmt: skip
-    train(cfg)
-    fitted = read_model_meta(cfg.out).peak_rule
+    fitted = read_model_meta(_trained(tmp_path, 10, seed=0, empty=0.2, pixel_cue=False)).peak_rule
     assert fitted is not None and fitted["val_objects"] >= 5
     assert fitted["threshold"] <= 0.3 and fitted["floor"] <= 0.1
     monkeypatch.setattr(peak_fit, "MIN_OBJECTS", 10_000)
-    few = dataclasses.replace(cfg, out=tmp_path / "few.pt")
-    train(few)
-    assert read_model_meta(few.out).peak_rule is None
+    few = _trained(tmp_path, 10, seed=0, empty=0.2, name="few.pt", pixel_cue=False)
+    assert read_model_meta(few).peak_rule is None
